@@ -1,0 +1,128 @@
+"""The ``course`` command line: ``doctor``, ``build``, ``reset``.
+
+Exit codes: 0 all good; 1 a check found a problem (a failing doctor check, a stale notebook,
+a failed build); 2 a usage error. Errors print as one ``error:`` line on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from course_lib.errors import CourseLibError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="course",
+    help="Production AI Engineering: set up, check and build the course.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def doctor(
+    kernel: Annotated[
+        bool,
+        typer.Option(help="Start the notebooks' Jupyter kernel to check it (takes a second or two)."),
+    ] = True,
+) -> None:
+    """Check this machine is ready: Python, packages, kernel, work directory, SQLite, model.
+
+    Prints one line per check, with the fix for any that fail, and exits 1 if one fails.
+    """
+    from course_lib.course.doctor import run_checks
+
+    results = run_checks(kernel=kernel)
+    for result in results:
+        typer.echo(result.line)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        typer.echo(f"{len(failed)} of {len(results)} checks failed; apply the fixes above and run 'course doctor' again.")
+        raise typer.Exit(1)
+    typer.echo(f"All {len(results)} checks passed: this machine is ready for the course.")
+
+
+@app.command()
+def build(
+    sources: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Lesson sources (solutions/<module>/<lesson>.py) to build. Default: all."),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Build nothing; exit 1 naming each generated notebook that is out of date."),
+    ] = False,
+    execute: Annotated[
+        bool,
+        typer.Option(help="Execute the notebooks and store their outputs (turn off only to preview the cells)."),
+    ] = True,
+) -> None:
+    """Generate, execute and store each lesson's solution and learner notebooks.
+
+    With --check, build nothing and fail naming every generated notebook that is out of date.
+    """
+    from course_lib.course.build import build_lesson, find_lessons, find_project_root, find_stale_files
+
+    try:
+        root = find_project_root()
+        lessons = find_lessons(root, sources or ())
+        if check:
+            stale = find_stale_files(root, lessons if sources else None)
+            for item in stale:
+                typer.echo(f"stale: {item}", err=True)
+            if stale:
+                raise _fail(f"{len(stale)} generated notebooks are out of date; run the commands above (or 'course build' for all).")
+            typer.echo(f"All {2 * len(lessons)} generated notebooks of {len(lessons)} lessons are up to date.")
+            return
+        started = time.perf_counter()
+        for lesson in lessons:
+            lesson_started = time.perf_counter()
+            written = build_lesson(lesson, execute=execute)
+            shown = ", ".join(p.as_posix() for p in written)
+            typer.echo(f"built {shown} ({time.perf_counter() - lesson_started:.1f} s)")
+        typer.echo(f"Built {2 * len(lessons)} notebooks from {len(lessons)} lessons in {time.perf_counter() - started:.1f} s.")
+    except CourseLibError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Empty the course work directory (indexes, databases, caches, artifacts) to start over."""
+    from course_lib.settings import load_settings
+    from course_lib.workdir import reset_work_dir
+
+    try:
+        settings = load_settings()
+        if not yes:
+            typer.confirm(f"Delete everything in {settings.work_dir}?", abort=True)
+        removed = reset_work_dir(settings)
+    except CourseLibError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Emptied {settings.work_dir} ({removed} entries removed).")
+
+
+def main() -> None:
+    """Entry point of the ``course`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

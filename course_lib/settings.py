@@ -1,0 +1,211 @@
+"""The course's settings, layered the way production services layer theirs.
+
+Precedence, lowest first: the defaults below < ``course.toml`` < ``COURSE_*`` environment
+variables < explicit overrides passed to :func:`load_settings`. A bad value anywhere fails
+with one line naming the setting, the value, where it came from and what is allowed.
+
+``course.toml`` is found from the ``COURSE_CONFIG_FILE`` environment variable, or else by
+walking up from the current directory (a notebook's kernel starts in the notebook's folder,
+so a ``course.toml`` at the repository root applies to every lesson). Set
+``COURSE_CONFIG_FILE`` to an empty string to ignore any file.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from course_lib.errors import SettingsError
+
+__all__ = [
+    "CONFIG_FILE_NAME",
+    "ENV_PREFIX",
+    "CourseSettings",
+    "find_config_file",
+    "get_settings",
+    "load_settings",
+]
+
+ENV_PREFIX = "COURSE_"
+CONFIG_FILE_NAME = "course.toml"
+CONFIG_FILE_ENV = "COURSE_CONFIG_FILE"
+
+# Which course.toml the settings being built should read; set only inside load_settings.
+_config_file: ContextVar[Path | None] = ContextVar("_config_file", default=None)
+
+
+def _default_work_dir() -> Path:
+    return platformdirs.user_data_path("production-ai-course", appauthor=False)
+
+
+class CourseSettings(BaseSettings):
+    """Every setting of the course and of course_lib, validated once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    work_dir: Path = Field(
+        default_factory=_default_work_dir,
+        description="Where lessons write indexes, databases, caches and artifacts; "
+        "'course reset' empties it. Kept outside the repository.",
+        json_schema_extra={"allowed": "a directory path ('~' is expanded)"},
+    )
+    seed: int = Field(
+        default=0,
+        ge=0,
+        description="The default random seed of every lesson.",
+        json_schema_extra={"allowed": "a whole number >= 0"},
+    )
+    strict: bool = Field(
+        default=False,
+        description="Raise instead of printing when an exercise check fails; CI turns it on.",
+        json_schema_extra={"allowed": "true or false (also 1/0, yes/no)"},
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING",
+        description="How much course_lib logs.",
+        json_schema_extra={"allowed": "one of DEBUG, INFO, WARNING, ERROR"},
+    )
+
+    @field_validator("work_dir", mode="after")
+    @classmethod
+    def _expand_work_dir(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: overrides, then the environment, then course.toml.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file.get()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    """Returns the course.toml that applies, or None.
+
+    ``COURSE_CONFIG_FILE`` wins when set (an empty value means no file); otherwise the
+    nearest ``course.toml`` in ``start`` (default: the current directory) or its parents.
+    """
+    explicit = os.environ.get(CONFIG_FILE_ENV)
+    if explicit is not None:
+        if not explicit.strip():
+            return None
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise SettingsError(
+                f"{CONFIG_FILE_ENV} points at {str(path)!r}, which is not a file; "
+                f"fix the path or unset {CONFIG_FILE_ENV}."
+            )
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None, *, config_file: Path | None = None
+) -> CourseSettings:
+    """Builds the settings from every layer; see the module docstring for the order.
+
+    Args:
+        overrides: values that win over every other layer, e.g. ``{"seed": 7}``.
+        config_file: a course.toml to read instead of the one :func:`find_config_file` finds.
+
+    Raises:
+        SettingsError: a value is not allowed; the message names the setting, the value,
+            its source and what is allowed.
+    """
+    overrides = dict(overrides or {})
+    path = config_file if config_file is not None else find_config_file()
+    token = _config_file.set(path)
+    try:
+        return CourseSettings(**overrides)
+    except ValidationError as exc:
+        raise _explain(exc, overrides=overrides, config_file=path) from None
+    except ValueError as exc:  # e.g. a course.toml that is not valid TOML
+        raise SettingsError(
+            f"Could not read settings from {str(path)!r}: {exc}. Fix the file or remove it."
+        ) from None
+    finally:
+        _config_file.reset(token)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> CourseSettings:
+    """Returns the process-wide settings, built on first use (nothing happens at import).
+
+    Call ``get_settings.cache_clear()`` after changing the environment to rebuild them.
+    """
+    return load_settings()
+
+
+def _explain(
+    exc: ValidationError, *, overrides: dict[str, Any], config_file: Path | None
+) -> SettingsError:
+    """Turns pydantic's report into one line that says where the bad value came from."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    fields = CourseSettings.model_fields
+    known = ", ".join(sorted(fields))
+    if error["type"] == "extra_forbidden":
+        where = _describe_source(name, overrides=overrides, config_file=config_file)
+        return SettingsError(
+            f"Unknown setting {name!r} {where}; known settings are: {known}. "
+            "Check the spelling."
+        )
+    where = _describe_source(name, overrides=overrides, config_file=config_file)
+    extra = fields[name].json_schema_extra if name in fields else None
+    allowed = extra.get("allowed") if isinstance(extra, dict) else None
+    reason = str(error["msg"]).rstrip(".")
+    reason = reason[0].lower() + reason[1:] if reason else reason
+    hint = f" Allowed: {allowed}." if allowed else ""
+    more = f" ({len(exc.errors()) - 1} more bad settings after this one.)" if len(
+        exc.errors()
+    ) > 1 else ""
+    return SettingsError(
+        f"Setting {name!r} has a bad value {error.get('input')!r} {where}: {reason}.{hint}{more}"
+    )
+
+
+def _describe_source(name: str, *, overrides: dict[str, Any], config_file: Path | None) -> str:
+    if name in overrides:
+        return "(from an explicit override)"
+    env_name = f"{ENV_PREFIX}{name}".upper()
+    if any(key.upper() == env_name for key in os.environ):
+        return f"(from the environment variable {env_name})"
+    if config_file is not None:
+        return f"(from {str(config_file)!r})"
+    return "(the default)"
