@@ -51,6 +51,13 @@ class CheckResult:
         text = f"[{mark}] {self.name:<12} {self.detail}"
         return text if self.ok or not self.fix else f"{text} -> fix: {self.fix}"
 
+    @property
+    def short_line(self) -> str:
+        """The line without machine-specific details (paths, versions), for notebooks."""
+        mark = "ok  " if self.ok else "FAIL"
+        text = f"[{mark}] {self.name}"
+        return text if self.ok else f"{text}: {self.detail} -> fix: {self.fix}"
+
 
 def check_python() -> CheckResult:
     version = sys.version_info[:3]
@@ -263,8 +270,13 @@ def check_embedded_components() -> CheckResult:
     return CheckResult("embeddings", True, f"WordLlama {version} loads offline, {vector.shape[1]} dimensions")
 
 
-def run_checks(*, kernel: bool = True) -> list[CheckResult]:
-    """Runs every check in order; ``kernel=False`` skips starting a kernel (e.g. in a notebook)."""
+def run_checks(*, kernel: bool = True, embeddings: bool = True) -> list[CheckResult]:
+    """Runs every check in order.
+
+    Args:
+        kernel: start a Jupyter kernel to check it; turn off inside a notebook.
+        embeddings: load the embedding model (about half a second); turn off for speed.
+    """
     checks: Iterable[Callable[[], CheckResult]] = [
         check_python,
         check_settings,
@@ -272,7 +284,7 @@ def run_checks(*, kernel: bool = True) -> list[CheckResult]:
         *([check_jupyter_kernel] if kernel else []),
         check_work_dir,
         check_sqlite_extensions,
-        check_embedded_components,
+        *([check_embedded_components] if embeddings else []),
     ]
     results = []
     for run in checks:

@@ -7,6 +7,7 @@ that checks them see the same environment, so both take it from :func:`kernel_en
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -100,6 +101,8 @@ def execute_notebook(
             record_timing=False,
             resources={"metadata": {"path": str(cwd)}},
         )
-        # nbclient passes extra keyword arguments on to the kernel manager's start_kernel.
-        client.execute(env=env)
+        cwd.mkdir(parents=True, exist_ok=True)
+        # nbclient passes extra keyword arguments on to the kernel manager's start_kernel;
+        # the kernel's own stderr only carries start-up banners, so it is dropped.
+        client.execute(env=env, stderr=subprocess.DEVNULL)
     return notebook

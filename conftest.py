@@ -1,0 +1,92 @@
+"""Test-session set-up shared by unit tests, nbval and papermill runs.
+
+Kernels inherit this process's environment, so it must match what ``course build`` used to
+make the stored outputs (``course_lib.course.execution.kernel_environment``), or nbval would
+compare outputs made under different conditions.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from course_lib.course.execution import apply_kernel_environment
+
+ROOT = Path(__file__).parent
+_TEMP_DIRS: list[str] = []
+_STATUS_AT_START = pytest.StashKey["str | None"]()
+
+
+def _fresh_work_dir() -> Path:
+    folder = tempfile.mkdtemp(prefix="course-test-work-")
+    _TEMP_DIRS.append(folder)
+    return Path(folder)
+
+
+# Unit tests and anything else this process starts: learner mode, a throwaway work directory.
+apply_kernel_environment(strict=False, work_dir=_fresh_work_dir())
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    if hasattr(collector, "skip_compare"):  # nbval's notebook collectors only
+        collector.skip_compare += ("image/svg+xml", "application/vnd.plotly.v1+json")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before nbval starts a notebook's kernel, give it the environment its outputs were made in.
+
+    Solution notebooks run in strict mode (a failing check raises), learner notebooks do not,
+    and each notebook gets a fresh work directory, exactly as in ``course build``.
+    """
+    notebook = item.parent
+    if type(notebook).__name__ == "IPyNbFile" and getattr(notebook, "kernel", None) is None:
+        strict = Path(str(notebook.fspath)).resolve().is_relative_to(ROOT / "solutions")
+        apply_kernel_environment(strict=strict, work_dir=_fresh_work_dir())
+
+
+def _git_status() -> str | None:
+    if not (ROOT / ".git").exists():
+        return None
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STATUS_AT_START] = _git_status()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fails the run if it changed the repository: lessons write only to the work directory.
+
+    Compared with the status at the start, so a contributor's uncommitted edits are not
+    blamed on the tests; on a clean clone (CI) this means ``git status`` must stay empty.
+    """
+    for folder in _TEMP_DIRS:
+        shutil.rmtree(folder, ignore_errors=True)
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller checks once
+        return
+    before = session.config.stash.get(_STATUS_AT_START, None)
+    after = _git_status()
+    if before is None or after is None or after == before:
+        return
+    new = sorted(set(after.splitlines()) - set(before.splitlines()))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_line(
+            "FAILED: the test run changed the repository (tests and notebooks must write only "
+            "to the course work directory); new in git status:",
+            red=True,
+        )
+        for line in new or after.splitlines():
+            reporter.write_line(f"    {line}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
