@@ -183,8 +183,7 @@ def _explain(
     if error["type"] == "extra_forbidden":
         where = _describe_source(name, overrides=overrides, config_file=config_file)
         return SettingsError(
-            f"Unknown setting {name!r} {where}; known settings are: {known}. "
-            "Check the spelling."
+            f"Unknown setting {name!r} {where}; known settings are: {known}. Check the spelling."
         )
     where = _describe_source(name, overrides=overrides, config_file=config_file)
     extra = fields[name].json_schema_extra if name in fields else None
@@ -192,9 +191,11 @@ def _explain(
     reason = str(error["msg"]).rstrip(".")
     reason = reason[0].lower() + reason[1:] if reason else reason
     hint = f" Allowed: {allowed}." if allowed else ""
-    more = f" ({len(exc.errors()) - 1} more bad settings after this one.)" if len(
-        exc.errors()
-    ) > 1 else ""
+    more = (
+        f" ({len(exc.errors()) - 1} more bad settings after this one.)"
+        if len(exc.errors()) > 1
+        else ""
+    )
     return SettingsError(
         f"Setting {name!r} has a bad value {error.get('input')!r} {where}: {reason}.{hint}{more}"
     )

@@ -46,7 +46,7 @@ _HINTS_SHOWN: dict[str, int] = {}
 Checker = Callable[[Any, "Probe"], str]
 
 
-class NotYet(Exception):  # noqa: N818 - reads as a verdict: raise NotYet("...")
+class NotYet(Exception):
     """Raised inside a checker: the answer is not right yet; the message says why."""
 
 
@@ -120,13 +120,13 @@ class Probe:
         except Exception as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise NotYet(
-                f"{shown} raised {type(exc).__name__}"
-                + (f": {detail}" if detail else "")
-                + "."
+                f"{shown} raised {type(exc).__name__}" + (f": {detail}" if detail else "") + "."
             ) from None
 
     def describe_call(self, *args: Any, **kwargs: Any) -> str:
-        parts = [_short_repr(a) for a in args] + [f"{k}={_short_repr(v)}" for k, v in kwargs.items()]
+        parts = [_short_repr(a) for a in args] + [
+            f"{k}={_short_repr(v)}" for k, v in kwargs.items()
+        ]
         return f"{self.name}({', '.join(parts)})"
 
     def expect_type(self, value: Any, expected: type | tuple[type, ...], what: str) -> None:
@@ -227,20 +227,28 @@ def all_exercises() -> list[Exercise]:
 
     for info in pkgutil.iter_modules(exercises.__path__):
         importlib.import_module(f"{exercises.__name__}.{info.name}")
-    return sorted(_REGISTRY.values(), key=lambda e: [int(p) if p.isdigit() else p for p in e.id.split(".")])
+    return sorted(
+        _REGISTRY.values(), key=lambda e: [int(p) if p.isdigit() else p for p in e.id.split(".")]
+    )
 
 
 def evaluate(exercise_id: str, answer: Any) -> Feedback:
     """Runs the checker and returns its verdict; never raises for anything the learner wrote."""
     spec = get_exercise(exercise_id)
     if answer is Ellipsis:
-        return Feedback(exercise_id, False, f"{spec.answer_name} is still `...`; replace it with your answer.")
+        return Feedback(
+            exercise_id, False, f"{spec.answer_name} is still `...`; replace it with your answer."
+        )
     if answer is None:
         return Feedback(
             exercise_id,
             False,
             f"{spec.answer_name} is None; "
-            + ("define the function and run its cell." if spec.expects_function else "assign your answer to it."),
+            + (
+                "define the function and run its cell."
+                if spec.expects_function
+                else "assign your answer to it."
+            ),
         )
     if spec.expects_function and not callable(answer):
         return Feedback(
@@ -310,7 +318,9 @@ def hint(exercise_id: str, level: int | None = None) -> _Hint:
         raise ValueError(f"level must be 1 or more (got {level})")
     _HINTS_SHOWN[exercise_id] = max(level, _HINTS_SHOWN.get(exercise_id, 0))
     more = " Run hint() again for a more specific one." if level < count else ""
-    return _Hint(f"Hint {level} of {count} for exercise {exercise_id}: {spec.hints[level - 1]}{more}")
+    return _Hint(
+        f"Hint {level} of {count} for exercise {exercise_id}: {spec.hints[level - 1]}{more}"
+    )
 
 
 def answer_or_reference(exercise_id: str, answer: Any) -> Any:

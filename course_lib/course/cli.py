@@ -35,7 +35,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def doctor(
     kernel: Annotated[
         bool,
-        typer.Option(help="Start the notebooks' Jupyter kernel to check it (takes a second or two)."),
+        typer.Option(
+            help="Start the notebooks' Jupyter kernel to check it (takes a second or two)."
+        ),
     ] = True,
 ) -> None:
     """Check this machine is ready: Python, packages, kernel, work directory, SQLite, model.
@@ -49,7 +51,10 @@ def doctor(
         typer.echo(result.line)
     failed = [r for r in results if not r.ok]
     if failed:
-        typer.echo(f"{len(failed)} of {len(results)} checks failed; apply the fixes above and run 'course doctor' again.")
+        typer.echo(
+            f"{len(failed)} of {len(results)} checks failed; "
+            "apply the fixes above and run 'course doctor' again."
+        )
         raise typer.Exit(1)
     typer.echo(f"All {len(results)} checks passed: this machine is ready for the course.")
 
@@ -58,22 +63,34 @@ def doctor(
 def build(
     sources: Annotated[
         list[Path] | None,
-        typer.Argument(help="Lesson sources (solutions/<module>/<lesson>.py) to build. Default: all."),
+        typer.Argument(
+            help="Lesson sources (solutions/<module>/<lesson>.py) to build. Default: all."
+        ),
     ] = None,
     check: Annotated[
         bool,
-        typer.Option("--check", help="Build nothing; exit 1 naming each generated notebook that is out of date."),
+        typer.Option(
+            "--check",
+            help="Build nothing; exit 1 naming each generated notebook that is out of date.",
+        ),
     ] = False,
     execute: Annotated[
         bool,
-        typer.Option(help="Execute the notebooks and store their outputs (turn off only to preview the cells)."),
+        typer.Option(
+            help="Execute the notebooks and store their outputs (turn off to preview cells only)."
+        ),
     ] = True,
 ) -> None:
     """Generate, execute and store each lesson's solution and learner notebooks.
 
     With --check, build nothing and fail naming every generated notebook that is out of date.
     """
-    from course_lib.course.build import build_lesson, find_lessons, find_project_root, find_stale_files
+    from course_lib.course.build import (
+        build_lesson,
+        find_lessons,
+        find_project_root,
+        find_stale_files,
+    )
 
     try:
         root = find_project_root()
@@ -83,8 +100,14 @@ def build(
             for item in stale:
                 typer.echo(f"stale: {item}", err=True)
             if stale:
-                raise _fail(f"{len(stale)} generated notebooks are out of date; run the commands above (or 'course build' for all).")
-            typer.echo(f"All {2 * len(lessons)} generated notebooks of {len(lessons)} lessons are up to date.")
+                raise _fail(
+                    f"{len(stale)} generated notebooks are out of date; "
+                    "run the commands above (or 'course build' for all)."
+                )
+            typer.echo(
+                f"All {2 * len(lessons)} generated notebooks of {len(lessons)} lessons "
+                "are up to date."
+            )
             return
         started = time.perf_counter()
         for lesson in lessons:
@@ -92,7 +115,10 @@ def build(
             written = build_lesson(lesson, execute=execute)
             shown = ", ".join(p.as_posix() for p in written)
             typer.echo(f"built {shown} ({time.perf_counter() - lesson_started:.1f} s)")
-        typer.echo(f"Built {2 * len(lessons)} notebooks from {len(lessons)} lessons in {time.perf_counter() - started:.1f} s.")
+        typer.echo(
+            f"Built {2 * len(lessons)} notebooks from {len(lessons)} lessons "
+            f"in {time.perf_counter() - started:.1f} s."
+        )
     except CourseLibError as exc:
         raise _fail(str(exc)) from None
 

@@ -155,7 +155,9 @@ def squarify(
 
     def worst(row: list[float], side: float) -> float:
         area = sum(row)
-        return max(max(side * side * r / (area * area), area * area / (side * side * r)) for r in row)
+        return max(
+            max(side * side * r / (area * area), area * area / (side * side * r)) for r in row
+        )
 
     remaining = scaled
     while remaining:

@@ -69,7 +69,8 @@ def check_python() -> CheckResult:
         "python",
         False,
         f"Python {shown} is not supported; the course needs 3.10 to 3.13",
-        "install Python 3.12 and rebuild the environment: rm -rf .venv && PYTHON=python3.12 ./run setup",
+        "install Python 3.12 and rebuild the environment: "
+        "rm -rf .venv && PYTHON=python3.12 ./run setup",
     )
 
 
@@ -84,7 +85,9 @@ def check_settings() -> CheckResult:
         return CheckResult("settings", False, str(exc), "correct the value named above")
     known = {f"{ENV_PREFIX}{name}".upper() for name in CourseSettings.model_fields}
     known |= {"COURSE_CONFIG_FILE"}
-    typos = sorted(k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
+    typos = sorted(
+        k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known
+    )
     if typos:
         return CheckResult(
             "settings",
@@ -93,7 +96,9 @@ def check_settings() -> CheckResult:
             "fix their spelling or unset them",
         )
     source = f"from {config}" if config else "defaults, no course.toml"
-    return CheckResult("settings", True, f"valid ({source}); seed={settings.seed}, strict={settings.strict}")
+    return CheckResult(
+        "settings", True, f"valid ({source}); seed={settings.seed}, strict={settings.strict}"
+    )
 
 
 def check_work_dir(min_free_gb: float = 1.0) -> CheckResult:
@@ -172,11 +177,18 @@ def check_lock() -> CheckResult:
         elif have != version:
             problems.append(f"{name} {have} (lock {version})")
     if problems:
-        shown = ", ".join(problems[:4]) + (f" and {len(problems) - 4} more" if len(problems) > 4 else "")
-        return CheckResult(
-            "packages", False, f"{len(problems)} of {len(pins)} differ from the lock: {shown}", SETUP_FIX
+        shown = ", ".join(problems[:4]) + (
+            f" and {len(problems) - 4} more" if len(problems) > 4 else ""
         )
-    return CheckResult("packages", True, f"all {len(pins)} locked packages installed at their pinned versions")
+        return CheckResult(
+            "packages",
+            False,
+            f"{len(problems)} of {len(pins)} differ from the lock: {shown}",
+            SETUP_FIX,
+        )
+    return CheckResult(
+        "packages", True, f"all {len(pins)} locked packages installed at their pinned versions"
+    )
 
 
 def check_jupyter_kernel(timeout: float = 60) -> CheckResult:
@@ -199,10 +211,14 @@ def check_jupyter_kernel(timeout: float = 60) -> CheckResult:
             kernel_name="python3", startup_timeout=timeout, stderr=subprocess.DEVNULL
         )
     except Exception as exc:
-        return CheckResult("kernel", False, f"the python3 kernel did not start ({type(exc).__name__}: {exc})", fix)
+        return CheckResult(
+            "kernel", False, f"the python3 kernel did not start ({type(exc).__name__}: {exc})", fix
+        )
     try:
         reply = client.execute_interactive(
-            "import course_lib; print(course_lib.__file__)", timeout=timeout, output_hook=_collect(out := [])
+            "import course_lib; print(course_lib.__file__)",
+            timeout=timeout,
+            output_hook=_collect(out := []),
         )
         status = reply["content"]["status"]
     finally:
@@ -219,7 +235,9 @@ def check_jupyter_kernel(timeout: float = 60) -> CheckResult:
             f"the python3 kernel ({spec.argv[0]}) imports course_lib from {where}, not {expected}",
             fix,
         )
-    return CheckResult("kernel", True, f"python3 kernel starts and imports course_lib ({seconds:.1f} s)")
+    return CheckResult(
+        "kernel", True, f"python3 kernel starts and imports course_lib ({seconds:.1f} s)"
+    )
 
 
 def _collect(out: list[str]) -> Callable[[dict], None]:
@@ -267,7 +285,9 @@ def check_embedded_components() -> CheckResult:
             SETUP_FIX,
         )
     version = importlib.metadata.version("wordllama")
-    return CheckResult("embeddings", True, f"WordLlama {version} loads offline, {vector.shape[1]} dimensions")
+    return CheckResult(
+        "embeddings", True, f"WordLlama {version} loads offline, {vector.shape[1]} dimensions"
+    )
 
 
 def run_checks(*, kernel: bool = True, embeddings: bool = True) -> list[CheckResult]:
@@ -291,5 +311,12 @@ def run_checks(*, kernel: bool = True, embeddings: bool = True) -> list[CheckRes
         try:
             results.append(run())
         except Exception as exc:  # a check must never hide the others
-            results.append(CheckResult(run.__name__.removeprefix("check_"), False, f"crashed: {type(exc).__name__}: {exc}", "report this as a course bug"))
+            results.append(
+                CheckResult(
+                    run.__name__.removeprefix("check_"),
+                    False,
+                    f"crashed: {type(exc).__name__}: {exc}",
+                    "report this as a course bug",
+                )
+            )
     return results

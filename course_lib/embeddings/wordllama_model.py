@@ -20,6 +20,4 @@ def load_wordllama(dim: int = 256) -> Any:
     import wordllama
     from wordllama import WordLlama
 
-    return WordLlama.load(
-        cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=dim
-    )
+    return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=dim)

@@ -17,7 +17,11 @@ _LINE_CASES: list[tuple[str, int, str]] = [
     ("# a comment\n    # an indented comment\n", 0, "comment-only lines are not code"),
     ("total = 2  # the total\n", 1, "a line with code and a trailing comment is code"),
     ('print("# not a comment")\n', 1, "a '#' inside a string does not start a comment"),
-    ('"""The module docstring."""\nimport os\n', 1, "a module docstring is documentation, not code"),
+    (
+        '"""The module docstring."""\nimport os\n',
+        1,
+        "a module docstring is documentation, not code",
+    ),
     (
         'def area(w, h):\n    """Return the area.\n\n    Multi-line docstring.\n    """\n'
         "    return w * h\n",
@@ -31,7 +35,11 @@ _LINE_CASES: list[tuple[str, int, str]] = [
         "class and method docstrings are documentation, not code",
     ),
     ("total = add(\n    1,\n    2,\n)\n", 4, "every line of a multi-line statement is code"),
-    ('query = """\nSELECT 1\n"""\n', 3, "a multi-line string assigned to a name is code, not a docstring"),
+    (
+        'query = """\nSELECT 1\n"""\n',
+        3,
+        "a multi-line string assigned to a name is code, not a docstring",
+    ),
     ("x = 1", 1, "the last line may have no newline"),
 ]
 
@@ -101,13 +109,17 @@ _LAYER_NAMES = {
 )
 def _check_layer_of(answer: Any, probe: Probe) -> str:
     if not isinstance(answer, dict):
-        raise NotYet(f"layer_of should be a dict of concern -> layer, but it is a {type(answer).__name__}.")
+        raise NotYet(
+            f"layer_of should be a dict of concern -> layer, but it is a {type(answer).__name__}."
+        )
     missing = [k for k in LAYER_OF if k not in answer]
     if missing:
         raise NotYet(f"layer_of has no entry for {missing[0]!r}; keep every key of the template.")
     extra = [k for k in answer if k not in LAYER_OF]
     if extra:
-        raise NotYet(f"layer_of has an unexpected key {extra[0]!r}; keep the keys of the template as they are.")
+        raise NotYet(
+            f"layer_of has an unexpected key {extra[0]!r}; keep the template's keys as they are."
+        )
     for concern in LAYER_OF:
         value = answer[concern]
         if value is Ellipsis:
