@@ -1,0 +1,101 @@
+"""`course doctor` and `course reset`: one line per check, fixes for failures, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from course_lib.course import doctor
+from course_lib.course.cli import app
+from course_lib.course.doctor import CheckResult, check_lock, locked_requirements
+
+
+def test_every_check_passes_in_the_course_environment() -> None:
+    results = doctor.run_checks(kernel=True)
+    failed = [r.line for r in results if not r.ok]
+    assert not failed, "\n".join(failed)
+    assert [r.name for r in results] == [
+        "python",
+        "settings",
+        "packages",
+        "kernel",
+        "work dir",
+        "sqlite",
+        "embeddings",
+    ]
+
+
+def test_lock_parsing_applies_markers(tmp_path: Path) -> None:
+    lock = tmp_path / "lock.txt"
+    lock.write_text(
+        "numpy==1.0.0 ; python_full_version < '3.0' \\\n    --hash=sha256:abc\n"
+        "Pydantic_Core==2.0.0 \\\n    --hash=sha256:def \\\n    --hash=sha256:123\n"
+        "    # via pydantic\n"
+    )
+    assert locked_requirements(lock) == {"pydantic-core": "2.0.0"}
+
+
+def test_drift_from_the_lock_is_a_failure_with_a_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = tmp_path / "lock.txt"
+    lock.write_text("pytest==0.0.1\nno-such-package-for-sure==1.0\n")
+    monkeypatch.setattr(doctor, "find_lock_file", lambda: lock)
+    result = check_lock()
+    assert not result.ok
+    assert "2 of 2 differ from the lock" in result.detail
+    assert "pytest" in result.detail and "no-such-package-for-sure missing" in result.detail
+    assert "-> fix: run ./run setup" in result.line
+
+
+def test_unknown_course_variable_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_SEEED", "3")
+    result = doctor.check_settings()
+    assert not result.ok and "COURSE_SEEED" in result.detail
+
+
+def test_bad_setting_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_SEED", "-1")
+    result = doctor.check_settings()
+    assert not result.ok and "'seed'" in result.detail
+
+
+def test_doctor_command_exits_non_zero_on_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = [
+        CheckResult("python", True, "Python 3.x"),
+        CheckResult("sqlite", False, "sqlite-vec could not be loaded", "pip install sqlite-vec"),
+    ]
+    monkeypatch.setattr(doctor, "run_checks", lambda **_: fake)
+    result = CliRunner().invoke(app, ["doctor", "--no-kernel"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("[ok  ] python")
+    assert lines[1] == (
+        "[FAIL] sqlite       sqlite-vec could not be loaded -> fix: pip install sqlite-vec"
+    )
+    assert "1 of 2 checks failed" in lines[2]
+
+
+def test_reset_command_empties_the_work_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from course_lib.workdir import ensure_work_dir, work_path
+
+    monkeypatch.setenv("COURSE_WORK_DIR", str(tmp_path / "work"))
+    ensure_work_dir()
+    work_path("index.sqlite").write_text("x")
+    result = CliRunner().invoke(app, ["reset", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "1 entries removed" in result.output
+    assert not (tmp_path / "work" / "index.sqlite").exists()
+
+
+def test_reset_refuses_a_foreign_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.setenv("COURSE_WORK_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["reset", "--yes"])
+    assert result.exit_code == 1
+    assert "error: Refusing" in result.output
+    assert (tmp_path / "notes.txt").exists()
