@@ -14,18 +14,35 @@ Our exception hierarchy:
   + ExerciseNotSolvedError (AssertionError)
   + CheckerError (RuntimeError)
   + UnknownExerciseError (KeyError)
+  + DatasetError (ValueError)
+  + UnknownModelError (KeyError)
+  + EmbedderMismatchError (ValueError)
+  + OptionalDependencyError (ImportError)
+  + LLMError (RuntimeError)
+    - RateLimitError, ServerError, ModelTimeoutError (TimeoutError), CircuitOpenError,
+      BudgetExceededError
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "BudgetExceededError",
     "BuildError",
     "CheckerError",
+    "CircuitOpenError",
     "CourseLibError",
+    "DatasetError",
+    "EmbedderMismatchError",
     "ExerciseNotSolvedError",
+    "LLMError",
+    "ModelTimeoutError",
+    "OptionalDependencyError",
+    "RateLimitError",
+    "ServerError",
     "SettingsError",
     "StaleNotebookError",
     "UnknownExerciseError",
+    "UnknownModelError",
     "WorkDirError",
 ]
 
@@ -63,3 +80,51 @@ class CheckerError(CourseLibError, RuntimeError):
 
 class UnknownExerciseError(CourseLibError, KeyError):
     """No exercise is registered under the given id."""
+
+
+class DatasetError(CourseLibError, ValueError):
+    """A bundled dataset was asked for in a way it does not exist (unknown split, version...)."""
+
+
+class UnknownModelError(CourseLibError, KeyError):
+    """A model id or role is not in the model registry."""
+
+
+class LLMError(CourseLibError, RuntimeError):
+    """A model call failed in a way the caller should handle (see the subclasses)."""
+
+
+class RateLimitError(LLMError):
+    """The model endpoint said "too many requests" (HTTP 429); ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServerError(LLMError):
+    """The model endpoint failed (HTTP 5xx); ``status_code`` says which."""
+
+    def __init__(self, message: str, *, status_code: int = 500) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class ModelTimeoutError(LLMError, TimeoutError):
+    """The model did not answer within the read timeout."""
+
+
+class CircuitOpenError(LLMError):
+    """The circuit breaker is open: calls fail fast until it cools down."""
+
+
+class BudgetExceededError(LLMError):
+    """A call would spend more tokens or money than its budget allows."""
+
+
+class EmbedderMismatchError(CourseLibError, ValueError):
+    """Vectors made by one embedder met an index or vectors made by another."""
+
+
+class OptionalDependencyError(CourseLibError, ImportError):
+    """A feature needs an optional extra that is not installed; the message says how to add it."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -83,10 +83,51 @@ class CourseSettings(BaseSettings):
         json_schema_extra={"allowed": "one of DEBUG, INFO, WARNING, ERROR"},
     )
 
+    model_registry: Path | None = Field(
+        default=None,
+        description="A model registry file (TOML) to use instead of the bundled one, e.g. to "
+        "map the roles to a real provider's models.",
+        json_schema_extra={"allowed": "a path to a .toml file, or unset for the bundled registry"},
+    )
+    llm_provider: Literal["local", "local-server", "openai-compatible"] = Field(
+        default="local",
+        description="Where chat calls go: the local model in process, the local "
+        "OpenAI-compatible server, or any OpenAI-compatible endpoint (llm_base_url).",
+        json_schema_extra={"allowed": "one of local, local-server, openai-compatible"},
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the OpenAI-compatible endpoint, e.g. https://api.openai.com/v1.",
+        json_schema_extra={"allowed": "an http(s) URL ending in the API root, e.g. .../v1"},
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key of the endpoint. Held as a secret: it never prints or logs. "
+        "Set it in the environment (COURSE_LLM_API_KEY), never in a committed file.",
+        json_schema_extra={"allowed": "a string"},
+    )
+    llm_connect_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds to wait for a connection to the model endpoint.",
+        json_schema_extra={"allowed": "a number of seconds > 0"},
+    )
+    llm_read_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds to wait for a model response once connected.",
+        json_schema_extra={"allowed": "a number of seconds > 0"},
+    )
+
     @field_validator("work_dir", mode="after")
     @classmethod
     def _expand_work_dir(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("model_registry", mode="after")
+    @classmethod
+    def _expand_registry(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
 
     @field_validator("log_level", mode="before")
     @classmethod

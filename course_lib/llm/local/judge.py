@@ -1,0 +1,105 @@
+"""Judge mode: grading an answer against a reference, with a documented length bias.
+
+The verdict is driven by the answer's agreement with the reference (token F1 over content
+terms, with numbers required to match). Like real model judges (Zheng et al., 2023), it
+favours longer answers: at equal content, an answer longer than the reference scores up to
+``LENGTH_BIAS`` higher. Lesson 1.4 measures this bias and calibrates against it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from course_lib.llm.local.text import terms
+
+__all__ = ["LENGTH_BIAS", "JudgeRequest", "Verdict", "judge", "parse_judge_request"]
+
+LENGTH_BIAS = 0.25  # the largest score bonus a long answer gets, on a 0..1 scale
+PASS_MARK = 0.5
+
+_JUDGE_CUE = re.compile(r"\b(grade|grading|judge|evaluate|assess|score|rate|rating|verdict)\b", re.I)
+_REFERENCE = re.compile(
+    r"(?:^|\n)\s*(?:\*\*)?(?:reference(?: answer)?|gold(?: answer)?|expected(?: answer)?|ground truth)"
+    r"(?:\*\*)?\s*:\s*(.*?)(?=\n\s*(?:\*\*)?(?:candidate|answer|response|model answer|question|"
+    r"reference|rubric)[^\n:]{0,20}:|\Z)",
+    re.I | re.S,
+)
+_ANSWER = re.compile(
+    r"(?:^|\n)\s*(?:\*\*)?(?:candidate(?: answer)?|model answer|response|answer(?: to grade)?)"
+    r"(?:\*\*)?\s*:\s*(.*?)(?=\n\s*(?:\*\*)?(?:reference|gold|expected|question|rubric|candidate)"
+    r"[^\n:]{0,20}:|\Z)",
+    re.I | re.S,
+)
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)?")
+
+
+@dataclass(frozen=True)
+class JudgeRequest:
+    answer: str
+    reference: str
+    scale: tuple[int, int] | None  # e.g. (1, 5); None means pass/fail
+    wants_json: bool
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: int | None
+    passed: bool
+    agreement: float  # 0..1 before the length bias
+    reason: str
+
+
+def parse_judge_request(text: str, wants_json: bool) -> JudgeRequest | None:
+    """A judge request if ``text`` asks to grade an answer against a reference, else None."""
+    if not _JUDGE_CUE.search(text):
+        return None
+    reference = _REFERENCE.search(text)
+    answer = _ANSWER.search(text)
+    if not reference or not answer:
+        return None
+    scale: tuple[int, int] | None = (1, 5)
+    if match := re.search(r"\b(0|1)\s*(?:-|to|–)\s*(3|4|5|10|100)\b", text):
+        scale = (int(match.group(1)), int(match.group(2)))
+    elif re.search(r"\bpass\s*/\s*fail\b|\bpass or fail\b|\bcorrect or incorrect\b", text, re.I):
+        scale = None
+    return JudgeRequest(answer.group(1).strip(), reference.group(1).strip(), scale, wants_json)
+
+
+def _f1(answer: str, reference: str) -> float:
+    a, r = terms(answer), terms(reference)
+    if not a or not r:
+        return 0.0
+    common = sum(min(a.count(t), r.count(t)) for t in set(a) & set(r))
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(a), common / len(r)
+    return 2 * precision * recall / (precision + recall)
+
+
+def judge(request: JudgeRequest, *, noise: float = 0.0) -> Verdict:
+    """Grade the answer; ``noise`` (from temperature) shifts the raw score a little."""
+    agreement = _f1(request.answer, request.reference)
+    # Recall of the reference matters more than the answer's extra words for a judge.
+    ref_terms = set(terms(request.reference))
+    recall = len(ref_terms & set(terms(request.answer))) / len(ref_terms) if ref_terms else 0.0
+    agreement = 0.4 * agreement + 0.6 * recall
+    ref_numbers = set(_NUMBER.findall(request.reference))
+    if ref_numbers and not ref_numbers & set(_NUMBER.findall(request.answer)):
+        agreement *= 0.5  # the key number is missing or wrong
+    ratio = (len(request.answer.split()) + 1) / (len(request.reference.split()) + 1)
+    bias = LENGTH_BIAS * max(0.0, min(1.0, math.log2(ratio) / 2)) if ratio > 1 else 0.0
+    raw = max(0.0, min(1.0, agreement + bias + noise))
+    passed = raw >= PASS_MARK
+    score = None
+    if request.scale is not None:
+        low, high = request.scale
+        score = low + round(raw * (high - low))
+    if agreement >= 0.75:
+        reason = "The answer states the reference's key facts."
+    elif agreement >= 0.4:
+        reason = "The answer covers part of the reference."
+    else:
+        reason = "The answer does not match the reference."
+    return Verdict(score, passed, round(agreement, 6), reason)

@@ -1,0 +1,198 @@
+"""How the local model reads a chat request: instructions, passages, the question.
+
+A real model reads prompts in any shape. This stand-in recognises the shapes prompts commonly
+use, and the instructions that change its behaviour, so that a better prompt gives a
+measurably better answer:
+
+* passages: ``[doc-id] text`` lines, ``<doc id="...">...</doc>`` blocks, ``Source: id`` headings;
+* the question: what follows ``Question:`` in the last user message, or that message without
+  its passages;
+* instructions (from the system prompt, and from the user message when it has no passages):
+  cite sources, allow "I don't know", length and shape, JSON, and whether passages are
+  declared to be data rather than instructions (the guard against prompt injection).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from course_lib.llm.tokens import message_text
+
+__all__ = ["Instructions", "Passage", "ReadRequest", "read_request"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One context passage the prompt gives the model."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Instructions:
+    """What the prompt asks of the answer."""
+
+    cite: bool = False
+    allow_unknown: bool = False
+    unknown_phrase: str = "I don't know: the provided documents do not cover this."
+    max_sentences: int | None = None  # None: the model's own default
+    bullets: bool = False
+    json: bool = False
+    guarded: bool = False  # passages declared data, never instructions
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """A chat request as the local model understands it."""
+
+    system: str
+    question: str
+    passages: tuple[Passage, ...]
+    instructions: Instructions
+    last_role: str
+    tool_results: tuple[Passage, ...] = field(default_factory=tuple)
+    user_text: str = ""
+
+
+_DOC_BLOCK = re.compile(
+    r"<(doc|document|source|passage)\b[^>]*?\bid\s*=\s*[\"']([^\"']+)[\"'][^>]*>(.*?)</\1\s*>",
+    re.S | re.I,
+)
+_BRACKET_LINE = re.compile(r"^\s*\[([A-Za-z0-9][A-Za-z0-9_.:#/-]{0,80})\]\s*(.*)$")
+_SOURCE_LINE = re.compile(r"^\s*(?:#{1,4}\s*)?(?:source|document|doc)\s*(?:id)?\s*:\s*(\S+)\s*$", re.I)
+_QUESTION = re.compile(r"(?:^|\n)\s*(?:\*\*)?question(?:\*\*)?\s*:\s*(.*)", re.I | re.S)
+_CONTEXT_LABEL = re.compile(
+    r"^\s*(?:#{1,4}\s*)?(?:context|documents|passages|sources|excerpts)\b[^\n]{0,60}:?\s*$", re.I
+)
+
+_CITE = re.compile(r"\bcit(?:e|es|ing|ation|ations)\b|\bsources?\b.*\b(?:give|list|name|include|add|show)|\b(?:give|list|name|include|add|show)\b.*\bsources?\b|\breference the (?:doc|passage)", re.I)
+_UNKNOWN = re.compile(
+    r"(?:don'?t|do not|doesn'?t|does not) know|not (?:in|covered by|answered by|found in) the "
+    r"(?:context|documents|passages|sources)|cannot be answered|can'?t answer|unable to answer|"
+    r"if the (?:answer|information) is (?:not|missing)|otherwise,? say|say (?:so|that you)",
+    re.I,
+)
+_QUOTED_UNKNOWN = re.compile(r"(?:say|answer|reply|respond)(?: with)?:?\s*[\"“]([^\"”]{3,120})[\"”]", re.I)
+_ONE_SENTENCE = re.compile(r"\b(?:one|1|a single) sentence\b|\bone-sentence\b", re.I)
+_BRIEF = re.compile(r"\b(?:brief|briefly|concise|concisely|short answer|be short|terse)\b", re.I)
+_DETAIL = re.compile(r"\b(?:in detail|detailed|thorough|comprehensive|explain fully)\b", re.I)
+_N_SENTENCES = re.compile(r"\b(?:at most|up to|no more than|max(?:imum)?)\s+(two|three|four|five|[2-5])\s+sentences\b", re.I)
+_BULLETS = re.compile(r"\bbullet(?:s| points?| list)?\b|\bas a list\b", re.I)
+_JSON = re.compile(r"\bjson\b", re.I)
+_GUARD = re.compile(
+    r"(?:passages?|documents?|context|sources?|excerpts?|retrieved text)[^.\n]{0,80}\b(?:are|is|as)\s+"
+    r"(?:untrusted\s+)?(?:data|reference material|quotations?)\b|never (?:follow|obey|execute)[^.\n]{0,60}"
+    r"instructions|ignore (?:any )?instructions (?:inside|in|within|found in)|untrusted",
+    re.I,
+)
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _instructions(text: str) -> Instructions:
+    max_sentences: int | None = None
+    if _ONE_SENTENCE.search(text) or _BRIEF.search(text):
+        max_sentences = 1
+    elif match := _N_SENTENCES.search(text):
+        word = match.group(1).lower()
+        max_sentences = _NUMBERS.get(word) or int(word)
+    elif _DETAIL.search(text):
+        max_sentences = 5
+    allow_unknown = bool(_UNKNOWN.search(text))
+    phrase = Instructions.unknown_phrase
+    if allow_unknown and (quoted := _QUOTED_UNKNOWN.search(text)):
+        phrase = quoted.group(1).strip()
+    return Instructions(
+        cite=bool(_CITE.search(text)),
+        allow_unknown=allow_unknown,
+        unknown_phrase=phrase,
+        max_sentences=max_sentences,
+        bullets=bool(_BULLETS.search(text)),
+        json=bool(_JSON.search(text)),
+        guarded=bool(_GUARD.search(text)),
+    )
+
+
+def extract_passages(text: str) -> tuple[list[Passage], str]:
+    """Passages found in ``text``, and the text left once they are removed."""
+    passages: list[Passage] = []
+
+    def take(match: re.Match[str]) -> str:
+        passages.append(Passage(match.group(2).strip(), match.group(3).strip()))
+        return "\n"
+
+    rest = _DOC_BLOCK.sub(take, text)
+    kept: list[str] = []
+    current_id: str | None = None
+    current: list[str] = []
+
+    def flush() -> None:
+        nonlocal current_id, current
+        if current_id is not None:
+            body = "\n".join(current).strip()
+            if body:
+                passages.append(Passage(current_id, body))
+        current_id, current = None, []
+
+    for line in rest.splitlines():
+        if _QUESTION.match("\n" + line):
+            flush()
+            kept.append(line)
+            continue
+        bracket = _BRACKET_LINE.match(line)
+        source = _SOURCE_LINE.match(line)
+        if bracket and bracket.group(2).strip():
+            flush()
+            current_id, current = bracket.group(1), [bracket.group(2)]
+        elif source:
+            flush()
+            current_id, current = source.group(1).strip("`*\"'[]"), []
+        elif current_id is not None:
+            current.append(line)
+        elif not _CONTEXT_LABEL.match(line):
+            kept.append(line)
+    flush()
+    return passages, "\n".join(kept).strip()
+
+
+def read_request(messages: Sequence[Mapping[str, Any]]) -> ReadRequest:
+    """Split a chat request into the parts the local model acts on."""
+    if not messages:
+        raise ValueError("messages is empty: a chat request needs at least one user message.")
+    system = "\n".join(
+        message_text(m) for m in messages if m.get("role") in ("system", "developer")
+    )
+    users = [m for m in messages if m.get("role") == "user"]
+    user_text = message_text(users[-1]) if users else ""
+    passages, rest = extract_passages(user_text)
+    system_passages, system_rest = extract_passages(system)
+    passages = system_passages + passages
+    match = _QUESTION.search("\n" + rest)
+    question = match.group(1).strip() if match else rest.strip()
+    # Instructions come from the system prompt; a user message without passages counts too
+    # (many prompts put everything in one user message). Passage text never counts.
+    instruction_text = system_rest + "\n" + (rest if match is None else rest[: match.start()])
+    if not system.strip():
+        instruction_text += "\n" + rest
+    # Tool results after the last user message become context.
+    tool_results: list[Passage] = []
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    names: dict[str, str] = {}
+    for message in messages[last_user + 1 :]:
+        for call in message.get("tool_calls") or ():
+            names[str(call.get("id"))] = str(call.get("function", {}).get("name", "tool"))
+        if message.get("role") == "tool":
+            call_id = str(message.get("tool_call_id", ""))
+            tool_results.append(Passage(names.get(call_id, call_id or "tool"), message_text(message)))
+    return ReadRequest(
+        system=system,
+        question=question,
+        passages=tuple(passages),
+        instructions=_instructions(instruction_text),
+        last_role=str(messages[-1].get("role", "")),
+        tool_results=tuple(tool_results),
+        user_text=user_text,
+    )

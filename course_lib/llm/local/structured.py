@@ -1,0 +1,276 @@
+"""Structured output: filling a JSON schema from the text of a request.
+
+Fields are filled the way the behaviour contract says: enum fields by the value (and its
+description) closest to the input, booleans from cues, numbers and dates by pattern, strings
+from the most relevant sentence; required fields are always present. A per-model share of
+outputs is malformed (truncated, a wrong type, a missing field), decided from the seed and the
+input, so validation and repair can be measured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from course_lib.llm.local.ranking import Candidate, Tier, candidates_from_passages, ranker
+from course_lib.llm.local.text import split_sentences, stable_unit, terms
+
+__all__ = [
+    "fill_from_request",
+    "fill_schema",
+    "loose_json",
+    "malform",
+    "malformed_unit",
+    "schema_from_prompt",
+]
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w])")
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?\b")
+_TIME = re.compile(r"\b\d{1,2}:\d{2}(?:\s?(?:UTC|CET|Europe/\w+))?\b")
+_WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
+_MONEY = re.compile(r"(?:EUR|USD|GBP|€|\$|£)\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?(?:EUR|USD|GBP)")
+_URL = re.compile(r"https?://\S+")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+
+
+_NAMED_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (_TIME, ("time", "hour")),
+    (_WEEKDAY, ("day", "weekday")),
+    (_MONEY, ("amount", "price", "cost", "budget", "limit")),
+    (_URL, ("url", "link")),
+)
+
+
+def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow ``$ref`` and pick the non-null branch of ``anyOf``/``oneOf``."""
+    seen = 0
+    while seen < 20:
+        seen += 1
+        if "$ref" in schema:
+            path = str(schema["$ref"]).lstrip("#/").split("/")
+            target: Any = root
+            for part in path:
+                target = target.get(part, {})
+            merged = {k: v for k, v in schema.items() if k != "$ref"}
+            schema = {**target, **merged}
+            continue
+        for key in ("anyOf", "oneOf"):
+            if key in schema and not _is_enum_branches(schema[key]):
+                branches = [b for b in schema[key] if b.get("type") != "null"]
+                if branches:
+                    rest = {k: v for k, v in schema.items() if k != key}
+                    schema = {**branches[0], **rest}
+                    break
+        else:
+            return schema
+    return schema
+
+
+def _is_enum_branches(branches: Any) -> bool:
+    return isinstance(branches, list) and bool(branches) and all("const" in b for b in branches)
+
+
+def _nullable(schema: Mapping[str, Any]) -> bool:
+    for key in ("anyOf", "oneOf"):
+        if any(b.get("type") == "null" for b in schema.get(key, ())):
+            return True
+    kind = schema.get("type")
+    return kind == "null" or (isinstance(kind, list) and "null" in kind)
+
+
+def _enum_options(schema: Mapping[str, Any]) -> list[tuple[Any, str]]:
+    """(value, description) pairs of an enum field; descriptions parsed from the field's."""
+    if "enum" in schema:
+        values = list(schema["enum"])
+        notes = _value_notes(str(schema.get("description", "")), values)
+        return [(v, notes.get(str(v), "")) for v in values]
+    for key in ("anyOf", "oneOf"):
+        if _is_enum_branches(schema.get(key)):
+            return [(b["const"], str(b.get("description", ""))) for b in schema[key]]
+    if "const" in schema:
+        return [(schema["const"], "")]
+    return []
+
+
+def _value_notes(description: str, values: list[Any]) -> dict[str, str]:
+    """Per-value notes written as ``value: note`` (or ``value - note``) inside a description."""
+    spots: list[tuple[int, int, str]] = []
+    for value in values:
+        pattern = rf"(?:^|(?<=[\s;,.(]))`?{re.escape(str(value))}`?\s*(?::|=|-|–)\s*"
+        if match := re.search(pattern, description):
+            spots.append((match.start(), match.end(), str(value)))
+    spots.sort()
+    notes: dict[str, str] = {}
+    for i, (_, end, value) in enumerate(spots):
+        stop = spots[i + 1][0] if i + 1 < len(spots) else len(description)
+        notes[value] = description[end:stop].strip(" .;,\n")
+    return notes
+
+
+def _field_query(name: str, schema: Mapping[str, Any]) -> str:
+    return f"{name.replace('_', ' ')} {schema.get('title', '')} {schema.get('description', '')}"
+
+
+def _choose_enum(options: list[tuple[Any, str]], text: str, tier: Tier) -> Any:
+    labelled = [
+        Candidate(f"{str(v).replace('_', ' ').replace('-', ' ')} {note}", str(i), i)
+        for i, (v, note) in enumerate(options)
+    ]
+    # Reverse the usual direction: which option's words does the input contain?
+    scored = ranker(tier).score(text, labelled) if tier == "large" else None
+    text_terms = set(terms(text))
+    best, best_score = options[0][0], -1.0
+    for i, (value, _) in enumerate(options):
+        option_terms = set(terms(labelled[i].text))
+        lexical = len(option_terms & text_terms) / (len(option_terms) ** 0.5 or 1.0)
+        score = lexical
+        if scored is not None:
+            cosine = next(s.score for s in scored if s.candidate.position == i)
+            score = 0.5 * lexical + 0.5 * cosine * 3
+        if score > best_score + 1e-9:
+            best, best_score = value, score
+    return best
+
+
+def _best_sentence(query: str, text: str, tier: Tier) -> tuple[str, float]:
+    candidates = candidates_from_passages([("input", text)])
+    if not candidates:
+        return text.strip()[:200], 0.0
+    ranked = ranker(tier).score(query, candidates)
+    return ranked[0].candidate.text, ranked[0].score
+
+
+def fill_schema(
+    schema: Mapping[str, Any],
+    text: str,
+    tier: Tier,
+    *,
+    name: str = "value",
+    root: Mapping[str, Any] | None = None,
+) -> Any:
+    """A value for ``schema`` drawn from ``text``."""
+    root = root if root is not None else schema
+    original = schema
+    schema = _resolve(schema, root)
+    options = _enum_options(schema) or _enum_options(original)
+    if options:
+        return _choose_enum(options, text, tier)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "object" or "properties" in schema:
+        props: Mapping[str, Any] = schema.get("properties", {})
+        return {key: fill_schema(sub, text, tier, name=key, root=root) for key, sub in props.items()}
+    if kind == "array":
+        item = _resolve(schema.get("items", {}), root)
+        item_options = _enum_options(item)
+        count = max(int(schema.get("minItems", 1)), 1)
+        if item_options:
+            return [_choose_enum(item_options, text, tier)][:count] or []
+        return [fill_schema(item, text, tier, name=name, root=root) for _ in range(count)]
+    if kind == "boolean":
+        _, score = _best_sentence(_field_query(name, schema), text, tier)
+        return score >= 0.3
+    if kind in ("integer", "number"):
+        sentence, _ = _best_sentence(_field_query(name, schema), text, tier)
+        found = _NUMBER.findall(sentence) or _NUMBER.findall(text)
+        if not found and _nullable(original):
+            return None
+        value: float = float(found[0].replace(",", ".")) if found else 0.0
+        if "minimum" in schema:
+            value = max(value, float(schema["minimum"]))
+        if "maximum" in schema:
+            value = min(value, float(schema["maximum"]))
+        return int(value) if kind == "integer" else value
+    if kind == "null":
+        return None
+    fmt = schema.get("format", "")
+    if fmt in ("date", "date-time"):
+        match = _DATE.search(text)
+        if match:
+            return match.group(0)[:10] if fmt == "date" else match.group(0)
+        return None if _nullable(original) else ""
+    if fmt == "email":
+        match = _EMAIL.search(text)
+        return match.group(0) if match else (None if _nullable(original) else "")
+    for pattern, words in _NAMED_PATTERNS:
+        if any(w in name.lower() for w in words):
+            sentence, _ = _best_sentence(_field_query(name, schema), text, tier)
+            match = pattern.search(sentence) or pattern.search(text)
+            if match:
+                return match.group(0)
+    sentence, score = _best_sentence(_field_query(name, schema), text, tier)
+    if score < 0.15:
+        sentences = split_sentences(text)
+        sentence = sentences[0] if sentences else text.strip()
+    limit = int(schema.get("maxLength", 280))
+    return sentence[:limit]
+
+
+def malform(
+    value: dict[str, Any], schema: Mapping[str, Any] | None, unit: float
+) -> str:
+    """The JSON of ``value``, broken in one of the ways real models break it."""
+    kinds = ["truncated", "wrong_type", "missing_field"]
+    kind = kinds[int(unit * len(kinds)) % len(kinds)]
+    keys = list(value)
+    if kind == "missing_field" and keys:
+        required = list((schema or {}).get("required", keys)) or keys
+        victim = required[int(unit * 1000) % len(required)]
+        broken = {k: v for k, v in value.items() if k != victim}
+        return json.dumps(broken, ensure_ascii=False)
+    if kind == "wrong_type" and keys:
+        victim = keys[int(unit * 1000) % len(keys)]
+        current = value[victim]
+        if isinstance(current, bool):
+            replacement: Any = "yes" if current else "no"
+        elif isinstance(current, (int, float)):
+            replacement = str(current) + " (approx.)"
+        elif isinstance(current, str):
+            replacement = current.replace("_", " ").title() if current else 0
+        else:
+            replacement = str(current)
+        return json.dumps({**value, victim: replacement}, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    return text[: max(1, int(len(text) * 0.6))]
+
+
+def schema_from_prompt(prompt: str) -> dict[str, Any]:
+    """A rough schema from a prompt that asks for JSON without giving a schema.
+
+    Keys come from a JSON example in the prompt (``{"category": ..., ...}``); options from
+    ``"a|b|c"`` values or a ``key: one of a, b, c`` line.
+    """
+    properties: dict[str, Any] = {}
+    for key, raw in re.findall(r"\"([A-Za-z_]\w*)\"\s*:\s*(\"[^\"]*\"|[^,}\n]+)", prompt):
+        options = [o.strip() for o in raw.strip('"').split("|")] if "|" in raw else []
+        properties[key] = {"type": "string", **({"enum": options} if len(options) > 1 else {})}
+    for key, listed in re.findall(r"\b([A-Za-z_]\w*)\b[^\n:]{0,20}:?\s*(?:is\s+)?one of\s*:?\s*([^\n.]+)", prompt):
+        options = [o.strip(" `'\"") for o in re.split(r",\s*|\s+or\s+", listed) if o.strip(" `'\"")]
+        if options and key in properties:
+            properties[key] = {"type": "string", "enum": options}
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def loose_json(value: dict[str, Any], unit: float) -> str:
+    """JSON the way models write it when only the prompt asks for JSON."""
+    body = json.dumps(value, ensure_ascii=False, indent=2)
+    if unit < 0.3:
+        return f"```json\n{body}\n```"
+    if unit < 0.45:
+        return f"Here is the JSON you asked for:\n{body}"
+    if unit < 0.55:
+        return f"{body}\n// fields inferred from the message"
+    return body
+
+
+def fill_from_request(schema: Mapping[str, Any], text: str, tier: Tier) -> dict[str, Any]:
+    """Fill an object schema; a non-object schema is wrapped as ``{"value": ...}``."""
+    value = fill_schema(schema, text, tier)
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def malformed_unit(seed: Any, fingerprint: str) -> float:
+    return stable_unit("malformed", seed, fingerprint)

@@ -1,0 +1,214 @@
+"""A local OpenAI-compatible HTTP server for the stand-in model (FastAPI + uvicorn).
+
+The official ``openai`` SDK talks to it unmodified::
+
+    with serve_model() as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="local")
+        client.chat.completions.create(model="local-small", messages=[...])
+
+Faults from the fault plan arrive as real HTTP: 429 with ``Retry-After``, 500, 503, and
+responses slower than the client's timeout, so the SDK raises its own exception types.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from course_lib.llm.local.faults import Fault, FaultPlan
+from course_lib.llm.local.model import InjectedFault, InvalidRequest, LocalModel, stream_chunks
+
+__all__ = ["ModelServer", "create_app", "serve_model"]
+
+
+def _error(status: int, message: str, kind: str, code: str | None = None,
+           param: str | None = None, headers: dict[str, str] | None = None) -> Any:
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _fault_response(fault: Fault) -> Any:
+    if fault.kind == "rate_limit":
+        seconds = fault.retry_after_s or 1.0
+        headers = {"retry-after": str(max(1, math.ceil(seconds))),
+                   "retry-after-ms": str(int(seconds * 1000))}
+        return _error(429, "Rate limit reached for requests. Please retry after the time in "
+                      "the Retry-After header.", "requests", "rate_limit_exceeded",
+                      headers=headers)
+    status = fault.status_code or 500
+    if status == 503:
+        return _error(503, "The server is overloaded or not ready yet.", "server_error",
+                      "service_unavailable")
+    return _error(500, "The server had an error while processing your request.",
+                  "server_error", "internal_error")
+
+
+def create_app(model: LocalModel) -> FastAPI:
+    """The FastAPI application serving ``model``."""
+    app = FastAPI(title="Local model server", version="1", docs_url=None, redoc_url=None)
+
+    async def body_of(request: Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidRequest("The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise InvalidRequest("The request body must be a JSON object.")
+        return body
+
+    @app.exception_handler(InvalidRequest)
+    async def invalid(_: Request, exc: InvalidRequest) -> Any:
+        kind = "invalid_request_error"
+        return _error(exc.status, str(exc), kind, exc.code, exc.param)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return model.models()
+
+    @app.get("/v1/models/{model_id}")
+    async def one_model(model_id: str) -> Any:
+        for entry in model.models()["data"]:
+            if entry["id"] == model_id:
+                return entry
+        return _error(404, f"The model {model_id!r} does not exist.", "invalid_request_error",
+                      "model_not_found", "model")
+
+    @app.post("/v1/embeddings")
+    async def embeddings(request: Request) -> Any:
+        body = await body_of(request)
+        return await run_in_threadpool(model.embeddings, body)
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Any:
+        body = await body_of(request)
+        prepared = await run_in_threadpool(model.prepare, body)
+        fault = prepared.fault
+        if fault is not None and fault.kind in ("rate_limit", "server_error"):
+            return _fault_response(fault)
+        try:
+            response = await run_in_threadpool(model._complete, body, prepared)
+        except InjectedFault as exc:  # pragma: no cover - prepare already drew the fault
+            return _fault_response(exc.fault)
+        scale = model.latency_scale
+        latency_s = response["course"]["latency_ms"] * scale / 1000
+        if fault is not None and fault.kind == "timeout":
+            await asyncio.sleep(fault.delay_s)  # slower than the client is willing to wait
+        headers = {"x-course-behaviour": response["course"]["behaviour"],
+                   "x-course-latency-ms": str(response["course"]["latency_ms"])}
+        if not body.get("stream"):
+            await asyncio.sleep(latency_s)
+            return JSONResponse(response, headers=headers)
+        options = body.get("stream_options") or {}
+        chunks = list(stream_chunks(response, include_usage=bool(options.get("include_usage"))))
+        spec = prepared.spec
+        first_s = spec.latency_base_ms * scale / 1000
+        per_chunk_s = max(latency_s - first_s, 0.0) / max(len(chunks) - 1, 1)
+
+        async def events() -> AsyncIterator[bytes]:
+            await asyncio.sleep(first_s)
+            for i, chunk in enumerate(chunks):
+                if i:
+                    await asyncio.sleep(per_chunk_s)
+                yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+    return app
+
+
+@dataclass
+class ModelServer:
+    """A running local server: its address and the model behind it."""
+
+    host: str
+    port: int
+    model: LocalModel
+
+    @property
+    def base_url(self) -> str:
+        """The API root to give an OpenAI-compatible client, ending in ``/v1``."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    def set_faults(self, plan: FaultPlan | None) -> None:
+        """Change the fault plan of the running server (resets its fault counters)."""
+        from course_lib.llm.local.faults import FaultInjector
+
+        self.model.faults = FaultInjector(plan)
+
+
+@contextmanager
+def serve_model(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: FaultPlan | None = None,
+    latency_scale: float = 0.0,
+    model: LocalModel | None = None,
+    startup_timeout_s: float = 15.0,
+) -> Iterator[ModelServer]:
+    """Run the server in a background thread for the ``with`` block; always shut it down.
+
+    ``port=0`` picks a free port. The block starts once the server accepts connections.
+    """
+    import uvicorn
+
+    model = model or LocalModel(faults=faults, latency_scale=latency_scale)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"Cannot serve the local model on {host}:{port} ({exc.strerror}); "
+                      "choose another port, or port=0 for a free one.") from None
+    actual_port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(model), log_level="warning", access_log=False,
+                            lifespan="off", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                              name=f"local-model-server:{actual_port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError(f"The local model server did not start on {host}:{actual_port} "
+                               f"within {startup_timeout_s:.0f} s.")
+        time.sleep(0.01)
+    try:
+        yield ModelServer(host, actual_port, model)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        if thread.is_alive():  # pragma: no cover - a stuck connection
+            server.force_exit = True
+            thread.join(timeout=5)
+        sock.close()
+
+
+def run_server(host: str = "127.0.0.1", port: int = 8000, faults: FaultPlan | None = None,
+               latency_scale: float = 0.0) -> None:
+    """Serve in the foreground until interrupted (``course serve-model``)."""
+    import uvicorn
+
+    model = LocalModel(faults=faults, latency_scale=latency_scale)
+    uvicorn.run(create_app(model), host=host, port=port, log_level="info")
