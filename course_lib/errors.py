@@ -20,7 +20,7 @@ Our exception hierarchy:
   + OptionalDependencyError (ImportError)
   + LLMError (RuntimeError)
     - RateLimitError, ServerError, ModelTimeoutError (TimeoutError), CircuitOpenError,
-      BudgetExceededError
+      BudgetExceededError, ModelRequestError (ValueError)
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ __all__ = [
     "EmbedderMismatchError",
     "ExerciseNotSolvedError",
     "LLMError",
+    "ModelRequestError",
     "ModelTimeoutError",
     "OptionalDependencyError",
     "RateLimitError",
@@ -128,3 +129,12 @@ class EmbedderMismatchError(CourseLibError, ValueError):
 
 class OptionalDependencyError(CourseLibError, ImportError):
     """A feature needs an optional extra that is not installed; the message says how to add it."""
+
+
+class ModelRequestError(LLMError, ValueError):
+    """The endpoint refused the request itself (bad parameters, auth, unknown model): retrying
+    the same request cannot help."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code

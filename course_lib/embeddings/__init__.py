@@ -1,5 +1,36 @@
-"""Embedding models: the bundled WordLlama default, loaded offline."""
+"""Embeddings: text to vectors, behind one interface, with the model chosen by the registry.
 
-from course_lib.embeddings.wordllama_model import load_wordllama
+* :func:`get_embedder` returns the embedder for a role or model id (the ``embed`` role, the
+  bundled WordLlama, by default), loaded once per process.
+* :class:`Embedder` is the interface: ``embed``, ``embed_one``, ``count_tokens`` and an
+  :class:`EmbedderIdentity` that indexes record, so vectors from different embedders never mix.
+* :func:`cosine_similarity` and :func:`top_k` compare vectors with numpy.
 
-__all__ = ["load_wordllama"]
+Importing this package loads no numpy and no model: that happens on first use.
+"""
+
+from __future__ import annotations
+
+from course_lib.embeddings.base import Embedder
+from course_lib.embeddings.factory import (
+    clear_embedder_cache,
+    get_embedder,
+    register_backend,
+)
+from course_lib.embeddings.identity import EmbedderIdentity
+from course_lib.embeddings.sentence_transformer import SentenceTransformerEmbedder
+from course_lib.embeddings.similarity import cosine_similarity, top_k
+from course_lib.embeddings.wordllama_model import WordLlamaEmbedder, load_wordllama
+
+__all__ = [
+    "Embedder",
+    "EmbedderIdentity",
+    "SentenceTransformerEmbedder",
+    "WordLlamaEmbedder",
+    "clear_embedder_cache",
+    "cosine_similarity",
+    "get_embedder",
+    "load_wordllama",
+    "register_backend",
+    "top_k",
+]

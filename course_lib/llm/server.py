@@ -33,8 +33,14 @@ from course_lib.llm.local.model import InjectedFault, InvalidRequest, LocalModel
 __all__ = ["ModelServer", "create_app", "serve_model"]
 
 
-def _error(status: int, message: str, kind: str, code: str | None = None,
-           param: str | None = None, headers: dict[str, str] | None = None) -> Any:
+def _error(
+    status: int,
+    message: str,
+    kind: str,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
     body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -42,17 +48,29 @@ def _error(status: int, message: str, kind: str, code: str | None = None,
 def _fault_response(fault: Fault) -> Any:
     if fault.kind == "rate_limit":
         seconds = fault.retry_after_s or 1.0
-        headers = {"retry-after": str(max(1, math.ceil(seconds))),
-                   "retry-after-ms": str(int(seconds * 1000))}
-        return _error(429, "Rate limit reached for requests. Please retry after the time in "
-                      "the Retry-After header.", "requests", "rate_limit_exceeded",
-                      headers=headers)
+        headers = {
+            "retry-after": str(max(1, math.ceil(seconds))),
+            "retry-after-ms": str(int(seconds * 1000)),
+        }
+        return _error(
+            429,
+            "Rate limit reached for requests. Please retry after the time in "
+            "the Retry-After header.",
+            "requests",
+            "rate_limit_exceeded",
+            headers=headers,
+        )
     status = fault.status_code or 500
     if status == 503:
-        return _error(503, "The server is overloaded or not ready yet.", "server_error",
-                      "service_unavailable")
-    return _error(500, "The server had an error while processing your request.",
-                  "server_error", "internal_error")
+        return _error(
+            503, "The server is overloaded or not ready yet.", "server_error", "service_unavailable"
+        )
+    return _error(
+        500,
+        "The server had an error while processing your request.",
+        "server_error",
+        "internal_error",
+    )
 
 
 def create_app(model: LocalModel) -> FastAPI:
@@ -86,8 +104,13 @@ def create_app(model: LocalModel) -> FastAPI:
         for entry in model.models()["data"]:
             if entry["id"] == model_id:
                 return entry
-        return _error(404, f"The model {model_id!r} does not exist.", "invalid_request_error",
-                      "model_not_found", "model")
+        return _error(
+            404,
+            f"The model {model_id!r} does not exist.",
+            "invalid_request_error",
+            "model_not_found",
+            "model",
+        )
 
     @app.post("/v1/embeddings")
     async def embeddings(request: Request) -> Any:
@@ -109,8 +132,10 @@ def create_app(model: LocalModel) -> FastAPI:
         latency_s = response["course"]["latency_ms"] * scale / 1000
         if fault is not None and fault.kind == "timeout":
             await asyncio.sleep(fault.delay_s)  # slower than the client is willing to wait
-        headers = {"x-course-behaviour": response["course"]["behaviour"],
-                   "x-course-latency-ms": str(response["course"]["latency_ms"])}
+        headers = {
+            "x-course-behaviour": response["course"]["behaviour"],
+            "x-course-latency-ms": str(response["course"]["latency_ms"]),
+        }
         if not body.get("stream"):
             await asyncio.sleep(latency_s)
             return JSONResponse(response, headers=headers)
@@ -176,23 +201,36 @@ def serve_model(
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise OSError(f"Cannot serve the local model on {host}:{port} ({exc.strerror}); "
-                      "choose another port, or port=0 for a free one.") from None
+        raise OSError(
+            f"Cannot serve the local model on {host}:{port} ({exc.strerror}); "
+            "choose another port, or port=0 for a free one."
+        ) from None
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(model), log_level="warning", access_log=False,
-                            lifespan="off", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        create_app(model),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                              name=f"local-model-server:{actual_port}", daemon=True)
+    thread = threading.Thread(
+        target=server.run,
+        kwargs={"sockets": [sock]},
+        name=f"local-model-server:{actual_port}",
+        daemon=True,
+    )
     thread.start()
     deadline = time.monotonic() + startup_timeout_s
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
             sock.close()
-            raise RuntimeError(f"The local model server did not start on {host}:{actual_port} "
-                               f"within {startup_timeout_s:.0f} s.")
+            raise RuntimeError(
+                f"The local model server did not start on {host}:{actual_port} "
+                f"within {startup_timeout_s:.0f} s."
+            )
         time.sleep(0.01)
     try:
         yield ModelServer(host, actual_port, model)
@@ -205,10 +243,31 @@ def serve_model(
         sock.close()
 
 
-def run_server(host: str = "127.0.0.1", port: int = 8000, faults: FaultPlan | None = None,
-               latency_scale: float = 0.0) -> None:
+def run_server(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    faults: FaultPlan | None = None,
+    latency_scale: float = 0.0,
+) -> None:
     """Serve in the foreground until interrupted (``course serve-model``)."""
     import uvicorn
 
     model = LocalModel(faults=faults, latency_scale=latency_scale)
     uvicorn.run(create_app(model), host=host, port=port, log_level="info")
+
+
+_shared: list[Any] = []
+_shared_lock = threading.Lock()
+
+
+def shared_server() -> ModelServer:
+    """One local server for the whole process, started on first use and stopped at exit."""
+    import atexit
+
+    with _shared_lock:
+        if not _shared:
+            context = serve_model()
+            server = context.__enter__()
+            atexit.register(context.__exit__, None, None, None)
+            _shared.append(server)
+        return _shared[0]

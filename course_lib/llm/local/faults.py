@@ -105,7 +105,9 @@ class FaultInjector:
             if kind == "rate_limit":
                 return Fault(kind, 429, retry_after_s=plan.retry_after_s)
             if kind == "server_error":
-                status = 503 if stable_unit("status", plan.seed, fingerprint, occurrence) < 0.5 else 500
+                status = (
+                    503 if stable_unit("status", plan.seed, fingerprint, occurrence) < 0.5 else 500
+                )
                 return Fault(kind, status)
             return Fault(kind, None, delay_s=plan.timeout_s)
         v = stable_unit("spike", plan.seed, fingerprint, occurrence)

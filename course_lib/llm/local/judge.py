@@ -19,9 +19,12 @@ __all__ = ["LENGTH_BIAS", "JudgeRequest", "Verdict", "judge", "parse_judge_reque
 LENGTH_BIAS = 0.25  # the largest score bonus a long answer gets, on a 0..1 scale
 PASS_MARK = 0.5
 
-_JUDGE_CUE = re.compile(r"\b(grade|grading|judge|evaluate|assess|score|rate|rating|verdict)\b", re.I)
+_JUDGE_CUE = re.compile(
+    r"\b(grade|grading|judge|evaluate|assess|score|rate|rating|verdict)\b", re.I
+)
 _REFERENCE = re.compile(
-    r"(?:^|\n)\s*(?:\*\*)?(?:reference(?: answer)?|gold(?: answer)?|expected(?: answer)?|ground truth)"
+    r"(?:^|\n)\s*(?:\*\*)?"
+    r"(?:reference(?: answer)?|gold(?: answer)?|expected(?: answer)?|ground truth)"
     r"(?:\*\*)?\s*:\s*(.*?)(?=\n\s*(?:\*\*)?(?:candidate|answer|response|model answer|question|"
     r"reference|rubric)[^\n:]{0,20}:|\Z)",
     re.I | re.S,

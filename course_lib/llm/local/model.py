@@ -43,8 +43,14 @@ MODEL_VERSION = "2026.11"
 class InvalidRequest(CourseLibError, ValueError):
     """A request the model cannot serve; ``status`` is the HTTP status a provider would send."""
 
-    def __init__(self, message: str, *, status: int = 400, param: str | None = None,
-                 code: str = "invalid_request") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        param: str | None = None,
+        code: str = "invalid_request",
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.param = param
@@ -68,8 +74,17 @@ class _Prepared:
 
 
 def _fingerprint(request: Mapping[str, Any]) -> str:
-    keys = ("model", "messages", "tools", "tool_choice", "response_format", "temperature",
-            "max_tokens", "max_completion_tokens", "stop")
+    keys = (
+        "model",
+        "messages",
+        "tools",
+        "tool_choice",
+        "response_format",
+        "temperature",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+    )
     return format(stable_hash({k: request.get(k) for k in keys}), "016x")
 
 
@@ -102,19 +117,29 @@ class LocalModel:
 
     def _spec(self, name: Any, kind: str) -> ModelSpec:
         if not isinstance(name, str) or not name:
-            raise InvalidRequest("The request has no 'model'. Name a model or role of the "
-                                 "registry, e.g. 'local-small'.", param="model")
+            raise InvalidRequest(
+                "The request has no 'model'. Name a model or role of the "
+                "registry, e.g. 'local-small'.",
+                param="model",
+            )
         try:
             spec = self.registry.resolve(name)
         except KeyError as exc:
-            raise InvalidRequest(str(exc), status=404, param="model",
-                                 code="model_not_found") from None
+            raise InvalidRequest(
+                str(exc), status=404, param="model", code="model_not_found"
+            ) from None
         if spec.provider != "local" or spec.kind != kind:
-            known = sorted(m.id for m in self.registry.models.values()
-                           if m.provider == "local" and m.kind == kind)
+            known = sorted(
+                m.id
+                for m in self.registry.models.values()
+                if m.provider == "local" and m.kind == kind
+            )
             raise InvalidRequest(
                 f"Model {name!r} is not a local {kind} model; this server serves {known}.",
-                status=404, param="model", code="model_not_found")
+                status=404,
+                param="model",
+                code="model_not_found",
+            )
         return spec
 
     def prepare(self, request: Mapping[str, Any]) -> _Prepared:
@@ -124,13 +149,21 @@ class LocalModel:
         spec = self._spec(request.get("model"), "chat")
         messages = request.get("messages")
         if not isinstance(messages, list) or not messages:
-            raise InvalidRequest("'messages' must be a non-empty list of chat messages.",
-                                 param="messages")
+            raise InvalidRequest(
+                "'messages' must be a non-empty list of chat messages.", param="messages"
+            )
         for i, m in enumerate(messages):
             if not isinstance(m, Mapping) or m.get("role") not in (
-                "system", "developer", "user", "assistant", "tool"):
-                raise InvalidRequest(f"messages[{i}] needs a role of system, developer, user, "
-                                     "assistant or tool.", param=f"messages[{i}].role")
+                "system",
+                "developer",
+                "user",
+                "assistant",
+                "tool",
+            ):
+                raise InvalidRequest(
+                    f"messages[{i}] needs a role of system, developer, user, assistant or tool.",
+                    param=f"messages[{i}].role",
+                )
         if int(request.get("n") or 1) != 1:
             raise InvalidRequest("This model returns one choice per request; set n=1.", param="n")
         temperature = request.get("temperature")
@@ -193,20 +226,32 @@ class LocalModel:
         everything = f"{read.system}\n{read.user_text}"
 
         if tools_on and last_tool is None and read.last_role == "user":
-            choice = choose_tool(read.question or read.user_text, tools, tier,  # type: ignore[arg-type]
-                                 forced=forced if forced or tool_choice == "required" else None)
+            choice = choose_tool(
+                read.question or read.user_text,
+                tools,
+                tier,  # type: ignore[arg-type]
+                forced=forced if forced or tool_choice == "required" else None,
+            )
             if choice is None and tool_choice == "required":
-                choice = choose_tool(read.question or read.user_text, tools, tier,  # type: ignore[arg-type]
-                                     forced=str(tools[0].get("function", {}).get("name")))
+                choice = choose_tool(
+                    read.question or read.user_text,
+                    tools,
+                    tier,  # type: ignore[arg-type]
+                    forced=str(tools[0].get("function", {}).get("name")),
+                )
             if choice is not None:
                 arguments = json.dumps(choice.arguments, ensure_ascii=False)
                 if broken:
                     arguments = malform(choice.arguments, None, sub_unit)
                 tool_calls = [self._tool_call(choice.name, arguments, prepared.fingerprint)]
                 behaviour = "tool_call"
-        if tool_calls is None and tools_on and last_tool is not None and is_error_result(
-            last_tool.text
-        ) and tier == "small":
+        if (
+            tool_calls is None
+            and tools_on
+            and last_tool is not None
+            and is_error_result(last_tool.text)
+            and tier == "small"
+        ):
             # The small model retries a failing tool with the same arguments: a runaway loop.
             previous = self._last_call(messages)
             if previous is not None:
@@ -216,8 +261,10 @@ class LocalModel:
             content = None
             finish = "tool_calls"
         elif last_tool is not None and is_error_result(last_tool.text):
-            content = (f"The {last_tool.id} tool failed ({last_tool.text.strip()[:160]}), "
-                       "so I cannot answer that right now.")
+            content = (
+                f"The {last_tool.id} tool failed ({last_tool.text.strip()[:160]}), "
+                "so I cannot answer that right now."
+            )
             behaviour = "tool_error"
         elif (judged := parse_judge_request(everything, format_type is not None)) is not None:
             noise = (rng.random() - 0.5) * 0.2 * temperature
@@ -227,8 +274,11 @@ class LocalModel:
         elif format_type == "json_schema":
             schema = response_format.get("json_schema", {}).get("schema", {})
             value = fill_from_request(schema, _structured_input(read), tier)  # type: ignore[arg-type]
-            content = malform(value, schema, sub_unit) if broken else json.dumps(
-                value, ensure_ascii=False)
+            content = (
+                malform(value, schema, sub_unit)
+                if broken
+                else json.dumps(value, ensure_ascii=False)
+            )
             behaviour = "json_schema"
         elif format_type == "json_object" or read.instructions.json:
             schema = schema_from_prompt(read.system + "\n" + read.user_text)
@@ -240,14 +290,22 @@ class LocalModel:
             elif format_type == "json_object":
                 content = json.dumps(value, ensure_ascii=False)
             else:
-                content = loose_json(value, stable_unit("loose", request.get("seed"),
-                                                        prepared.fingerprint))
+                content = loose_json(
+                    value, stable_unit("loose", request.get("seed"), prepared.fingerprint)
+                )
             behaviour = "json"
         else:
             answer = answer_question(read, tier, temperature=temperature, rng=rng)  # type: ignore[arg-type]
             content = answer.text
-            behaviour = ("injected" if answer.injected else "refused" if answer.refused
-                         else "grounded" if answer.grounded else "memory")
+            behaviour = (
+                "injected"
+                if answer.injected
+                else "refused"
+                if answer.refused
+                else "grounded"
+                if answer.grounded
+                else "memory"
+            )
 
         if content is not None:
             for stop in _stops(request.get("stop")):
@@ -261,7 +319,8 @@ class LocalModel:
         input_tokens = count_message_tokens(messages, tools or None)
         output_tokens = count_tokens(content or "") + sum(
             count_tokens(c["function"]["name"] + c["function"]["arguments"])
-            for c in tool_calls or ())
+            for c in tool_calls or ()
+        )
         latency = spec.latency_ms(input_tokens, output_tokens)
         if prepared.fault is not None and prepared.fault.kind == "latency_spike":
             latency += prepared.fault.extra_latency_ms
@@ -277,21 +336,31 @@ class LocalModel:
             "created": int(time.time()),
             "model": spec.id,
             "system_fingerprint": f"local-{MODEL_VERSION}",
-            "choices": [{"index": 0, "message": message, "finish_reason": finish,
-                         "logprobs": None}],
-            "usage": {"prompt_tokens": input_tokens, "completion_tokens": output_tokens,
-                      "total_tokens": input_tokens + output_tokens},
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+            ],
+            "usage": {
+                "prompt_tokens": input_tokens,
+                "completion_tokens": output_tokens,
+                "total_tokens": input_tokens + output_tokens,
+            },
             # Not part of the OpenAI format: what the stand-in did, for lessons and tests.
-            "course": {"behaviour": behaviour, "latency_ms": round(latency, 3),
-                       "cost_usd": spec.cost(input_tokens, output_tokens),
-                       "malformed": broken and behaviour in ("json_schema", "json", "tool_call")},
+            "course": {
+                "behaviour": behaviour,
+                "latency_ms": round(latency, 3),
+                "cost_usd": spec.cost(input_tokens, output_tokens),
+                "malformed": broken and behaviour in ("json_schema", "json", "tool_call"),
+            },
         }
 
     @staticmethod
     def _tool_call(name: str, arguments: str, fingerprint: str) -> dict[str, Any]:
         call_id = "call_" + format(stable_hash(fingerprint, name, arguments), "016x")
-        return {"id": call_id, "type": "function",
-                "function": {"name": name, "arguments": arguments}}
+        return {
+            "id": call_id,
+            "type": "function",
+            "function": {"name": name, "arguments": arguments},
+        }
 
     @staticmethod
     def _last_call(messages: list[Mapping[str, Any]]) -> tuple[str, str] | None:
@@ -319,8 +388,9 @@ class LocalModel:
                 else:
                     out[key] = verdict.reason
             return json.dumps(out, ensure_ascii=False)
-        if (isinstance(response_format, Mapping) and response_format.get("type") == "json_object") \
-                or read.instructions.json:
+        if (
+            isinstance(response_format, Mapping) and response_format.get("type") == "json_object"
+        ) or read.instructions.json:
             return json.dumps(fields, ensure_ascii=False)
         if scale is None:
             return f"{'PASS' if verdict.passed else 'FAIL'}: {verdict.reason}"
@@ -334,30 +404,44 @@ class LocalModel:
         raw = request.get("input")
         texts = [raw] if isinstance(raw, str) else raw
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
-            raise InvalidRequest("'input' must be a string or a non-empty list of strings "
-                                 "(token arrays are not supported).", param="input")
+            raise InvalidRequest(
+                "'input' must be a string or a non-empty list of strings "
+                "(token arrays are not supported).",
+                param="input",
+            )
         from course_lib.embeddings import get_embedder
 
         try:
             embedder = get_embedder(spec.id)
         except ImportError as exc:
-            raise InvalidRequest(str(exc), status=400, param="model",
-                                 code="model_not_available") from None
+            raise InvalidRequest(
+                str(exc), status=400, param="model", code="model_not_available"
+            ) from None
         vectors = embedder.embed(texts)
         encoding = request.get("encoding_format") or "float"
         data = []
         for i, vector in enumerate(vectors):
-            value: Any = (base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
-                          if encoding == "base64" else [float(x) for x in vector])
+            value: Any = (
+                base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
+                if encoding == "base64"
+                else [float(x) for x in vector]
+            )
             data.append({"object": "embedding", "index": i, "embedding": value})
         tokens = sum(count_tokens(t) for t in texts)
-        return {"object": "list", "data": data, "model": spec.id,
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        return {
+            "object": "list",
+            "data": data,
+            "model": spec.id,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
 
     def models(self) -> dict[str, Any]:
         """The local models, as ``GET /v1/models`` lists them."""
-        data = [{"id": m.id, "object": "model", "created": 0, "owned_by": "course-local"}
-                for m in self.registry.models.values() if m.provider == "local"]
+        data = [
+            {"id": m.id, "object": "model", "created": 0, "owned_by": "course-local"}
+            for m in self.registry.models.values()
+            if m.provider == "local"
+        ]
         return {"object": "list", "data": data}
 
 
@@ -374,18 +458,25 @@ def _stops(stop: Any) -> list[str]:
     return [stop] if isinstance(stop, str) else [str(s) for s in stop]
 
 
-def stream_chunks(response: Mapping[str, Any], *, include_usage: bool = False,
-                  words_per_chunk: int = 3) -> Iterator[dict[str, Any]]:
+def stream_chunks(
+    response: Mapping[str, Any], *, include_usage: bool = False, words_per_chunk: int = 3
+) -> Iterator[dict[str, Any]]:
     """The completion as ``chat.completion.chunk`` dicts, the way a streaming API sends it."""
-    base = {"id": response["id"], "object": "chat.completion.chunk",
-            "created": response["created"], "model": response["model"],
-            "system_fingerprint": response.get("system_fingerprint")}
+    base = {
+        "id": response["id"],
+        "object": "chat.completion.chunk",
+        "created": response["created"],
+        "model": response["model"],
+        "system_fingerprint": response.get("system_fingerprint"),
+    }
     choice = response["choices"][0]
     message = choice["message"]
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
-                                     "logprobs": None}]}
+        return {
+            **base,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        }
 
     yield chunk({"role": "assistant", "content": ""})
     if message.get("tool_calls"):

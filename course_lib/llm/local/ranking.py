@@ -82,9 +82,9 @@ class Ranker:
             cosine = vectors[1:] @ vectors[0]
             scores = [
                 (1 - _EMBEDDING_WEIGHT) * lex + _EMBEDDING_WEIGHT * max(0.0, float(cos))
-                for lex, cos in zip(lexical, cosine)
+                for lex, cos in zip(lexical, cosine, strict=False)
             ]
-        ranked = [Scored(round(s, 6), c) for s, c in zip(scores, candidates)]
+        ranked = [Scored(round(s, 6), c) for s, c in zip(scores, candidates, strict=False)]
         ranked.sort(key=lambda x: (-x.score, x.candidate.position))
         return ranked
 

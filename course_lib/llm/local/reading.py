@@ -63,30 +63,44 @@ _DOC_BLOCK = re.compile(
     re.S | re.I,
 )
 _BRACKET_LINE = re.compile(r"^\s*\[([A-Za-z0-9][A-Za-z0-9_.:#/-]{0,80})\]\s*(.*)$")
-_SOURCE_LINE = re.compile(r"^\s*(?:#{1,4}\s*)?(?:source|document|doc)\s*(?:id)?\s*:\s*(\S+)\s*$", re.I)
+_SOURCE_LINE = re.compile(
+    r"^\s*(?:#{1,4}\s*)?(?:source|document|doc)\s*(?:id)?\s*:\s*(\S+)\s*$", re.I
+)
 _QUESTION = re.compile(r"(?:^|\n)\s*(?:\*\*)?question(?:\*\*)?\s*:\s*(.*)", re.I | re.S)
 _CONTEXT_LABEL = re.compile(
     r"^\s*(?:#{1,4}\s*)?(?:context|documents|passages|sources|excerpts)\b[^\n]{0,60}:?\s*$", re.I
 )
 
-_CITE = re.compile(r"\bcit(?:e|es|ing|ation|ations)\b|\bsources?\b.*\b(?:give|list|name|include|add|show)|\b(?:give|list|name|include|add|show)\b.*\bsources?\b|\breference the (?:doc|passage)", re.I)
+_CITE = re.compile(
+    r"\bcit(?:e|es|ing|ation|ations)\b"
+    r"|\bsources?\b.*\b(?:give|list|name|include|add|show)"
+    r"|\b(?:give|list|name|include|add|show)\b.*\bsources?\b"
+    r"|\breference the (?:doc|passage)",
+    re.I,
+)
 _UNKNOWN = re.compile(
     r"(?:don'?t|do not|doesn'?t|does not) know|not (?:in|covered by|answered by|found in) the "
     r"(?:context|documents|passages|sources)|cannot be answered|can'?t answer|unable to answer|"
     r"if the (?:answer|information) is (?:not|missing)|otherwise,? say|say (?:so|that you)",
     re.I,
 )
-_QUOTED_UNKNOWN = re.compile(r"(?:say|answer|reply|respond)(?: with)?:?\s*[\"“]([^\"”]{3,120})[\"”]", re.I)
+_QUOTED_UNKNOWN = re.compile(
+    r"(?:say|answer|reply|respond)(?: with)?:?\s*[\"“]([^\"”]{3,120})[\"”]", re.I
+)
 _ONE_SENTENCE = re.compile(r"\b(?:one|1|a single) sentence\b|\bone-sentence\b", re.I)
 _BRIEF = re.compile(r"\b(?:brief|briefly|concise|concisely|short answer|be short|terse)\b", re.I)
 _DETAIL = re.compile(r"\b(?:in detail|detailed|thorough|comprehensive|explain fully)\b", re.I)
-_N_SENTENCES = re.compile(r"\b(?:at most|up to|no more than|max(?:imum)?)\s+(two|three|four|five|[2-5])\s+sentences\b", re.I)
+_N_SENTENCES = re.compile(
+    r"\b(?:at most|up to|no more than|max(?:imum)?)\s+(two|three|four|five|[2-5])\s+sentences\b",
+    re.I,
+)
 _BULLETS = re.compile(r"\bbullet(?:s| points?| list)?\b|\bas a list\b", re.I)
 _JSON = re.compile(r"\bjson\b", re.I)
 _GUARD = re.compile(
-    r"(?:passages?|documents?|context|sources?|excerpts?|retrieved text)[^.\n]{0,80}\b(?:are|is|as)\s+"
-    r"(?:untrusted\s+)?(?:data|reference material|quotations?)\b|never (?:follow|obey|execute)[^.\n]{0,60}"
-    r"instructions|ignore (?:any )?instructions (?:inside|in|within|found in)|untrusted",
+    r"(?:passages?|documents?|context|sources?|excerpts?|retrieved text)[^.\n]{0,80}"
+    r"\b(?:are|is|as)\s+(?:untrusted\s+)?(?:data|reference material|quotations?)\b"
+    r"|never (?:follow|obey|execute)[^.\n]{0,60}instructions"
+    r"|ignore (?:any )?instructions (?:inside|in|within|found in)|untrusted",
     re.I,
 )
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
@@ -186,7 +200,9 @@ def read_request(messages: Sequence[Mapping[str, Any]]) -> ReadRequest:
             names[str(call.get("id"))] = str(call.get("function", {}).get("name", "tool"))
         if message.get("role") == "tool":
             call_id = str(message.get("tool_call_id", ""))
-            tool_results.append(Passage(names.get(call_id, call_id or "tool"), message_text(message)))
+            tool_results.append(
+                Passage(names.get(call_id, call_id or "tool"), message_text(message))
+            )
     return ReadRequest(
         system=system,
         question=question,

@@ -30,7 +30,9 @@ _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w])")
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?\b")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}(?:\s?(?:UTC|CET|Europe/\w+))?\b")
 _WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
-_MONEY = re.compile(r"(?:EUR|USD|GBP|€|\$|£)\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?(?:EUR|USD|GBP)")
+_MONEY = re.compile(
+    r"(?:EUR|USD|GBP|€|\$|£)\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?(?:EUR|USD|GBP)"
+)
 _URL = re.compile(r"https?://\S+")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 
@@ -162,7 +164,9 @@ def fill_schema(
         kind = next((k for k in kind if k != "null"), "string")
     if kind == "object" or "properties" in schema:
         props: Mapping[str, Any] = schema.get("properties", {})
-        return {key: fill_schema(sub, text, tier, name=key, root=root) for key, sub in props.items()}
+        return {
+            key: fill_schema(sub, text, tier, name=key, root=root) for key, sub in props.items()
+        }
     if kind == "array":
         item = _resolve(schema.get("items", {}), root)
         item_options = _enum_options(item)
@@ -209,9 +213,7 @@ def fill_schema(
     return sentence[:limit]
 
 
-def malform(
-    value: dict[str, Any], schema: Mapping[str, Any] | None, unit: float
-) -> str:
+def malform(value: dict[str, Any], schema: Mapping[str, Any] | None, unit: float) -> str:
     """The JSON of ``value``, broken in one of the ways real models break it."""
     kinds = ["truncated", "wrong_type", "missing_field"]
     kind = kinds[int(unit * len(kinds)) % len(kinds)]
@@ -247,7 +249,9 @@ def schema_from_prompt(prompt: str) -> dict[str, Any]:
     for key, raw in re.findall(r"\"([A-Za-z_]\w*)\"\s*:\s*(\"[^\"]*\"|[^,}\n]+)", prompt):
         options = [o.strip() for o in raw.strip('"').split("|")] if "|" in raw else []
         properties[key] = {"type": "string", **({"enum": options} if len(options) > 1 else {})}
-    for key, listed in re.findall(r"\b([A-Za-z_]\w*)\b[^\n:]{0,20}:?\s*(?:is\s+)?one of\s*:?\s*([^\n.]+)", prompt):
+    for key, listed in re.findall(
+        r"\b([A-Za-z_]\w*)\b[^\n:]{0,20}:?\s*(?:is\s+)?one of\s*:?\s*([^\n.]+)", prompt
+    ):
         options = [o.strip(" `'\"") for o in re.split(r",\s*|\s+or\s+", listed) if o.strip(" `'\"")]
         if options and key in properties:
             properties[key] = {"type": "string", "enum": options}

@@ -36,7 +36,7 @@ STOPWORDS = frozenset(
     s t don doesn didn isn aren wasn weren won wouldn shouldn can't cannot im ive id ill hey hi
     hello thanks thank please pls ok okay anyone someone know need want get got tell says say
     does anybody quick question actually really also still just us let lets
-    """.split()
+    """.split()  # noqa: SIM905 - one word list, easier to read than a literal
 )
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-_.:/][a-z0-9]+)*")
@@ -54,11 +54,26 @@ def stable_unit(*parts: Any) -> float:
     return stable_hash(*parts) / 2**64
 
 
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "es", "ed", "s")
+
+
 def _stem(word: str) -> str:
     """A light suffix stripper so 'deploys', 'deployed' and 'deploying' meet."""
     if len(word) <= 4 or not word.isalpha():
         return word
-    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "es", "ed", "s"):
+    for suffix in (
+        "ations",
+        "ation",
+        "ments",
+        "ment",
+        "ings",
+        "ing",
+        "ies",
+        "ied",
+        "es",
+        "ed",
+        "s",
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: -len(suffix)]
             return stem + "y" if suffix in ("ies", "ied") else stem

@@ -60,9 +60,9 @@ def choose_tool(
         if tier == "large":
             from course_lib.llm.local.ranking import Candidate, ranker
 
-            cosine = ranker("large").score(
-                request_text, [Candidate(_tool_text(tool), name, 0)]
-            )[0].score
+            cosine = (
+                ranker("large").score(request_text, [Candidate(_tool_text(tool), name, 0)])[0].score
+            )
             score = 0.5 * score + 0.5 * cosine
         if best is None or score > best[0] + 1e-9:
             best = (round(score, 6), i)

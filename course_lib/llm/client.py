@@ -1,0 +1,547 @@
+"""One ``chat(...)`` call over every provider, with the reliability policy applied.
+
+>>> client = LLMClient.local()                        # the local model, in process
+>>> result = client.chat("When is the on-call handover?", model="chat-small")
+>>> result.content, result.usage.input_tokens, result.cost_usd
+
+``LLMClient.for_server(url)`` talks to the local server (or any OpenAI-compatible endpoint)
+over HTTP with the official SDK; ``LLMClient.from_settings()`` picks what the settings say.
+Every result carries content, usage, cost, latency, the model that answered and the prompt
+version, so the caller can log, trace and bill it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+from course_lib.errors import BudgetExceededError, CircuitOpenError, RateLimitError
+from course_lib.llm.policy import (
+    CircuitBreaker,
+    ReliabilityPolicy,
+    is_retryable,
+    wait_backoff_or_retry_after,
+)
+from course_lib.llm.registry import ModelRegistry, ModelSpec, get_registry
+from course_lib.llm.tokens import count_message_tokens
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from course_lib.llm.local.faults import FaultPlan
+    from course_lib.llm.providers import Provider
+    from course_lib.settings import CourseSettings
+
+__all__ = ["ChatResult", "ChatStream", "ClientStats", "LLMClient", "ToolCall", "Usage"]
+
+Messages = str | Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text, as the model wrote it (it may be malformed)
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """The arguments as a dict; raises ValueError with the raw text when they are not JSON."""
+        try:
+            value = json.loads(self.arguments)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"Tool call {self.name} has arguments that are not valid JSON "
+                f"({exc.msg}): {self.arguments[:200]!r}"
+            ) from None
+        if not isinstance(value, dict):
+            raise ValueError(f"Tool call {self.name} has arguments that are not an object.")
+        return value
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """What one chat call produced, and what it cost."""
+
+    content: str | None
+    model: str
+    usage: Usage
+    cost_usd: float
+    latency_ms: float  # wall-clock, retries and waits included
+    finish_reason: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    prompt_version: str | None = None
+    attempts: int = 1
+    fallback_used: bool = False
+    simulated_latency_ms: float | None = None  # the local model's modelled latency
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """The assistant message, ready to append to the conversation."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in self.tool_calls
+            ]
+        return message
+
+
+@dataclass
+class ClientStats:
+    """Counts across the client's lifetime: calls asked for vs requests actually sent."""
+
+    calls: int = 0
+    attempts: int = 0
+    retries: int = 0
+    fallbacks: int = 0
+    failures: int = 0
+    waits_s: list[float] = field(default_factory=list)
+
+
+class ChatStream:
+    """A streamed answer: iterate for text pieces; timings and the result once done."""
+
+    def __init__(
+        self,
+        chunks: Iterator[dict[str, Any]],
+        started: float,
+        spec: ModelSpec,
+        prompt_version: str | None,
+        attempts: int,
+        fallback_used: bool,
+    ) -> None:
+        self._chunks = chunks
+        self._started = started
+        self._spec = spec
+        self._parts: list[str] = []
+        self._usage: Usage | None = None
+        self._finish = "stop"
+        self._prompt_version = prompt_version
+        self._attempts = attempts
+        self._fallback_used = fallback_used
+        self.time_to_first_token_ms: float | None = None
+        self.result: ChatResult | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self._chunks:
+            if chunk.get("usage"):
+                u = chunk["usage"]
+                self._usage = Usage(int(u["prompt_tokens"]), int(u["completion_tokens"]))
+            for choice in chunk.get("choices") or ():
+                piece = (choice.get("delta") or {}).get("content")
+                if piece:
+                    if self.time_to_first_token_ms is None:
+                        self.time_to_first_token_ms = (time.perf_counter() - self._started) * 1000
+                    self._parts.append(piece)
+                    yield piece
+                if choice.get("finish_reason"):
+                    self._finish = choice["finish_reason"]
+        content = "".join(self._parts)
+        usage = self._usage or Usage(0, 0)
+        self.result = ChatResult(
+            content=content,
+            model=self._spec.id,
+            usage=usage,
+            cost_usd=self._spec.cost(usage.input_tokens, usage.output_tokens),
+            latency_ms=(time.perf_counter() - self._started) * 1000,
+            finish_reason=self._finish,
+            prompt_version=self._prompt_version,
+            attempts=self._attempts,
+            fallback_used=self._fallback_used,
+        )
+
+    def text(self) -> str:
+        """Consume the stream and return the whole answer."""
+        return "".join(self)
+
+
+def _as_messages(messages: Messages, system: str | None) -> list[dict[str, Any]]:
+    if isinstance(messages, str):
+        out: list[dict[str, Any]] = [{"role": "user", "content": messages}]
+    else:
+        out = [dict(m) for m in messages]
+    if system is not None:
+        out.insert(0, {"role": "system", "content": system})
+    if not out:
+        raise ValueError("chat() needs at least one message.")
+    return out
+
+
+def _response_format(value: Any) -> Any:
+    """Accept a pydantic model class as ``response_format`` and send its JSON schema."""
+    if isinstance(value, type) and hasattr(value, "model_json_schema"):
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": value.__name__, "schema": value.model_json_schema()},
+        }
+    return value
+
+
+class LLMClient:
+    """Chat with any provider through one reliability policy.
+
+    Args:
+        provider: where calls go (see :mod:`course_lib.llm.providers`).
+        policy: timeouts, retries, fallback, breaker and budget.
+        registry: the model registry (roles, prices, windows).
+        sleep: how to wait between retries (tests pass a fake to avoid real waiting).
+        jitter_seed: seeds the retry jitter, for reproducible lessons; None for real jitter.
+    """
+
+    def __init__(
+        self,
+        provider: Provider,
+        *,
+        policy: ReliabilityPolicy | None = None,
+        registry: ModelRegistry | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter_seed: int | None = None,
+    ) -> None:
+        import random
+
+        self.provider = provider
+        self.policy = policy or ReliabilityPolicy()
+        self.registry = registry or get_registry()
+        self.stats = ClientStats()
+        self._sleep = sleep
+        self._rng = random.Random(jitter_seed)
+        self._breaker = CircuitBreaker(
+            self.policy.breaker_failure_threshold, self.policy.breaker_reset_s
+        )
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LLMClient(provider={self.provider!r}, policy={self.policy!r})"
+
+    # -- construction --------------------------------------------------------------------
+
+    @classmethod
+    def local(
+        cls,
+        *,
+        faults: FaultPlan | None = None,
+        latency_scale: float = 0.0,
+        policy: ReliabilityPolicy | None = None,
+        **kwargs: Any,
+    ) -> LLMClient:
+        """The local model in this process (no server, no network)."""
+        from course_lib.llm.providers import LocalProvider
+
+        provider = LocalProvider(faults=faults, latency_scale=latency_scale)
+        return cls(provider, policy=policy, **kwargs)
+
+    @classmethod
+    def for_server(
+        cls,
+        base_url: str,
+        *,
+        api_key: Any = None,
+        policy: ReliabilityPolicy | None = None,
+        **kwargs: Any,
+    ) -> LLMClient:
+        """Any OpenAI-compatible endpoint (the local server included), over HTTP."""
+        from course_lib.llm.providers import OpenAICompatibleProvider
+
+        return cls(OpenAICompatibleProvider(base_url, api_key), policy=policy, **kwargs)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: CourseSettings | None = None,
+        *,
+        policy: ReliabilityPolicy | None = None,
+        **kwargs: Any,
+    ) -> LLMClient:
+        """The provider the settings name (``llm_provider``), with their timeouts."""
+        from course_lib.errors import SettingsError
+        from course_lib.llm.registry import load_registry
+        from course_lib.settings import get_settings
+
+        settings = settings or get_settings()
+        policy = (policy or ReliabilityPolicy()).with_changes(
+            connect_timeout_s=settings.llm_connect_timeout, read_timeout_s=settings.llm_read_timeout
+        )
+        kwargs.setdefault("registry", load_registry(settings.model_registry))
+        if settings.llm_provider == "local":
+            return cls.local(policy=policy, **kwargs)
+        if settings.llm_provider == "local-server" and not settings.llm_base_url:
+            from course_lib.llm.server import shared_server
+
+            return cls.for_server(shared_server().base_url, policy=policy, **kwargs)
+        if not settings.llm_base_url:
+            raise SettingsError(
+                "llm_provider is 'openai-compatible' but llm_base_url is not set. Set "
+                "COURSE_LLM_BASE_URL (e.g. https://api.openai.com/v1) and COURSE_LLM_API_KEY."
+            )
+        return cls.for_server(
+            settings.llm_base_url, api_key=settings.llm_api_key, policy=policy, **kwargs
+        )
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def _request(
+        self, spec: ModelSpec, messages: list[dict[str, Any]], options: dict[str, Any]
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {"model": spec.id, "messages": messages}
+        request.update({k: v for k, v in options.items() if v is not None})
+        budget = self.policy.max_tokens_per_call
+        cost_budget = self.policy.max_cost_per_call_usd
+        input_tokens = count_message_tokens(messages, options.get("tools"))
+        max_out = request.get("max_tokens") or spec.max_output_tokens or 1024
+        if budget is not None:
+            room = budget - input_tokens
+            if room <= 0:
+                raise BudgetExceededError(
+                    f"The prompt alone is {input_tokens} tokens, over the per-call budget of "
+                    f"{budget}. Shorten the prompt (fewer or smaller passages) or raise "
+                    "max_tokens_per_call."
+                )
+            max_out = min(max_out, room)
+        if cost_budget is not None:
+            worst = spec.cost(input_tokens, max_out)
+            if worst > cost_budget:
+                affordable = int(
+                    (cost_budget - spec.cost(input_tokens, 0))
+                    * 1_000_000
+                    / max(spec.output_price_per_million, 1e-9)
+                )
+                if affordable <= 0:
+                    raise BudgetExceededError(
+                        f"The prompt alone costs ${spec.cost(input_tokens, 0):.6f} on {spec.id}, "
+                        f"over the per-call budget of ${cost_budget:.6f}. Use a cheaper model, "
+                        "a shorter prompt, or raise max_cost_per_call_usd."
+                    )
+                max_out = min(max_out, affordable)
+        if budget is not None or cost_budget is not None:
+            request["max_tokens"] = int(max_out)
+        return request
+
+    def _attempt_loop(self, spec: ModelSpec, send: Callable[[], Any]) -> tuple[Any, int]:
+        """Run ``send`` under the retry policy for one model; returns (value, attempts)."""
+        policy = self.policy
+        attempts = 0
+
+        def retry_predicate(exc: BaseException) -> bool:
+            too_long = (
+                isinstance(exc, RateLimitError)
+                and exc.retry_after is not None
+                and exc.retry_after > policy.max_retry_after_s
+            )
+            return is_retryable(exc) and not too_long
+
+        def record_wait(state: Any) -> None:
+            with self._lock:
+                self.stats.retries += 1
+                self.stats.waits_s.append(state.next_action.sleep if state.next_action else 0.0)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(policy.max_attempts),
+            wait=wait_backoff_or_retry_after(policy, self._rng),
+            retry=retry_if_exception(retry_predicate),
+            before_sleep=record_wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                self._breaker.before_call(spec.id)
+                attempts += 1
+                with self._lock:
+                    self.stats.attempts += 1
+                try:
+                    value = send()
+                except Exception as exc:
+                    if is_retryable(exc):
+                        self._breaker.record_failure(spec.id)
+                    raise
+                self._breaker.record_success(spec.id)
+                return value, attempts
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _models(self, model: str) -> list[ModelSpec]:
+        primary = self.registry.resolve(model)
+        if primary.kind != "chat":
+            raise ValueError(
+                f"{model!r} is an {primary.kind} model; chat needs a chat model "
+                f"such as {', '.join(m.id for m in self.registry.chat_models())}."
+            )
+        specs = [primary]
+        if self.policy.fallback:
+            fallback = self.registry.resolve(self.policy.fallback)
+            if fallback.id != primary.id:
+                specs.append(fallback)
+        return specs
+
+    def _run(
+        self,
+        model: str,
+        messages: Messages,
+        system: str | None,
+        options: dict[str, Any],
+        send: Callable[[ModelSpec, dict[str, Any]], Any],
+    ) -> tuple[Any, ModelSpec, int, bool]:
+        msgs = _as_messages(messages, system)
+        with self._lock:
+            self.stats.calls += 1
+        errors: list[BaseException] = []
+        total_attempts = 0
+        for i, spec in enumerate(self._models(model)):
+            request = self._request(spec, msgs, options)
+            try:
+                value, attempts = self._attempt_loop(spec, lambda s=spec, r=request: send(s, r))
+            except (CircuitOpenError, *_retryable()) as exc:
+                total_attempts += getattr(exc, "_attempts", 0)
+                errors.append(exc)
+                continue
+            except Exception:
+                with self._lock:
+                    self.stats.failures += 1
+                raise
+            if i > 0:
+                with self._lock:
+                    self.stats.fallbacks += 1
+            return value, spec, attempts, i > 0
+        with self._lock:
+            self.stats.failures += 1
+        last = errors[-1]
+        if len(errors) > 1:
+            last.add_note(f"The fallback model failed too (primary: {errors[0]}).")
+        raise last
+
+    def chat(
+        self,
+        messages: Messages,
+        *,
+        model: str = "chat-small",
+        system: str | None = None,
+        prompt_version: str | None = None,
+        temperature: float | None = None,
+        seed: int | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: Any = None,
+        response_format: Any = None,
+        stop: str | Sequence[str] | None = None,
+        **extra: Any,
+    ) -> ChatResult:
+        """One chat completion under the policy.
+
+        Args:
+            messages: a user message as a string, or Chat Completions messages.
+            model: a role ("chat-small", "judge"...) or a model id of the registry.
+            system: a system prompt to put first.
+            prompt_version: stamped on the result (``name@version``) for tracing.
+            response_format: a Chat Completions ``response_format`` or a pydantic model class.
+
+        Raises:
+            RateLimitError, ServerError, ModelTimeoutError, ConnectionFailedError: still
+                failing after every attempt and the fallback.
+            CircuitOpenError: the model's circuit is open and there is no fallback.
+            BudgetExceededError: the call cannot fit the per-call budget.
+            ModelRequestError, UnknownModelError: the request itself is wrong.
+        """
+        options = {
+            "temperature": temperature,
+            "seed": seed,
+            "max_tokens": max_tokens,
+            "tools": list(tools) if tools else None,
+            "tool_choice": tool_choice,
+            "response_format": _response_format(response_format),
+            "stop": stop,
+            **extra,
+        }
+        started = time.perf_counter()
+
+        def send(spec: ModelSpec, request: dict[str, Any]) -> dict[str, Any]:
+            return self.provider.complete(
+                request,
+                connect_timeout_s=self.policy.connect_timeout_s,
+                read_timeout_s=self.policy.read_timeout_s,
+            )
+
+        raw, spec, attempts, fell_back = self._run(model, messages, system, options, send)
+        latency = (time.perf_counter() - started) * 1000
+        choice = raw["choices"][0]
+        message = choice.get("message") or {}
+        usage_raw = raw.get("usage") or {}
+        usage = Usage(
+            int(usage_raw.get("prompt_tokens") or 0), int(usage_raw.get("completion_tokens") or 0)
+        )
+        calls = tuple(
+            ToolCall(
+                str(c.get("id")),
+                str(c["function"]["name"]),
+                str(c["function"].get("arguments") or "{}"),
+            )
+            for c in message.get("tool_calls") or ()
+        )
+        course = raw.get("course") or {}
+        return ChatResult(
+            content=message.get("content"),
+            model=spec.id,
+            usage=usage,
+            cost_usd=spec.cost(usage.input_tokens, usage.output_tokens),
+            latency_ms=latency,
+            finish_reason=str(choice.get("finish_reason") or "stop"),
+            tool_calls=calls,
+            prompt_version=prompt_version,
+            attempts=attempts,
+            fallback_used=fell_back,
+            simulated_latency_ms=course.get("latency_ms"),
+            raw=raw,
+        )
+
+    def stream(
+        self,
+        messages: Messages,
+        *,
+        model: str = "chat-small",
+        system: str | None = None,
+        prompt_version: str | None = None,
+        **options: Any,
+    ) -> ChatStream:
+        """A streamed chat completion; retries apply until the stream opens."""
+        started = time.perf_counter()
+
+        def send(spec: ModelSpec, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+            return self.provider.stream(
+                request,
+                connect_timeout_s=self.policy.connect_timeout_s,
+                read_timeout_s=self.policy.read_timeout_s,
+            )
+
+        chunks, spec, attempts, fell_back = self._run(model, messages, system, options, send)
+        return ChatStream(chunks, started, spec, prompt_version, attempts, fell_back)
+
+    def embed(self, texts: Sequence[str], *, model: str = "embed") -> np.ndarray:
+        """Embeddings of ``texts`` (rows L2-normalised) from the provider's embedding model."""
+        spec = self.registry.resolve(model)
+        if spec.kind != "embedding":
+            raise ValueError(f"{model!r} is a {spec.kind} model, not an embedding model.")
+        return self.provider.embed(list(texts), spec.id)
+
+
+def _retryable() -> tuple[type[BaseException], ...]:
+    from course_lib.llm.policy import RETRYABLE
+
+    return RETRYABLE
