@@ -68,9 +68,17 @@ def test_import_course_lib_loads_no_heavy_library() -> None:
         "sqlite_vec",
         "typer",
         "pydantic",
+        "openai",
+        "fastapi",
+        "httpx",
+        "tenacity",
+        "bm25s",
+        "pandera",
+        "yaml",
     ]
     code = (
-        "import sys, course_lib, course_lib.course, course_lib.errors;"
+        "import sys, course_lib, course_lib.course, course_lib.errors, course_lib.llm,"
+        " course_lib.embeddings, course_lib.datasets;"
         f"print([m for m in {heavy!r} if m in sys.modules])"
     )
     result = _run(sys.executable, "-c", code)

@@ -141,6 +141,40 @@ def reset(
     typer.echo(f"Emptied {settings.work_dir} ({removed} entries removed).")
 
 
+@app.command("serve-model")
+def serve_model(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    fault_rate: Annotated[
+        float, typer.Option(help="Share of requests that fail (429, 500/503, timeouts).")
+    ] = 0.0,
+    fault_seed: Annotated[int, typer.Option(help="Seed of the fault plan.")] = 0,
+    latency_scale: Annotated[
+        float,
+        typer.Option(help="Sleep for the modelled latency times this factor (0: answer at once)."),
+    ] = 0.0,
+) -> None:
+    """Serve the local model over an OpenAI-compatible HTTP API until interrupted.
+
+    Point any OpenAI client at http://HOST:PORT/v1 with any API key.
+    """
+    from course_lib.llm.local.faults import FaultPlan
+
+    try:
+        plan = FaultPlan(rate=fault_rate, seed=fault_seed) if fault_rate else None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if latency_scale < 0:
+        raise _fail(f"--latency-scale must be >= 0, got {latency_scale}.")
+    from course_lib.llm.server import run_server
+
+    typer.echo(f"Local model server on http://{host}:{port}/v1 (any API key; Ctrl-C to stop).")
+    try:
+        run_server(host=host, port=port, faults=plan, latency_scale=latency_scale)
+    except OSError as exc:
+        raise _fail(f"Cannot listen on {host}:{port}: {exc.strerror}. Try another --port.")
+
+
 def main() -> None:
     """Entry point of the ``course`` console script."""
     try:

@@ -36,6 +36,8 @@ class FaultPlan:
         latency_spike_ms: how much slower.
         malformed_rate: share of structured outputs that are malformed; None keeps each
             model's own rate from the registry.
+        models: model ids the faults apply to (None: every model), e.g. to take one
+            provider's model down while its fallback stays up.
     """
 
     rate: float = 0.0
@@ -46,6 +48,7 @@ class FaultPlan:
     latency_spike_rate: float = 0.0
     latency_spike_ms: float = 2000.0
     malformed_rate: float | None = None
+    models: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("rate", "latency_spike_rate"):
@@ -85,9 +88,11 @@ class FaultInjector:
         self._seen: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def draw(self, fingerprint: str) -> Fault | None:
+    def draw(self, fingerprint: str, model: str | None = None) -> Fault | None:
         plan = self.plan
         if plan.rate <= 0 and plan.latency_spike_rate <= 0:
+            return None
+        if plan.models is not None and model not in plan.models:
             return None
         with self._lock:
             occurrence = self._seen.get(fingerprint, 0)

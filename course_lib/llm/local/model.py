@@ -170,7 +170,9 @@ class LocalModel:
         if temperature is not None and not 0 <= float(temperature) <= 2:
             raise InvalidRequest("temperature must be between 0 and 2.", param="temperature")
         fingerprint = _fingerprint(request)
-        return _Prepared(spec, spec.tier or "small", fingerprint, self.faults.draw(fingerprint))
+        return _Prepared(
+            spec, spec.tier or "small", fingerprint, self.faults.draw(fingerprint, spec.id)
+        )
 
     def chat(self, request: Mapping[str, Any], *, sleep: bool = True) -> dict[str, Any]:
         """Answer a Chat Completions request with an OpenAI-shaped completion dict.
