@@ -12,6 +12,7 @@ from course_lib.errors import (
     CircuitOpenError,
     ModelTimeoutError,
     RateLimitError,
+    ServerError,
     SettingsError,
     UnknownModelError,
 )
@@ -193,7 +194,7 @@ def test_client_stops_calling_a_model_whose_circuit_is_open(server: ModelServer)
     policy = FAST.with_changes(max_attempts=2, breaker_failure_threshold=4, breaker_reset_s=60)
     client = LLMClient.for_server(server.base_url, policy=policy)
     for prompt in questions(2):
-        with pytest.raises(Exception):
+        with pytest.raises(ServerError):
             client.chat(prompt)
     before = server.model.requests_received
     with pytest.raises(CircuitOpenError):

@@ -172,7 +172,9 @@ def serve_model(
     try:
         run_server(host=host, port=port, faults=plan, latency_scale=latency_scale)
     except OSError as exc:
-        raise _fail(f"Cannot listen on {host}:{port}: {exc.strerror}. Try another --port.")
+        raise _fail(
+            f"Cannot listen on {host}:{port}: {exc.strerror}. Try another --port."
+        ) from None
 
 
 def main() -> None:
