@@ -137,7 +137,7 @@ def answer_question(
     if not recalled:
         if how.allow_unknown:
             return Answer(how.unknown_phrase, (), grounded=False, refused=True)
-        return Answer("I am not sure, but it is usually handled by your team lead.", (), False)
+        return Answer("That is usually handled by your team lead.", (), False)
     best_doc = recalled[0].candidate.source
     recalled = [s for s in recalled if s.candidate.source == best_doc]
     chosen = _pick(recalled, n, temperature, rng)

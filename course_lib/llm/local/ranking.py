@@ -53,6 +53,11 @@ def _idf() -> dict[str, float]:
     return idf_table(terms(c.context + " " + c.text) for c in memory().candidates)
 
 
+@lru_cache(maxsize=1)
+def _idf_max() -> float:
+    return max(_idf().values())
+
+
 def _embed(texts: Sequence[str]) -> np.ndarray:
     from course_lib.embeddings.wordllama_model import load_wordllama
 
@@ -69,15 +74,19 @@ class Ranker:
         """Every candidate with its score in [0, 1], best first (ties: earlier first)."""
         if not candidates:
             return []
-        idf = _idf()
+        idf, default = _idf(), _idf_max()
         q_terms = terms(question)
-        lexical = [
-            (1 - _CONTEXT_WEIGHT) * lexical_overlap(q_terms, terms(c.text), idf)
-            + _CONTEXT_WEIGHT * lexical_overlap(q_terms, terms(c.context), idf)
-            for c in candidates
-        ]
+        by_context: dict[str, float] = {}  # the sentences of a passage share its context
+        lexical: list[float] = []
+        for c in candidates:
+            if c.context not in by_context:
+                by_context[c.context] = lexical_overlap(
+                    q_terms, terms(c.context), idf, default=default
+                )
+            own = lexical_overlap(q_terms, terms(c.text), idf, default=default)
+            lexical.append((1 - _CONTEXT_WEIGHT) * own + _CONTEXT_WEIGHT * by_context[c.context])
         scores = lexical
-        if self.tier == "large":
+        if self.tier == "large" and question.strip():  # an empty text embeds as NaN
             vectors = _embed([question, *[c.text for c in candidates]])
             cosine = vectors[1:] @ vectors[0]
             scores = [

@@ -81,7 +81,9 @@ _CITE = re.compile(
 _UNKNOWN = re.compile(
     r"(?:don'?t|do not|doesn'?t|does not) know|not (?:in|covered by|answered by|found in) the "
     r"(?:context|documents|passages|sources)|cannot be answered|can'?t answer|unable to answer|"
-    r"if the (?:answer|information) is (?:not|missing)|otherwise,? say|say (?:so|that you)",
+    r"if the (?:answer|information) is (?:not|missing)|otherwise,? say|say (?:so|that you)|"
+    r"\bif (?:the|they|it)\b[^.\n]{0,40}\b(?:do|does)(?: not|n'?t) "
+    r"(?:answer|cover|contain|include|mention)",
     re.I,
 )
 _QUOTED_UNKNOWN = re.compile(
@@ -151,8 +153,10 @@ def extract_passages(text: str) -> tuple[list[Passage], str]:
                 passages.append(Passage(current_id, body))
         current_id, current = None, []
 
+    asked = False
     for line in rest.splitlines():
         if _QUESTION.match("\n" + line):
+            asked = True
             flush()
             kept.append(line)
             continue
@@ -168,6 +172,14 @@ def extract_passages(text: str) -> tuple[list[Passage], str]:
             current.append(line)
         elif not _CONTEXT_LABEL.match(line):
             kept.append(line)
+    if current_id is not None and not asked:
+        # With no "Question:" line, a last paragraph after the last passage is the user's own
+        # text when it asks something or when nothing else is left: it is not passage text.
+        paragraphs = re.split(r"\n\s*\n", "\n".join(current).strip())
+        last = paragraphs[-1]
+        if len(paragraphs) > 1 and (last.rstrip().endswith("?") or not "".join(kept).strip()):
+            current = ["\n\n".join(paragraphs[:-1])]
+            kept.append(last)
     flush()
     return passages, "\n".join(kept).strip()
 

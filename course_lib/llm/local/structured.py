@@ -111,6 +111,23 @@ def _value_notes(description: str, values: list[Any]) -> dict[str, str]:
     return notes
 
 
+_NEGATIONS = frozenset(
+    {"not", "no", "never", "without", "cannot", "can't", "won't", "isn't", "aren't"}
+    | {"wasn't", "weren't", "don't", "doesn't", "didn't"}
+)
+
+
+def _negated(sentence: str, name: str) -> bool:
+    """Whether ``sentence`` negates the field's name ("not urgent", "isn't really urgent")."""
+    wanted = set(terms(name.replace("_", " ")))
+    for clause in re.split(r"[,;:!?()]", sentence.lower().replace("\u2019", "'")):
+        words = re.findall(r"[a-z0-9']+", clause)
+        for i, word in enumerate(words):
+            if set(terms(word)) & wanted and _NEGATIONS & set(words[max(0, i - 2) : i]):
+                return True
+    return False
+
+
 def _field_query(name: str, schema: Mapping[str, Any]) -> str:
     return f"{name.replace('_', ' ')} {schema.get('title', '')} {schema.get('description', '')}"
 
@@ -175,8 +192,8 @@ def fill_schema(
             return [_choose_enum(item_options, text, tier)][:count] or []
         return [fill_schema(item, text, tier, name=name, root=root) for _ in range(count)]
     if kind == "boolean":
-        _, score = _best_sentence(_field_query(name, schema), text, tier)
-        return score >= 0.3
+        sentence, score = _best_sentence(_field_query(name, schema), text, tier)
+        return score >= 0.3 and not _negated(sentence, name)
     if kind in ("integer", "number"):
         sentence, _ = _best_sentence(_field_query(name, schema), text, tier)
         found = _NUMBER.findall(sentence) or _NUMBER.findall(text)
@@ -214,24 +231,34 @@ def fill_schema(
 
 
 def malform(value: dict[str, Any], schema: Mapping[str, Any] | None, unit: float) -> str:
-    """The JSON of ``value``, broken in one of the ways real models break it."""
+    """The JSON of ``value``, broken in one of the ways real models break it.
+
+    Every broken output fails validation against ``schema``: a truncated document, a value of
+    the wrong type (never one a lenient validator coerces back), or a missing required field.
+    """
     kinds = ["truncated", "wrong_type", "missing_field"]
     kind = kinds[int(unit * len(kinds)) % len(kinds)]
-    keys = list(value)
-    if kind == "missing_field" and keys:
-        required = list((schema or {}).get("required", keys)) or keys
+    root = schema or {}
+    required = [k for k in root.get("required", list(value)) if k in value]
+    typed = [k for k in value if value[k] is not None]  # a wrong type for null may be valid
+    if kind == "missing_field" and required:
         victim = required[int(unit * 1000) % len(required)]
         broken = {k: v for k, v in value.items() if k != victim}
         return json.dumps(broken, ensure_ascii=False)
-    if kind == "wrong_type" and keys:
-        victim = keys[int(unit * 1000) % len(keys)]
+    if kind == "wrong_type" and typed:
+        victim = typed[int(unit * 1000) % len(typed)]
         current = value[victim]
+        field = _resolve(root.get("properties", {}).get(victim, {}), root)
         if isinstance(current, bool):
-            replacement: Any = "yes" if current else "no"
+            replacement: Any = "Yes." if current else "No."  # "yes" would pass lax validators
         elif isinstance(current, (int, float)):
             replacement = str(current) + " (approx.)"
+        elif isinstance(current, str) and current:
+            titled = current.replace("_", " ").title()
+            # A near-miss for an enum value; any other string comes back as a list.
+            replacement = titled if _enum_options(field) and titled != current else [current]
         elif isinstance(current, str):
-            replacement = current.replace("_", " ").title() if current else 0
+            replacement = 0
         else:
             replacement = str(current)
         return json.dumps({**value, victim: replacement}, ensure_ascii=False)

@@ -117,7 +117,9 @@ def split_sentences(text: str) -> list[str]:
             for row in block.splitlines():
                 if row.strip() and not re.fullmatch(r"\|?[\s:|-]+\|?", row.strip()):
                     cells = [c.strip() for c in row.strip().strip("|").split("|")]
-                    sentences.append(clean_markdown("; ".join(c for c in cells if c)))
+                    sentence = clean_markdown("; ".join(c for c in cells if c))
+                    if len(sentence) >= 3:  # a row of empty cells is no sentence
+                        sentences.append(sentence)
             continue
         if block.startswith("```"):
             continue
@@ -132,13 +134,20 @@ def lexical_overlap(
     question_terms: Sequence[str],
     sentence_terms: Iterable[str],
     idf: Mapping[str, float] | None = None,
+    *,
+    default: float | None = None,
 ) -> float:
-    """Share of the question's (idf-weighted) distinct terms that the sentence contains, 0..1."""
+    """Share of the question's (idf-weighted) distinct terms that the sentence contains, 0..1.
+
+    A term missing from ``idf`` weighs ``default`` (by default the table's largest weight:
+    pass it when calling many times, as finding it scans the whole table).
+    """
     wanted = dict.fromkeys(question_terms)
     if not wanted:
         return 0.0
     have = set(sentence_terms)
-    default = max(idf.values()) if idf else 1.0
+    if default is None:
+        default = max(idf.values()) if idf and any(t not in idf for t in wanted) else 1.0
 
     def weight(term: str) -> float:
         return idf.get(term, default) if idf else 1.0

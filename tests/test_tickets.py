@@ -1,0 +1,234 @@
+"""The support-ticket dataset: its schema, that it reproduces, its balance, and labels that agree
+with the company described in COMPANY.md."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+
+from course_lib.datasets import tickets_build as tb
+from course_lib.errors import DatasetError
+
+COMPANY = Path(tb.__file__).parent / "handbook" / "COMPANY.md"
+DATASHEET = tb.TICKETS_DIR / "DATASHEET.md"
+ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+MIN_SHARE = 0.04
+
+
+def _section(title: str) -> str:
+    """The text of one ``##`` section of COMPANY.md."""
+    text = COMPANY.read_text(encoding="utf-8")
+    match = re.search(rf"^## {re.escape(title)}.*?$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, f"COMPANY.md has no '## {title}' section; update the test to its new layout."
+    return match.group(1)
+
+
+def company_services() -> set[str]:
+    """Service ids: the backticked names before the sentence about where production runs."""
+    paragraph = _section("Services").split("Production runs on")[0]
+    return set(re.findall(r"`([a-z0-9-]+)`", paragraph))
+
+
+def company_teams() -> set[str]:
+    """Team ids: the first column of the teams table."""
+    rows = re.findall(r"^\| ([a-z-]+) \|", _section("Engineering teams"), re.M)
+    return {row for row in rows if row != "team"}
+
+
+def schema() -> pa.DataFrameSchema:
+    def parses_as_utc(series: pd.Series) -> pd.Series:
+        parsed = pd.to_datetime(series, format="%Y-%m-%dT%H:%M:%SZ", utc=True, errors="coerce")
+        return parsed.notna()
+
+    return pa.DataFrameSchema(
+        {
+            "id": pa.Column(str, pa.Check.str_matches(r"^TCK-\d{4}$"), unique=True),
+            "created": pa.Column(
+                str,
+                [pa.Check.str_matches(ISO_UTC), pa.Check(parses_as_utc, error="not a UTC time")],
+            ),
+            "channel": pa.Column(str, pa.Check.isin(list(tb.CHANNELS))),
+            "reporter_team": pa.Column(str, pa.Check.isin(sorted(company_teams()))),
+            "subject": pa.Column(str, pa.Check.str_length(max_value=120)),
+            "body": pa.Column(str, pa.Check.str_length(min_value=15)),
+            "category": pa.Column(str, pa.Check.isin(list(tb.CATEGORIES))),
+            "priority": pa.Column(str, pa.Check.isin(list(tb.PRIORITIES))),
+            "service": pa.Column(str, pa.Check.isin(sorted(company_services())), nullable=True),
+            "split": pa.Column(str, pa.Check.isin(list(tb.SPLITS))),
+        },
+        strict=True,
+        ordered=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    """The committed file, read the way a learner would read it with pandas."""
+    return pd.read_json(tb.TICKETS_PATH, lines=True, dtype=False)
+
+
+@pytest.fixture(scope="module")
+def generated() -> tuple[list[dict[str, Any]], dict[str, int]]:
+    return tb.generate()
+
+
+def test_committed_tickets_match_the_schema(frame: pd.DataFrame) -> None:
+    schema().validate(frame, lazy=True)
+    assert len(frame) >= 650
+
+
+def test_generator_agrees_with_company_md() -> None:
+    """The generator's lists of services and teams are the ones COMPANY.md describes."""
+    assert set(tb.SERVICES) == company_services()
+    assert set(tb.TEAMS) == company_teams()
+
+
+def test_regenerating_with_the_default_seed_reproduces_the_file_byte_for_byte(
+    generated: tuple[list[dict[str, Any]], dict[str, int]],
+) -> None:
+    tickets, _ = generated
+    assert tb.to_jsonl(tickets).encode("utf-8") == tb.TICKETS_PATH.read_bytes(), (
+        "tickets.jsonl is out of date: run `python -m course_lib.datasets.tickets_build` "
+        "and paste the printed tables into DATASHEET.md."
+    )
+
+
+def test_a_different_seed_gives_different_tickets(
+    generated: tuple[list[dict[str, Any]], dict[str, int]],
+) -> None:
+    tickets, _ = generated
+    other = tb.build_tickets(seed=tb.DEFAULT_SEED + 1)
+    assert len(other) == len(tickets)
+    assert [t["body"] for t in other] != [t["body"] for t in tickets]
+    assert tb.to_jsonl(tb.build_tickets(seed=7)) == tb.to_jsonl(tb.build_tickets(seed=7))
+
+
+def test_lines_have_fixed_keys_and_are_sorted_by_id_and_time() -> None:
+    lines = tb.TICKETS_PATH.read_text(encoding="utf-8").splitlines()
+    assert all(line.startswith('{"id": "TCK-') for line in lines)
+    frame = pd.read_json(tb.TICKETS_PATH, lines=True, dtype=False)
+    assert list(frame.columns) == list(tb.FIELDS)
+    assert frame["id"].is_monotonic_increasing
+    assert frame["created"].is_monotonic_increasing
+
+
+def test_created_times_cover_about_eight_weeks_of_autumn_2026_in_office_hours(
+    frame: pd.DataFrame,
+) -> None:
+    created = pd.to_datetime(frame["created"], utc=True)
+    assert created.min() >= pd.Timestamp("2026-09-28", tz="UTC")
+    assert created.max() < pd.Timestamp("2026-11-24", tz="UTC")
+    office = created.dt.day_of_week.lt(5) & created.dt.hour.between(7, 17)
+    assert office.mean() > 0.75
+
+
+@pytest.mark.parametrize("split", tb.SPLITS)
+def test_every_category_is_at_least_four_percent_of_each_split(
+    frame: pd.DataFrame, split: str
+) -> None:
+    shares = frame.loc[frame["split"] == split, "category"].value_counts(normalize=True)
+    assert set(shares.index) == set(tb.CATEGORIES)
+    assert shares.min() >= MIN_SHARE, shares.sort_values().head(3).to_dict()
+
+
+def test_split_is_about_80_20_within_each_category(frame: pd.DataFrame) -> None:
+    test_share = frame.groupby("category")["split"].apply(lambda s: (s == "test").mean())
+    assert test_share.between(0.15, 0.25).all(), test_share.to_dict()
+    assert 0.17 <= (frame["split"] == "test").mean() <= 0.23
+
+
+def test_imbalance_is_realistic(frame: pd.DataFrame) -> None:
+    """Access and sign-in problems lead; licences and security reports are the rarest."""
+    counts = frame["category"].value_counts()
+    assert list(counts.index[:2]) == ["access_request", "login_mfa"]
+    assert set(counts.index[-2:]) == {"software_licence", "security_report"}
+
+
+def test_service_is_null_or_a_service_of_company_md(frame: pd.DataFrame) -> None:
+    services = frame["service"].dropna()
+    assert set(services) <= company_services()
+    assert 0.1 < len(services) / len(frame) < 0.5
+
+
+def test_every_priority_occurs_and_p1_is_rare(frame: pd.DataFrame) -> None:
+    shares = frame["priority"].value_counts(normalize=True)
+    assert set(shares.index) == set(tb.PRIORITIES)
+    assert shares["P1"] < 0.1 < shares["P4"]
+
+
+def test_noise_is_applied_at_the_documented_rates(
+    generated: tuple[list[dict[str, Any]], dict[str, int]],
+) -> None:
+    tickets, noise = generated
+    n = len(tickets)
+    assert noise["priority_one_step_off"] == round(tb.LABEL_NOISE_SHARE * n)
+    assert 0.05 <= noise["mixed_topic"] / n <= 0.11
+    assert noise["near_duplicate"] == sum(tb.DUPLICATES.values())
+    assert 0.03 <= noise["subject_missing"] / n <= 0.06
+    assert sum(t["subject"] == "" for t in tickets) == noise["subject_missing"]
+
+
+def test_tickets_have_no_placeholders_left(frame: pd.DataFrame) -> None:
+    text = frame["subject"] + "\n" + frame["body"]
+    assert not text.str.contains(r"\{[a-z_0-9]+\}|\[\[|\]\]", regex=True).any()
+
+
+def test_a_leftover_placeholder_fails_the_build() -> None:
+    ticket = dict.fromkeys(tb.FIELDS, "x") | {"service": None, "body": "broken {slot}"}
+    with pytest.raises(DatasetError, match="placeholder"):
+        tb._check([ticket])
+
+
+def test_each_category_has_at_least_twelve_templates_with_impact_sentences() -> None:
+    for category, templates in tb.TEMPLATES.items():
+        assert len(templates) >= 12, category
+        for template in templates:
+            for priority, _ in template.priorities:
+                if "{impact}" in template.body:
+                    pool = template.impact.get(priority) or tb.IMPACT[category].get(priority)
+                    assert pool, (category, template.subjects[0], priority)
+
+
+def test_categories_are_documented_in_the_datasheet() -> None:
+    text = DATASHEET.read_text(encoding="utf-8")
+    for name in (*tb.CATEGORIES, *tb.PRIORITIES):
+        assert f"`{name}`" in text, name
+
+
+def test_datasheet_tables_match_the_generator(
+    generated: tuple[list[dict[str, Any]], dict[str, int]],
+) -> None:
+    text = DATASHEET.read_text(encoding="utf-8")
+    match = re.search(r"<!-- tables:start -->\n(.*?)\n<!-- tables:end -->", text, re.S)
+    assert match, "DATASHEET.md lost its <!-- tables:start --> / <!-- tables:end --> markers."
+    assert match.group(1).strip() == tb.datasheet_tables(*generated), (
+        "DATASHEET.md tables are stale: paste the output of "
+        "`python -m course_lib.datasets.tickets_build`."
+    )
+
+
+def test_load_tickets_returns_frames_per_split() -> None:
+    everything = tb.load_tickets()
+    train, test = tb.load_tickets("train"), tb.load_tickets("test")
+    assert len(train) + len(test) == len(everything)
+    assert set(test["split"]) == {"test"}
+    assert str(everything["created"].dt.tz) == "UTC"
+    assert Counter(everything["channel"]).keys() == set(tb.CHANNELS)
+
+
+def test_load_tickets_rejects_an_unknown_split() -> None:
+    with pytest.raises(DatasetError, match="Unknown split 'validation'"):
+        tb.load_tickets("validation")
+
+
+def test_main_check_reports_a_stale_file(tmp_path: Path) -> None:
+    stale = tmp_path / "tickets.jsonl"
+    stale.write_text("{}\n", encoding="utf-8")
+    assert tb.main(["--check", "--output", str(stale)]) == 1
+    assert tb.main(["--check"]) == 0
