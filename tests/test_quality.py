@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -84,3 +86,34 @@ def test_import_course_lib_loads_no_heavy_library() -> None:
     result = _run(sys.executable, "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", f"imported at start-up: {result.stdout.strip()}"
+
+
+@pytest.mark.slow
+def test_wheel_ships_every_data_file(tmp_path: Path) -> None:
+    """Data folders have no __init__.py; without package-data globs a wheel leaves them out."""
+    import shutil
+    import zipfile
+
+    tracked = _run("git", "-C", str(ROOT), "ls-files").stdout.split()
+    source = tmp_path / "src"
+    for path in tracked:  # build from a copy so the build leaves no files in the repository
+        if (ROOT / path).is_file():
+            (source / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / path, source / path)
+    result = _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "-q",
+        str(source),
+        "-w",
+        str(tmp_path / "dist"),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    data = [p for p in tracked if p.startswith("course_lib/") and not p.endswith(".py")]
+    missing = [path for path in data if path not in shipped]
+    assert not missing, f"not in the wheel: {missing[:10]}"
