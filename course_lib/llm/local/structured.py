@@ -37,6 +37,39 @@ _URL = re.compile(r"https?://\S+")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 
 
+_IDENTIFIER = re.compile(
+    r"`([^`\s]{2,60})`|\b([A-Z]{2,}[-_]?\d{3,}[A-Z0-9]*|[A-Za-z]+-\d{2,}|\d{4,})\b"
+)
+_KEBAB = re.compile(r"`([a-z0-9][a-z0-9._-]{1,60})`|\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b")
+_PLACE = re.compile(r"\b(?:in|to|from|at|for)\s+([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)")
+_ID_PARTS = {"id", "number", "code", "tracking", "reference", "ref", "ticket", "order", "sku"}
+_QUERY_PARTS = {"query", "question", "search", "q", "keywords", "topic", "text", "prompt"}
+_NAME_PARTS = {"service", "team", "doc", "document", "repo", "repository", "component"}
+_PLACE_PARTS = {"city", "location", "country", "place", "destination", "depot", "hub"}
+
+
+def _name_parts(name: str) -> set[str]:
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name)
+    return {part for part in re.split(r"[_\-\s]+", spaced.lower()) if part}
+
+
+def _string_by_name(name: str, text: str, question: str) -> str | None:
+    """A string argument found by what its name asks for: an id, a query, a name, a place."""
+    parts = _name_parts(name)
+    if parts & _QUERY_PARTS:
+        return question.strip()
+    if parts & _ID_PARTS:
+        for match in _IDENTIFIER.finditer(text):
+            return match.group(1) or match.group(2)
+    if parts & _NAME_PARTS:
+        for match in _KEBAB.finditer(text):
+            return match.group(1) or match.group(2)
+    if parts & _PLACE_PARTS:
+        if match := _PLACE.search(text):
+            return match.group(1)
+    return None
+
+
 _NAMED_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (_TIME, ("time", "hour")),
     (_WEEKDAY, ("day", "weekday")),
@@ -216,6 +249,8 @@ def fill_schema(
     if fmt == "email":
         match = _EMAIL.search(text)
         return match.group(0) if match else (None if _nullable(original) else "")
+    if (found_string := _string_by_name(name, text, text)) is not None:
+        return found_string[: int(schema.get("maxLength", 280))]
     for pattern, words in _NAMED_PATTERNS:
         if any(w in name.lower() for w in words):
             sentence, _ = _best_sentence(_field_query(name, schema), text, tier)
