@@ -38,17 +38,21 @@ class Concern(NamedTuple):
 
 MODEL_CALL_CONCERN = "model calls"
 
-# Top-level modules and packages of course_lib, by concern. A module not listed here is
-# measured under its own name, so nothing new is ever silently left out of the picture.
+# Modules and packages of course_lib (paths inside it, without ".py"), by concern; the longest
+# matching path wins. A top-level module not listed here is measured under its own name, so
+# nothing new is ever silently left out of the picture. The stand-in model and the course's
+# data are classroom: a production system calls a provider and has its own data.
 CONCERNS: dict[str, Concern] = {
     "llm": Concern(MODEL_CALL_CONCERN, "1 AI capabilities"),
+    "llm/local": Concern("local stand-in model", "classroom"),
+    "llm/server": Concern("local stand-in model", "classroom"),
     "embeddings": Concern("embeddings", "1 AI capabilities"),
     "evaluation": Concern("evaluation", "1 AI capabilities"),
     "agents": Concern("agents and tools", "1 AI capabilities"),
     "rag": Concern("retrieval (RAG)", "2 engineering patterns"),
     "prompts": Concern("prompt versioning", "2 engineering patterns"),
     "observability": Concern("observability", "2 engineering patterns"),
-    "datasets": Concern("data", "2 engineering patterns"),
+    "datasets": Concern("course data", "classroom"),
     "settings": Concern("configuration", "3 software engineering"),
     "errors": Concern("error handling", "3 software engineering"),
     "workdir": Concern("storage", "4 infrastructure"),
@@ -97,8 +101,12 @@ def count_code_lines(source: str) -> int:
 
 
 def _concern_of(relative: Path) -> Concern:
-    top = relative.parts[0].removesuffix(".py")
-    return CONCERNS.get(top, Concern(top, "other"))
+    parts = [*relative.parts[:-1], relative.name.removesuffix(".py")]
+    for length in range(len(parts), 0, -1):
+        concern = CONCERNS.get("/".join(parts[:length]))
+        if concern is not None:
+            return concern
+    return Concern(parts[0], "other")
 
 
 def measure_code_size(

@@ -167,10 +167,11 @@ sizes = measure_code_size(count=counter)
 sizes
 
 # %% [markdown]
-# The `course machinery` row is the classroom (building notebooks, checkers, this lesson's
-# helpers), not the system you are learning to build, so the picture leaves it out. Here is
-# every other concern as a box whose area is its share of the code, with the model calls
-# highlighted:
+# Rows in the `classroom` layer are not the system you are learning to build: the course
+# machinery (building notebooks, checkers, this lesson's helpers), the local stand-in model
+# that plays the part of a model provider, and the generators of the course's data. The
+# picture leaves them out. Here is every other concern as a box whose area is its share of the
+# code, with the model calls highlighted:
 
 # %%
 import matplotlib.pyplot as plt
@@ -185,39 +186,96 @@ plt.show()
 # %% tags=["nbval-ignore-output"]
 model_lines = int(system.loc[system["concern"] == MODEL_CALL_CONCERN, "lines"].sum())
 total_lines = int(system["lines"].sum())
-if model_lines:
-    print(
-        f"Model calls: {model_lines} of {total_lines} lines ({model_lines / total_lines:.0%}); "
-        f"the other {total_lines - model_lines} lines are everything around them."
-    )
-else:
-    print(f"No model-call code yet: all {total_lines} lines are everything around the model.")
+others = len(system) - (1 if model_lines else 0)
+print(
+    f"Model calls: {model_lines} of {total_lines} lines ({model_lines / total_lines:.0%}); "
+    f"the other {total_lines - model_lines} lines, in {others} concerns, are everything around "
+    "them."
+)
 
 # %% [markdown]
-# Whatever the exact figures in your copy, the shape is Sculley's: the box that talks to the
-# model is small. The rest of the course is about the big boxes.
+# Even the model-call box is mostly not the call: it holds timeouts, retries, a fallback, a
+# circuit breaker, budgets and cost accounting, the reliability work of lesson 1.1. The call
+# itself is one line of it. Every lesson from here adds boxes around the model (retrieval,
+# evaluation, prompt versioning, tracing, caching, queues), and the share of the code that
+# talks to the model shrinks towards Sculley's picture. Run this section again when you finish
+# a layer.
 
 # %% [markdown]
 # ## 4. The prototype, and what it lacks
 #
 # Here is the Handbook Assistant as a tutorial would end it: ten lines that find the
-# handbook pages that share words with the question and ask a model to answer from them.
+# handbook pages sharing words with the question and ask a model to answer from them, with
+# the official `openai` SDK.
 #
-# ```python
-# from openai import OpenAI
+# The model here is the course's **local stand-in**: a small program that answers through
+# the same HTTP API as a hosted model, offline and the same way on every run. It does not
+# write new text; it picks sentences, and it behaves like a model where the lessons need it
+# to (`docs/local-model.md` says how, and how to point this code at a real provider). The
+# next cell starts it on this machine:
+
+# %%
+from course_lib.llm.server import shared_server
+
+server = shared_server()  # the local model server, running until the kernel stops
+print("The local model server is running on this machine.")
+
+# %% [markdown]
+# Now the prototype. A tutorial would write `OpenAI()` and a model's name; the two comments
+# show the only differences. (The course never writes a model's name in a lesson: it asks the
+# model registry for a role, so that changing models is a one-line change in one file.)
+
+# %%
+from openai import OpenAI
+
+from course_lib.datasets import load_handbook
+from course_lib.llm import get_registry
+
+client = OpenAI(base_url=server.base_url, api_key="local")  # a tutorial: OpenAI()
+MODEL = get_registry().model_id("chat-small")  # a tutorial: a model's name
+pages = load_handbook()
+
+
+def ask(question):
+    words = set(question.lower().split())
+    context = [p.text for p in pages if words & set(p.text.lower().split())][:5]
+    prompt = f"Answer from these pages:\n{context}\n\nQuestion: {question}"
+    reply = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": prompt}])
+    return reply.choices[0].message.content
+
+
+question = "What is the on-call allowance per week?"
+answer = ask(question)
+answer
+
+# %% [markdown]
+# A confident answer. Is it right? The handbook's on-call policy says:
+
+# %%
+import re
+
+policy = next(p for p in pages if p.id == "oncall-policy")
+truth = next(line for line in policy.text.splitlines() if "allowance: EUR" in line)
+print(truth.strip())
+
+
+def amounts(text):
+    return sorted(set(re.findall(r"EUR [\d,]+", text)))
+
+
+print("amounts in the handbook:", amounts(truth), "| in the prototype's answer:", amounts(answer))
+words = set(question.lower().split())
+print("pages the prototype sent:", [p.id for p in pages if words & set(p.text.lower().split())][:5])
+
+# %% [markdown]
+# If the amounts differ, the answer came from what the model remembers of an older version of
+# the handbook, not from the pages: the prototype sent the first five pages sharing any word
+# with the question ("the", "is", "what"), which are about something else, and nothing told
+# the model to answer only from them or to say when it does not know. A real model fails the
+# same way: it answers from its training data, confidently. This is the failure that retrieval,
+# grounding and evaluation exist to fix, and lessons 1.3, 1.4 and 2.1 fix it, with numbers.
 #
-# client = OpenAI()
-# pages = load_handbook()
-#
-# def ask(question):
-#     words = set(question.lower().split())
-#     context = [p for p in pages if words & set(p.text.lower().split())][:5]
-#     prompt = f"Answer from these pages:\n{context}\n\nQuestion: {question}"
-#     reply = client.chat.completions.create(model="some-model", messages=[{"role": "user", "content": prompt}])
-#     return reply.choices[0].message.content
-# ```
-#
-# It works on the happy path. In production it meets rate limits, answers nobody checked,
+# Even when its answers are right, in production the prototype meets rate limits, answers nobody checked,
 # a model id that was retired, restricted pages shown to the wrong people, a prompt changed
 # in place with no way back, and a bill nobody can explain. Each gap is a lesson:
 #

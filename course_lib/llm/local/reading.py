@@ -97,7 +97,21 @@ _N_SENTENCES = re.compile(
     re.I,
 )
 _BULLETS = re.compile(r"\bbullet(?:s| points?| list)?\b|\bas a list\b", re.I)
-_JSON = re.compile(r"\bjson\b", re.I)
+_JSON = re.compile(
+    r"\b(?:in|as|with|return|output|respond|reply|answer|format(?:ted)?|give|valid)\s+"
+    r"(?:a\s+|an\s+|only\s+|valid\s+|strict\s+)*json\b|\bjson\s+(?:object|format|only|output)\b",
+    re.I,
+)
+# Instructions sit at the start or the end of a message; the middle of a long one is material.
+_WINDOW = 400
+
+
+def _window(text: str) -> str:
+    if len(text) <= 2 * _WINDOW:
+        return text
+    return text[:_WINDOW] + "\n" + text[-_WINDOW:]
+
+
 _GUARD = re.compile(
     r"(?:passages?|documents?|context|sources?|excerpts?|retrieved text)[^.\n]{0,80}"
     r"\b(?:are|is|as)\s+(?:untrusted\s+)?(?:data|reference material|quotations?)\b"
@@ -200,9 +214,10 @@ def read_request(messages: Sequence[Mapping[str, Any]]) -> ReadRequest:
     question = match.group(1).strip() if match else rest.strip()
     # Instructions come from the system prompt; a user message without passages counts too
     # (many prompts put everything in one user message). Passage text never counts.
-    instruction_text = system_rest + "\n" + (rest if match is None else rest[: match.start()])
+    lead = rest if match is None else rest[: match.start()]
+    instruction_text = system_rest + "\n" + _window(lead)
     if not system.strip():
-        instruction_text += "\n" + rest
+        instruction_text += "\n" + _window(rest)
     # Tool results after the last user message become context.
     tool_results: list[Passage] = []
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)

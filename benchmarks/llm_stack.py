@@ -1,0 +1,148 @@
+"""Benchmark of the model stack: the local model in process and over HTTP, and the embedder.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/llm_stack.py            # print the numbers
+    .venv/bin/python benchmarks/llm_stack.py --write    # also record them in docs/benchmarks.md
+
+Numbers depend on the machine; compare ratios measured in one run, not numbers across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- llm-stack:start -->", "<!-- llm-stack:end -->"
+
+
+def _prompts(n: int) -> list[str]:
+    """Grounded prompts: golden questions with the sections that answer them as context."""
+    from course_lib.datasets.golden import load_golden_set
+    from course_lib.datasets.handbook import load_handbook
+
+    docs = {d.id: d for d in load_handbook()}
+    prompts = []
+    for question in load_golden_set("dev"):
+        passages = []
+        for source in question.sources[:2]:
+            for section in docs[source.doc_id].sections:
+                if section.heading == source.section:
+                    passages.append(f"[{source.doc_id}] {section.text}")
+        context = "\n\n".join(passages) or "[none] No documents matched."
+        prompts.append(
+            "Answer from the sources and cite them. If they do not answer the question, say "
+            f"you don't know.\n\n{context}\n\nQuestion: {question.question}"
+        )
+    return (prompts * (n // max(len(prompts), 1) + 1))[:n]
+
+
+def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples_ms)
+    p50 = statistics.median(ordered)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return p50, p95
+
+
+def bench_chat(n: int) -> list[tuple[str, str, float, float, float]]:
+    """(path, model, answers/s, p50 ms, p95 ms) for each path and model."""
+    from course_lib.llm.client import LLMClient
+    from course_lib.llm.server import serve_model
+
+    prompts = _prompts(n)
+    rows = []
+    with serve_model() as server:
+        clients = {
+            "in process": LLMClient.local(),
+            "HTTP (openai SDK)": LLMClient.for_server(server.base_url),
+        }
+        for path, client in clients.items():
+            for role in ("chat-small", "chat-large"):
+                client.chat(prompts[0], model=role)  # warm up: models and memory load once
+                samples = []
+                started = time.perf_counter()
+                for prompt in prompts:
+                    t0 = time.perf_counter()
+                    client.chat(prompt, model=role)
+                    samples.append((time.perf_counter() - t0) * 1000)
+                elapsed = time.perf_counter() - started
+                p50, p95 = _percentiles(samples)
+                model = client.registry.resolve(role).id
+                rows.append((path, model, len(prompts) / elapsed, p50, p95))
+    return rows
+
+
+def bench_embeddings() -> list[tuple[int, float]]:
+    """(batch size, texts/s) of the default embedder over the handbook's paragraphs."""
+    from course_lib.datasets.handbook import load_handbook
+    from course_lib.embeddings import get_embedder
+
+    paragraphs = [
+        p.strip() for d in load_handbook() for p in d.text.split("\n\n") if len(p.strip()) > 40
+    ]
+    embedder = get_embedder("embed")
+    embedder.embed(paragraphs[:64])
+    rows = []
+    for batch in (16, 64, 256):
+        started = time.perf_counter()
+        embedder.embed(paragraphs, batch_size=batch)
+        rows.append((batch, len(paragraphs) / (time.perf_counter() - started)))
+    return rows
+
+
+def report(chat: list[tuple[str, str, float, float, float]], emb: list[tuple[int, float]]) -> str:
+    lines = [
+        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.machine()}. The local "
+        "model answers at once (no simulated latency); HTTP calls are sequential, through "
+        "`LLMClient.for_server` and the official SDK.",
+        "",
+        "| path | model | answers/s | p50 latency (ms) | p95 latency (ms) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    lines += [f"| {p} | {m} | {rate:.0f} | {p50:.1f} | {p95:.1f} |" for p, m, rate, p50, p95 in chat]
+    lines += [
+        "",
+        "Default embedder (WordLlama, 256 dimensions) over the handbook's paragraphs:",
+        "",
+        "| batch size | texts/s |",
+        "|---:|---:|",
+    ]
+    lines += [f"| {batch} | {rate:,.0f} |" for batch, rate in emb]
+    return "\n".join(lines)
+
+
+def write(section: str) -> None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+    block = f"{START}\n{section}\n{END}"
+    if START in text:
+        head, rest = text.split(START, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n## The model stack\n\n" + block + "\n"
+    DOC.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="record in docs/benchmarks.md")
+    parser.add_argument("-n", type=int, default=300, help="chat calls per path and model")
+    args = parser.parse_args(argv)
+    section = report(bench_chat(args.n), bench_embeddings())
+    print(section)
+    if args.write:
+        write(section)
+        print(f"\nRecorded in {DOC.relative_to(ROOT)}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
