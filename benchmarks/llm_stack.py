@@ -48,7 +48,7 @@ def _prompts(n: int) -> list[str]:
 def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
     ordered = sorted(samples_ms)
     p50 = statistics.median(ordered)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return p50, p95
 
 
@@ -108,7 +108,10 @@ def report(chat: list[tuple[str, str, float, float, float]], emb: list[tuple[int
         "| path | model | answers/s | p50 latency (ms) | p95 latency (ms) |",
         "|---|---|---:|---:|---:|",
     ]
-    lines += [f"| {p} | {m} | {rate:.0f} | {p50:.1f} | {p95:.1f} |" for p, m, rate, p50, p95 in chat]
+    lines += [
+        f"| {path} | {model} | {rate:.0f} | {p50:.1f} | {p95:.1f} |"
+        for path, model, rate, p50, p95 in chat
+    ]
     lines += [
         "",
         "Default embedder (WordLlama, 256 dimensions) over the handbook's paragraphs:",
