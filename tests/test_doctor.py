@@ -24,6 +24,7 @@ def test_every_check_passes_in_the_course_environment() -> None:
         "work dir",
         "sqlite",
         "embeddings",
+        "model",
     ]
 
 

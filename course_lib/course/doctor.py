@@ -290,12 +290,49 @@ def check_embedded_components() -> CheckResult:
     )
 
 
+def check_local_model() -> CheckResult:
+    """Starts the local model server and asks it one question through the openai SDK."""
+    try:
+        import openai
+
+        from course_lib.llm import get_registry
+        from course_lib.llm.server import serve_model
+
+        with serve_model() as server:
+            client = openai.OpenAI(base_url=server.base_url, api_key="local", max_retries=0)
+            reply = client.chat.completions.create(
+                model=get_registry().model_id("chat-small"),
+                messages=[
+                    {
+                        "role": "user",
+                        "content": "[doctor] The doctor check passed.\n"
+                        "Question: did the doctor check pass?",
+                    }
+                ],
+                timeout=30,
+            )
+    except Exception as exc:
+        return CheckResult(
+            "model",
+            False,
+            f"the local model server did not answer ({type(exc).__name__}: {exc})",
+            SETUP_FIX,
+        )
+    return CheckResult(
+        "model",
+        True,
+        f"the local model answers over HTTP through the openai SDK {openai.__version__} "
+        f"({reply.usage.total_tokens if reply.usage else 0} tokens)",
+    )
+
+
 def run_checks(*, kernel: bool = True, embeddings: bool = True) -> list[CheckResult]:
     """Runs every check in order.
 
     Args:
         kernel: start a Jupyter kernel to check it; turn off inside a notebook.
-        embeddings: load the embedding model (about half a second); turn off for speed.
+        embeddings: load the embedding model and ask the local model one question (about a
+            second); turn off for speed.
     """
     checks: Iterable[Callable[[], CheckResult]] = [
         check_python,
@@ -304,7 +341,7 @@ def run_checks(*, kernel: bool = True, embeddings: bool = True) -> list[CheckRes
         *([check_jupyter_kernel] if kernel else []),
         check_work_dir,
         check_sqlite_extensions,
-        *([check_embedded_components] if embeddings else []),
+        *([check_embedded_components, check_local_model] if embeddings else []),
     ]
     results = []
     for run in checks:
