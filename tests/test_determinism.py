@@ -35,5 +35,5 @@ def test_answers_match_the_ones_recorded_on_another_machine() -> None:
     recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
     fresh = _answers()
     assert len(fresh) == len(recorded)
-    for i, (now, then) in enumerate(zip(fresh, recorded)):
+    for i, (now, then) in enumerate(zip(fresh, recorded, strict=True)):
         assert now == then, f"request {i} ({then['model']}) answered differently"
