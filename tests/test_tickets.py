@@ -16,7 +16,8 @@ from course_lib.datasets import tickets_build as tb
 from course_lib.errors import DatasetError
 
 COMPANY = Path(tb.__file__).parent / "handbook" / "COMPANY.md"
-DATASHEET = tb.TICKETS_DIR / "DATASHEET.md"
+DATASHEET = Path(tb.__file__).with_name("README.md")
+TICKETS_HEADING = "## 3. Support tickets"
 ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 MIN_SHARE = 0.04
 
@@ -39,6 +40,14 @@ def company_teams() -> set[str]:
     """Team ids: the first column of the teams table."""
     rows = re.findall(r"^\| ([a-z-]+) \|", _section("Engineering teams"), re.M)
     return {row for row in rows if row != "team"}
+
+
+def datasheet_section() -> str:
+    """The support-ticket part of the datasheet: from its heading to the next ``##`` heading."""
+    text = DATASHEET.read_text(encoding="utf-8")
+    match = re.search(rf"^{re.escape(TICKETS_HEADING)}$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, f"{DATASHEET.name} has no '{TICKETS_HEADING}' section; update the test."
+    return match.group(1)
 
 
 def schema() -> pa.DataFrameSchema:
@@ -95,7 +104,7 @@ def test_regenerating_with_the_default_seed_reproduces_the_file_byte_for_byte(
     tickets, _ = generated
     assert tb.to_jsonl(tickets).encode("utf-8") == tb.TICKETS_PATH.read_bytes(), (
         "tickets.jsonl is out of date: run `python -m course_lib.datasets.tickets_build` "
-        "and paste the printed tables into DATASHEET.md."
+        "and paste the printed tables into the datasheet, course_lib/datasets/README.md."
     )
 
 
@@ -196,7 +205,7 @@ def test_each_category_has_at_least_twelve_templates_with_impact_sentences() -> 
 
 
 def test_categories_are_documented_in_the_datasheet() -> None:
-    text = DATASHEET.read_text(encoding="utf-8")
+    text = datasheet_section()
     for name in (*tb.CATEGORIES, *tb.PRIORITIES):
         assert f"`{name}`" in text, name
 
@@ -204,11 +213,11 @@ def test_categories_are_documented_in_the_datasheet() -> None:
 def test_datasheet_tables_match_the_generator(
     generated: tuple[list[dict[str, Any]], dict[str, int]],
 ) -> None:
-    text = DATASHEET.read_text(encoding="utf-8")
+    text = datasheet_section()
     match = re.search(r"<!-- tables:start -->\n(.*?)\n<!-- tables:end -->", text, re.S)
-    assert match, "DATASHEET.md lost its <!-- tables:start --> / <!-- tables:end --> markers."
+    assert match, "README.md lost its <!-- tables:start --> / <!-- tables:end --> markers."
     assert match.group(1).strip() == tb.datasheet_tables(*generated), (
-        "DATASHEET.md tables are stale: paste the output of "
+        "README.md's ticket tables are stale: paste the output of "
         "`python -m course_lib.datasets.tickets_build`."
     )
 

@@ -140,7 +140,8 @@ DUPLICATES: dict[str, int] = {
     "security_report": 4,
 }
 
-# Noise rates (see DATASHEET.md). Label noise is an exact share; the others are probabilities.
+# Noise rates (see README.md, the datasheet). Label noise is an exact share; the rest are
+# probabilities.
 P_ASIDE = 0.08
 P_BODY_TYPOS = 0.20
 P_SUBJECT_TYPO = 0.05
@@ -3678,7 +3679,7 @@ def _count_table(tickets: Sequence[Mapping[str, Any]], column: str, labels: Sequ
 
 
 def datasheet_tables(tickets: Sequence[Mapping[str, Any]], noise: Mapping[str, int]) -> str:
-    """The Markdown tables pasted into DATASHEET.md (a test checks that they still agree)."""
+    """The Markdown tables pasted into the datasheet, README.md (a test checks they agree)."""
     with_service = sum(t["service"] is not None for t in tickets)
     channel_counts = Counter(t["channel"] for t in tickets)
     lines = [

@@ -16,7 +16,7 @@ elsewhere in the week to mislead a hasty analyst.
 
 Prices and latencies come from the bundled model registry (``course_lib/llm/models.toml``),
 never from the learner's settings, so every copy of the course sees the same numbers. The
-datasheet is ``course_lib/datasets/traffic_DATASHEET.md``.
+datasheet is the "Traffic" part of ``course_lib/datasets/README.md``.
 """
 
 from __future__ import annotations
