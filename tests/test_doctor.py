@@ -82,11 +82,13 @@ def test_doctor_command_exits_non_zero_on_failure(monkeypatch: pytest.MonkeyPatc
 def test_reset_command_empties_the_work_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from course_lib.settings import load_settings
     from course_lib.workdir import ensure_work_dir, work_path
 
     monkeypatch.setenv("COURSE_WORK_DIR", str(tmp_path / "work"))
-    ensure_work_dir()
-    work_path("index.sqlite").write_text("x")
+    settings = load_settings()  # not the process-wide cache, which another test may have filled
+    ensure_work_dir(settings)
+    work_path("index.sqlite", settings=settings).write_text("x")
     result = CliRunner().invoke(app, ["reset", "--yes"])
     assert result.exit_code == 0, result.output
     assert "1 entries removed" in result.output

@@ -21,6 +21,7 @@ from course_lib.llm.local.faults import FaultPlan
 from course_lib.llm.server import ModelServer, serve_model
 
 QUESTION = "When is the on-call handover?"
+LOCAL_KEY = "local"  # the local server accepts any key  # pragma: allowlist secret
 CONTEXT = (
     "Answer from the sources and cite them.\n\n"
     "[oncall-policy] Handover is Monday at 10:00 Europe/Lisbon. The outgoing engineer posts a "
@@ -38,7 +39,7 @@ def server() -> Iterator[ModelServer]:
 @pytest.fixture
 def sdk(server: ModelServer) -> openai.OpenAI:
     server.set_faults(FaultPlan(malformed_rate=0.0))
-    return openai.OpenAI(base_url=server.base_url, api_key="local", max_retries=0)
+    return openai.OpenAI(base_url=server.base_url, api_key=LOCAL_KEY, max_retries=0)
 
 
 def test_chat_completes_with_usage(sdk: openai.OpenAI) -> None:
@@ -91,7 +92,7 @@ def test_streaming_sends_several_chunks_that_join_to_the_answer(sdk: openai.Open
 
 def test_first_token_arrives_before_the_stream_ends() -> None:
     with serve_model(latency_scale=0.5) as slow:
-        sdk = openai.OpenAI(base_url=slow.base_url, api_key="local", max_retries=0)
+        sdk = openai.OpenAI(base_url=slow.base_url, api_key=LOCAL_KEY, max_retries=0)
         started = time.perf_counter()
         stream = sdk.chat.completions.create(
             model="local-large",
@@ -280,7 +281,7 @@ def test_course_serve_model_command_serves_the_sdk() -> None:
                 assert process.poll() is None, "course serve-model exited early"
                 assert time.monotonic() < deadline, "course serve-model did not start in 30 s"
                 time.sleep(0.2)
-        sdk = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="local")
+        sdk = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=LOCAL_KEY)
         response = sdk.chat.completions.create(
             model="local-small", messages=[{"role": "user", "content": CONTEXT}]
         )
