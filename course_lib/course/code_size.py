@@ -49,6 +49,8 @@ CONCERNS: dict[str, Concern] = {
     "embeddings": Concern("embeddings", "1 AI capabilities"),
     "evaluation": Concern("evaluation", "1 AI capabilities"),
     "agents": Concern("agents and tools", "1 AI capabilities"),
+    "structured": Concern("structured output", "1 AI capabilities"),
+    "classify": Concern("fine-tuned classifier", "1 AI capabilities"),
     "rag": Concern("retrieval (RAG)", "2 engineering patterns"),
     "prompts": Concern("prompt versioning", "2 engineering patterns"),
     "observability": Concern("observability", "2 engineering patterns"),
