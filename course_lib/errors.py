@@ -18,6 +18,13 @@ Our exception hierarchy:
   + UnknownModelError (KeyError)
   + EmbedderMismatchError (ValueError)
   + OptionalDependencyError (ImportError)
+  + PromptNotFoundError (KeyError)
+  + PromptError (ValueError)
+    - PromptFileError, PromptRenderError, PromptIntegrityError
+  + TracingError (RuntimeError)
+  + AccessDeniedError (PermissionError)
+  + IndexNotFoundError (FileNotFoundError)
+  + IndexMismatchError (ValueError)
   + LLMError (RuntimeError)
     - RateLimitError, ServerError, ModelTimeoutError (TimeoutError), CircuitOpenError,
       BudgetExceededError, ModelRequestError (ValueError)
@@ -26,6 +33,7 @@ Our exception hierarchy:
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
     "BudgetExceededError",
     "BuildError",
     "CheckerError",
@@ -34,14 +42,22 @@ __all__ = [
     "DatasetError",
     "EmbedderMismatchError",
     "ExerciseNotSolvedError",
+    "IndexMismatchError",
+    "IndexNotFoundError",
     "LLMError",
     "ModelRequestError",
     "ModelTimeoutError",
     "OptionalDependencyError",
+    "PromptError",
+    "PromptFileError",
+    "PromptIntegrityError",
+    "PromptNotFoundError",
+    "PromptRenderError",
     "RateLimitError",
     "ServerError",
     "SettingsError",
     "StaleNotebookError",
+    "TracingError",
     "UnknownExerciseError",
     "UnknownModelError",
     "WorkDirError",
@@ -138,3 +154,39 @@ class ModelRequestError(LLMError, ValueError):
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+class PromptNotFoundError(CourseLibError, KeyError):
+    """No prompt, version or environment of that name is in the prompt library."""
+
+
+class PromptError(CourseLibError, ValueError):
+    """A prompt could not be loaded, rendered or trusted (see the subclasses)."""
+
+
+class PromptFileError(PromptError):
+    """A prompt file (a version or an aliases file) is malformed."""
+
+
+class PromptRenderError(PromptError):
+    """A prompt template could not be rendered with the values given (a missing variable...)."""
+
+
+class PromptIntegrityError(PromptError):
+    """A released prompt version no longer matches the hash its lock file recorded."""
+
+
+class TracingError(CourseLibError, RuntimeError):
+    """Tracing was asked for something its set-up cannot give (e.g. spans from OTLP export)."""
+
+
+class AccessDeniedError(CourseLibError, PermissionError):
+    """A reader asked for a document or chunk that their clearance does not cover."""
+
+
+class IndexNotFoundError(CourseLibError, FileNotFoundError):
+    """No retrieval index exists at the given path; the message says how to build one."""
+
+
+class IndexMismatchError(CourseLibError, ValueError):
+    """An index was built with another schema or chunking than it is being used with."""

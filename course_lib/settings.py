@@ -118,6 +118,29 @@ class CourseSettings(BaseSettings):
         description="Seconds to wait for a model response once connected.",
         json_schema_extra={"allowed": "a number of seconds > 0"},
     )
+    # "memory" by default: lessons read spans into pandas with no collector running, and
+    # nothing is set up until setup_tracing() is called. A long-running service should choose
+    # "otlp": the in-memory exporter keeps every span until it is cleared.
+    tracing_exporter: Literal["memory", "console", "otlp", "none"] = Field(
+        default="memory",
+        description="Where setup_tracing() sends finished spans: kept in memory (read them with "
+        "spans_frame), printed to the console, sent over OTLP/HTTP to a collector, Jaeger, "
+        "Phoenix or Langfuse (needs opentelemetry-exporter-otlp-proto-http), or nowhere.",
+        json_schema_extra={"allowed": "one of memory, console, otlp, none"},
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="The OTLP/HTTP traces URL when tracing_exporter is 'otlp', e.g. "
+        "http://localhost:4318/v1/traces (Phoenix: http://localhost:6006/v1/traces). Unset: "
+        "the exporter's own default, or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.",
+        json_schema_extra={"allowed": "an http(s) URL ending in /v1/traces, or unset"},
+    )
+    capture_message_content: bool = Field(
+        default=False,
+        description="Record prompts, answers and retrieval queries on spans. Off by default: "
+        "they may hold personal data and make spans large. Turn it on in development only.",
+        json_schema_extra={"allowed": "true or false (also 1/0, yes/no)"},
+    )
 
     @field_validator("work_dir", mode="after")
     @classmethod

@@ -1,0 +1,210 @@
+"""An explicit OpenTelemetry set-up: one call, nothing at import, nothing global by default.
+
+>>> tracing = setup_tracing("memory")        # lessons: spans kept in memory
+>>> with tracing.tracer.start_as_current_span("answer question"):
+...     ...
+>>> spans_frame(tracing)                     # one row per finished span
+
+The exporter decides where finished spans go:
+
+* ``"memory"``: kept in this process (the newest ``max_spans``), read with
+  :func:`~course_lib.observability.spans_frame`. The course's default: no collector needed.
+* ``"console"``: printed as JSON, one span at a time.
+* ``"otlp"``: sent in batches over OTLP/HTTP to a collector, Jaeger, Phoenix or Langfuse.
+  Needs ``opentelemetry-exporter-otlp-proto-http``.
+* ``"none"``: spans are made (so trace ids still propagate) and then dropped.
+
+The tracer provider stays local to the returned :class:`Tracing` unless ``set_global=True``:
+OpenTelemetry allows the global provider to be set once per process, so a notebook that
+re-runs its set-up cell, or a test suite, could otherwise never start afresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from course_lib.errors import OptionalDependencyError, SettingsError, TracingError
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import Tracer
+
+    from course_lib.settings import CourseSettings
+
+__all__ = ["EXPORTERS", "ExporterName", "Tracing", "setup_tracing"]
+
+ExporterName = Literal["memory", "console", "otlp", "none"]
+EXPORTERS: tuple[str, ...] = ("memory", "console", "otlp", "none")
+OTLP_PACKAGE = "opentelemetry-exporter-otlp-proto-http"
+# Enough for every lesson many times over; a ring buffer, so a long-running kernel keeps the
+# newest spans instead of growing without bound.
+DEFAULT_MAX_SPANS = 100_000
+
+
+@dataclass
+class Tracing:
+    """A tracer provider, its tracer, and (for ``"memory"``) the spans it kept.
+
+    Attributes:
+        provider: the OpenTelemetry ``TracerProvider`` (local unless set globally).
+        tracer: start spans with it (``tracing.tracer.start_as_current_span(...)``).
+        exporter: which exporter the spans go to.
+        memory: the in-memory exporter, or None for other exporters.
+        capture_message_content: whether the trace_* functions record prompts, answers
+            and queries.
+        service_name: the ``service.name`` resource attribute of every span.
+    """
+
+    provider: TracerProvider
+    tracer: Tracer
+    exporter: str
+    memory: InMemorySpanExporter | None
+    capture_message_content: bool
+    service_name: str
+
+    def spans(self) -> tuple[ReadableSpan, ...]:
+        """The finished spans kept in memory, oldest first.
+
+        Raises:
+            TracingError: the spans went to another exporter, not to memory.
+        """
+        if self.memory is None:
+            raise TracingError(
+                f"This tracing set-up exports spans to {self.exporter!r}, so none are kept in "
+                "memory; look at them in your trace backend, or call setup_tracing('memory')."
+            )
+        return self.memory.get_finished_spans()
+
+    def clear(self) -> None:
+        """Forgets the spans kept in memory (e.g. between two experiments)."""
+        if self.memory is not None:
+            self.memory.clear()
+
+    def force_flush(self, timeout_ms: int = 30_000) -> bool:
+        """Exports spans still queued (OTLP batches); True when all went out in time."""
+        return bool(self.provider.force_flush(timeout_ms))
+
+    def shutdown(self) -> None:
+        """Flushes and stops the provider; spans started afterwards are not recorded."""
+        self.provider.shutdown()
+
+    def __enter__(self) -> Tracing:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+
+def setup_tracing(
+    exporter: ExporterName | None = None,
+    *,
+    service_name: str = "handbook-assistant",
+    settings: CourseSettings | None = None,
+    otlp_endpoint: str | None = None,
+    capture_message_content: bool | None = None,
+    max_spans: int | None = DEFAULT_MAX_SPANS,
+    set_global: bool = False,
+    resource_attributes: dict[str, Any] | None = None,
+) -> Tracing:
+    """Builds a tracer provider that sends spans to ``exporter``.
+
+    Args:
+        exporter: ``"memory"``, ``"console"``, ``"otlp"`` or ``"none"``; None reads the
+            ``tracing_exporter`` setting (default ``"memory"``).
+        service_name: the ``service.name`` every span carries.
+        settings: the settings to read defaults from; default :func:`get_settings`.
+        otlp_endpoint: the OTLP/HTTP traces URL; None reads the ``otlp_endpoint`` setting,
+            then the exporter's own default (``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or
+            http://localhost:4318/v1/traces). Headers (e.g. a backend's key) come from
+            ``OTEL_EXPORTER_OTLP_HEADERS`` in the environment, never from a file.
+        capture_message_content: record prompts, answers and queries on spans; None reads
+            the ``capture_message_content`` setting (default off).
+        max_spans: how many spans ``"memory"`` keeps (the newest); None for no limit.
+        set_global: also install the provider as OpenTelemetry's global one, so libraries
+            that trace themselves (HTTP clients, web frameworks) join the same traces.
+
+    Raises:
+        SettingsError: ``exporter`` is not one of the four names.
+        OptionalDependencyError: ``"otlp"`` without its package installed.
+        TracingError: ``set_global`` when another global provider is already installed.
+    """
+    needs_endpoint = exporter in (None, "otlp") and otlp_endpoint is None
+    if exporter is None or capture_message_content is None or needs_endpoint:
+        if settings is None:
+            from course_lib.settings import get_settings
+
+            settings = get_settings()
+        exporter = exporter or settings.tracing_exporter
+        otlp_endpoint = otlp_endpoint or settings.otlp_endpoint
+        if capture_message_content is None:
+            capture_message_content = settings.capture_message_content
+    if exporter not in EXPORTERS:
+        raise SettingsError(
+            f"Unknown tracing exporter {exporter!r}; use one of {', '.join(EXPORTERS)} "
+            "(the tracing_exporter setting)."
+        )
+
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        ConsoleSpanExporter,
+        SimpleSpanProcessor,
+    )
+
+    import course_lib
+
+    memory = None
+    resource = Resource.create({**(resource_attributes or {}), "service.name": service_name})
+    provider = TracerProvider(resource=resource)
+    if exporter == "memory":
+        memory = _memory_exporter(max_spans)
+        # Simple (synchronous) processing: a span is readable the moment it ends.
+        provider.add_span_processor(SimpleSpanProcessor(memory))
+    elif exporter == "console":
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    elif exporter == "otlp":
+        # Batches: a slow or absent collector must never slow down answering a question.
+        provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(otlp_endpoint)))
+    if set_global:
+        current = trace.get_tracer_provider()
+        if not isinstance(current, trace.ProxyTracerProvider):
+            provider.shutdown()
+            raise TracingError(
+                "A global tracer provider is already installed, and OpenTelemetry allows only "
+                "one per process; use this Tracing's .tracer without set_global, or restart."
+            )
+        trace.set_tracer_provider(provider)
+    tracer = provider.get_tracer("course_lib", course_lib.__version__)
+    return Tracing(
+        provider=provider,
+        tracer=tracer,
+        exporter=exporter,
+        memory=memory,
+        capture_message_content=bool(capture_message_content),
+        service_name=service_name,
+    )
+
+
+def _memory_exporter(max_spans: int | None) -> InMemorySpanExporter:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    try:
+        return InMemorySpanExporter(max_spans=max_spans)
+    except TypeError:  # pragma: no cover - SDKs before max_spans existed keep every span
+        return InMemorySpanExporter()
+
+
+def _otlp_exporter(endpoint: str | None) -> Any:
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    except ImportError as exc:
+        raise OptionalDependencyError(
+            f"The 'otlp' tracing exporter needs the package {OTLP_PACKAGE}, which is not "
+            f"installed. Install it with: pip install {OTLP_PACKAGE} (or set tracing_exporter "
+            "to 'memory' or 'console')."
+        ) from exc
+    return OTLPSpanExporter(endpoint=endpoint) if endpoint else OTLPSpanExporter()

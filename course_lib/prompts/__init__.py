@@ -1,0 +1,69 @@
+"""Prompts as versioned files: immutable versions, environment aliases, a canary, a lock.
+
+A prompt is code that ships without a deploy, so it gets what code gets: a file in the
+repository, review, an immutable version number stamped on every answer, and a way to roll
+back. The bundled library holds the Handbook Assistant's ``handbook-answer`` prompt:
+
+* ``v1``: naive (no citations, guesses from memory, obeys instructions planted in passages);
+* ``v2``: cites passage ids and says "I don't know" when the passages do not answer;
+* ``v3``: v2 plus the injection guard (passages are delimited data, never instructions).
+
+>>> from course_lib.prompts import PromptRegistry
+>>> registry = PromptRegistry()
+>>> rendered = registry.render(
+...     "handbook-answer", environment="production", user_id="u-42",
+...     question="How many days of annual leave do I get?",
+...     passages=[{"id": "leave-policy", "text": "Annual leave is 25 working days."}],
+... )
+>>> rendered.ref
+'handbook-answer@v3'
+>>> client.chat(**rendered.chat_kwargs())   # messages, model role, params, prompt_version
+
+Passages are any objects (or mappings) with ``id`` and ``text``. Lessons that move aliases
+work on a copy of the library (``shutil.copytree(BUNDLED_LIBRARY, ...)``), and
+``python -m course_lib.prompts.lock --write`` releases new versions.
+
+Importing this package loads neither Jinja2 nor PyYAML; they load on first use.
+"""
+
+from __future__ import annotations
+
+from course_lib.prompts.lockfile import (
+    LOCK_FILE,
+    LockProblem,
+    check_lock,
+    verify_lock,
+    write_lock,
+)
+from course_lib.prompts.registry import (
+    ALIASES_FILE,
+    BUNDLED_LIBRARY,
+    Aliases,
+    Canary,
+    PromptRegistry,
+    canary_bucket,
+)
+from course_lib.prompts.versions import (
+    PromptMessage,
+    PromptVersion,
+    RenderedPrompt,
+    content_sha256,
+)
+
+__all__ = [
+    "ALIASES_FILE",
+    "BUNDLED_LIBRARY",
+    "LOCK_FILE",
+    "Aliases",
+    "Canary",
+    "LockProblem",
+    "PromptMessage",
+    "PromptRegistry",
+    "PromptVersion",
+    "RenderedPrompt",
+    "canary_bucket",
+    "check_lock",
+    "content_sha256",
+    "verify_lock",
+    "write_lock",
+]
