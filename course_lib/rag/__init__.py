@@ -1,0 +1,95 @@
+"""Retrieval for the Handbook Assistant: chunk, index, search with access control, pack, evaluate.
+
+A question travels one way: ``HandbookIndex.search`` -> ``pack_context`` -> the prompt. ::
+
+    from course_lib.datasets import load_handbook
+    from course_lib.rag import HandbookIndex, User, pack_context
+
+    index = HandbookIndex.build(load_handbook())          # or HandbookIndex.open()
+    user = User("u1", team="sre", clearance={"public", "internal"})
+    hits = index.search("How do I get production database access?", user=user, k=5)
+    context = pack_context(hits)                          # context.text, context.citations
+
+The modules, one concern each:
+
+* :mod:`~course_lib.rag.chunking`: :class:`Chunk` and the strategies (``"headings"``,
+  ``"fixed"``, ``"semantic"``) behind :func:`chunk_documents`;
+* :mod:`~course_lib.rag.index`: :class:`HandbookIndex`, SQLite + sqlite-vec + BM25 in one
+  file, upserted by content hash (:class:`UpsertReport` counts the embedding calls), pinned to
+  its embedder;
+* :mod:`~course_lib.rag.access`: :class:`User` (alias :data:`Reader`) and their clearance;
+* :mod:`~course_lib.rag.retrieval`: :func:`search` in ``dense``, ``bm25`` or ``hybrid`` mode,
+  returning :class:`Retrieved`; access, team and version filters apply inside each query;
+* :mod:`~course_lib.rag.fusion`: :func:`reciprocal_rank_fusion`;
+* :mod:`~course_lib.rag.bm25`: one BM25 index per clearance, so restricted text never
+  influences what others see;
+* :mod:`~course_lib.rag.packing`: :func:`pack_context` into a token budget, with citations;
+* :mod:`~course_lib.rag.evaluation`: recall@k, MRR and nDCG on the golden set, with
+  bootstrap confidence intervals.
+
+Importing this package loads no numpy, pandas, bm25s or sqlite-vec: they load on first use.
+"""
+
+from __future__ import annotations
+
+from course_lib.rag.access import Reader, User
+from course_lib.rag.chunking import (
+    DEFAULT_OPTIONS,
+    STRATEGIES,
+    Chunk,
+    ChunkingStrategy,
+    chunk_by_headings,
+    chunk_documents,
+    chunk_fixed,
+    chunk_semantic,
+    content_hash,
+)
+from course_lib.rag.evaluation import (
+    evaluate_retrieval,
+    evaluation_reader,
+    question_metrics,
+    summarise_retrieval,
+)
+from course_lib.rag.fusion import DEFAULT_RRF_K, FusedItem, reciprocal_rank_fusion
+from course_lib.rag.index import HandbookIndex, UpsertReport, default_index_path
+from course_lib.rag.packing import (
+    DroppedChunk,
+    PackedContext,
+    context_budget,
+    format_passage,
+    pack_context,
+)
+from course_lib.rag.retrieval import MODES, Retrieved, SearchMode, search
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "DEFAULT_RRF_K",
+    "MODES",
+    "STRATEGIES",
+    "Chunk",
+    "ChunkingStrategy",
+    "DroppedChunk",
+    "FusedItem",
+    "HandbookIndex",
+    "PackedContext",
+    "Reader",
+    "Retrieved",
+    "SearchMode",
+    "UpsertReport",
+    "User",
+    "chunk_by_headings",
+    "chunk_documents",
+    "chunk_fixed",
+    "chunk_semantic",
+    "content_hash",
+    "context_budget",
+    "default_index_path",
+    "evaluate_retrieval",
+    "evaluation_reader",
+    "format_passage",
+    "pack_context",
+    "question_metrics",
+    "reciprocal_rank_fusion",
+    "search",
+    "summarise_retrieval",
+]

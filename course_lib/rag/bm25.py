@@ -1,0 +1,106 @@
+"""BM25 over the chunks one clearance may read, built with ``bm25s`` from the chunks table.
+
+Why one BM25 index per clearance, and not one index with a filter: BM25's inverse document
+frequency is computed over the whole corpus. In a shared index, the words of restricted
+documents change the scores (and so the ranking) of public chunks for everyone, a small but
+real side channel, and a filter applied after scoring would leave fewer than ``k`` results.
+Indexing only the readable chunks gives scores that restricted text never touched. The index
+for a clearance is built on first use (about 50 ms for the handbook) and cached until the
+chunks change; team and version filters then apply as a ``weight_mask`` before ranking.
+
+Tokenization: lower case, English stop words removed, no stemming (bm25s defaults; PyStemmer
+would add a dependency for a small gain on this corpus).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["BM25Corpus", "tokenize"]
+
+_STOPWORDS = "en"
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased word tokens without stop words, one list per text (bm25s's tokenizer)."""
+    import bm25s
+
+    return bm25s.tokenize(list(texts), stopwords=_STOPWORDS, return_ids=False, show_progress=False)
+
+
+@dataclass(frozen=True)
+class BM25Corpus:
+    """A BM25 index over some chunks, remembering each one's rowid, team and version.
+
+    Build it with :meth:`build`; rows are in the order given (the index sorts them by rowid,
+    so ties are broken the same way on every machine).
+    """
+
+    rowids: np.ndarray
+    teams: np.ndarray
+    versions: np.ndarray
+    retriever: Any  # bm25s.BM25, or None for an empty corpus
+
+    @classmethod
+    def build(
+        cls,
+        rowids: Sequence[int],
+        texts: Sequence[str],
+        teams: Sequence[str],
+        versions: Sequence[int],
+    ) -> BM25Corpus:
+        """Indexes ``texts`` (the chunks' indexed text) under their rowids."""
+        import bm25s
+        import numpy as np
+
+        retriever = None
+        if texts:
+            retriever = bm25s.BM25()
+            retriever.index(tokenize(texts), show_progress=False)
+        return cls(
+            rowids=np.asarray(rowids, dtype=np.int64),
+            teams=np.asarray(teams, dtype=object),
+            versions=np.asarray(versions, dtype=np.int64),
+            retriever=retriever,
+        )
+
+    def __len__(self) -> int:
+        return int(self.rowids.size)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int,
+        teams: Collection[str] | None = None,
+        version: int | None = None,
+    ) -> list[tuple[int, float]]:
+        """The ``limit`` best ``(rowid, score)`` pairs for ``query``, best first.
+
+        Only chunks sharing at least one term with the query are returned (a zero score means
+        BM25 found nothing), so the list can be shorter than ``limit``. Equal scores keep the
+        corpus order.
+        """
+        import numpy as np
+
+        if self.retriever is None or limit < 1:
+            return []
+        (tokens,) = tokenize([query])
+        if not tokens:
+            return []  # only stop words: nothing to match
+        mask = None
+        if teams is not None or version is not None:
+            keep = np.ones(len(self), dtype=bool)
+            if teams is not None:
+                keep &= np.isin(self.teams, list(teams))
+            if version is not None:
+                keep &= self.versions == version
+            mask = keep.astype(np.float32)
+        scores = self.retriever.get_scores(tokens, weight_mask=mask)
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [(int(self.rowids[i]), float(scores[i])) for i in order if scores[i] > 0]

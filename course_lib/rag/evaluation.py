@@ -1,0 +1,179 @@
+"""Retrieval evaluation on the golden set: recall@k, MRR and nDCG, per question and overall.
+
+Only answerable questions count (an unanswerable one has nothing to find). A retrieved chunk is
+relevant when its document is one the question's reference answer cites, which is what the
+Handbook Assistant needs: the right document in front of the model.
+
+* **recall@k**: the share of the question's gold documents among the documents of the top
+  ``k`` chunks. Several chunks of one document count once, so a retriever that returns five
+  chunks of the same document finds one document, not five.
+* **reciprocal rank**: 1 / the rank of the first relevant chunk within the top ``depth``
+  (10), else 0; its mean is the MRR. Chunk ranks, as in the datasheet's baselines.
+* **nDCG@k**: discounted gain of the distinct gold documents in the order they first appear in
+  the top ``k`` chunks, divided by the ideal (all gold documents first).
+
+The evaluator reads with full clearance (:func:`evaluation_reader`): the golden set includes
+questions about restricted documents, and retrieval quality is measured apart from access
+control, which has its own tests. Means come with bootstrap confidence intervals
+(:func:`course_lib.evaluation.bootstrap_ci`): about a hundred questions leave a few points of
+uncertainty, and a difference smaller than that is not a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
+
+from course_lib.datasets.handbook import ACCESS_LEVELS
+from course_lib.evaluation.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
+from course_lib.rag.access import User
+from course_lib.rag.retrieval import MODES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from course_lib.datasets.golden import GoldenQuestion
+    from course_lib.rag.index import HandbookIndex
+
+__all__ = [
+    "DEPTH",
+    "METRICS",
+    "evaluate_retrieval",
+    "evaluation_reader",
+    "question_metrics",
+    "summarise_retrieval",
+]
+
+DEPTH = 10  # the reciprocal rank looks this deep, then counts 0 (as the datasheet's baselines)
+METRICS: tuple[str, ...] = ("recall", "mrr", "ndcg")
+
+
+def evaluation_reader() -> User:
+    """A reader cleared for every access level, for offline evaluation only."""
+    return User("retrieval-evaluation", clearance=frozenset(ACCESS_LEVELS))
+
+
+def question_metrics(
+    ranked_doc_ids: Sequence[str], gold_doc_ids: Collection[str], *, k: int = 5, depth: int = DEPTH
+) -> dict[str, float]:
+    """Recall@k, reciprocal rank (within ``depth``) and nDCG@k for one question.
+
+    Args:
+        ranked_doc_ids: the document id of each retrieved chunk, best first (repeats allowed).
+        gold_doc_ids: the documents the reference answer cites (at least one).
+
+    Example:
+        >>> question_metrics(["a", "a", "b", "c"], {"b", "z"}, k=3)
+        {'recall': 0.5, 'mrr': 0.3333333333333333, 'ndcg': 0.38685280723454163}
+    """
+    if not gold_doc_ids:
+        raise ValueError(
+            "A question with no gold documents cannot be scored; leave unanswerable questions "
+            "out of retrieval metrics."
+        )
+    top = list(ranked_doc_ids[:k])
+    gold = set(gold_doc_ids)
+    # Reciprocal rank over chunk positions: label each position by a unique key so the
+    # shared metric does not merge two chunks of one document into one rank.
+    positions = [f"{i}:{doc}" for i, doc in enumerate(ranked_doc_ids[:depth])]
+    relevant = {key for key, doc in zip(positions, ranked_doc_ids, strict=False) if doc in gold}
+    return {
+        "recall": recall_at_k(top, gold, k),
+        "mrr": reciprocal_rank(positions, relevant),
+        "ndcg": ndcg_at_k(top, gold, k),
+    }
+
+
+def evaluate_retrieval(
+    index: HandbookIndex,
+    *,
+    split: str = "dev",
+    modes: Sequence[str] = MODES,
+    k: int = 5,
+    depth: int = DEPTH,
+    candidates: int = 50,
+    rrf_k: int = 60,
+    questions: Sequence[GoldenQuestion] | None = None,
+) -> pd.DataFrame:
+    """Scores each answerable golden question under each search mode: one row per pair.
+
+    Columns: ``question_id``, ``type``, ``mode``, ``recall``, ``mrr``, ``ndcg``, ``retrieved``
+    (the document ids of the top ``k`` chunks) and ``gold`` (the cited document ids).
+
+    Args:
+        index: the index to evaluate.
+        split: the golden split (``"dev"`` to tune, ``"test"`` once at the end).
+        modes: the search modes to compare.
+        k: the cut-off of recall and nDCG (and the number of results a user would see).
+        depth: how deep the reciprocal rank looks.
+        candidates: per-retriever candidates for hybrid search.
+        rrf_k: the RRF constant for hybrid search.
+        questions: score these questions instead of the split's (a hand-made case, a subset).
+    """
+    import pandas as pd
+
+    from course_lib.datasets.golden import load_golden_set
+
+    pool = list(questions) if questions is not None else load_golden_set(split)
+    answerable = [q for q in pool if q.answerable]
+    reader = evaluation_reader()
+    rows = []
+    for mode in modes:
+        for question in answerable:
+            hits = index.search(
+                question.question,
+                user=reader,
+                k=max(k, depth),
+                mode=mode,
+                candidates=candidates,
+                rrf_k=rrf_k,
+            )
+            ranked = [hit.chunk.doc_id for hit in hits]
+            scores = question_metrics(ranked, question.doc_ids, k=k, depth=depth)
+            rows.append(
+                {
+                    "question_id": question.id,
+                    "type": question.type,
+                    "mode": mode,
+                    **scores,
+                    "retrieved": ranked[:k],
+                    "gold": list(question.doc_ids),
+                }
+            )
+    columns = ["question_id", "type", "mode", *METRICS, "retrieved", "gold"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def summarise_retrieval(
+    per_question: pd.DataFrame,
+    *,
+    by: Sequence[str] = ("mode",),
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each metric's mean per group, with a bootstrap confidence interval.
+
+    Columns: the ``by`` columns, ``questions``, then ``<metric>``, ``<metric>_low`` and
+    ``<metric>_high`` for recall, mrr and ndcg. Groups keep the order they first appear in.
+    """
+    import pandas as pd
+
+    from course_lib.evaluation.stats import bootstrap_ci
+
+    rows = []
+    for keys, group in per_question.groupby(list(by), sort=False):
+        row = dict(zip(by, keys if isinstance(keys, tuple) else (keys,), strict=True))
+        row["questions"] = len(group)
+        for metric in METRICS:
+            interval = bootstrap_ci(
+                group[metric].to_numpy(),
+                confidence=confidence,
+                n_resamples=n_resamples,
+                seed=seed,
+            )
+            row[metric] = interval.estimate
+            row[f"{metric}_low"] = interval.low
+            row[f"{metric}_high"] = interval.high
+        rows.append(row)
+    return pd.DataFrame(rows)
