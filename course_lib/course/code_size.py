@@ -52,6 +52,7 @@ CONCERNS: dict[str, Concern] = {
     "structured": Concern("structured output", "1 AI capabilities"),
     "classify": Concern("fine-tuned classifier", "1 AI capabilities"),
     "rag": Concern("retrieval (RAG)", "2 engineering patterns"),
+    "assistant": Concern("the assistant", "2 engineering patterns"),
     "prompts": Concern("prompt versioning", "2 engineering patterns"),
     "observability": Concern("observability", "2 engineering patterns"),
     "datasets": Concern("course data", "classroom"),
