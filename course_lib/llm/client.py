@@ -297,6 +297,10 @@ class LLMClient:
             settings.llm_base_url, api_key=settings.llm_api_key, policy=policy, **kwargs
         )
 
+    def circuit_state(self, model: str) -> str:
+        """The circuit of a role or model: "closed", "open" (failing fast) or "half-open"."""
+        return self._breaker.state(self.registry.resolve(model).id)
+
     # -- calls ---------------------------------------------------------------------------
 
     def _request(

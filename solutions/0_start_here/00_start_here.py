@@ -275,6 +275,28 @@ print("pages the prototype sent:", [p.id for p in pages if words & set(p.text.lo
 # same way: it answers from its training data, confidently. This is the failure that retrieval,
 # grounding and evaluation exist to fix, and lessons 1.3, 1.4 and 2.1 fix it, with numbers.
 #
+# For contrast, here is the production Handbook Assistant that the course builds, asked the same
+# question by an employee, with the same local model behind it. It indexes the handbook (a few
+# seconds, once), retrieves the passages this reader may see, and uses a versioned prompt that
+# asks for citations:
+
+# %%
+from course_lib.assistant import HandbookAssistant
+from course_lib.llm.client import LLMClient
+from course_lib.rag import HandbookIndex, User
+
+index = HandbookIndex.build(pages)  # stored in the course work directory, not the repository
+assistant = HandbookAssistant(index, client=LLMClient.local())
+employee = User("u-0042", team="shipments", clearance={"public", "internal"})
+production = assistant.ask(question, user=employee)
+print(production.text)
+print("cites:", list(production.cited_doc_ids), "| prompt:", production.prompt_ref)
+print("amounts in the production answer:", amounts(production.text))
+
+# %% [markdown]
+# Same model, different system around it. The rest of the course builds that system piece by
+# piece, and measures what each piece buys.
+#
 # Even when its answers are right, in production the prototype meets rate limits, answers nobody checked,
 # a model id that was retired, restricted pages shown to the wrong people, a prompt changed
 # in place with no way back, and a bill nobody can explain. Each gap is a lesson:
