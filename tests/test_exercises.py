@@ -63,7 +63,9 @@ def _defines(code: str, name: str) -> bool:
 
 def _answer_from(code: str, name: str) -> Any:
     namespace: dict[str, Any] = {}
-    exec(compile(code, f"<exercise cell defining {name}>", "exec"), namespace)
+    # dont_inherit: the cell runs as a notebook runs it, without this module's
+    # `from __future__ import annotations` (which would leave pydantic annotations unresolved).
+    exec(compile(code, f"<exercise cell defining {name}>", "exec", dont_inherit=True), namespace)
     return namespace[name]
 
 
