@@ -22,7 +22,7 @@ from course_lib.errors import CourseLibError
 from course_lib.llm.local.answering import answer_question
 from course_lib.llm.local.faults import Fault, FaultInjector, FaultPlan
 from course_lib.llm.local.judge import judge, parse_judge_request
-from course_lib.llm.local.reading import read_request
+from course_lib.llm.local.reading import read_request, repaired_request
 from course_lib.llm.local.structured import (
     fill_from_request,
     loose_json,
@@ -31,9 +31,14 @@ from course_lib.llm.local.structured import (
     schema_from_prompt,
 )
 from course_lib.llm.local.text import stable_hash, stable_unit
-from course_lib.llm.local.tools import choose_tool, is_error_result
+from course_lib.llm.local.tools import choose_tool, is_error_result, request_steps
 from course_lib.llm.registry import ModelRegistry, ModelSpec, get_registry
-from course_lib.llm.tokens import count_message_tokens, count_tokens, truncate_to_tokens
+from course_lib.llm.tokens import (
+    count_message_tokens,
+    count_tokens,
+    message_text,
+    truncate_to_tokens,
+)
 
 __all__ = ["InjectedFault", "InvalidRequest", "LocalModel", "stream_chunks"]
 
@@ -227,19 +232,32 @@ class LocalModel:
         format_type = response_format.get("type") if isinstance(response_format, Mapping) else None
         everything = f"{read.system}\n{read.user_text}"
 
-        if tools_on and last_tool is None and read.last_role == "user":
+        # A request naming its steps ("..., then ...") gets one tool call per step, in order.
+        steps = request_steps(read.question or read.user_text)
+        done = sum(1 for result in read.tool_results if not is_error_result(result.text))
+        next_step = (last_tool is None and read.last_role == "user") or (
+            last_tool is not None
+            and read.last_role == "tool"
+            and not is_error_result(last_tool.text)
+            and done < len(steps)
+        )
+        if tools_on and next_step:
+            step_text = steps[done] if len(steps) > 1 else read.question or read.user_text
+            context = "\n".join(result.text for result in read.tool_results)
             choice = choose_tool(
-                read.question or read.user_text,
+                step_text,
                 tools,
                 tier,  # type: ignore[arg-type]
                 forced=forced if forced or tool_choice == "required" else None,
+                context=context,
             )
             if choice is None and tool_choice == "required":
                 choice = choose_tool(
-                    read.question or read.user_text,
+                    step_text,
                     tools,
                     tier,  # type: ignore[arg-type]
                     forced=str(tools[0].get("function", {}).get("name")),
+                    context=context,
                 )
             if choice is not None:
                 arguments = json.dumps(choice.arguments, ensure_ascii=False)
@@ -275,7 +293,9 @@ class LocalModel:
             behaviour = "judge"
         elif format_type == "json_schema":
             schema = response_format.get("json_schema", {}).get("schema", {})
-            value = fill_from_request(schema, _structured_input(read), tier)  # type: ignore[arg-type]
+            # A request to fix the previous answer is filled again from the original input.
+            source = repaired_request(messages) or read
+            value = fill_from_request(schema, _structured_input(source), tier)  # type: ignore[arg-type]
             content = (
                 malform(value, schema, sub_unit)
                 if broken
@@ -283,7 +303,12 @@ class LocalModel:
             )
             behaviour = "json_schema"
         elif format_type == "json_object" or read.instructions.json:
-            schema = schema_from_prompt(read.system + "\n" + read.user_text)
+            # Keys and types come from JSON examples: in the prompt, or in the assistant turns
+            # of few-shot examples.
+            examples = "\n".join(
+                message_text(m) for m in messages[:-1] if m.get("role") == "assistant"
+            )
+            schema = schema_from_prompt(f"{read.system}\n{examples}\n{read.user_text}")
             if not schema["properties"]:
                 schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
             value = fill_from_request(schema, read.question or read.user_text, tier)

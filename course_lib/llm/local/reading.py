@@ -9,7 +9,8 @@ measurably better answer:
   its passages;
 * instructions (from the system prompt, and from the user message when it has no passages):
   cite sources, allow "I don't know", length and shape, JSON, and whether passages are
-  declared to be data rather than instructions (the guard against prompt injection).
+  declared to be data rather than instructions (the guard against prompt injection);
+* a repair request: a user message, after an answer, saying that answer failed validation.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from course_lib.llm.tokens import message_text
 
-__all__ = ["Instructions", "Passage", "ReadRequest", "read_request"]
+__all__ = ["Instructions", "Passage", "ReadRequest", "read_request", "repaired_request"]
 
 
 @dataclass(frozen=True)
@@ -239,3 +240,35 @@ def read_request(messages: Sequence[Mapping[str, Any]]) -> ReadRequest:
         tool_results=tuple(tool_results),
         user_text=user_text,
     )
+
+
+_REPAIR = re.compile(
+    r"\b(?:did not|does not|didn't|doesn't|failed to|fails to|could not|cannot)\s+"
+    r"(?:validate|parse|be parsed|match)"
+    r"|\bvalidation (?:error|errors|failed)\b|\b(?:invalid|malformed) json\b"
+    r"|\bnot valid (?:json|against)\b",
+    re.I,
+)
+
+
+def repaired_request(messages: Sequence[Mapping[str, Any]]) -> ReadRequest | None:
+    """The request whose answer a repair request asks to fix, or None if this is not one.
+
+    A repair request is a last user message, right after an assistant answer, that says the
+    answer failed validation ("did not validate", "validation error", "invalid JSON"). A real
+    model reads the whole conversation and fixes its answer from the original input; this
+    stand-in reads the request as it was before the failed answer (skipping earlier repairs).
+    """
+    end = len(messages) - 1
+    while (
+        end >= 1
+        and messages[end].get("role") == "user"
+        and messages[end - 1].get("role") == "assistant"
+        and _REPAIR.search(message_text(messages[end]))
+    ):
+        end -= 1
+        while end >= 0 and messages[end].get("role") != "user":
+            end -= 1
+    if end == len(messages) - 1 or end < 0:
+        return None
+    return read_request(messages[: end + 1])

@@ -300,16 +300,32 @@ def malform(value: dict[str, Any], schema: Mapping[str, Any] | None, unit: float
     return text[: max(1, int(len(text) * 0.6))]
 
 
+def _example_type(raw: str) -> dict[str, Any]:
+    """The schema of one value of a JSON example: ``true`` is a boolean, ``3`` a number..."""
+    raw = raw.strip()
+    if raw in ("true", "false"):
+        return {"type": "boolean"}
+    if raw == "null":
+        return {"type": ["string", "null"]}
+    if re.fullmatch(r"-?\d+", raw):
+        return {"type": "integer"}
+    if re.fullmatch(r"-?\d+\.\d+", raw):
+        return {"type": "number"}
+    options = [o.strip() for o in raw.strip('"').split("|")] if "|" in raw else []
+    return {"type": "string", **({"enum": options} if len(options) > 1 else {})}
+
+
 def schema_from_prompt(prompt: str) -> dict[str, Any]:
     """A rough schema from a prompt that asks for JSON without giving a schema.
 
-    Keys come from a JSON example in the prompt (``{"category": ..., ...}``); options from
-    ``"a|b|c"`` values or a ``key: one of a, b, c`` line.
+    Keys and their types come from a JSON example in the prompt (``{"category": ...,
+    "urgent": false}``: a ``true``/``false`` value makes a boolean, a number a number, ``null``
+    a nullable string); options from ``"a|b|c"`` values or a ``key: one of a, b, c`` line.
     """
     properties: dict[str, Any] = {}
     for key, raw in re.findall(r"\"([A-Za-z_]\w*)\"\s*:\s*(\"[^\"]*\"|[^,}\n]+)", prompt):
-        options = [o.strip() for o in raw.strip('"').split("|")] if "|" in raw else []
-        properties[key] = {"type": "string", **({"enum": options} if len(options) > 1 else {})}
+        if key not in properties:  # the first example of a key decides its type
+            properties[key] = _example_type(raw)
     for key, listed in re.findall(
         r"\b([A-Za-z_]\w*)\b[^\n:]{0,20}:?\s*(?:is\s+)?one of\s*:?\s*([^\n.]+)", prompt
     ):

@@ -1,20 +1,36 @@
-"""Tool calls: pick the tool whose name and description best match the request."""
+"""Tool calls: pick the tool whose name and description best match the request.
+
+A request that names its steps in order ("Search the handbook for X, then open that
+document") is served one step per turn: the model calls a tool for the first step, and after
+each successful tool result it calls a tool for the next step, taking identifiers it cannot find
+in that step's words (a document id, a service name) from the earlier tool results.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from course_lib.llm.local.ranking import Tier
+from course_lib.llm.local.structured import _string_by_name as string_by_name
 from course_lib.llm.local.structured import fill_schema
 from course_lib.llm.local.text import lexical_overlap, terms
 
-__all__ = ["ToolChoice", "choose_tool", "is_error_result"]
+__all__ = ["ToolChoice", "choose_tool", "is_error_result", "request_steps"]
 
 # A tool is called only when its match with the request is at least this good.
 TOOL_THRESHOLD: dict[str, float] = {"small": 0.12, "large": 0.1}
+# "..., then ...", "... and then ...", "...? Then ...": the request names its steps in order.
+_THEN = re.compile(r"(?:(?<=[,;.?!])\s*|\s+and\s+)then\b[,:]?\s*", re.I)
+
+
+def request_steps(text: str) -> list[str]:
+    """The steps a request names in order; a request without "then" is a single step."""
+    steps = [part.strip().rstrip(",;").strip() for part in _THEN.split(text)]
+    return [step for step in steps if step] or [text]
 
 
 @dataclass(frozen=True)
@@ -44,8 +60,13 @@ def choose_tool(
     tier: Tier,
     *,
     forced: str | None = None,
+    context: str = "",
 ) -> ToolChoice | None:
-    """The tool to call for ``request_text`` with its arguments, or None to answer directly."""
+    """The tool to call for ``request_text`` with its arguments, or None to answer directly.
+
+    ``context`` is the text of earlier tool results: a string argument named like an id or a
+    name (``doc_id``, ``service``) that the request does not contain is looked for there.
+    """
     best: tuple[float, int] | None = None
     request_terms = terms(request_text)
     for i, tool in enumerate(tools):
@@ -76,6 +97,14 @@ def choose_tool(
     arguments = fill_schema(schema, request_text, tier)
     if not isinstance(arguments, dict):
         arguments = {}
+    if context:
+        for key, sub in schema.get("properties", {}).items():
+            if sub.get("type") != "string" or "enum" in sub:
+                continue
+            if string_by_name(key, request_text, request_text) is None:
+                found = string_by_name(key, context, context)
+                if found is not None:
+                    arguments[key] = found
     return ToolChoice(str(function.get("name")), arguments, score)
 
 
