@@ -12,7 +12,12 @@ from course_lib.llm.local.reading import ReadRequest
 __all__ = ["Answer", "answer_question", "find_injection"]
 
 # Below this score no passage is relevant enough to answer from.
-RELEVANCE_THRESHOLD: dict[str, float] = {"small": 0.34, "large": 0.38}
+# Chosen on the golden set: with the passage that answers a question in the context, the small
+# tier answers about 78% of questions and the large one about 82% (the rest it refuses, when
+# the prompt allows refusing). Questions the handbook does not answer usually come with
+# tempting passages that share their words, so lexical relevance rarely refuses them: the model
+# then answers from a near-miss passage, confidently, as real models do. Evaluation catches it.
+RELEVANCE_THRESHOLD: dict[str, float] = {"small": 0.2, "large": 0.25}
 # How many sentences each tier answers with when the prompt does not say.
 DEFAULT_SENTENCES: dict[str, int] = {"small": 1, "large": 3}
 # Sentences within this share of the best score may join the answer (large tier).
