@@ -1,11 +1,23 @@
 """Evaluation: answer and retrieval metrics, and the statistics that say whether a change is real.
 
 * ``metrics``: exact match, token F1, precision/recall@k, reciprocal rank, nDCG@k;
-* ``stats``: bootstrap confidence intervals, a paired bootstrap comparison, Cohen's kappa.
+* ``stats``: bootstrap confidence intervals, a paired bootstrap comparison, Cohen's kappa;
+* ``runner``: run an answer function over a golden set (one row per question, with scores,
+  tokens and cost), summarise a run, compare two runs question by question;
+* ``judge``: model-as-judge, a prompt, a JSON verdict and a parser that refuses bad verdicts;
+* ``plots``: the bootstrap distribution and paired differences as figures.
 """
 
 from __future__ import annotations
 
+from course_lib.evaluation.judge import (
+    GradedAnswer,
+    JudgeVerdict,
+    UnparseableVerdictError,
+    grade,
+    grade_all,
+    parse_verdict,
+)
 from course_lib.evaluation.metrics import (
     exact_match,
     ndcg_at_k,
@@ -14,6 +26,14 @@ from course_lib.evaluation.metrics import (
     recall_at_k,
     reciprocal_rank,
     token_f1,
+)
+from course_lib.evaluation.plots import bootstrap_means, plot_bootstrap, plot_paired
+from course_lib.evaluation.runner import (
+    compare_runs,
+    is_refusal,
+    rescore,
+    run_golden,
+    summarize,
 )
 from course_lib.evaluation.stats import (
     ConfidenceInterval,
@@ -25,15 +45,29 @@ from course_lib.evaluation.stats import (
 
 __all__ = [
     "ConfidenceInterval",
+    "GradedAnswer",
+    "JudgeVerdict",
     "PairedComparison",
+    "UnparseableVerdictError",
     "bootstrap_ci",
+    "bootstrap_means",
     "cohen_kappa",
+    "compare_runs",
     "exact_match",
+    "grade",
+    "grade_all",
+    "is_refusal",
     "ndcg_at_k",
     "normalize_answer",
     "paired_bootstrap",
+    "parse_verdict",
+    "plot_bootstrap",
+    "plot_paired",
     "precision_at_k",
     "recall_at_k",
     "reciprocal_rank",
+    "rescore",
+    "run_golden",
+    "summarize",
     "token_f1",
 ]
