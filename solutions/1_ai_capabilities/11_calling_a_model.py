@@ -48,7 +48,7 @@ import openai
 import pandas as pd
 from openai import OpenAI
 
-from course_lib.course import answer_or_reference, check, hint  # noqa: F401 (hint: for you)
+from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: for you)
 from course_lib.errors import BudgetExceededError
 from course_lib.llm import get_registry
 from course_lib.llm.client import LLMClient

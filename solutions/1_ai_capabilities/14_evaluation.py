@@ -49,7 +49,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from course_lib.course import answer_or_reference, check, hint  # noqa: F401 (hint: when stuck)
+from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
 from course_lib.datasets import load_golden_set, load_handbook
 from course_lib.llm.client import LLMClient
 
