@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
+from recording import percentiles, record_section
+
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- llm-stack:start -->", "<!-- llm-stack:end -->"
 
 
 def _prompts(n: int) -> list[str]:
@@ -43,13 +42,6 @@ def _prompts(n: int) -> list[str]:
             f"you don't know.\n\n{context}\n\nQuestion: {question.question}"
         )
     return (prompts * (n // max(len(prompts), 1) + 1))[:n]
-
-
-def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples_ms)
-    p50 = statistics.median(ordered)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return p50, p95
 
 
 def bench_chat(n: int) -> list[tuple[str, str, float, float, float]]:
@@ -74,7 +66,7 @@ def bench_chat(n: int) -> list[tuple[str, str, float, float, float]]:
                     client.chat(prompt, model=role)
                     samples.append((time.perf_counter() - t0) * 1000)
                 elapsed = time.perf_counter() - started
-                p50, p95 = _percentiles(samples)
+                p50, p95 = percentiles(samples)
                 model = client.registry.resolve(role).id
                 rows.append((path, model, len(prompts) / elapsed, p50, p95))
     return rows
@@ -123,17 +115,6 @@ def report(chat: list[tuple[str, str, float, float, float]], emb: list[tuple[int
     return "\n".join(lines)
 
 
-def write(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    block = f"{START}\n{section}\n{END}"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## The model stack\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="record in docs/benchmarks.md")
@@ -142,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     section = report(bench_chat(args.n), bench_embeddings())
     print(section)
     if args.write:
-        write(section)
-        print(f"\nRecorded in {DOC.relative_to(ROOT)}.")
+        recorded = record_section("llm-stack", section, heading="The model stack")
+        print(f"\nRecorded in {recorded.relative_to(ROOT)}.")
     return 0
 
 

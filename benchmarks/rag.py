@@ -24,9 +24,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from recording import percentiles, record_section
+
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- rag:start -->", "<!-- rag:end -->"
 MODES = ("dense", "bm25", "hybrid")
 # (label, strategy, options): the default first, then the alternatives it was chosen among.
 CHUNKINGS: tuple[tuple[str, str, dict[str, int]], ...] = (
@@ -54,13 +54,6 @@ def _index(label: str, strategy: str, options: dict[str, int], docs: list[Any]) 
         index.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples_ms)
-    return statistics.median(ordered), ordered[
-        min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))
-    ]
 
 
 def bench_build(docs: list[Any], repeats: int = 3) -> dict[str, float]:
@@ -103,7 +96,7 @@ def bench_latency(docs: list[Any], rounds: int = 3) -> dict[str, tuple[float, fl
                 started = time.perf_counter()
                 index.search(question, user=reader, k=5, mode=mode)
                 samples.append((time.perf_counter() - started) * 1000)
-            result[mode] = _percentiles(samples)
+            result[mode] = percentiles(samples)
     return result
 
 
@@ -235,20 +228,11 @@ def report(
     return "\n".join(lines)
 
 
-def write(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    block = f"{START}\n{section}\n{END}"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = (
-            text.rstrip()
-            + "\n\n## Retrieval\n\n`benchmarks/rag.py`: the Handbook index (`course_lib.rag`) "
-            "built from the whole handbook, search\nlatency per mode, and recall, MRR and nDCG "
-            "on the golden dev set for each chunking strategy.\n\n" + block + "\n"
-        )
-    DOC.write_text(text, encoding="utf-8")
+INTRO = (
+    "`benchmarks/rag.py`: the Handbook index (`course_lib.rag`) built from the whole handbook, "
+    "search\nlatency per mode, and recall, MRR and nDCG on the golden dev set for each chunking "
+    "strategy."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,8 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     section = report(build, latency, quality, comparison, bench_assistant(docs))
     print(section)
     if args.write:
-        write(section)
-        print(f"\nRecorded in {DOC.relative_to(ROOT)}.")
+        recorded = record_section(
+            "rag",
+            section,
+            heading="Retrieval",
+            intro=INTRO,
+        )
+        print(f"\nRecorded in {recorded.relative_to(ROOT)}.")
     return 0
 
 
