@@ -47,7 +47,7 @@ import json
 import jinja2
 import matplotlib.pyplot as plt
 import pandas as pd
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: for you)
 from course_lib.datasets import load_tickets
@@ -56,9 +56,10 @@ from course_lib.errors import PromptRenderError
 from course_lib.evaluation import paired_bootstrap
 from course_lib.llm.client import LLMClient
 from course_lib.llm.local.faults import FaultPlan
-from course_lib.structured import generate_structured, render_prompt
+from course_lib.structured import generate_structured, render_prompt, response_format_for
 
 pd.set_option("display.max_colwidth", 70)
+pd.set_option("display.width", 110)
 n_tickets = 80 if fast else 200
 MODELS = ["chat-small", "chat-large"]  # roles of the model registry, never model names
 
@@ -76,12 +77,17 @@ print(client.registry.resolve("chat-small").description)
 print(client.registry.resolve("chat-large").description)
 
 # %% [markdown]
+# The descriptions say how each stand-in picks its sentences: "lexically" means by the words
+# a sentence shares with the input; "embeddings" are lists of numbers that stand for meaning,
+# the subject of lesson 1.3. You need neither to follow this lesson.
+#
 # ## 1. The prototype: a prompt built from a template
 #
 # ### The tickets
 #
 # The service desk's tickets ship with the course: 720 of them, each labelled with the
-# category and priority a person gave it (the datasheet is `course_lib/datasets/README.md`).
+# category and priority a person gave it. Their datasheet, the document that says where the
+# data comes from and what each column means, is `course_lib/datasets/README.md`.
 # You will triage a fixed sample of them, the same sample on every run:
 
 # %%
@@ -156,6 +162,30 @@ EXAMPLES = [
 ]  # fmt: skip
 
 # %% [markdown]
+# Two pieces of Jinja2 put them in a prompt. `{% for ... %} ... {% endfor %}` repeats the text
+# between the tags once per item; over a dict, `.items()` gives each key with its value. The
+# `tojson` filter, `{{ value | tojson }}`, writes a value as JSON. Here both are at work on
+# made-up data, next to a dict printed without the filter:
+
+# %%
+DEMO = """Owners:
+{% for service, team in owners.items() %}
+* {{ service }} belongs to {{ team }}
+{% endfor %}
+without tojson: {{ limits }}
+with tojson:    {{ limits | tojson }}"""
+
+print(
+    render_prompt(
+        DEMO,
+        owners={"parcel-api": "Routing", "ledgerly": "Finance"},
+        limits={"retries": 2, "strict": True, "region": None},
+    )
+)
+
+# %% [markdown]
+# The empty lines come from the lines that hold only a `{% ... %}` tag; they do no harm.
+#
 # ### Exercise 1.2.1: A few-shot prompt template
 #
 # Complete `FEW_SHOT_TEMPLATE`, the Jinja2 template of the system prompt. It receives two
@@ -168,7 +198,11 @@ EXAMPLES = [
 #   a Python dict as `{'needs_human': False}`, which is not JSON.
 #
 # Keep the instructions at the end as they are. The checker renders your template with
-# categories and examples you have not seen, including none at all.
+# categories and examples you have not seen, including none at all, and requires exactly
+# this: a line `- name: meaning` for every category, and every example's ticket text as given,
+# followed by its answer as JSON (the first JSON object after the ticket must equal the
+# answer), in the order given. The labels `Ticket:` and `Answer:` are not checked; they help
+# the model tell the parts apart, so write them as the stub suggests.
 
 # %%
 # BEGIN SOLUTION
@@ -220,7 +254,11 @@ print(system_prompt)
 # ### The prototype call
 #
 # The prototype sends the system prompt and the ticket, and reads the reply with `json.loads`,
-# as a tutorial would. Here it is on the first five tickets:
+# as a tutorial would. `seed=seed` fixes the model's randomness: a model picks each next
+# word with some chance involved, and a seed makes that chance repeat, so the same request
+# gets the same reply (hosted providers promise this only on a best-effort basis; the stand-in
+# is deterministic anyway). Here is the prototype on the first five tickets, with both ends of
+# each reply that `json.loads` rejects:
 
 
 # %%
@@ -236,12 +274,14 @@ for ticket in tickets.head(5).itertuples():
         outcome = "json.loads: ok"
     except ValueError as error:
         outcome = f"json.loads: {type(error).__name__}"
-    print(f"{outcome:<32} reply starts {reply[:40]!r}")
+    print(outcome)
+    if outcome != "json.loads: ok":
+        print(f"    starts {reply[:40]!r}\n    ends   {reply[-40:]!r}")
 
 # %% [markdown]
-# Look at how the replies start. Asked for JSON in the prompt only, models often wrap it: a
-# Markdown code fence, a friendly preamble, a comment after it. A person reads past the
-# wrapping; `json.loads` does not.
+# Look at both ends of the rejected replies. Asked for JSON in the prompt only, models often
+# wrap it: a Markdown code fence around it, a friendly preamble before it, a comment after it.
+# A person reads past the wrapping; `json.loads` does not.
 #
 # ## 2. What breaks: 200 tickets
 #
@@ -303,6 +343,10 @@ pd.Series([wrapping(r) for r in small_replies]).value_counts().rename("replies")
 # whatever is written around it: code fences with or without `json`, a preamble, a comment or
 # prose after it. When there is no complete JSON object (prose only, a cut-off object, a list,
 # an empty reply), raise `ValueError`, so that a broken reply can never pass for an answer.
+#
+# Mind the braces that do not open the object: a preamble may contain one ("Using the format
+# {key: value} you gave:"), and a string inside the object may contain one
+# (`"summary": "CI says: expected '}'"`). The checker's hidden replies include both.
 
 # %%
 import json
@@ -355,6 +399,25 @@ print(f"json.loads parsed {parsed} of {len(small_replies)}; with parse_reply, {c
 # type (`missing`, `enum`, `bool_parsing`...). The same class gives the JSON Schema that the
 # model is sent in section 4.
 #
+# A made-up example first. A field without a default is required; `= None` makes a field
+# optional; `Field(max_length=10)` adds a rule to a field:
+
+
+# %%
+class Parcel(BaseModel):
+    tracking_id: str = Field(max_length=10)  # required, at most 10 characters
+    weight_kg: float  # required
+    note: str | None = None  # optional: may be left out, or be null
+
+
+print(Parcel.model_validate({"tracking_id": "KF-1042", "weight_kg": 2.5}).model_dump())
+try:
+    Parcel.model_validate({"tracking_id": "KF-1042-XYZ", "note": 3})
+except ValidationError as error:
+    for problem in error.errors():
+        print(problem["loc"], problem["type"], "-", problem["msg"])
+
+# %% [markdown]
 # ### Exercise 1.2.3: The triage schema
 #
 # The two enums are given: `Category` has the ten categories, `Priority` has P1 to P4. Complete
@@ -397,8 +460,8 @@ class TicketTriage(BaseModel):
 check("1.2.3", TicketTriage)
 
 # %% [markdown]
-# The class is the schema. Here is what the model will be sent, its JSON Schema (the enums
-# sit under `$defs`):
+# The class is the schema. Here is what the model will be sent, its JSON Schema. `$ref` is a
+# pointer: `#/$defs/Category` says the allowed values are defined once, under `$defs`:
 
 # %%
 Triage = answer_or_reference("1.2.3", TicketTriage)
@@ -447,17 +510,20 @@ kinds_table(check_reply(r, parse_reply)[1] for r in small_replies)
 # %% [markdown]
 # These are the failures no cleaning fixes: `json_invalid` (an object cut off mid-way),
 # `missing` (a required field left out), `enum` (a value close to, but not, an allowed one),
-# `bool_parsing` or `string_type` (the right field with the wrong type). Real models make the
-# same kinds of mistakes.
+# `string_type` (the right field with the wrong type, such as a list where a string belongs).
+# Its cousin for booleans, `bool_parsing` (`"Yes."` for `true`), turns up in section 4. Real
+# models make the same kinds of mistakes.
 #
 # ## 4. Production: the schema in the request, validation, and a bounded repair
 #
 # Three changes make the triage dependable.
 #
-# 1. **Send the schema with the request.** `response_format` carries the JSON Schema. Providers
-#    with structured outputs use it to constrain generation (OpenAI's "Structured Outputs",
-#    for instance), so the reply is bare JSON of the right shape far more often. The prompt no
-#    longer needs to spell out the format.
+# 1. **Send the schema with the request.** `response_format` carries the JSON Schema. Some
+#    providers use it for **constrained decoding**: while the model writes its reply, piece by
+#    piece, the provider lets it pick only pieces that keep the reply valid against the
+#    schema. OpenAI calls this "Structured Outputs" and switches it on with `"strict": true` in
+#    the `response_format`. The reply is then bare JSON of the right shape far more often, and
+#    the prompt no longer needs to spell out the format.
 # 2. **Validate every reply** with the same pydantic class. Constrained or not, a reply is
 #    input from outside your program: check it, never trust it.
 # 3. **Repair, with a bound.** When a reply fails, send the errors back and ask for a fixed
@@ -465,8 +531,21 @@ kinds_table(check_reply(r, parse_reply)[1] for r in small_replies)
 #    attempts, so a model that keeps failing costs a known amount, and hand the ticket to a
 #    person.
 #
-# `generate_structured` does all three and adds up every attempt's tokens and cost. With the
-# schema in the request, the system prompt shrinks to one sentence:
+# `generate_structured` does all three. Each of its calls is
+# `client.chat(messages, model=..., response_format=response_format_for(Triage), seed=seed)`;
+# here is that `response_format`, with the JSON Schema of section 3 inside it:
+
+# %%
+response_format = response_format_for(Triage)
+print("type:              ", response_format["type"])
+print("json_schema.name:  ", response_format["json_schema"]["name"])
+print("json_schema.schema:", json.dumps(response_format["json_schema"]["schema"])[:70], "...")
+
+# %% [markdown]
+# With the schema in the request, the system prompt shrinks to one sentence. The result says
+# how many attempts it took and adds up their **tokens**, the pieces of words (about four
+# characters of English each) that models read and write and providers bill by (lesson 1.1).
+# Here is the first ticket, each field of the reply next to the person's label:
 
 # %%
 SCHEMA_SYSTEM = "You triage support tickets for the Kestrel Freight service desk."
@@ -480,12 +559,19 @@ def schema_messages(ticket):
 result = generate_structured(
     client, schema_messages(first), Triage, model="chat-small", max_repairs=2, seed=seed
 )
-print(result.value)
 print(f"attempts: {result.attempts}, tokens: {result.total_tokens}, stopped: {result.stopped}")
+first_service = "null" if pd.isna(first.service) else first.service
+labels = {"category": first.category, "priority": first.priority, "service": first_service}
+reply_fields = result.value.model_dump(mode="json")
+pd.DataFrame({"reply": reply_fields, "label": labels}).fillna("(not labelled)")
 
 # %% [markdown]
-# Look at `service`: this ticket names no service, yet the field holds its subject line. The
-# reply is valid: a string is allowed there. Keep that in mind for section 5.
+# The reply is valid: every field has an allowed type and value. Now compare it with the
+# label. This ticket names no service, yet `service` holds its subject line, a string, so it
+# passes. In this run the category and the priority disagree with the person's label too, and
+# the summary is the subject line copied. **Valid is not right**: validation checks the shape
+# of an answer, not its truth. Section 5 measures how often the two differ, and why so
+# many answers say `access_request`.
 #
 # Now the whole sample, for both models, with up to two repairs. You also get the rate
 # without repair for free: the first attempt of each run is exactly the call a run without
@@ -527,7 +613,7 @@ else:
     failure = example.errors[0]
     print("reply 1:", failure.content[:200], "\n")
     print("sent back:\n" + "\n".join(p.describe() for p in failure.problems), "\n")
-    print(f"after {example.attempts} attempts:", example.value)
+    print(f"after {example.attempts} attempts:", example.value.model_dump(mode="json"))
 
 # %% [markdown]
 # ### The valid-output rate, before and after
@@ -596,27 +682,42 @@ plt.show()
 # Schema cannot state.
 #
 # Which failures did each step meet? Pydantic error types, counted once per reply, for the
-# small model:
+# small model, one column per step (a type a step never met counts 0):
 
 # %%
 small = runs["chat-small"]
+
+
+def kind_counts(problem_lists):
+    return kinds_table(problem_lists)["replies"]
+
+
 failure_kinds = pd.concat(
     {
-        "json.loads": kinds_table(check_reply(r, json.loads)[1] for r in small_replies),
-        "parse_reply": kinds_table(check_reply(r, parse_reply)[1] for r in small_replies),
-        "schema, 1st reply": kinds_table(r.errors[0].kinds if r.errors else [] for r in small),
-        "after repair": kinds_table(r.errors[-1].kinds if not r.ok else [] for r in small),
+        "json.loads": kind_counts(check_reply(r, json.loads)[1] for r in small_replies),
+        "parse_reply": kind_counts(check_reply(r, parse_reply)[1] for r in small_replies),
+        "schema, 1st reply": kind_counts(r.errors[0].kinds if r.errors else [] for r in small),
+        "after repair": kind_counts(r.errors[-1].kinds if not r.ok else [] for r in small),
     },
     axis=1,
-).droplevel(1, axis=1)
+)
 failure_kinds.fillna(0).astype(int)
+
+# %% [markdown]
+# Notice the `json_invalid` row in the schema column: those are replies the stand-in cut off
+# on purpose. It breaks a share of its schema replies (truncated, a wrong type, a field left
+# out) so that validation and repair have work to do. A provider with constrained decoding
+# does not send cut-off JSON, unless the reply hits the `max_tokens` limit.
 
 # %% [markdown]
 # ### The cost of repair
 #
-# A repair is another call, and a longer one: it carries the conversation so far (the ticket,
-# the broken reply, the problems). Each failed attempt records what it cost, so the first
-# attempts alone give the cost of a run without repair. Per ticket and per valid output:
+# A repair is another call. Each failed attempt records what it cost, so the first attempts
+# alone give the cost of a run without repair. `cost_row` computes both. With `repair=False`
+# it counts one call per ticket, the first: its cost is in the failure record `errors[0]` when
+# the first reply failed, in the result itself when it was valid at once; and only the tickets
+# valid at once count as valid outputs. With `repair=True` it counts every call. Per ticket and
+# per valid output:
 
 
 # %%
@@ -624,7 +725,7 @@ def cost_row(results, *, repair):
     if repair:
         spent = [(r.attempts, r.total_tokens, r.cost_usd) for r in results]
         valid = sum(r.ok for r in results)
-    else:
+    else:  # the first call of each ticket only
         first = [r.errors[0] if r.errors else r for r in results]
         spent = [(1, f.total_tokens, f.cost_usd) for f in first]
         valid = sum(r.ok and r.attempts == 1 for r in results)
@@ -646,32 +747,82 @@ cost = pd.DataFrame(
 cost
 
 # %% [markdown]
-# Repair costs about one extra call per failure, a little longer than the first; when
-# failures are rare, tokens per valid output rise only a little. The bound matters on a bad
-# day. The next cell replays the small model with half of its replies broken (a `FaultPlan`),
-# next to its usual run, and reads off what each repair budget buys. The loop is
-# deterministic, so a budget of `k` repairs is the first `k + 1` attempts of a run.
+# How many repair calls did the failures take, and how long is a repair call next to a first
+# call? A ticket's repair calls are its total tokens minus its first call's:
 
 
 # %%
-def budget_rows(results, day):
-    for k in range(3):
-        calls = sum(min(r.attempts, k + 1) for r in results)
-        yield {
-            "max_repairs": k,
-            f"valid ({day})": f"{rate(r.ok and r.attempts <= k + 1 for r in results):.1%}",
-            f"calls/ticket ({day})": round(calls / len(results), 3),
-        }
+def tokens_per_call(results):
+    first_calls = [r.errors[0].total_tokens if r.errors else r.total_tokens for r in results]
+    repaired = [r for r in results if r.repairs]
+    repair_tokens = sum(r.total_tokens - r.errors[0].total_tokens for r in repaired)
+    repair_calls = sum(r.repairs for r in repaired)
+    return sum(first_calls) / len(first_calls), repair_tokens / max(repair_calls, 1)
+
+
+for model in MODELS:
+    failed = sum(bool(r.errors) for r in runs[model])
+    repair_calls = sum(r.repairs for r in runs[model])
+    first_call, repair_call = tokens_per_call(runs[model])
+    print(
+        f"{model}: {repair_calls} repair calls for {failed} failed first replies; tokens per "
+        f"call: first {first_call:.0f}, repair {repair_call:.0f} "
+        f"({repair_call / first_call:.1f} times as many)"
+    )
+
+# %% [markdown]
+# A failure costs about one extra call, and that call is clearly longer than a first call:
+# its input is the whole conversation so far, the ticket again, then the broken reply and the
+# list of problems. When failures are rare, as here, tokens per valid output still rise only a
+# little (the table above).
+#
+# The bound matters on a bad day. The next cell replays the small model with half of its
+# replies broken (a `FaultPlan`), next to its usual run, and reads off what each repair budget
+# buys. The loop is deterministic, so a budget of `k` repairs is the first `k + 1` attempts of
+# a run.
+
+
+# %%
+def valid_within(results, k):
+    return rate(r.ok and r.attempts <= k + 1 for r in results)
+
+
+def calls_within(results, k):
+    return sum(min(r.attempts, k + 1) for r in results) / len(results)
 
 
 bad_day = run_schema("chat-small", Triage, faults=FaultPlan(malformed_rate=0.5))
-usual_rows = pd.DataFrame(budget_rows(small, "usual"))
-bad_rows = pd.DataFrame(budget_rows(bad_day, "bad day"))
-usual_rows.merge(bad_rows, on="max_repairs").set_index("max_repairs")
+budgets = range(3)
+pd.DataFrame(
+    {
+        "valid (usual)": [f"{valid_within(small, k):.1%}" for k in budgets],
+        "calls/ticket (usual)": [f"{calls_within(small, k):.2f}" for k in budgets],
+        "valid (bad day)": [f"{valid_within(bad_day, k):.1%}" for k in budgets],
+        "calls/ticket (bad day)": [f"{calls_within(bad_day, k):.2f}" for k in budgets],
+    },
+    index=pd.Index(budgets, name="max_repairs"),
+)
 
 # %% [markdown]
-# Each repair fixes a share of the failures that remain: the gains shrink, and each round
-# still costs calls. On a bad day, the budget is what keeps the bill bounded: without it, a loop
+# What did each repair round buy on the bad day? The gain in valid outputs, the share of the
+# still-invalid tickets it fixed, and the calls it added:
+
+# %%
+for k in (1, 2):
+    still_invalid = 1 - valid_within(bad_day, k - 1)
+    gain = valid_within(bad_day, k) - valid_within(bad_day, k - 1)
+    extra_calls = calls_within(bad_day, k) - calls_within(bad_day, k - 1)
+    print(
+        f"repair round {k}: {100 * gain:+.1f} points valid (fixed "
+        f"{gain / max(still_invalid, 1e-9):.0%} of the {still_invalid:.1%} still invalid), "
+        f"{extra_calls:+.2f} calls per ticket"
+    )
+
+# %% [markdown]
+# Each round fixes part of what is still invalid, and costs calls for exactly those tickets:
+# fewer tickets are left, so each round adds fewer calls than the one before. How much a round
+# fixes depends on how often the model breaks its repair too; on a bad day, some tickets are
+# still invalid after the budget. The budget is what keeps the bill bounded: without it, a loop
 # keeps paying for a model that keeps failing. What is still invalid after the budget is a
 # decision for your code (a person, a queue to retry later), not another call.
 #
@@ -716,11 +867,29 @@ mistakes = mistakes[mistakes["label"] != mistakes["answer"]]
 mistakes.value_counts().head(6).rename("tickets").to_frame()
 
 # %% [markdown]
+# The wrong answers pile up on one category. Is it the first one in the list? Count how often
+# the model answered it, and how many tickets carry it as their label:
+
+# %%
+first_category = next(iter(CATEGORIES))
+answered = sum(answer == first_category for answer in answers)
+labelled = int((tickets["category"] == first_category).sum())
+print(f"'{first_category}' is category 1 of {len(CATEGORIES)} in the schema's enum.")
+print(f"chat-small answered it for {answered} tickets; it is the label of {labelled}.")
+
+# %% [markdown]
+# With names only, the stand-in picks the category whose name shares words with the ticket.
+# When a ticket shares no word with any name, which is common, it falls back on the first
+# option of the list. Weak classifiers and prompts without examples or definitions (**zero-shot** prompts)
+# have the same bias: when nothing in the input decides, the order of the options and the
+# default decide. A real model guesses more cleverly, but the cure is the same: give it
+# something to decide on.
+#
 # The schema lists the ten names and nothing else. `software_licence` or `hr_people` is not
 # much to go on, for a model or a new colleague. The service desk's own definitions are in
 # `CATEGORIES` and `PRIORITIES`: put each value's meaning in the field's description, one
 # `value: meaning` line per value. The description travels inside the JSON Schema, where the
-# model reads it. Here is the start of the category description:
+# model reads it. Here are the first lines of the category description:
 
 
 # %%
@@ -733,7 +902,8 @@ class DescribedTriage(Triage):
     priority: Priority = Field(description=described(PRIORITIES, "How urgent the ticket is."))
 
 
-print(DescribedTriage.model_json_schema()["properties"]["category"]["description"][:300])
+category_description = DescribedTriage.model_json_schema()["properties"]["category"]
+print("\n".join(category_description["description"].splitlines()[:4]), "\n...")
 
 # %% [markdown]
 # The same tickets, the same loop, the described schema, for both models:
@@ -755,6 +925,20 @@ scores = pd.DataFrame(
 scores.map(lambda share: f"{share:.1%}")
 
 # %% [markdown]
+# Look at priority with names only: below 25%, the share a random pick among four values gets
+# right. The names `P1` to `P4` carry no meaning to match against a ticket, so the stand-in
+# falls back on the first option again. Count its answers:
+
+# %%
+priority_answers = pd.Series([r.value.priority.value for r in small if r.ok])
+print("chat-small's priorities, names only:", priority_answers.value_counts().to_dict())
+print(f"tickets labelled P1: {(tickets['priority'] == 'P1').mean():.1%}; random guessing: 25.0%")
+
+# %% [markdown]
+# Always answering `P1` scores exactly the share of P1 tickets, and urgent tickets are rare.
+# The descriptions give each priority a meaning to match ("P1: Urgent: a customer-facing
+# outage..."), which is what lifts the described rows.
+#
 # The figure shows the accuracy rows: for each field and model, the grey bar is the schema
 # with names only and the blue one the schema with meanings. Compare each blue bar with the
 # grey one beside it.
@@ -775,8 +959,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Is the change in category accuracy real, or luck of the sample? A paired bootstrap (lesson
-# 1.4 explains it) resamples the tickets and gives a 95% interval for the difference:
+# Is the change in category accuracy real, or luck of the sample? A **paired bootstrap**
+# (lesson 1.4 explains it) redraws the sample's tickets at random many times, computes the
+# difference on each redraw, and reports a 95% interval: the range where the difference falls
+# in 95 of 100 redraws. If the interval does not include 0, the gain is unlikely to be luck:
 
 # %%
 described_correct = accuracy(described_runs["chat-small"], "category")
@@ -784,9 +970,13 @@ comparison = paired_bootstrap(
     [float(c) for c in plain_correct], [float(c) for c in described_correct], seed=seed
 )
 print(
-    f"chat-small category accuracy, described minus names only: {comparison.mean_difference:+.1%} "
-    f"(95% interval {comparison.low:+.1%} to {comparison.high:+.1%})"
+    "chat-small category accuracy, described minus names only: "
+    f"{100 * comparison.mean_difference:+.1f} percentage points "
+    f"(95% interval {100 * comparison.low:+.1f} to {100 * comparison.high:+.1f})"
 )
+excludes_zero = comparison.low > 0 or comparison.high < 0
+print("The interval excludes 0:" if excludes_zero else "The interval includes 0:", end=" ")
+print("the change is unlikely to be luck." if excludes_zero else "it may be luck.")
 
 # %% [markdown]
 # Validity and accuracy are two measurements. Validation tells you a reply is usable;
@@ -842,7 +1032,7 @@ try:
 finally:
     server.set_faults(None)  # back to the model's own rate
 print(pd.Series(outcomes).value_counts().to_dict())
-print("a parsed reply:", parsed_triage)
+print("a parsed reply:", parsed_triage.model_dump(mode="json") if parsed_triage else None)
 
 # %% [markdown]
 # So with the SDK alone you still need the loop around it. Libraries such as

@@ -145,7 +145,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _FIRST_EXAMPLE_ONLY,
         _REVERSED,
         _ANSWER_BEFORE_TICKET,
-        ["- billing: Invoices and refunds."],
+        ["- expenses_travel: Claims and refunds."],
     ],
     "1.2.2": [
         _json_loads,

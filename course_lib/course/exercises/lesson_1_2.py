@@ -42,23 +42,23 @@ category is one of {{ categories | join(", ") }}.
 priority is one of P1, P2, P3, P4.
 summary is one line, at most 120 characters."""
 
-_ANSWER = {"category": "billing", "priority": "P3", "summary": "x", "needs_human": False}
+_ANSWER = {"category": "expenses_travel", "priority": "P3", "summary": "x", "needs_human": False}
 _TEMPLATE_CASES: list[tuple[str, dict[str, str], list[dict[str, Any]]]] = [
     (
         "two categories and two examples",
         {
-            "billing": "Invoices, refunds and failed payments.",
-            "outage": "A service is down or degraded now: customers are affected.",
+            "expenses_travel": "Claims, refunds and company cards.",
+            "incident_report": "A service is down or degraded now: customers are affected.",
         },
         [
             {
-                "ticket": "Subject: refund\n\nI was charged twice for order 88.",
-                "answer": {**_ANSWER, "summary": "Charged twice for order 88"},
+                "ticket": "Subject: refund\n\nLedgerly charged my card twice for the Oslo trip.",
+                "answer": {**_ANSWER, "summary": "Card charged twice for the Oslo trip"},
             },
             {
                 "ticket": "site down!! nobody can book",
                 "answer": {
-                    "category": "outage",
+                    "category": "incident_report",
                     "priority": "P1",
                     "summary": "Booking site down for everyone",
                     "needs_human": True,
@@ -66,19 +66,19 @@ _TEMPLATE_CASES: list[tuple[str, dict[str, str], list[dict[str, Any]]]] = [
             },
         ],
     ),
-    ("no examples at all", {"billing": "Invoices and refunds."}, []),
+    ("no examples at all", {"expenses_travel": "Claims and refunds."}, []),
     (
         "tickets with quotes, accents and braces",
         {
-            "access": "Needs a group, a repository or a dataset.",
+            "access_request": "Needs a group, a repository or a dataset.",
             "hardware": "A broken or missing laptop, dock or phone.",
-            "billing": "Invoices and refunds.",
+            "expenses_travel": "Claims and refunds.",
         },
         [
             {
                 "ticket": 'Inês can\'t open the "Finance" share; the error says {{ denied }}.',
                 "answer": {
-                    "category": "access",
+                    "category": "access_request",
                     "priority": "P3",
                     "summary": 'Inês can\'t open the "Finance" share',
                     "needs_human": False,
