@@ -93,6 +93,7 @@ def test_outcome_summary_counts_successes_requests_fallbacks_and_errors(quick_pr
     assert summary["success_rate"] == summary["succeeded"] / 40
     assert list(summary["errors"]) == sorted(summary["errors"])
     assert summary["fallbacks"] == 0
+    assert summary["failed_call_attempts"] == [1] * (40 - summary["succeeded"])
 
 
 def test_outcome_summary_of_nothing_is_not_a_division_by_zero() -> None:
@@ -122,6 +123,7 @@ def test_simulation_uses_the_fallback_and_never_opens_the_breaker(quick_prompts)
     )
     assert down["success_rate"] == 0.0  # every model fails; the fallback was tried
     assert down["requests"] == 3 * 2 * FAST.max_attempts  # no open circuit cut attempts short
+    assert down["failed_call_attempts"] == [2 * FAST.max_attempts] * 3
 
 
 def test_price_table_reads_prices_and_latency_from_the_registry() -> None:
@@ -134,6 +136,8 @@ def test_price_table_reads_prices_and_latency_from_the_registry() -> None:
         assert row.input_per_million_usd == spec.input_price_per_million
         assert row.output_per_million_usd == spec.output_price_per_million
         assert row.latency_base_ms == spec.latency_base_ms
+        assert row.ms_per_input_token == spec.latency_per_input_token_ms
+        assert row.ms_per_output_token == spec.latency_per_output_token_ms
     small, large = table["output_per_million_usd"]
     assert large > small
 

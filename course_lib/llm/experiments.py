@@ -172,13 +172,17 @@ def outcome_summary(calls: pd.DataFrame) -> dict[str, Any]:
 
     Returns:
         ``calls``, ``succeeded``, ``success_rate`` (0 to 1), ``requests`` (attempts sent, all
-        calls), ``requests_per_call``, ``fallbacks`` (calls answered by the fallback model)
-        and ``errors`` (error class name -> count, sorted by name).
+        calls), ``requests_per_call``, ``fallbacks`` (calls answered by the fallback model),
+        ``errors`` (error class name -> count, sorted by name) and ``failed_call_attempts``
+        (the requests each failed call sent, in call order: a failed call that used every
+        attempt the policy allows ran out of retries; one that used fewer was cut short, by
+        an open circuit, a Retry-After over the limit or an error not worth retrying).
     """
     total = len(calls)
     succeeded = int(calls["ok"].sum())
     requests = int(calls["attempts"].sum())
-    failed = calls.loc[~calls["ok"].astype(bool), "error"]
+    failed_rows = calls.loc[~calls["ok"].astype(bool)]
+    failed = failed_rows["error"]
     return {
         "calls": total,
         "succeeded": succeeded,
@@ -187,6 +191,7 @@ def outcome_summary(calls: pd.DataFrame) -> dict[str, Any]:
         "requests_per_call": requests / total if total else float("nan"),
         "fallbacks": int(calls["fallback_used"].sum()),
         "errors": dict(sorted(failed.value_counts().to_dict().items())),
+        "failed_call_attempts": [int(a) for a in failed_rows["attempts"]],
     }
 
 
@@ -243,8 +248,11 @@ def price_table(
 
     Returns:
         One row per role: ``role``, ``model``, ``input_per_million_usd``,
-        ``output_per_million_usd``, ``context_window``, ``latency_base_ms`` (the wait before
-        the first token) and ``ms_per_output_token``.
+        ``output_per_million_usd``, ``context_window`` (the most tokens one call may hold,
+        prompt and answer together), and the latency model: ``latency_base_ms`` (the wait
+        before the first token), ``ms_per_input_token`` and ``ms_per_output_token``. The
+        modelled latency of a call is base + input tokens x ms_per_input_token + output
+        tokens x ms_per_output_token.
     """
     import pandas as pd
 
@@ -262,6 +270,7 @@ def price_table(
                 "output_per_million_usd": spec.output_price_per_million,
                 "context_window": spec.context_window,
                 "latency_base_ms": spec.latency_base_ms,
+                "ms_per_input_token": spec.latency_per_input_token_ms,
                 "ms_per_output_token": spec.latency_per_output_token_ms,
             }
         )

@@ -7,6 +7,12 @@
 # that works once; a service has to decide, for every call, how long to wait, what to retry,
 # what to do when a model is down, and how much one call may spend.
 #
+# The model here is a **chat model**: an LLM (large language model) that takes a conversation
+# and writes the next message, the kind behind chat assistants. It reads and writes text in
+# **tokens**: pieces of words, about three quarters of an English word on
+# average (a short common word is one token, a long or rare word several). Prices, limits and
+# lengths of model calls are all counted in tokens.
+#
 # In this lesson you make one call with the official `openai` SDK, break it with injected
 # faults and measure how often it fails, then build and measure the production version.
 #
@@ -67,10 +73,17 @@ pd.set_option("display.max_colwidth", 80)
 n_calls = 100 if fast else 200
 
 # %% [markdown]
-# The calls need prompts. `handbook_prompts` builds them from the course's golden set of
-# questions: each holds the handbook section that answers a question, and the question, the way
-# a retrieval system would send them (lessons 2.1 and 2.2 build that system). Here is the
-# start of the first one:
+# The calls need prompts. The course's running example is the Handbook Assistant, which
+# answers questions about the engineering handbook of a fictional company (a set of Markdown
+# documents that ships with the course). `handbook_prompts` builds prompts from the course's
+# **golden set**, a fixed list of handbook questions with known answers and sources (lesson 1.4
+# uses it to evaluate answers). Each prompt holds the handbook section that answers a question,
+# and the question, the way a retrieval system (the part that finds the relevant passages;
+# lessons 2.1 and 2.2 build it) would send them.
+#
+# A chat prompt is a list of messages, each with a **role**: `system` holds the instructions
+# for the model, `user` the text sent on the user's behalf; the model's reply comes back with
+# the role `assistant`. Here is the start of the first prompt:
 
 # %%
 prompts = handbook_prompts(n_calls)
@@ -83,8 +96,9 @@ for message in prompts[0]:
 # ## 1. The prototype: one call
 #
 # The model in this course is a **local stand-in**: a small program on your machine that
-# answers through the same HTTP API as a hosted model (the OpenAI Chat Completions API), the
-# same way on every run, offline. It picks sentences rather than writing new ones; it behaves
+# answers through the same HTTP API as a hosted model (the OpenAI Chat Completions API: you
+# send a list of messages, you get the next message back; most providers and open-source
+# servers offer the same API), the same way on every run, offline. It picks sentences rather than writing new ones; it behaves
 # like a model where the lessons need it to, down to rate limits and prices.
 # [docs/local-model.md](../../docs/local-model.md) says what it does and how to switch to a
 # real provider. The next cell starts its server in the background:
@@ -95,10 +109,12 @@ print("The local model server is running.")
 
 # %% [markdown]
 # Now the call, as a tutorial writes it. Against a hosted model, `OpenAI()` reads your key
-# from the `OPENAI_API_KEY` environment variable and `MODEL` is the provider's model name; the
-# two comments show the only differences. The course never writes a model's name in a lesson:
-# it asks the model registry for a **role** (`chat-small`), so that swapping models is an edit
-# of one file.
+# from the `OPENAI_API_KEY` environment variable (the SDK's own setting; the course's client
+# reads `COURSE_LLM_API_KEY`, section 4) and `MODEL` is the provider's model name; the two
+# comments show the only differences. The course never writes a model's name in a lesson: it
+# asks the model registry for a **role** (`chat-small`), so that swapping models is an edit of
+# one file. (This is a second sense of "role": the job a model does in the course, such as
+# small chat model, large chat model or judge, not the role of a message.)
 
 # %%
 sdk = OpenAI(base_url=server.base_url, api_key="local")  # a tutorial: OpenAI()
@@ -110,7 +126,9 @@ print(response.choices[0].message.content)
 # %% [markdown]
 # The answer comes with more than text. `finish_reason` says why the model stopped (`stop`:
 # it finished; `length`: it hit a token limit and the answer is cut short), and `usage` counts
-# the tokens that went in and came out, which is what you pay for:
+# the tokens that went in and came out, which is what you pay for. The SDK calls them
+# `prompt_tokens` (in) and `completion_tokens` (out); the course's client, later, calls the
+# same two counts `input_tokens` and `output_tokens`, the names price lists use:
 
 # %%
 usage = response.usage
@@ -168,13 +186,11 @@ for i, messages in enumerate(prompts):
     try:
         fragile.chat.completions.create(model=MODEL, messages=messages)
     except openai.APIStatusError as error:
-        headers = error.response.headers
-        first_failures.setdefault(
-            type(error).__name__,
-            (i, error.status_code, headers.get("retry-after"), headers.get("retry-after-ms")),
-        )
-    except openai.APITimeoutError as error:
-        first_failures.setdefault(type(error).__name__, (i, None, None, None))
+        headers = error.response.headers  # a header that is absent shows as a blank
+        waits = (headers.get("retry-after", ""), headers.get("retry-after-ms", ""))
+        first_failures.setdefault(type(error).__name__, (i, error.status_code, *waits))
+    except openai.APITimeoutError as error:  # no response, so no status and no headers
+        first_failures.setdefault(type(error).__name__, (i, "", "", ""))
     if len(first_failures) == 3:
         break
 columns = ["first failing call", "HTTP status", "retry-after", "retry-after-ms"]
@@ -207,6 +223,12 @@ print("failures by error:", bare_summary["errors"])
 # About one call in five fails, as the fault plan says. Every failure is an error your users
 # see, or an answer your batch job is missing.
 #
+# The error names differ from the table above because `LLMClient` raises the course's own
+# exception types (from `course_lib.errors`), and maps the SDK's to them: `openai.RateLimitError`
+# becomes `RateLimitError` (with its `retry_after`), `openai.InternalServerError` becomes
+# `ServerError`, `openai.APITimeoutError` becomes `ModelTimeoutError`. Code above the client
+# then does not depend on one provider's SDK.
+#
 # ### Exercise 1.1.1: Which errors are worth retrying?
 #
 # A retry helps only when the next attempt can succeed. Complete `worth_retrying(error)`: return
@@ -221,7 +243,12 @@ print("failures by error:", bare_summary["errors"])
 #   and any error that is not from the SDK at all, such as a bug in your own code or a call the
 #   client refused because it was over budget.
 #
-# The SDK's status errors are all `openai.APIStatusError` with a `status_code` and a `code`.
+# The check passes your function the SDK's own exception objects (`openai.RateLimitError`,
+# `openai.InternalServerError`, `openai.APITimeoutError`, `openai.BadRequestError`..., built as
+# the SDK builds them), plus errors that are not the SDK's: a `ValueError` and the course's
+# `BudgetExceededError`, for which the answer is `False`. You do not need the course's own error
+# types here. The SDK's status errors are all `openai.APIStatusError` with a `status_code` and
+# a `code`; its timeout and connection errors are `openai.APIConnectionError`.
 
 # %%
 import openai
@@ -260,8 +287,10 @@ check("1.1.1", worth_retrying)
 #
 # Complete `backoff_wait`. `attempt` is the number of the attempt that just failed (1 for the
 # first call). The wait is `initial × 2^(attempt − 1)`, capped at `cap`, plus a random jitter
-# drawn uniformly between 0 and `jitter` with `rng.uniform`. When the server sent a
-# Retry-After (`retry_after`, in seconds, or `None`), return the longer of that and the wait.
+# drawn uniformly between 0 and `jitter` with `rng.uniform`. Cap first, then add the jitter:
+# at the cap the wait lies between `cap` and `cap + jitter` (8.0 to 8.2 s with the defaults),
+# so that clients at the cap still spread out. When the server sent a Retry-After
+# (`retry_after`, in seconds, or `None`), return the longer of that and the wait.
 
 # %%
 import random
@@ -319,15 +348,25 @@ plt.show()
 
 # %% [markdown]
 # Each column is one attempt: the wait doubles until it reaches the 8 s cap, and the jitter
-# smears each column upwards so that clients do not retry in step. After the 429, the first
-# waits rise to the 2 s the server asked for, never below it.
+# smears each column upwards so that clients do not retry in step. The y axis is logarithmic
+# (each doubling is the same height), so the same 0 to 0.2 s of jitter looks tall at 0.2 s and
+# thin at 8 s. After the 429, the first waits rise to the 2 s the server asked for, never
+# below it.
 #
 # ### One retry layer, not two
 #
 # The standard Python tool for retries is [tenacity](https://tenacity.readthedocs.io/): you
 # give it when to stop, how long to wait and what to retry, and it runs the loop. Here it is
 # around the SDK call, with your two functions; `retry_after_of` reads the wait the server
-# asked for from the error's headers:
+# asked for from the error's headers.
+#
+# `Retrying(...)` takes three rules: `stop` (after four attempts), `retry` (retry an exception
+# only when your `worth_retrying` says so) and `wait` (a function of the retry state:
+# `state.attempt_number` is the attempt that just failed, `state.outcome.exception()` its
+# error). The loop `for attempt in retrying: with attempt: ...` runs the block, catches its
+# exception, and either waits and goes round again or, with `reraise=True`, raises the last
+# error. The waits are scaled down (10 ms to start, a 0.1 s cap) like the faults, so that the
+# lesson runs in seconds; section 4 says what production values look like.
 
 # %%
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
@@ -388,7 +427,9 @@ for label, client in [
 # Add a gateway that retries too, and one call becomes dozens of requests against a provider
 # that is already saying "slow down". So a production client keeps **one** retry layer, its
 # own, where it can count, log and bound every attempt, and it turns the SDK's off
-# (`max_retries=0`). Gateways such as LiteLLM's router do the same.
+# (`max_retries=0`). (A **gateway** is a proxy service between your code and the providers
+# that routes, rate-limits and logs model calls. LiteLLM is an open-source one; its router is
+# likewise the only retry loop, and sets the provider SDK's `max_retries` to 0.)
 #
 # ## 4. The production client, measured
 #
@@ -427,19 +468,22 @@ succeeded, calls, rate = (production_summary[k] for k in ("succeeded", "calls", 
 print(f"{succeeded} of {calls} calls succeeded ({rate:.1%})")
 print(f"requests the client sent: {client.stats.attempts}; the server received: {received}")
 print("equal:", client.stats.attempts == received)
+failed = production_calls.loc[~production_calls["ok"].astype(bool), ["call", "error", "attempts"]]
+print("failed calls:", failed.to_dict("records") or "none")
 
 # %% [markdown]
 # The requests the server received are exactly the attempts the client made: no hidden
-# retries anywhere.
+# retries anywhere. A call that still failed (the last line) sent all its attempts and met a
+# fault on each; section 5 works out how often that should happen.
 #
 # The same client talks to a real provider with one change, its address and key (and a model
-# registry file that maps the roles to that provider's model names; see
-# [docs/local-model.md](../../docs/local-model.md)):
+# registry file that maps the roles to that provider's model names). The course reads them
+# from its settings: `llm_provider`, `llm_base_url` and `model_registry` in `course.toml`, and
+# the key in the `COURSE_LLM_API_KEY` environment variable, never in a file (see "Using a real
+# model" in [docs/local-model.md](../../docs/local-model.md)). Then:
 #
 # ```python
-# client = LLMClient.for_server(
-#     "https://api.openai.com/v1", api_key=os.environ["OPENAI_API_KEY"], policy=production
-# )
+# client = LLMClient.from_settings(policy=production)  # the timeouts come from the settings
 # ```
 #
 # Now the two clients side by side:
@@ -475,11 +519,14 @@ plt.show()
 #
 # ## 5. Explore: fault rate and policy
 #
-# Twenty percent is one fault rate. `simulate_success_rate` runs the same experiment in process
-# for any rate and policy, without the real waiting, so it takes a moment. (It turns the circuit
-# breaker off: skipping the waits would also skip the pause that lets a circuit close again.)
-# It is a plain function; here it is across fault rates for three policies, the third adding a
-# fallback model (section 6), on short prompts that keep it quick:
+# Twenty percent is one fault rate. `simulate_success_rate` runs the same experiment for any
+# rate and policy, without the real waiting, so it takes a moment. It runs the model **in
+# process**: inside this Python process, called as a function, with no HTTP server between
+# (`LLMClient.local()` does the same). It turns the circuit breaker off, because skipping the
+# waits would also skip the pause that lets a circuit close again. It is a plain function;
+# here it is across fault rates for three policies, the third adding a fallback model
+# (section 6). `context="quotes"` builds short prompts, holding only the sentence that answers
+# instead of the whole section, which keeps it quick:
 
 # %%
 policies = {
@@ -487,7 +534,7 @@ policies = {
     "retries": production,
     "retries + fallback": production.with_changes(fallback="chat-large"),
 }
-quick_prompts = handbook_prompts(30 if fast else 50, context="quotes")
+quick_prompts = handbook_prompts(60 if fast else 200, context="quotes")
 rates = [0.0, 0.2, 0.4] if fast else [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
 sweep = pd.DataFrame(
     [
@@ -516,13 +563,46 @@ plt.show()
 
 # %% [markdown]
 # The bare call falls in a (roughly) straight line: every fault is a failed call. With four
-# attempts a call fails only when all four do, which at a fault rate of p happens with
-# probability p⁴, so the line stays near the top until faults are common. A fallback model,
-# failing independently, adds its own four attempts. (Real faults are often *not* independent:
-# when a provider is down, every retry fails. That is what the fallback and the breaker are
-# for.)
+# attempts a call fails only when all four meet a fault. If faults are independent, at a fault
+# rate p that happens with probability p⁴ (at 20%, 0.2⁴ = 0.0016: one call in 625), so the line
+# stays near the top until faults are common. A fallback model, failing independently, adds
+# its own four attempts: p⁸.
+#
+# The calls that did fail are worth a look. The next cell lists them for the two retrying
+# policies, beside the number of failures p⁴ and p⁸ predict (calls × p⁴ or × p⁸), their
+# errors, and whether each failed call sent every attempt its policy allows:
+
+# %%
+allowed = {"retries": production.max_attempts, "retries + fallback": 2 * production.max_attempts}
+failures = sweep[sweep["policy"].isin(list(allowed)) & (sweep["fault_rate"] > 0)].copy()
+failures["failed"] = failures["calls"] - failures["succeeded"]
+failures["predicted"] = [
+    row.calls * row.fault_rate ** allowed[row.policy] for row in failures.itertuples()
+]
+failures["every attempt sent"] = [
+    all(sent == allowed[row.policy] for sent in row.failed_call_attempts)
+    for row in failures.itertuples()
+]
+columns = ["policy", "fault_rate", "calls", "failed", "predicted", "errors", "every attempt sent"]
+failures[columns].round(2).reset_index(drop=True)
+
+# %% [markdown]
+# Every call that failed sent all its attempts (4, or 8 with the fallback) and met a fault on
+# each: these are the p⁴ and p⁸ cases, not calls cut short by the circuit breaker (off here)
+# or by a Retry-After over `max_retry_after_s` (the plan asks for 0.2 s). The `errors` column
+# names the fault of each failed call's last attempt.
+#
+# The counts scatter around the predictions, as counts of rare events do: where 0.3 failures
+# are expected, one run sees none and another sees one. The plan also draws the same random
+# numbers at every fault rate, so a call that failed at one rate fails again at the higher
+# ones. And one failed call moves a success rate by 1/calls, half a point with 200 prompts,
+# which is why a rate measured on a few dozen calls can look worse than p⁴ says. (Real faults
+# are often *not* independent: when a provider is down, every retry fails. That is what the
+# fallback and the breaker are for.)
 #
 # Try it yourself: move the slider and pick a policy. The control calls the same function.
+# (In a copy of this notebook that is not running, the control shows only as `VBox(...)`;
+# the plain call after it gives the same result as text.)
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as widgets
@@ -546,6 +626,16 @@ rate_slider.observe(show_success_rate, names="value")
 policy_menu.observe(show_success_rate, names="value")
 show_success_rate()
 widgets.VBox([rate_slider, policy_menu, verdict])
+
+# %% [markdown]
+# The same function without the control, at the slider's starting point (20%, retries):
+
+# %%
+at_20 = simulate_success_rate(0.2, policies["retries"], prompts=quick_prompts, seed=seed)
+print(
+    f"{at_20['success_rate']:.1%} of {at_20['calls']} calls succeed, "
+    f"sending {at_20['requests_per_call']:.2f} requests per call"
+)
 
 # %% [markdown]
 # ## 6. When a model is down: fallback and circuit breaker
@@ -588,8 +678,9 @@ outage[["call", "ok", "model", "fallback_used", "attempts"]]
 # Every call succeeded, answered by the fallback. The first call tried the primary until the
 # circuit opened after its third failure, then fell back; every later call skipped the
 # primary at once (one request each, to the fallback), instead of spending four attempts and
-# their waits on a model that is down. After `breaker_reset_s` the breaker lets one trial call
-# through to the primary, and closes if it succeeds.
+# their waits on a model that is down. After `breaker_reset_s` (a policy setting: how long an
+# open circuit fails fast, 30 s by default) the breaker lets one trial call through to the
+# primary, and closes if it succeeds.
 #
 # A fallback is a different model: it is slower and dearer here (section 8 measures by how
 # much), and its answers differ. In production it should pass the same evaluation as the
@@ -599,9 +690,12 @@ outage[["call", "ok", "model", "fallback_used", "attempts"]]
 # ## 7. A budget per call
 #
 # A call's cost is known before it is sent, up to the length of the answer: the prompt's
-# tokens are counted, and the answer is at most `max_tokens` long. So the client can refuse a
-# call that could cost more than a budget, before it spends anything. A budget of $0.0005 per
-# call, on the same prompt, to each model:
+# tokens are counted, and the answer is at most `max_tokens` long (the request's limit on the
+# answer's tokens; without one, the model's own maximum). So the client can work out the worst
+# case before it spends anything: it lowers `max_tokens` to what the budget can pay for, and
+# refuses the call when even the prompt alone costs more. A budget of $0.0005 per call, on the
+# same prompt, to each model (chat-large's price per token is many times chat-small's;
+# section 8 shows the prices):
 
 # %%
 server.set_faults(None)
@@ -616,7 +710,11 @@ except BudgetExceededError as error:
 # %% [markdown]
 # The error says what happened and what to do. When the prompt fits but a long answer might
 # not, the client caps `max_tokens` instead, and the answer may stop early. That is when
-# `finish_reason` matters: here the token budget leaves room for 10 tokens of answer.
+# `finish_reason` matters. The policy can also budget tokens: `max_tokens_per_call` counts
+# the whole call, prompt and answer together, so the client sends `max_tokens` = the budget
+# minus the prompt's tokens. Here the budget is the prompt's tokens (`usage.input_tokens`, the
+# course's name for the SDK's `prompt_tokens`) plus 10, which leaves room for 10 tokens of
+# answer:
 
 # %%
 room = small_answer.usage.input_tokens + 10
@@ -634,8 +732,10 @@ print(f"{capped.usage.output_tokens} tokens: {capped.content!r}")
 #
 # Providers bill per token, with a price per million input tokens and a higher one per million
 # output tokens, and larger models cost more per token. The registry holds the prices (made up
-# for the local models, in the proportions real small and large models have) and the latency
-# model of each:
+# for the local models, in the proportions real small and large models have), the
+# `context_window` (the most tokens one call may hold, prompt and answer together) and the
+# latency model of each: a call's modelled latency is `latency_base_ms`, plus
+# `ms_per_input_token` for each input token, plus `ms_per_output_token` for each output token.
 
 # %%
 price_table(["chat-small", "chat-large"])
@@ -646,7 +746,9 @@ price_table(["chat-small", "chat-large"])
 # Complete `call_cost(usage, spec)`: the cost in US dollars of a call whose `usage` is the
 # SDK's (`usage.prompt_tokens` in, `usage.completion_tokens` out), on the model `spec` from
 # the registry (`spec.input_price_per_million` and `spec.output_price_per_million`, in dollars
-# per million tokens). Do not round: a call costs a fraction of a cent.
+# per million tokens). These are the attributes' names; the table above shows the same two
+# prices in its columns `input_per_million_usd` and `output_per_million_usd`. Do not round: a
+# call costs a fraction of a cent.
 
 
 # %%
@@ -665,8 +767,9 @@ check("1.1.3", call_cost)
 
 # %% [markdown]
 # Now 50 of the prompts, sent with the SDK to each model and priced with your function (or the
-# course's). The modelled latency comes from the registry's formula for a call of that size (a
-# base wait plus a cost per token); it is what the local model reports, not a wall-clock time:
+# course's). Each call becomes one row: its tokens, its cost, and its modelled latency, from
+# the registry's formula above for a call of that size (what the local model reports, not a
+# wall-clock time):
 
 # %%
 price = answer_or_reference("1.1.3", call_cost)
@@ -687,6 +790,13 @@ for role in ["chat-small", "chat-large"]:
             }
         )
 per_call = pd.DataFrame(rows)
+per_call.head(3)
+
+# %% [markdown]
+# Then one row per model: the mean tokens per call, the cost per 100 calls, and the median
+# and 95th percentile (the latency that 95% of calls stay under) of the modelled latency:
+
+# %%
 costs = per_call.groupby("role", sort=False).agg(
     calls=("cost_usd", "size"),
     input_tokens=("input_tokens", "mean"),
@@ -776,7 +886,8 @@ plt.show()
 
 # %% [markdown]
 # The course's client streams too, with the same policy (retries apply until the stream
-# opens) and the timing recorded for you. In process, at the same 15% of the modelled time:
+# opens) and the timing recorded for you. Here in process (the model inside this Python
+# process, no server; section 5), at the same 15% of the modelled time:
 
 # %% tags=["nbval-ignore-output"]
 stream = LLMClient.local(latency_scale=0.15).stream(detailed, model="chat-large")
@@ -786,24 +897,32 @@ print(f"total: {stream.result.latency_ms:.0f} ms")
 print(f"{stream.result.usage.output_tokens} tokens, ${stream.result.cost_usd:.6f}")
 
 # %% [markdown]
-# Wall-clock numbers vary; the model's own are fixed. The modelled time to first token is the
-# model's base latency, and the total adds a cost per token, so the gap grows with the length
-# of the answer. For this answer, at full speed:
+# Wall-clock numbers vary; the model's own are fixed. The local model sends the first piece of
+# a stream after its base latency, so its modelled time to first token is `latency_base_ms`
+# from the registry: read from there, not measured. (Real models also take longer to start on
+# long prompts; the stand-in leaves that out.) The total is the registry's formula from
+# section 8: the base, plus a little per input token, plus more per output token, so the gap
+# between first token and total grows with the length of the answer. For this answer, at full
+# speed, with each term of the formula:
 
 # %%
 modelled = []
 for role in ["chat-small", "chat-large"]:
     result = LLMClient.local().chat(detailed, model=role)
     spec = registry.resolve(role)
+    tokens_in, tokens_out = result.usage.input_tokens, result.usage.output_tokens
     modelled.append(
         {
             "role": role,
-            "output_tokens": result.usage.output_tokens,
-            "time_to_first_token_ms": spec.latency_base_ms,
-            "total_ms": result.simulated_latency_ms,
+            "input_tokens": tokens_in,
+            "output_tokens": tokens_out,
+            "time_to_first_token_ms": spec.latency_base_ms,  # the base, from the registry
+            "input_term_ms": tokens_in * spec.latency_per_input_token_ms,
+            "output_term_ms": tokens_out * spec.latency_per_output_token_ms,
+            "total_ms": result.simulated_latency_ms,  # what the model reported
         }
     )
-pd.DataFrame(modelled).set_index("role")
+pd.DataFrame(modelled).set_index("role").round(2)
 
 # %% [markdown]
 # Streaming does not make the model faster; it makes the wait feel shorter, and it lets you
