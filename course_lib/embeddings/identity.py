@@ -85,7 +85,8 @@ class EmbedderIdentity:
         ]
         raise EmbedderMismatchError(
             f"The {what} was built with embedder {other} but the current embedder is {self} "
-            f"({', '.join(differences)} differ), so their vectors cannot be compared. Rebuild the "
+            f"({', '.join(differences)} {'differs' if len(differences) == 1 else 'differ'}), "
+            "so their vectors cannot be compared. Rebuild the "
             f"{what} with the current embedder, or switch back to {other.name!r} (the embed role "
             "in the model registry) to use it as it is."
         )
