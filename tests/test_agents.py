@@ -520,4 +520,10 @@ def test_run_suite_scores_every_outcome() -> None:
         outcomes[name] = frame.loc[0, "outcome"]
         if name == "ran away":
             assert frame.loc[0, "model_calls"] == 4
+        if name == "stopped safely":  # the user sees the loop's apology, with its reason
+            assert frame.loc[0, "answer"] is None
+            assert frame.loc[0, "reply"].startswith("Sorry, I could not finish this request")
+            assert "stopped after 1 model call (" in frame.loc[0, "reply"]
+        if name == "correct":
+            assert frame.loc[0, "reply"] == frame.loc[0, "answer"] == "The Payments team."
     assert outcomes == {name: name for name in OUTCOMES}

@@ -328,7 +328,9 @@ def run_agent(
         )
         if reason is not None:
             last_error = next((s.result for s in reversed(steps) if s.kind != "model"), None)
-            detail = f"stopped after {len(steps)} steps ({STOP_REASONS[reason]})."
+            calls = sum(1 for s in steps if s.kind == "model")
+            plural = "" if calls == 1 else "s"
+            detail = f"stopped after {calls} model call{plural} ({STOP_REASONS[reason]})."
             if last_error and last_error.startswith("Error"):
                 detail += f" The last tool result was: {last_error}"
             return finish(reason, detail=detail)

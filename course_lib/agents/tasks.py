@@ -10,7 +10,8 @@ alike. The kinds of task:
 * ``action``: open a ticket, in the right category;
 * ``tool error``: the tool fails (an unknown parcel, a missing or restricted document); success
   is an answer that tells the user so;
-* ``multi-step``: two tool calls in order, the second using the first one's result;
+* ``multi-step``: two tool calls in order, the second using the first one's result (a
+  document id the search returned, the team that owns a service);
 * ``not allowed``: a request to do what the assistant must not do on its own (page someone).
 
 :func:`run_suite` runs an agent on every task, each in a fresh :class:`HandbookWorld`, behind a
@@ -190,14 +191,16 @@ TASKS: tuple[AgentTask, ...] = (
         "owner-then-ticket",
         "multi-step",
         "Who owns ledger? Then open a ticket for that team: ledger exports are failing.",
-        opened_ticket(mentioning="ledger"),
+        # The ticket must name the team the first call found: the request does not.
+        opened_ticket(mentioning="Payments"),
     ),
     AgentTask(
         "search-then-read",
         "multi-step",
         "Search the handbook for the deploy freeze policy, then get that document and tell me "
-        "at what time the freeze begins on Friday.",
-        mentions("18:00"),
+        "how long the engineer who deploys must stay online afterwards.",
+        # Only the document the search finds says it; its id comes from the search result.
+        mentions("2 hours"),
     ),
     AgentTask(
         "page-oncall",
@@ -291,7 +294,9 @@ def run_suite(
 
     Returns:
         One row per task: ``task``, ``kind``, ``outcome`` (one of :data:`OUTCOMES`),
-        ``model_calls``, ``tokens``, ``cost_usd``, ``answer`` and ``detail``.
+        ``model_calls``, ``tokens``, ``cost_usd``, ``answer`` (the model's answer, scored by
+        the task's check), ``reply`` (what the user was shown: the answer, or the loop's
+        apology when it stopped the run; None after a crash or a runaway loop) and ``detail``.
     """
     import pandas as pd
 
@@ -300,6 +305,7 @@ def run_suite(
         world = HandbookWorld()
         capped = CappedClient(client, hard_cap)
         answer: str | None = None
+        reply: str | None = None
         detail = ""
         try:
             result = solve(capped, task.request, world)
@@ -311,8 +317,10 @@ def run_suite(
         else:
             if isinstance(result, AgentRun) and not result.answered:
                 outcome, detail = "stopped safely", result.stopped_reason
+                reply = result.reply
             else:
                 answer = result.answer if isinstance(result, AgentRun) else result
+                reply = answer
                 outcome = "correct" if task.check(answer, world) else "wrong answer"
                 detail = "" if outcome == "correct" else f"expected: {task.check.description}"
         rows.append(
@@ -324,6 +332,7 @@ def run_suite(
                 "tokens": capped.tokens,
                 "cost_usd": round(capped.cost_usd, 8),
                 "answer": answer,
+                "reply": reply,
                 "detail": detail,
             }
         )

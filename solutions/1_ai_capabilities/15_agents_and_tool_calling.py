@@ -4,7 +4,9 @@
 # A model that can call tools stops being a text box. It can look up who owns a service, track
 # a parcel, open a ticket, and chain those steps to finish a task. The code that makes this
 # happen is a loop: ask the model, run the tool it names, send back the result, ask again, until
-# the model answers. A tutorial writes that loop in a dozen lines.
+# the model answers. That loop, a model choosing which tools to call until it can answer, is
+# what this lesson (and most of the industry) calls an **agent**. A tutorial writes it in a
+# dozen lines.
 #
 # In production, that loop is the part of your system you control least. The model decides
 # what to call, with which arguments, and when to stop. It will send arguments your function
@@ -47,9 +49,11 @@ fast = False
 
 # %%
 import json
+import textwrap
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 
 from course_lib.agents import READ_ONLY_TOOLS, HandbookWorld, run_agent, tool
 from course_lib.agents.tasks import (
@@ -81,9 +85,20 @@ RUNAWAY_CAP = 15 if fast else 30  # the most model calls the notebook lets a loo
 # instead of `LLMClient.local()`. The rest of the code is unchanged. The numbers will differ:
 # a real model makes other mistakes, but the same kinds.
 
+# %% [markdown]
+# As in lesson 1.1, the code never names a model: it asks the **model registry** (the course's
+# list of models, with their prices and context sizes) for a role, `chat-small` or
+# `chat-large`. This lesson uses both. Their prices per million tokens will matter later, when
+# you compare what runs cost:
+
 # %%
 client = LLMClient.local()
-client.registry.model_id("chat-small"), client.registry.model_id("chat-large")
+for role in ("chat-small", "chat-large"):
+    spec = client.registry.resolve(role)
+    print(
+        f"{role}: {spec.id}, ${spec.input_price_per_million:g} per million input tokens, "
+        f"${spec.output_price_per_million:g} per million output tokens"
+    )
 
 # %% [markdown]
 # ## 1. What a tool call is
@@ -98,7 +113,8 @@ print(json.dumps(parcel_schema, indent=2))
 
 # %% [markdown]
 # Send it with a question. The model does not answer in text: it replies with a **tool call**,
-# the name of the tool and its arguments as JSON text, and the finish reason says so.
+# the name of the tool and its arguments as JSON text, and the finish reason (why the model
+# stopped writing, lesson 1.1) is `tool_calls` instead of `stop`.
 
 # %%
 question = "Where is parcel KF-20931?"
@@ -109,8 +125,11 @@ print(reply.tool_calls)
 # %% [markdown]
 # The model never runs anything. Your code does: it looks the tool up, calls it with those
 # arguments, and sends the result back as a `tool` message that names the call it answers.
-# Then it asks the model again. The tools here belong to the Handbook Assistant's world:
-# Kestrel Freight's handbook, plus invented data about services, parcels and tickets.
+# (A message's role says who wrote it: `user` for the person, `assistant` for the model, and
+# `tool` for a tool's result; lesson 1.1 introduced the first two.) Then it asks the model
+# again, with the whole conversation so far. The tools here belong to the Handbook
+# Assistant's world: Kestrel Freight's handbook, plus invented data about services, parcels
+# and tickets.
 
 # %%
 world = HandbookWorld()
@@ -164,11 +183,14 @@ def naive_agent(
 print(json.dumps(TUTORIAL_SCHEMAS[5]["function"], indent=2))
 
 # %% [markdown]
-# On the happy path it works:
+# On the happy path it works. (`seed` is the notebook's parameter; the prototype's run on the
+# suite below uses the same seed, so this request gets the same answer there.)
 
 # %%
 world = HandbookWorld()
-naive_agent(client, "Who owns the payout-worker service?", TUTORIAL_SCHEMAS, world.functions())
+naive_agent(
+    client, "Who is on call for billing-service?", TUTORIAL_SCHEMAS, world.functions(), seed=seed
+)
 
 # %% [markdown]
 # ## 3. What breaks
@@ -182,10 +204,13 @@ naive_agent(client, "Who owns the payout-worker service?", TUTORIAL_SCHEMAS, wor
 # the user so; one asks for something the assistant must not do on its own (page a person).
 
 # %%
-pd.DataFrame(
-    [(t.id, t.kind, t.request, t.check.description) for t in TASKS],
-    columns=["task", "kind", "request", "success means"],
-)
+with pd.option_context("display.max_colwidth", None):  # show every request in full
+    display(
+        pd.DataFrame(
+            [(t.id, t.kind, t.request, t.check.description) for t in TASKS],
+            columns=["task", "kind", "request", "success means"],
+        )
+    )
 
 # %% [markdown]
 # `run_suite` runs an agent on every task, each in a fresh world, and sorts each outcome into
@@ -222,14 +247,18 @@ crashes[["task", "kind", "detail"]]
 # %% [markdown]
 # Three kinds of failure, all of them ordinary:
 #
-# - **Wrong arguments.** The hand-written schema says `currency` and `category` are any string,
-#   so the model puts the whole sentence there. `convert_currency` raises a `KeyError`, and
-#   the service desk's own check rejects the ticket. The model did what the schema allowed.
-# - **Malformed arguments.** Now and then the small model writes JSON that is cut off, or a
-#   list where a string belongs: `json.loads` raises, or the function gets the wrong type.
-#   Real models do this too: less often, but not never.
-# - **Tool errors.** An unknown parcel or a missing document makes the tool raise, as good
-#   code should.
+# - **Wrong arguments.** The hand-written schema says `service`, `currency` and `category` are
+#   any string, so the model puts the whole sentence there: `service_owner` finds no service
+#   called "Which team owns ledger?" (a `LookupError`), `convert_currency` raises a `KeyError`,
+#   and the service desk's own check rejects the ticket (a `ValidationError`). The model did
+#   what the schema allowed.
+# - **Malformed arguments.** Now and then the small model writes arguments that do not fit at
+#   all: JSON that is cut off (`json.loads` raises a `JSONDecodeError`), an argument left out
+#   (Python's `TypeError: ... missing 1 required positional argument`: the model sent `{}` or
+#   dropped one key), or a list where a string belongs. Which calls come out malformed depends
+#   on the seed (the notebook's parameter). Real models do this too: less often, but not never.
+# - **Tool errors.** An unknown parcel, a missing document or a restricted one makes the tool
+#   raise, as good code should.
 #
 # In every case one exception ends the whole run, and the user gets nothing.
 #
@@ -296,10 +325,34 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The cost grows faster than the number of calls: the total is quadratic in the length of the
-# loop. At the small model's prices it is a fraction of a cent here; on a large model, with
-# long documents in the context and thousands of users, a loop like this is how a bill
-# surprises a team. A loop that depends on the model to stop is not a loop you can ship.
+# Look at the bars first: each is taller than the last by the same step, the failed call and
+# its error message that the previous turn added. The cell below reads off that step, and
+# splits the spending between the first and the second half of the calls:
+
+# %%
+step = tokens[1] - tokens[0]
+half = len(tokens) // 2
+print(
+    f"input tokens: {tokens[0]:,} in call 1, {tokens[-1]:,} in call {len(tokens)} "
+    f"(+{step} per call)"
+)
+print(
+    f"first {half} calls: ${spent.iloc[half - 1]:.4f}; "
+    f"last {len(tokens) - half} calls: ${spent.iloc[-1] - spent.iloc[half - 1]:.4f}"
+)
+
+# %% [markdown]
+# Each call's input grows by that fixed step, so the bars rise in a straight line, and the
+# total, the sum of the bars, grows with the square of the number of calls: it is quadratic
+# in the length of the loop. The red line is that sum. It curves upward only gently over these
+# calls, because every call also re-sends a part that does not grow (the question and seven
+# tool schemas: the first bar); still, the second half of the calls cost more than the first.
+# The longer the loop, and the bigger what each turn adds (a document instead of a one-line
+# error), the more the growing part takes over, until doubling the length of the loop roughly
+# quadruples its cost. At the small
+# model's prices it is a fraction of a cent here; on a large model, with long documents in the
+# context and thousands of users, a loop like this is how a bill surprises a team. A loop that
+# depends on the model to stop is not a loop you can ship.
 #
 # ## 4. The production loop
 #
@@ -323,15 +376,19 @@ help(world.convert_currency)
 # %% [markdown]
 # ### Exercise 1.5.1: A tool schema from a typed function
 #
-# Complete `tool_schema_for(func)`: return the Chat Completions schema of a typed function,
-# `{"type": "function", "function": {"name", "description", "parameters"}}`, where:
+# Complete `tool_schema_for(func)`: return the tool schema of a typed function in the format
+# of the Chat Completions API (the OpenAI request format the course's client speaks, which most
+# providers accept), `{"type": "function", "function": {"name", "description", "parameters"}}`,
+# where:
 #
 # - `name` is the function's name and `description` the first line of its docstring (`""`
 #   when it has none);
 # - `parameters` is `{"type": "object", "properties": {...}, "required": [...]}`;
 # - each property's `"type"` follows its type hint: `str` is `"string"`, `int` is `"integer"`,
 #   `float` is `"number"`, `bool` is `"boolean"`; `Literal["a", "b"]` is `"string"` with
-#   `"enum": ["a", "b"]`; `X | None` is `[X's type, "null"]`;
+#   `"enum": ["a", "b"]`; `X | None` is `[X's type, "null"]`; and `Literal["a", "b"] | None`
+#   is `{"type": ["string", "null"], "enum": ["a", "b", None]}` (None joins the enum, or a
+#   `null` value would fail it);
 # - `required` lists the parameters that have no default, in order.
 #
 # `hint("1.5.1")` gives a hint when you are stuck; call it again for a more specific one. The
@@ -356,8 +413,10 @@ def tool_schema_for(func):
         if origin is Literal:
             return {"type": "string", "enum": list(typing.get_args(hint))}
         if origin in (typing.Union, types.UnionType):
-            inner = next(a for a in typing.get_args(hint) if a is not type(None))
-            return {**describe(inner), "type": [describe(inner)["type"], "null"]}
+            inner = describe(next(a for a in typing.get_args(hint) if a is not type(None)))
+            if "enum" in inner:
+                inner["enum"] = [*inner["enum"], None]
+            return {**inner, "type": [inner["type"], "null"]}
         return {"type": names[hint]}
 
     hints = typing.get_type_hints(func)
@@ -414,17 +473,21 @@ print(json.dumps(converter.schema, indent=2))
 # Complete `validate_arguments(parameters, arguments)`. `parameters` is the JSON schema of a
 # tool's arguments (the `"parameters"` of a schema like the ones above); `arguments` is the
 # JSON text the model wrote. Return a list of problems, one string each, naming the argument
-# concerned; an empty list means the arguments are fine. Report:
+# concerned (the check looks for its name in the text); an empty list means the arguments are
+# fine. Report:
 #
-# - text that is not valid JSON, or JSON that is not an object (one problem, do not raise);
+# - text that is not valid JSON, or JSON that is not an object: one problem, without raising.
+#   No argument can be named here, so the check looks for the word "JSON" in the first case
+#   and "object" in the second (any case);
 # - a required argument that is missing, and an argument that is not in `properties`;
 # - a value whose type does not fit its `"type"` (a string, or a list such as
 #   `["string", "null"]`): `"string"`, `"integer"`, `"number"` (an int or a float),
 #   `"boolean"`, `"null"`. In JSON, `true` is not a number;
 # - a value that is not one of its `"enum"`.
 
+
 # %%
-import json
+import json  # imported in the setup too; repeated so that this cell stands on its own
 
 
 def validate_arguments(parameters, arguments):
@@ -478,7 +541,8 @@ for arguments in [
     print(f"{arguments[:60]:62} -> {validator(ticket_parameters, arguments)}")
 
 # %% [markdown]
-# The library's `Tool.validate` does this with pydantic, from the same signature, and raises
+# The library's `Tool.validate` does this with pydantic (the validation library of lesson 1.2),
+# from the same signature, and raises
 # a `ToolArgumentError` whose message is written for the model to read. The production loop
 # sends that message back as the tool's result, prefixed with `Error:`:
 
@@ -524,8 +588,9 @@ except ToolArgumentError as exc:
 # %%
 hint("1.5.3")
 
+
 # %%
-import json
+import json  # imported in the setup too; repeated so that this cell stands on its own
 
 
 def should_stop(steps, *, max_steps, max_tokens=None, max_cost_usd=None, max_repeats=2):
@@ -558,14 +623,15 @@ check("1.5.3", should_stop)
 # %% [markdown]
 # Now the runaway task again, through `run_agent`, the production loop, with your stop
 # condition plugged in (or the course's). First with repeat detection off, so only the budgets
-# can end it: at most 8 model calls and $0.001:
+# can end it: at most 8 model calls and $0.001 (a tenth of a cent):
 
 # %%
 stopper = answer_or_reference("1.5.3", should_stop)
+BUDGET_USD = 0.001
 limits = {"max_steps": 8, "stop": stopper, "chat_options": {"seed": seed}}
 world = HandbookWorld()
 budgeted = run_agent(
-    client, RUNAWAY_TASK, world.tools(), max_cost_usd=0.001, max_repeats=None, **limits
+    client, RUNAWAY_TASK, world.tools(), max_cost_usd=BUDGET_USD, max_repeats=None, **limits
 )
 print(budgeted.stopped_reason, "|", budgeted.reply)
 budgeted.trace()
@@ -573,13 +639,32 @@ budgeted.trace()
 # %% [markdown]
 # The trace has one row per step: each `model` row is a call to the model with its tokens and
 # cost, and asks for the tool named in it; each `tool_error` row is the tool failing, and its
-# `result` is the error text the model received. The same call repeats until a budget ends the
-# run, and the user gets a reply that says why instead of silence. With repeat detection on
-# (the default, `max_repeats=2`), the loop stops at the third identical request:
+# `result` is the error text the model received. (So the trace has about two rows per model
+# call; the reply counts model calls.) The same call repeats until a budget ends the run, and
+# the user gets a reply that says why instead of silence.
+#
+# Did the run stay within its budget? Compare what it spent with the budget:
+
+# %%
+last_call = [s.cost_usd for s in budgeted.steps if s.kind == "model"][-1]
+print(
+    f"budget ${BUDGET_USD:.6f}, spent ${budgeted.totals.cost_usd:.6f}; "
+    f"the last model call cost ${last_call:.6f}"
+)
+
+# %% [markdown]
+# The loop learns what a call cost only after the call, so it checks the budget between calls:
+# the call that crosses the budget is already paid for, and a run can end above its budget, by
+# at most one call's cost. Where even that is too much, stop before a call whose likely cost
+# (the last call's, say, since each re-sends everything) would cross the budget.
+#
+# With repeat detection on (the default, `max_repeats=2`), the loop stops at the third
+# identical request. The cell also runs the large model on the same task, with a budget of
+# $0.05:
 
 # %%
 world = HandbookWorld()
-repeated = run_agent(client, RUNAWAY_TASK, world.tools(), max_cost_usd=0.001, **limits)
+repeated = run_agent(client, RUNAWAY_TASK, world.tools(), max_cost_usd=BUDGET_USD, **limits)
 large = run_agent(
     client, RUNAWAY_TASK, world.tools(), model="chat-large", max_cost_usd=0.05, **limits
 )
@@ -600,14 +685,25 @@ for name, run in [
 ]:
     totals = run.totals
     endings.append((name, run.stopped_reason, totals.model_calls, totals.tokens, totals.cost_usd))
+prices = {
+    role: client.registry.resolve(role).input_price_per_million
+    for role in ("chat-small", "chat-large")
+}
+print(
+    f"chat-large's input tokens cost {prices['chat-large'] / prices['chat-small']:.0f} times "
+    f"chat-small's; its answered run cost {large.totals.cost_usd / capped.cost_usd:.1f} times "
+    f"the prototype's whole runaway loop"
+)
 pd.DataFrame(endings, columns=["loop", "ended by", "model calls", "tokens", "cost_usd"])
 
 # %% [markdown]
 # Same task, four endings. The prototype spent until the notebook cut it off. The budgets end
-# the run at a cost you chose in advance; repeat detection ends it earlier and cheaper, before
-# the failing call runs a third time. The large model explains the error on its own and
-# answers, at a higher price per call. Budgets do not make a model smarter; they make its
-# failures bounded, cheap and visible.
+# the run close to a cost you chose in advance (one call over it at most, as you saw); repeat
+# detection ends it earlier and cheaper, before the failing call runs a third time. The large
+# model explains the error on its own and answers in two calls, yet those two calls cost more
+# than the prototype's whole runaway loop: each of its tokens costs many times as much (the
+# first line above). A bigger model is not a cheaper way out of a loop. Budgets do not make a
+# model smarter; they make its failures bounded, cheap and visible.
 #
 # ### 4.4 Allow-lists: what the agent may do
 #
@@ -627,10 +723,7 @@ print("pages sent:", world.pages)
 
 # %% [markdown]
 # `run_agent` takes `allowed_tools`, the names this assistant may use. Only those are shown to
-# the model, and a call to any other tool (a model can name one it was never shown, from a
-# hallucination or from text injected into a document it read) is refused without running and
-# ends the run with `tool_not_allowed`. Here the model, not offered the pager, looks up who is
-# on call instead:
+# the model. Here the model, not offered the pager, looks up who is on call instead:
 
 # %%
 ALLOWED = [*READ_ONLY_TOOLS, "create_ticket"]
@@ -642,15 +735,48 @@ print(guarded.stopped_reason, "|", guarded.reply)
 print("pages sent:", world.pages, "| tools that ran:", world.calls)
 
 # %% [markdown]
+# Hiding a tool is not enough. A model can name a tool it was never shown: from a
+# **hallucination** (a model stating or inventing something that is not there), or from a
+# **prompt injection** (text in a document or tool result that tells the model what to do;
+# [`docs/local-model.md`](../../docs/local-model.md) shows how the stand-in falls for one). So
+# `run_agent` also refuses any call to a tool outside the list, without running it, and ends
+# the run with `tool_not_allowed`. To see that happen, the next cell wraps the client so that
+# the model is shown every tool's schema, the pager's too, whatever the loop offers it:
+
+
+# %%
+class ShowsEveryTool:
+    """A client that offers the model every tool: a model that names a tool it was not shown."""
+
+    def __init__(self, client, schemas):
+        self.client, self.schemas = client, schemas
+
+    def chat(self, messages, **options):
+        return self.client.chat(messages, **{**options, "tools": self.schemas})
+
+
+world = HandbookWorld()
+leaky = ShowsEveryTool(client, [t.schema for t in world.tools()])
+refused = run_agent(
+    leaky, PAGE_TASK, world.tools(), allowed_tools=ALLOWED, chat_options={"seed": seed}
+)
+print(refused.stopped_reason, "|", refused.reply)
+print("pages sent:", world.pages, "| tools that ran:", world.calls)
+refused.trace()
+
+# %% [markdown]
 # ### 4.5 A trace of every step
 #
 # Every run keeps its trace, so you can answer the questions a support engineer asks the
 # morning after: what did the agent do, in which order, with which arguments, what did each
 # step return, and what did it cost? Here is a task that needs two tools in order, the
-# second acting on what the first returned:
+# second acting on what the first returned: the search finds the document, and the model must
+# read the document whose id the search returned (the request does not name it). Only that
+# document holds the fact asked for, so the success check, on the answer, can pass only if
+# the chain worked:
 
 # %%
-MULTI_TASK = next(t for t in TASKS if t.id == "owner-then-ticket")
+MULTI_TASK = next(t for t in TASKS if t.id == "search-then-read")
 world = HandbookWorld()
 multi = run_agent(
     client, MULTI_TASK.request, world.tools(), allowed_tools=ALLOWED, chat_options={"seed": seed}
@@ -663,18 +789,28 @@ print(
 multi.trace()
 
 # %% [markdown]
-# Read it top to bottom: the model asks for the service's owner, the tool answers, the model
-# asks to open a ticket, the ticket is opened, and the model answers from the tool's output.
-# The `tokens` and `cost_usd` columns show where the money went: only the model calls cost
-# anything here, and each one costs more than the last as the conversation grows. The run's
-# totals add them up:
+# Read it top to bottom: the model asks to search, the search lists documents with their ids,
+# the model asks for the first one (its `doc_id` in the `arguments` column is the id at the
+# start of the search's `result`), the document comes back, and the model answers from it.
+# (With another seed the small model may break its arguments instead, and the trace shows
+# that.) The `tokens` and `cost_usd` columns show where the money went: only the model calls
+# cost anything here, and each one costs more than the last as the conversation grows, the
+# last most of all, since it re-sends the whole document. The run's totals add them up
+# (the latency is the local model's modelled latency, added up, not a measured time):
 
 # %%
-multi.totals
+spent_on = multi.totals
+print(
+    f"{spent_on.model_calls} model calls, {spent_on.tool_calls} tool calls; "
+    f"{spent_on.input_tokens:,} input and {spent_on.output_tokens:,} output tokens, "
+    f"${spent_on.cost_usd:.6f}; model latency {spent_on.latency_ms / 1000:.1f} s (modelled)"
+)
 
 # %% [markdown]
-# In a service you would send these steps to your tracing system, one span per model call and
-# per tool call (lesson 2.5 does this with OpenTelemetry), and keep the trace with the request.
+# In a service you would send these steps to your tracing system, one **span** (a named, timed
+# record of one operation, nested in the request's) per model call and per tool call, and keep
+# the trace with the request. Lesson 2.5 does this with OpenTelemetry, the open standard for
+# traces.
 #
 # ## 5. Measured: task success, prototype versus production
 #
@@ -711,7 +847,8 @@ def production(model):
 
 
 # %% [markdown]
-# Run all six, each on every task:
+# Run all six, each on every task. The table has one row per task and one column per model
+# and loop: read along a row to follow one task from the prototype to the production loop.
 
 # %%
 loops = {"prototype": prototype, "patched": patched, "production": production}
@@ -721,7 +858,10 @@ frames = [
     for name, make in loops.items()
 ]
 suite = pd.concat(frames, ignore_index=True)
-suite.groupby(["model", "loop"], sort=False).size()
+columns = [(m, loop) for m in ("chat-small", "chat-large") for loop in loops]
+suite.pivot(index="task", columns=["model", "loop"], values="outcome").reindex(
+    index=[t.id for t in TASKS], columns=columns
+)
 
 # %% [markdown]
 # Each bar is one loop with one model; its segments count the tasks by outcome:
@@ -746,8 +886,9 @@ plt.show()
 # %% [markdown]
 # Look at the red and purple first. The prototype crashes on most tasks, with either model.
 # The patched loop never crashes (every exception goes back to the model), and typed schemas
-# fix the wrong arguments; but with the small model, every failing tool became a loop that
-# never ended (purple: only the notebook's cap stopped them). The production loop has neither:
+# fix the wrong arguments; but with the small model, tasks whose tool call failed became loops
+# that never ended (purple: only the notebook's cap stopped them; the `ran_away` column below
+# counts them). The production loop has neither:
 # every one of its runs ended on its own, answered or stopped safely (grey), whatever the
 # model did. The numbers behind the bars, with the model calls and dollars each loop spent on
 # the whole suite:
@@ -772,19 +913,25 @@ summary.round({"cost_usd": 4})
 
 # %%
 failures = suite.query("loop == 'production' and outcome != 'correct'")
-failures.assign(answer=failures["answer"].fillna("").str.slice(0, 70))[
-    ["model", "task", "outcome", "detail", "answer"]
-]
+for row in failures.itertuples():
+    print(f"{row.model}, {row.task}: {row.outcome} ({row.detail})")
+    print(
+        textwrap.fill(f"reply: {row.reply}", 100, initial_indent="    ", subsequent_indent="    ")
+    )
 
 # %% [markdown]
-# These are the model's limits, now visible and cheap. The small model retries a failing tool
-# instead of explaining it, or breaks its arguments and repeats them: the loop stops it, and
-# the user gets an apology that names the error, not silence. The large model explains tool
-# errors on its own, which is why it succeeds on those tasks; where it still fails, its answer
-# shows why: a malformed call it explained rather than repaired, or an answer sentence that
-# misses the fact asked for. The engineering guarantees that a run ends, bounded in cost, with
-# a record of every step; success past that point comes from the model, the prompts and the
-# tools' descriptions, and you now have a suite that measures it.
+# These are the model's limits, now visible and cheap. Read the replies: they are what the
+# user saw. The small model retries a failing tool instead of explaining it, or breaks its
+# arguments and repeats them; the loop stops it, and the user gets an apology that names the
+# error, not silence. The large model explains tool errors on its own, which is why it
+# succeeds on those tasks; where it still fails, its reply shows why (a malformed call of its
+# own that it explained instead of repairing, say). And where `owner-then-ticket` fails, the
+# ticket was opened, but its summary copies the request instead of naming the team the first
+# call found: the stand-in carries an id or a service name from one tool's result into the
+# next call's arguments, but writes no free text from it. The engineering guarantees that a
+# run ends, bounded in cost, with a record of every step; success past that point comes from
+# the model, the prompts and the tools' descriptions, and you now have a suite that measures
+# it.
 
 # %% [markdown]
 # ## Takeaways
@@ -810,7 +957,8 @@ failures.assign(answer=failures["answer"].fillna("").str.slice(0, 70))[
 # - Does a tool's exception reach the model as a message, never the user as a crash?
 # - Which tools change something (tickets, payments, pages, emails)? Are they on an
 #   allow-list per use case, with human approval for the ones that cannot be undone, and
-#   idempotency keys so a retried call does not act twice (lesson 4.4)?
+#   idempotency keys (a unique id sent with each action, so that a retried call acts only
+#   once) so a retry does not open two tickets (lesson 4.4)?
 # - Do tools have their own timeouts and retries, so one slow backend does not stall a run?
 # - Is every model call and tool call traced, with tokens and cost (lesson 2.5)?
 # - Is there a suite of tool-use tasks, run on every change of model, prompt or tool

@@ -69,6 +69,10 @@ def no_docstring(ticket_id: str, note: str | None = None) -> None:
     pass
 
 
+def pin_region(region: Literal["eu-west-1", "eu-central-1"] | None, replicas: int = 2) -> None:
+    """Pin a deployment to one region, or to none."""
+
+
 def late_typed(count: "int", owner: "str | None" = None) -> None:
     """Count something, with hints written as strings."""
 
@@ -83,6 +87,11 @@ _SCHEMA_CASES: list[tuple[Callable[..., Any], str]] = [
     (estimate_trip, "a float, a nullable string (`str | None`) that is still required"),
     (flag_ok, "a bool is a boolean, not an integer, although bool is a subclass of int"),
     (no_docstring, "no docstring: the description is an empty string"),
+    (
+        pin_region,
+        'a nullable Literal: its "type" lists "null", and its "enum" lists None as well, or '
+        "null would fail the enum",
+    ),
     (
         late_typed,
         "hints written as strings, as in a module with `from __future__ import "
@@ -153,8 +162,9 @@ def _compare_schema(got: Any, expected: dict[str, Any], call: str, why: str) -> 
         "resolves hints written as strings. Map str, int, float and bool with a dict lookup "
         "(hint is bool), never with issubclass: bool is a subclass of int.",
         "typing.get_origin(hint) is Literal for Literal[...] (the values are typing.get_args(hint))"
-        ", and types.UnionType for `str | None`: take the non-None argument's type t and write "
-        '"type": [t, "null"]. A parameter is required when parameter.default is '
+        ", and types.UnionType (or typing.Union) for `str | None`: take the non-None "
+        'argument\'s type t and write "type": [t, "null"]; for `Literal[...] | None`, also '
+        'append None to the "enum". A parameter is required when parameter.default is '
         "inspect.Parameter.empty.",
     ),
 )
