@@ -19,7 +19,8 @@
 # - Score answers against a golden set with exact match, token F1 and a refusal check, and
 #   retrieval with recall@k and mean reciprocal rank, and say what each one misses.
 # - Put a bootstrap confidence interval on a score, and read it.
-# - Measure how much a score moves between runs at temperature > 0.
+# - Measure how much a score moves between runs at temperature > 0 (when the model samples its
+#   words at random).
 # - Decide with a paired comparison whether a difference between two prompts is real or noise.
 # - Use a model as judge only after measuring its agreement with known labels (Cohen's kappa)
 #   and its bias towards longer answers.
@@ -28,7 +29,10 @@
 # ## Setup
 #
 # The parameters first. `seed` drives every random draw of the lesson (sampling at
-# temperature > 0 and the bootstrap); `fast` runs fewer repeated samples.
+# temperature > 0 and the bootstrap); `fast` runs fewer repeated samples. The **temperature**
+# is a setting of every model call that controls how random the choice of words is: at 0 the
+# model gives its most likely answer every time; above 0 it samples, so the same question can
+# get a different answer on each call (section 6).
 
 # %% tags=["parameters"]
 seed = 0
@@ -36,13 +40,14 @@ fast = False
 
 # %% [markdown]
 # The imports, the model client and the golden set. `LLMClient.from_settings()` returns the
-# course's **local stand-in model** unless your settings name a provider: a small program
-# that answers through the same API as a hosted model, offline and the same way on every run.
-# It picks sentences rather than writing new ones, and it behaves like a model where this
-# lesson needs it to (grounded answers, refusals, a stale memory, temperature, a judge mode
-# with a length bias). [`docs/local-model.md`](../../docs/local-model.md) says how it works
-# and how to point this same code at a real provider. The numbers you measure here are the
-# stand-in's; the methods are the ones you use on any model.
+# course's **local stand-in model** unless your settings name a provider: a small program that
+# answers through the same API as a hosted model, offline and the same way on every run. It
+# picks sentences rather than writing new ones, and it behaves like a model where this lesson
+# needs it to (grounded answers, refusals, a stale memory, temperature, a judge mode with a
+# length bias built in on purpose, to imitate one measured in real judges: section 8).
+# [`docs/local-model.md`](../../docs/local-model.md) says how it works and how to point this
+# same code at a real provider. The numbers you measure here are the stand-in's; the methods
+# are the ones you use on any model.
 
 # %%
 import matplotlib.pyplot as plt
@@ -65,6 +70,10 @@ print(f"{len(dev)} questions in the dev split")
 # Here is the Handbook Assistant as a tutorial builds it: embed every section of the handbook
 # (lesson 1.3), retrieve the three sections closest to the question, and ask the model to
 # answer from them. The assistant reads every document here; who may see what is lesson 2.2.
+#
+# `top_k` returns two arrays, the row numbers of the closest sections and their similarity
+# scores; `retrieve` keeps only the rows. `functools.cache` remembers each question's result,
+# because the lesson retrieves for the same questions many times and the answer never changes.
 
 # %%
 import functools
@@ -87,8 +96,10 @@ print(f"{len(sections)} sections indexed")
 
 # %% [markdown]
 # The assistant itself: passages as `[doc-id] text` lines, then the question. The prompt is
-# a parameter, because changing it is the change you will evaluate. Try it on three questions
-# of the kind a demo shows:
+# a parameter, because changing it is the change you will evaluate. The model is named by a
+# **role**, not by a product name: the course's model **registry** maps `chat-small` (a small,
+# cheap chat model), `chat-large` (a bigger, dearer one), `judge` and `embed` to models, so a
+# lesson never hard-codes a model id. Try it on three questions of the kind a demo shows:
 
 # %%
 NAIVE_PROMPT = "Answer the question using the documents."
@@ -122,12 +133,19 @@ for question in demo:
 #
 # A **golden set** is a fixed list of questions with reference answers that people agreed on.
 # The course's has two splits: tune on `dev`, and measure on `test` once, at the end, so that
-# your tuning cannot overfit the number you report. Each question has a type:
+# your tuning cannot overfit the number you report. Treat `test` as sealed: once you have read a
+# test question's answers and changed the system because of them, it has become a dev question;
+# move it to `dev` and write a fresh test question. Never move a question the other way: the
+# system was tuned on the dev questions, so they would flatter the test score. Each question has
+# a type:
 
 # %%
 pd.Series([q.type for q in dev]).value_counts().rename("dev questions")
 
 # %% [markdown]
+# `fact` questions are answered by one passage; `multi_doc` ones need passages from several
+# documents. `restricted` ones are answered only by a document with restricted access (this
+# lesson's assistant reads every document; lesson 2.2 decides who may see what).
 # `unanswerable` questions are not covered by the handbook: the right answer is a refusal.
 # `version_sensitive` ones ask about a fact that changed; they also carry the outdated answer,
 # which you will use later to test a judge:
@@ -141,10 +159,12 @@ print("cited source:    ", changed.sources[0].doc_id, "/", changed.sources[0].se
 
 # %% [markdown]
 # Now run the prototype over every dev question. `run_golden` from `course_lib.evaluation`
-# calls your answer function once per question and returns a table, one row per question,
-# with the answer, each score, the tokens and the cost. The first metric is the strictest:
+# calls your answer function once per question and returns a table, one row per question, with
+# the answer, each score, the tokens and the cost (**tokens** here are the word pieces a model
+# reads and writes, which providers bill by; lesson 1.1). The first metric is the strictest:
 # **exact match**, 1 when the answer equals the reference after lower-casing and removing
-# punctuation and articles (the SQuAD convention), else 0. A call that fails (a timeout, a
+# punctuation and articles, else 0. That normalisation is the convention of SQuAD, a widely
+# used question-answering benchmark (Rajpurkar et al., 2016). A call that fails (a timeout, a
 # rate limit) does not stop the run: its row keeps the error and scores 0, because a failed
 # call is a failed answer for the user. Count the failures before you read any score.
 
@@ -159,18 +179,22 @@ prototype = run_golden(
 )
 print("calls that failed:", int(prototype["error"].notna().sum()))
 print("exact match:", prototype["exact_match"].mean())
-prototype[["id", "type", "answer", "reference", "exact_match"]].head(4)
+prototype[["question", "answer", "reference", "exact_match"]].head(4)
 
 # %% [markdown]
-# Zero, even for the answers that state the right fact, because a model's sentence never
-# equals a reference word for word. Exact match suits short answers (a number, a name, a
-# label); for sentences you need partial credit.
+# Zero for every question. The first three answers are wrong: each states something, but not
+# what was asked (section 3 shows why for the first). The fourth states the reference's facts,
+# and still scores 0, because a model's sentence almost never equals a reference word for
+# word. Exact match suits short answers (a number, a name, a label); for sentences you need
+# partial credit.
 #
 # ### Exercise 1.4.1: Token F1
 #
 # **Token F1** (from SQuAD, Rajpurkar et al., 2016) gives partial credit: normalise both
-# strings with `normalize_answer` (lower case, no punctuation, no articles), split them into
-# tokens, and count the tokens they share, each as often as it appears in both. Then
+# strings with `normalize_answer` (lower case, no punctuation, no articles), split them on
+# whitespace into tokens, and count the tokens they share, each as often as it appears in
+# both. (Here a token is simply a word of the normalised answer, not the model's billing
+# token.) Then
 #
 # - precision = shared / tokens in the prediction, recall = shared / tokens in the reference,
 # - F1 = 2 · precision · recall / (precision + recall), and 0 when nothing is shared.
@@ -266,6 +290,10 @@ relevant = [set(q.doc_ids) for q in answerable]
 print("cited:", sorted(relevant[0]), "| retrieved:", rankings[0][:5])
 
 # %% [markdown]
+# This is the first question of the table in section 2 (pay for a partial on-call week). Its
+# cited document, `oncall-policy`, comes fourth, one place below the three sections the
+# assistant sends, so the model never saw it and answered from the contractors' FAQ instead.
+#
 # ### Exercise 1.4.2: Mean reciprocal rank
 #
 # Complete `mean_reciprocal_rank(rankings, relevant)`: for each query, 1 / the 1-based
@@ -293,7 +321,9 @@ check("1.4.2", mean_reciprocal_rank)
 
 # %% [markdown]
 # Now the retriever's scores on the dev set, with `recall_at_k` from `course_lib.evaluation`
-# next to your MRR (both count each document once, at its first position):
+# next to your MRR. Both count each document once, at its first position, so recall@3 asks
+# about the top three *distinct* documents. The retriever is **dense retrieval**: search by
+# embedding similarity, as built in section 1 (lesson 1.3).
 
 # %%
 from course_lib.evaluation import recall_at_k
@@ -309,7 +339,7 @@ pd.Series(retrieval).round(3).to_frame("dense retrieval, dev")
 # %% [markdown]
 # The assistant sends the top **three sections** to the model, and several sections can come
 # from one document. So the number that limits the answers is whether a cited document is
-# among those three sections. Split the answer scores on it:
+# among those three sections. Count those questions, and split the answer scores on it:
 
 # %%
 in_context = {
@@ -318,15 +348,22 @@ in_context = {
 found = prototype[prototype["id"].isin(in_context)].assign(
     cited_doc_in_context=lambda f: f["id"].map(in_context)
 )
+n_in, n_all = sum(in_context.values()), len(in_context)
+print(f"a cited document is sent for {n_in} of {n_all} questions ({n_in / n_all:.3f})")
 found.groupby("cited_doc_in_context")["f1"].agg(["count", "mean"]).round(3)
 
 # %% [markdown]
-# The `count` column says for how many questions no cited document reaches the model at all:
-# for those, no prompt can ground the answer in the right passage, and the model answers from
-# something else. The answer scores are higher when the cited document does reach the model,
-# and far from perfect even then: the model also misuses the right passage. Retrieval metrics
-# and answer metrics together say which component to fix (lessons 2.1 and 2.2 improve
-# retrieval).
+# That share is higher than recall@3 in the table above, although both look at about three
+# results: recall@k gives a question that cites several documents partial credit (one of its
+# two documents found scores 0.5), while this count asks only whether *any* cited document
+# arrived.
+#
+# The count in the `False` row is the number of questions for which no cited document reaches
+# the model at all: for those, no prompt can ground the answer in the right passage, and the
+# model answers from something else. The answer scores are higher when the cited document does
+# reach the model, and far from perfect even then: the model also misuses the right passage.
+# Retrieval metrics and answer metrics together say which component to fix (lessons 2.1 and 2.2
+# improve retrieval).
 
 # %% [markdown]
 # ## 4. One number is not enough: a confidence interval
@@ -409,12 +446,14 @@ careful = run_golden(
 print(careful.loc[careful["type"] == "fact", "answer"].iloc[0])
 
 # %% [markdown]
-# It cites now. Is it better? Put both runs side by side, each with its interval:
+# It cites now. Is it better? Put both runs side by side, each with its interval and the
+# total cost of the run (all 121 calls):
 
 # %%
 both = pd.concat([summarize(run, ["score"], seed=seed) for run in (prototype, careful)])
 both.index = ["naive prompt", "careful prompt"]
-both[["n", "score", "score_low", "score_high", "cost_usd"]].round(4)
+both = both.rename(columns={"cost_usd": "run cost (USD)"})
+both[["n", "score", "score_low", "score_high", "run cost (USD)"]].round(4)
 
 # %% [markdown]
 # The careful prompt's mean is lower, but the two intervals overlap, so comparing intervals
@@ -501,8 +540,17 @@ print(f"questions whose score differs between the two runs: {differ}")
 # %% [markdown]
 # The paired comparison says what you know to be true: not distinguishable from noise. (Run
 # the lesson with another `seed` and now and then this line calls the noise real; the end of
-# this section measures how often.) Now the two prompts. The careful prompt changes two behaviours, so compare it where each shows:
-# questions the handbook answers (F1 of the answer) and questions it does not (refusals).
+# this section measures how often.)
+#
+# The line also prints a **p-value**: the share of resampled mean differences that fall on the
+# other side of zero from the one you measured, doubled because a change in either direction
+# counts. A small p-value (below 0.05 goes with a 95% interval that excludes 0) says a
+# difference this large would rarely come from noise alone. Read the interval first: it also
+# says how large the difference may be.
+#
+# Now the two prompts. The careful prompt changes two behaviours, so compare it where each
+# shows: questions the handbook answers (F1 of the answer) and questions it does not
+# (refusals).
 
 
 # %%
@@ -526,7 +574,7 @@ for name, result in comparisons.items():
 
 # %% [markdown]
 # The same results as a figure: each row is one comparison, the dot its mean difference, the
-# bar its 95% interval; green rows exclude zero.
+# bar its 95% interval, the black line zero. Green rows exclude zero; grey rows do not.
 
 # %%
 from course_lib.evaluation import plot_paired
@@ -538,10 +586,13 @@ plt.show()
 # Read the rows from the top. On answerable questions the careful prompt is *worse*, and the
 # interval says it is real: it says "I don't know" to questions the naive prompt answered,
 # often partly right. On unanswerable questions it refuses a few more, which is what it was
-# written for, but a few refusals among 14 questions cannot be told from noise: to measure
-# this behaviour the golden set needs more questions of that type. Over all questions the
-# difference is not distinguishable from noise either. The last row is the two seeds: noise,
-# correctly called.
+# written for, but a few refusals among 14 questions cannot be told from noise: to measure this
+# behaviour the golden set needs more questions of that type. Look at that row's interval: it
+# starts at +0.000, and its grey bar ends exactly on the zero line. An interval that touches 0
+# does not exclude it: in a few percent of the resamples none of the gained refusals was drawn
+# and the difference was exactly 0, which is also why its p-value is above 0.05. Over all
+# questions the difference is not distinguishable from noise either. The last row is the two
+# seeds: noise, correctly called.
 #
 # So the careful prompt, which a vibe check would approve (it cites!), loses answers that can
 # be measured and gains refusals that cannot yet be. The next step is not a third prompt: a
@@ -551,8 +602,13 @@ plt.show()
 # A 95% interval misses 5% of the time by design, so a comparison of two runs of the same
 # prompt should look real about one time in twenty. Check that promise on noise you can make
 # for free: from the samples you already have, draw 200 more pairs of runs, where for every
-# question each run of the pair gets a different one of that question's sampled answers. Every
-# pair is noise by construction.
+# question each run of the pair gets a different one of that question's sampled answers, picked
+# at random. Every pair is noise by construction. The cell counts the pairs called real by a
+# 95% interval and by a stricter 99% one.
+#
+# The one dense line picks the two samples: `argsort` of a row of random numbers is a random
+# order of that question's sample columns, and its first two entries are two different
+# samples.
 
 # %%
 from course_lib.evaluation import paired_bootstrap
@@ -560,23 +616,38 @@ from course_lib.evaluation import paired_bootstrap
 sampled = np.column_stack([run["score"].to_numpy() for run in samples])  # questions x samples
 rng = np.random.default_rng(seed)
 rows = np.arange(len(sampled))
-false_alarms, differing = 0, []
-for _ in range(200):
+n_pairs = 200
+false_alarms = {0.95: 0, 0.99: 0}
+differing = []
+for _ in range(n_pairs):
     first, second = np.argsort(rng.random(sampled.shape), axis=1)[:, :2].T
     a, b = sampled[rows, first], sampled[rows, second]
-    false_alarms += paired_bootstrap(a, b, n_resamples=1000, seed=seed).significant
+    for level in false_alarms:
+        result = paired_bootstrap(a, b, confidence=level, n_resamples=1000, seed=seed)
+        false_alarms[level] += result.significant
     differing.append(int(np.count_nonzero(a != b)))
-print(f"{false_alarms} of 200 noise pairs look like a real change")
+for level, count in false_alarms.items():
+    label, rate = f"{level:.0%} interval", count / n_pairs
+    print(f"{label}: {count:2} of {n_pairs} pairs look real, {rate:.1%} (nominal {1 - level:.0%})")
 print(f"questions whose score differs within a pair: median {np.median(differing):.0f}")
 
 # %% [markdown]
-# One in twenty would be 10 of 200. The count comes out near that, often a little above: a
-# percentile bootstrap on about a hundred questions gives an interval slightly too narrow,
-# and more so when only a few questions differ between the two runs (the second line counts
-# them), because then there is little to resample. A small prompt edit, after which most
-# answers stay the same, is that case. So count the questions that changed before you read
-# the verdict of a paired comparison: a verdict that rests on a handful of them is weak
-# evidence whatever its interval says.
+# Compare each rate with its nominal one (5% is 10 of 200). The percentile bootstrap is known
+# to be somewhat anti-conservative for a mean at these sample sizes (Hesterberg, 2015): its
+# intervals come out a little too narrow, so its false-alarm rate tends to run above the
+# nominal level. Here the mean difference rests on the questions whose score differs, about a
+# quarter of the 121 (the last line), which makes it behave like a small sample. The count also
+# moves by many pairs from one `seed` to another, because all 200 pairs are drawn from the
+# same few samples.
+#
+# So, for a decision such as shipping a prompt, do not take a 95% verdict at face value. Ask
+# for a stricter level: the 99% interval is wider, so it never calls more noise pairs real than
+# the 95% one (the second line), at the price of missing some small real changes. Or use a permutation test
+# (a sign-flip test): flip the sign of each question's difference at random, thousands of
+# times, and count how often the flipped mean is as far from zero as the one you measured. For
+# pure noise a flip changes nothing, so this test keeps its false-alarm rate at the nominal
+# level. And count the questions that changed: a verdict that rests on a handful of them is
+# weak evidence whatever its interval says.
 #
 # False alarms also add up. Test twenty prompt variants against a baseline and one or more
 # will "win" by chance: decide what you compare before you look, re-run a surprising winner on
@@ -588,8 +659,9 @@ print(f"questions whose score differs within a pair: median {np.median(differing
 # Token F1 punishes a right answer worded differently from the reference. A **model as
 # judge** reads the question, the reference and the answer, and says whether the facts match:
 # it handles paraphrase, and it costs a model call per answer. `grade` from
-# `course_lib.evaluation` sends a judge prompt to the `judge` role of the model registry and
-# asks for a JSON verdict (a 1-to-5 score, pass or fail, a reason):
+# `course_lib.evaluation` sends a judge prompt to the model the registry assigns to the
+# `judge` role (section 1), at temperature 0, and asks for a JSON verdict (a 1-to-5 score,
+# pass or fail, a reason):
 
 # %%
 from course_lib.evaluation import grade
@@ -612,6 +684,11 @@ print(graded.verdict)
 # - a **wrong** answer: the outdated answer of a version-sensitive question, or otherwise the
 #   reference answer of another question (preferably about the same document): fluent, on
 #   topic, and wrong.
+#
+# `calibration_set` builds those two rows per question. The handbook is written in Markdown,
+# so a quoted sentence can carry formatting characters (`*`, `` ` ``, `|`, `#`, `>`): the
+# regular expression replaces each with a space, and `" ".join(....split())` collapses the
+# spaces, leaving plain text.
 
 # %%
 import re
@@ -658,7 +735,9 @@ pd.crosstab(judged["label"], judged["judge_passed"], rownames=["true"], colnames
 #
 # Complete `cohen_kappa(labels_a, labels_b)` for labels of any kind (booleans, strings). The
 # chance agreement sums, over every label, the product of the share of items each rater gave
-# that label, using each rater's own shares.
+# that label, using each rater's own shares. You may assume the chance agreement is below 1
+# (it is 1 only when both raters give every item the same single label, and the formula would
+# divide by zero; the checker does not test that case).
 
 
 # %%
@@ -705,6 +784,11 @@ agreement = pd.DataFrame(
 agreement.round(3)
 
 # %% [markdown]
+# Kappa equals the judge's "passes right answers" rate, and that is no coincidence: the set has
+# as many right answers as wrong ones, so chance agreement is exactly 0.5, and kappa reduces to
+# (pass rate on right answers) − (pass rate on wrong answers). The judge passes no wrong
+# answer, so its kappa is its pass rate on right ones; check the F1 row the same way.
+#
 # The judge agrees with the labels far better than the F1 rule, and it errs in one direction:
 # it fails some right answers worded differently from the reference, and passes no wrong one.
 # Report those two rates (true-positive and false-positive rates) with kappa: they say which
@@ -714,9 +798,12 @@ agreement.round(3)
 #
 # ### The judge's length bias
 #
-# Model judges favour longer answers (Zheng et al., 2023, call it verbosity bias). Measure it
-# directly: pad every answer with filler that adds words and no facts, and grade again. The
-# content is the same, so an unbiased judge gives the same scores.
+# Model judges favour longer answers (Zheng et al., 2023, call it verbosity bias). The
+# stand-in's judge has this bias planted on purpose, to imitate what was measured in real
+# judges, so the sizes below say nothing about any real model; the method is what transfers.
+# Measure it directly: pad every answer with filler that adds words and no facts, and grade
+# again. The content is the same, so an unbiased judge gives the same scores. The table gives
+# the mean judge score (1 to 5) of right and of wrong answers at each amount of filler.
 
 # %%
 FILLER = " That is all there is to it, and it is what it is."
@@ -730,8 +817,7 @@ by_length = pd.DataFrame(
         for n, frame in padded.items()
     }
 ).T.rename(columns={True: "right answers", False: "wrong answers"})
-by_length.index.name = "filler words"
-by_length.columns.name = "mean judge score"
+by_length = by_length.rename_axis(index="filler words", columns=None)
 by_length.round(2)
 
 # %% [markdown]
@@ -760,14 +846,17 @@ for n, frame in padded.items():
     print(f"{words:3} filler words: the judge passes {false_passes:.1%} of wrong answers")
 
 # %% [markdown]
-# A real difference, made of nothing but words. Two consequences for production. Comparing two
+# A real difference, made of nothing but words: planted in the stand-in, but the same test
+# finds it in a real judge when it is there. Two consequences for production. Comparing two
 # prompts with this judge favours the one with longer answers, whatever their content, so a
 # judge score must never be the only metric: keep a deterministic one (F1, refusals, a check
 # for the key number) beside it. And the padding test is cheap: run it whenever the judge's
 # model or prompt changes, with filler the judge should ignore, and record the slope.
 #
 # Last, a judge's reply that breaks the format, as real models sometimes do even when asked
-# for JSON: `parse_verdict` refuses it with a message, instead of guessing a score.
+# for JSON: `parse_verdict` refuses it with a message, instead of guessing a score. (The
+# message names `RESPONSE_FORMAT`, from `course_lib.evaluation.judge`: the JSON schema of a
+# verdict, which `grade` sends with every request to ask for JSON.)
 
 # %%
 from course_lib.evaluation import UnparseableVerdictError, parse_verdict
@@ -783,7 +872,9 @@ except UnparseableVerdictError as error:
 # Everything above comes from one kind of object: a run table with one row per question. It
 # holds what a release decision needs, quality with its uncertainty, tokens, cost and latency,
 # so the same table answers "is the bigger model worth it?". Run the careful prompt on
-# `chat-large` and compare it with `chat-small`, paired:
+# `chat-large` and compare it with `chat-small`, paired. The table gives the cost per 1,000
+# questions, the tokens (billed word pieces) per question, and the **p95 latency**: the time
+# within which 95% of the calls answer, a better guide to what users wait than the mean.
 
 # %%
 large = run_golden(
@@ -849,8 +940,9 @@ print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}"
 # - A mean without an interval is half a number. The bootstrap gives the interval; it narrows
 #   only with the square root of the number of questions.
 # - Compare two versions on the same questions with a paired comparison, per question type
-#   when a change moves several behaviours. Count the questions that changed: when only a
-#   handful did, the verdict is weak, and false alarms come more often than one in twenty.
+#   when a change moves several behaviours. A 95% percentile bootstrap calls noise real
+#   somewhat more often than one time in twenty: decide at a stricter level or with a
+#   sign-flip test, and count the questions that changed.
 # - A model judge is a model: measure its agreement with known labels (kappa, and its pass
 #   rates on right and wrong answers) and its length bias before trusting it, and never use it
 #   as the only metric.
@@ -879,7 +971,9 @@ print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}"
 #    it?
 # 4. Which of this lesson's metrics would reward a prompt that makes answers longer, and which
 #    would punish it?
-# 5. When should a question move from the dev split to the test split, and why never back?
+# 5. You read a test question's wrong answers and changed the prompt because of them. Which
+#    split does that question belong to now, and why may a question move from test to dev but
+#    never from dev to test?
 
 # %% [markdown]
 # ## Further reading
@@ -898,6 +992,10 @@ print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}"
 # - L. Zheng et al., "Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena", NeurIPS 2023
 #   (https://arxiv.org/abs/2306.05685). How well model judges agree with people, and their
 #   position, verbosity and self-enhancement biases.
+# - T. C. Hesterberg, "What Teachers Should Know About the Bootstrap: Resampling in the
+#   Undergraduate Statistics Curriculum", The American Statistician 69(4), 2015
+#   (https://arxiv.org/abs/1411.5279). How the bootstrap works, why percentile intervals are
+#   too narrow in small samples, and permutation tests.
 # - H. Husain, "Your AI Product Needs Evals", 2024 (https://hamel.dev/blog/posts/evals/).
 #   Levels of evaluation, from assertions to human review.
 #
