@@ -27,6 +27,7 @@ from course_lib.embeddings.benchmark import (
     LatencySummary,
     Retriever,
     _licence_from_metadata,
+    compare_throughput,
     comparison_table,
     declared_licence,
     evaluate_retriever,
@@ -280,7 +281,7 @@ def test_measure_throughput_batches_and_keeps_the_fastest_run() -> None:
     )
     assert list(frame["batch_size"]) == [1, 4, 16]
     assert list(frame["calls"]) == [10, 3, 1]
-    assert seen == [1] * 20 + [4, 4, 2] * 2 + [10] * 2
+    assert seen == ([1] * 10 + [4, 4, 2] + [10]) * 2  # one round over every size, twice
     assert list(frame["seconds"]) == [0.5, 0.5, 0.5]  # each timed run reads the clock twice
     assert list(frame["texts_per_second"]) == [20.0, 20.0, 20.0]
 
@@ -303,6 +304,31 @@ def test_measure_throughput_with_a_real_embedder_is_positive() -> None:
 def test_measure_throughput_refuses_bad_arguments(kwargs, match) -> None:
     with pytest.raises(ValueError, match=match):
         measure_throughput(len, TEXTS, **kwargs)
+
+
+def test_compare_throughput_interleaves_the_embedders_round_by_round() -> None:
+    seen: list[tuple[str, int]] = []
+    clock = _fake_clock(0.25)
+    frames = compare_throughput(
+        {
+            "a": lambda batch: seen.append(("a", len(batch))),
+            "b": lambda batch: seen.append(("b", len(batch))),
+        },
+        [f"text {i}" for i in range(4)],
+        (2, 4),
+        repeats=2,
+        clock=lambda: next(clock),
+    )
+    one_round = [("a", 2), ("a", 2), ("b", 2), ("b", 2), ("a", 4), ("b", 4)]
+    assert seen == one_round * 2
+    assert sorted(frames) == ["a", "b"]
+    assert list(frames["b"]["calls"]) == [2, 1]
+    assert list(frames["a"]["texts_per_second"]) == [16.0, 16.0]
+
+
+def test_compare_throughput_refuses_no_embedders() -> None:
+    with pytest.raises(ValueError, match="embedders is empty"):
+        compare_throughput({}, TEXTS, (1,))
 
 
 def test_plot_throughput_draws_one_line_per_series() -> None:

@@ -13,8 +13,10 @@ candidate:
   means match the datasheet's table.
 * :func:`comparison_table` puts quality next to dimension, memory per 1,000 vectors and the
   declared licence; :func:`latency_table` times single queries, what a user waits for.
-* :func:`measure_throughput` times embedding calls against the batch size, and
-  :func:`plot_throughput` draws the result.
+* :func:`measure_throughput` times embedding calls against the batch size,
+  :func:`compare_throughput` does it for several ways of embedding at once (interleaved, so a
+  busy moment of the machine does not land on one of them only), and :func:`plot_throughput`
+  draws the result.
 
 Wall-clock figures change between runs and machines: compare medians and ratios, never one
 run's absolute numbers. Everything else here is deterministic.
@@ -42,6 +44,7 @@ __all__ = [
     "IndexFootprint",
     "LatencySummary",
     "Retriever",
+    "compare_throughput",
     "comparison_table",
     "declared_licence",
     "evaluate_retriever",
@@ -390,36 +393,66 @@ def measure_throughput(
 
     ``embed_batch`` receives one batch (a list of at most ``batch_size`` texts) per call: an
     in-process model, or one request to an embedding API. Each batch size is timed ``repeats``
-    times and the fastest run is kept, which filters out a busy machine's pauses better than
-    the mean. Columns: ``batch_size``, ``calls``, ``seconds``, ``texts_per_second``.
+    times, one round over every size after another, and the fastest run is kept, which filters
+    out a busy machine's pauses better than the mean. Columns: ``batch_size``, ``calls``,
+    ``seconds``, ``texts_per_second``.
+    """
+    return compare_throughput({"": embed_batch}, texts, batch_sizes, repeats=repeats, clock=clock)[
+        ""
+    ]
+
+
+def compare_throughput(
+    embedders: Mapping[str, Callable[[list[str]], object]],
+    texts: Sequence[str],
+    batch_sizes: Sequence[int] = DEFAULT_BATCH_SIZES,
+    *,
+    repeats: int = 2,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, pd.DataFrame]:
+    """:func:`measure_throughput` for several ways of embedding, timed in interleaved rounds.
+
+    Each round times every batch size of every entry of ``embedders`` once, so a pause of the
+    machine slows one run of one entry rather than all the runs of one line; the fastest of
+    the ``repeats`` rounds is kept. Returns one frame per entry, with the columns of
+    :func:`measure_throughput`.
     """
     import pandas as pd
 
     items = _check_corpus(texts)
     _check_positive(repeats, "repeats")
+    if not embedders:
+        raise ValueError("embedders is empty; pass at least one, e.g. {'in process': embed}.")
     sizes = list(batch_sizes)
     if not sizes:
         raise ValueError("batch_sizes is empty; pass at least one batch size, e.g. (1, 32).")
     for size in sizes:
         _check_positive(size, "every batch size")
-    rows = []
-    for size in sizes:
-        batches = [items[start : start + size] for start in range(0, len(items), size)]
-        best = float("inf")
-        for _ in range(repeats):
-            start = clock()
-            for batch in batches:
-                embed_batch(batch)
-            best = min(best, clock() - start)
-        rows.append(
-            {
-                "batch_size": size,
-                "calls": len(batches),
-                "seconds": best,
-                "texts_per_second": len(items) / best if best > 0 else float("inf"),
-            }
+    batches = {size: [items[at : at + size] for at in range(0, len(items), size)] for size in sizes}
+    best = {(name, size): float("inf") for name in embedders for size in sizes}
+    for _ in range(repeats):
+        for size in sizes:
+            for name, embed_batch in embedders.items():
+                start = clock()
+                for batch in batches[size]:
+                    embed_batch(batch)
+                best[name, size] = min(best[name, size], clock() - start)
+    return {
+        name: pd.DataFrame(
+            [
+                {
+                    "batch_size": size,
+                    "calls": len(batches[size]),
+                    "seconds": best[name, size],
+                    "texts_per_second": (
+                        len(items) / best[name, size] if best[name, size] > 0 else float("inf")
+                    ),
+                }
+                for size in sizes
+            ]
         )
-    return pd.DataFrame(rows)
+        for name in embedders
+    }
 
 
 def plot_throughput(
