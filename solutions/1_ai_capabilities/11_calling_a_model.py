@@ -165,12 +165,12 @@ print(f"retries: {sdk.max_retries}")
 # on every run.
 
 # %%
-READ_TIMEOUT_S = 0.25  # how long the client waits for a response in this lesson
+READ_TIMEOUT_S = 0.5  # how long the client waits for a response in this lesson
 plan = FaultPlan(
     rate=0.2,  # one request in five fails
     mix={"rate_limit": 0.5, "server_error": 0.4, "timeout": 0.1},  # relative weights
     retry_after_s=0.01,  # the wait a 429 asks for
-    timeout_s=0.5,  # how late a "timed out" response would come, if you waited
+    timeout_s=0.8,  # how late a "timed out" response would come, if you waited
     seed=seed,
 )
 server.set_faults(plan)
