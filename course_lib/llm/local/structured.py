@@ -26,7 +26,9 @@ __all__ = [
     "schema_from_prompt",
 ]
 
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w])")
+_NUMBER = re.compile(
+    r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w])"
+)
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?\b")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}(?:\s?(?:UTC|CET|Europe/\w+))?\b")
 _WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
@@ -75,6 +77,13 @@ _NAMED_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (_MONEY, ("amount", "price", "cost", "budget", "limit")),
     (_URL, ("url", "link")),
 )
+
+
+def _parse_number(text: str) -> float:
+    """A number as people write it: "1,200" is twelve hundred, "2,5" is two and a half."""
+    if re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
+        return float(text.replace(",", ""))
+    return float(text.replace(",", "."))
 
 
 def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -231,7 +240,7 @@ def fill_schema(
         found = _NUMBER.findall(sentence) or _NUMBER.findall(text)
         if not found and _nullable(original):
             return None
-        value: float = float(found[0].replace(",", ".")) if found else 0.0
+        value: float = _parse_number(found[0]) if found else 0.0
         if "minimum" in schema:
             value = max(value, float(schema["minimum"]))
         if "maximum" in schema:
