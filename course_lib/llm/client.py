@@ -23,6 +23,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from course_lib.errors import BudgetExceededError, CircuitOpenError, RateLimitError
 from course_lib.llm.policy import (
+    RETRYABLE,
     CircuitBreaker,
     ReliabilityPolicy,
     is_retryable,
@@ -408,13 +409,11 @@ class LLMClient:
         with self._lock:
             self.stats.calls += 1
         errors: list[BaseException] = []
-        total_attempts = 0
         for i, spec in enumerate(self._models(model)):
             request = self._request(spec, msgs, options)
             try:
                 value, attempts = self._attempt_loop(spec, lambda s=spec, r=request: send(s, r))
-            except (CircuitOpenError, *_retryable()) as exc:
-                total_attempts += getattr(exc, "_attempts", 0)
+            except (CircuitOpenError, *RETRYABLE) as exc:
                 errors.append(exc)
                 continue
             except Exception:
@@ -543,9 +542,3 @@ class LLMClient:
         if spec.kind != "embedding":
             raise ValueError(f"{model!r} is a {spec.kind} model, not an embedding model.")
         return self.provider.embed(list(texts), spec.id)
-
-
-def _retryable() -> tuple[type[BaseException], ...]:
-    from course_lib.llm.policy import RETRYABLE
-
-    return RETRYABLE

@@ -19,7 +19,7 @@ from course_lib.errors import (
     UnknownModelError,
 )
 from course_lib.llm.local.faults import FaultPlan
-from course_lib.llm.local.model import InjectedFault, InvalidRequest, LocalModel, stream_chunks
+from course_lib.llm.local.model import InvalidRequest, LocalModel, stream_chunks
 from course_lib.llm.policy import ConnectionFailedError
 
 if TYPE_CHECKING:
@@ -59,40 +59,43 @@ class LocalProvider:
     ) -> None:
         self.model = model or LocalModel(faults=faults, latency_scale=latency_scale)
 
-    def _call(self, request: Mapping[str, Any], read_timeout_s: float) -> dict[str, Any]:
+    def _call(
+        self, request: Mapping[str, Any], read_timeout_s: float, *, simulate_latency: bool = True
+    ) -> dict[str, Any]:
+        """One request: its fault delivered as the course error, its latency slept if asked."""
+        model_name = request.get("model")
         try:
-            response = self.model.chat(request, sleep=False)
-        except InjectedFault as exc:
-            fault = exc.fault
-            if fault.kind == "rate_limit":
-                raise RateLimitError(
-                    f"Rate limit reached for {request.get('model')} (429); retry after "
-                    f"{fault.retry_after_s} s.",
-                    retry_after=fault.retry_after_s,
-                ) from exc
-            if fault.kind == "server_error":
-                raise ServerError(
-                    f"The model endpoint failed with HTTP {fault.status_code}.",
-                    status_code=fault.status_code or 500,
-                ) from exc
-            waited = min(fault.delay_s, read_timeout_s)
-            time.sleep(waited)
-            if fault.delay_s > read_timeout_s:
-                raise ModelTimeoutError(
-                    f"No response from {request.get('model')} within the read timeout of "
-                    f"{read_timeout_s} s."
-                ) from exc
-            return self.model.chat({**request}, sleep=False)
+            prepared = self.model.prepare(request)
         except InvalidRequest as exc:
             if exc.code == "model_not_found":
                 raise UnknownModelError(str(exc)) from exc
             raise ModelRequestError(str(exc), status_code=exc.status) from exc
+        fault = prepared.fault
+        if fault is not None and fault.kind == "rate_limit":
+            raise RateLimitError(
+                f"Rate limit reached for {model_name} (429); retry after {fault.retry_after_s} s.",
+                retry_after=fault.retry_after_s,
+            )
+        if fault is not None and fault.kind == "server_error":
+            raise ServerError(
+                f"The model endpoint failed with HTTP {fault.status_code}.",
+                status_code=fault.status_code or 500,
+            )
+        if fault is not None and fault.kind == "timeout":
+            # A slow response: the caller waits until it arrives or its read timeout ends.
+            time.sleep(min(fault.delay_s, read_timeout_s))
+            if fault.delay_s > read_timeout_s:
+                raise ModelTimeoutError(
+                    f"No response from {model_name} within the read timeout of {read_timeout_s} s."
+                )
+        response = self.model.answer(request, prepared)
         delay = response["course"]["latency_ms"] * self.model.latency_scale / 1000
+        if not simulate_latency:
+            return response
         if delay > read_timeout_s:
             time.sleep(read_timeout_s)
             raise ModelTimeoutError(
-                f"No response from {request.get('model')} within the read timeout of "
-                f"{read_timeout_s} s."
+                f"No response from {model_name} within the read timeout of {read_timeout_s} s."
             )
         if delay > 0:
             time.sleep(delay)
@@ -107,11 +110,7 @@ class LocalProvider:
         self, request: Mapping[str, Any], *, connect_timeout_s: float, read_timeout_s: float
     ) -> Iterator[dict[str, Any]]:
         scale = self.model.latency_scale
-        saved, self.model.latency_scale = scale, 0.0
-        try:
-            response = self._call(request, read_timeout_s)
-        finally:
-            self.model.latency_scale = saved
+        response = self._call(request, read_timeout_s, simulate_latency=False)
         chunks = list(stream_chunks(response, include_usage=True))
 
         def generate() -> Iterator[dict[str, Any]]:

@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from course_lib.llm.local.faults import Fault, FaultPlan
-from course_lib.llm.local.model import InjectedFault, InvalidRequest, LocalModel, stream_chunks
+from course_lib.llm.local.model import InvalidRequest, LocalModel, stream_chunks
 
 __all__ = ["ModelServer", "create_app", "serve_model"]
 
@@ -124,10 +124,7 @@ def create_app(model: LocalModel) -> FastAPI:
         fault = prepared.fault
         if fault is not None and fault.kind in ("rate_limit", "server_error"):
             return _fault_response(fault)
-        try:
-            response = await run_in_threadpool(model._complete, body, prepared)
-        except InjectedFault as exc:  # pragma: no cover - prepare already drew the fault
-            return _fault_response(exc.fault)
+        response = await run_in_threadpool(model.answer, body, prepared)
         scale = model.latency_scale
         latency_s = response["course"]["latency_ms"] * scale / 1000
         if fault is not None and fault.kind == "timeout":

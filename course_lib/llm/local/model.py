@@ -189,7 +189,7 @@ class LocalModel:
         prepared = self.prepare(request)
         if prepared.fault is not None and prepared.fault.kind != "latency_spike":
             raise InjectedFault(prepared.fault, prepared.spec.id)
-        response = self._complete(request, prepared)
+        response = self.answer(request, prepared)
         if sleep and self.latency_scale > 0:
             time.sleep(response["course"]["latency_ms"] * self.latency_scale / 1000)
         return response
@@ -202,7 +202,12 @@ class LocalModel:
             return random.Random()  # unseeded sampling differs from call to call
         return random.Random(stable_hash("sample", seed, fingerprint))
 
-    def _complete(self, request: Mapping[str, Any], prepared: _Prepared) -> dict[str, Any]:
+    def answer(self, request: Mapping[str, Any], prepared: _Prepared) -> dict[str, Any]:
+        """The completion of a request :meth:`prepare` checked, whatever fault it drew.
+
+        Callers that deliver faults themselves (the HTTP server, the in-process provider) use
+        ``prepare`` then ``answer``, so a request is counted and its fault drawn exactly once.
+        """
         spec, tier = prepared.spec, prepared.tier
         messages = request["messages"]
         read = read_request(messages)
