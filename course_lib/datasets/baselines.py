@@ -56,6 +56,7 @@ __all__ = [
     "datasheet_table",
     "dense_rankings",
     "main",
+    "positive_top",
     "rankings",
     "recall_at_k",
     "reciprocal_rank",
@@ -97,7 +98,7 @@ def retrieval_units() -> tuple[RetrievalUnit, ...]:
     )
 
 
-def _stable_top(scores: np.ndarray, depth: int) -> list[int]:
+def positive_top(scores: np.ndarray, depth: int) -> list[int]:
     """Indices of the ``depth`` best positive scores, ties broken by lower index.
 
     A unit scoring 0 shares no term with the query: BM25 did not retrieve it, so it is left out
@@ -127,7 +128,7 @@ def bm25_rankings(
     retriever.index(corpus, show_progress=False)
     tokenized = bm25s.tokenize(list(queries), stopwords="en", return_ids=False, show_progress=False)
     return [
-        _stable_top(retriever.get_scores(tokens), depth) if tokens else [] for tokens in tokenized
+        positive_top(retriever.get_scores(tokens), depth) if tokens else [] for tokens in tokenized
     ]
 
 

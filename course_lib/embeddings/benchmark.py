@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
     from matplotlib.axes import Axes
 
@@ -144,10 +143,12 @@ class BM25Retriever:
 
     def search_many(self, queries: Sequence[str], depth: int = _DEPTH) -> list[list[int]]:
         """One ranking per query."""
+        from course_lib.datasets.baselines import positive_top
+
         _check_depth(depth)
         items = _check_queries(queries)
         return [
-            _positive_top(self._retriever.get_scores(tokens), depth) if tokens else []
+            positive_top(self._retriever.get_scores(tokens), depth) if tokens else []
             for tokens in self._tokenize(items)
         ]
 
@@ -536,14 +537,6 @@ def _licence_from_metadata(metadata: Any) -> str:
     classifiers = metadata.get_all("Classifier") or []
     licences = [c.split("::")[-1].strip() for c in classifiers if c.startswith("License ::")]
     return "; ".join(licences) if licences else "not declared"
-
-
-def _positive_top(scores: np.ndarray, depth: int) -> list[int]:
-    """Indices of the ``depth`` best positive scores, ties by lower index."""
-    import numpy as np
-
-    order = np.argsort(-scores, kind="stable")[:depth]
-    return [int(i) for i in order if scores[i] > 0]
 
 
 def _check_corpus(texts: Sequence[str]) -> list[str]:
