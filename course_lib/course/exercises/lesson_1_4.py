@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from course_lib.course.checking import NotYet, Probe, exercise
@@ -54,6 +54,21 @@ _F1_CASES: list[tuple[str, str, str]] = [
 ]
 
 
+def _match_reference(
+    answer: Any,
+    probe: Probe,
+    cases: Sequence[tuple[Any, Any, str]],
+    reference: Callable[[Any, Any], float],
+) -> None:
+    """Raise NotYet at the first hidden case where ``answer`` differs from ``reference``."""
+    for first, second, why in cases:
+        call = probe.describe_call(first, second)
+        got = _expect_number(probe.call(answer, first, second), call)
+        expected = reference(first, second)
+        if not math.isclose(got, expected, abs_tol=1e-9):
+            raise NotYet(f"{call} returned {got:.4f}, expected {expected:.4f} ({why}).")
+
+
 @exercise(
     "1.4.1",
     title="Token F1 from scratch",
@@ -71,12 +86,7 @@ _F1_CASES: list[tuple[str, str, str]] = [
     ),
 )
 def _check_token_f1(answer: Any, probe: Probe) -> str:
-    for prediction, reference, why in _F1_CASES:
-        call = probe.describe_call(prediction, reference)
-        got = _expect_number(probe.call(answer, prediction, reference), call)
-        expected = token_f1(prediction, reference)
-        if not math.isclose(got, expected, abs_tol=1e-9):
-            raise NotYet(f"{call} returned {got:.4f}, expected {expected:.4f} ({why}).")
+    _match_reference(answer, probe, _F1_CASES, token_f1)
     return f"token_f1 matches SQuAD's F1 on all {len(_F1_CASES)} hidden cases."
 
 
@@ -133,12 +143,7 @@ _MRR_CASES: list[tuple[list[list[str]], list[set[str]], str]] = [
     ),
 )
 def _check_mrr(answer: Any, probe: Probe) -> str:
-    for rankings, relevant, why in _MRR_CASES:
-        call = probe.describe_call(rankings, relevant)
-        got = _expect_number(probe.call(answer, rankings, relevant), call)
-        expected = mean_reciprocal_rank(rankings, relevant)
-        if not math.isclose(got, expected, abs_tol=1e-9):
-            raise NotYet(f"{call} returned {got:.4f}, expected {expected:.4f} ({why}).")
+    _match_reference(answer, probe, _MRR_CASES, mean_reciprocal_rank)
     return f"mean_reciprocal_rank is right on all {len(_MRR_CASES)} hidden cases."
 
 
