@@ -20,13 +20,14 @@ from pathlib import Path
 
 from recording import percentiles, record_section
 
+from course_lib.standin import local_client
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _prompts(n: int) -> list[str]:
     """Grounded prompts: golden questions with the sections that answer them as context."""
-    from course_lib.datasets.golden import load_golden_set
-    from course_lib.datasets.handbook import load_handbook
+    from course_lib.datasets import load_golden_set, load_handbook
 
     docs = {d.id: d for d in load_handbook()}
     prompts = []
@@ -46,14 +47,14 @@ def _prompts(n: int) -> list[str]:
 
 def bench_chat(n: int) -> list[tuple[str, str, float, float, float]]:
     """(path, model, answers/s, p50 ms, p95 ms) for each path and model."""
-    from course_lib.llm.client import LLMClient
-    from course_lib.llm.server import serve_model
+    from course_lib.llm import LLMClient
+    from course_lib.standin import serve_model
 
     prompts = _prompts(n)
     rows = []
     with serve_model() as server:
         clients = {
-            "in process": LLMClient.local(),
+            "in process": local_client(),
             "HTTP (openai SDK)": LLMClient.for_server(server.base_url),
         }
         for path, client in clients.items():
@@ -74,7 +75,7 @@ def bench_chat(n: int) -> list[tuple[str, str, float, float, float]]:
 
 def bench_embeddings() -> list[tuple[int, float]]:
     """(batch size, texts/s) of the default embedder over the handbook's paragraphs."""
-    from course_lib.datasets.handbook import load_handbook
+    from course_lib.datasets import load_handbook
     from course_lib.embeddings import get_embedder
 
     paragraphs = [

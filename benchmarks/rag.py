@@ -26,6 +26,8 @@ from typing import Any
 
 from recording import percentiles, record_section
 
+from course_lib.standin import local_client
+
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("dense", "bm25", "hybrid")
 # (label, strategy, options): the default first, then the alternatives it was chosen among.
@@ -136,7 +138,6 @@ def bench_assistant(docs: list[Any], questions: int = 200) -> dict[str, float]:
     """End to end in process: HandbookAssistant.ask answers per second, untraced and traced."""
     from course_lib.assistant import HandbookAssistant
     from course_lib.datasets import load_golden_set
-    from course_lib.llm.client import LLMClient
     from course_lib.observability import setup_tracing
     from course_lib.rag import User
 
@@ -146,7 +147,7 @@ def bench_assistant(docs: list[Any], questions: int = 200) -> dict[str, float]:
     rates: dict[str, float] = {}
     with _index("assistant", "headings", {}, docs) as index:
         for label, tracing in (("untraced", None), ("traced", setup_tracing("memory"))):
-            assistant = HandbookAssistant(index, client=LLMClient.local(), tracing=tracing)
+            assistant = HandbookAssistant(index, client=local_client(), tracing=tracing)
             assistant.ask(asked[0], user=reader)  # warm up: models and memory load once
             best = 0.0
             for _ in range(3):  # the best of three rounds: a busy machine only slows a round

@@ -4,46 +4,55 @@ Every error names what failed, the offending value, where, and the next step, in
 that never contains a secret. Each class also subclasses the built-in it behaves like, so
 callers can catch either.
 
-Our exception hierarchy:
+The production library's exception hierarchy (``tests/test_errors.py`` pins it):
 
 * CourseLibError
   + SettingsError (ValueError)
   + WorkDirError (OSError)
-  + BuildError (RuntimeError)
-    - StaleNotebookError
-  + ExerciseNotSolvedError (AssertionError)
-  + CheckerError (RuntimeError)
-  + UnknownExerciseError (KeyError)
-  + DatasetError (ValueError)
   + UnknownModelError (KeyError)
   + EmbedderMismatchError (ValueError)
   + OptionalDependencyError (ImportError)
+  + LLMError (RuntimeError)
+    - RateLimitError
+    - ServerError
+    - ModelTimeoutError (TimeoutError)
+    - ConnectionFailedError (ConnectionError)
+    - CircuitOpenError
+    - BudgetExceededError
+    - ModelRequestError (ValueError)
+  + JSONExtractionError (ValueError)
+  + ToolArgumentError (ValueError)
+  + UnparseableVerdictError (ValueError)
+  + ArtifactError (ValueError)
   + PromptNotFoundError (KeyError)
   + PromptError (ValueError)
-    - PromptFileError, PromptRenderError, PromptIntegrityError
+    - PromptFileError
+    - PromptRenderError
+    - PromptIntegrityError
   + TracingError (RuntimeError)
   + AccessDeniedError (PermissionError)
   + IndexNotFoundError (FileNotFoundError)
   + IndexMismatchError (ValueError)
-  + LLMError (RuntimeError)
-    - RateLimitError, ServerError, ModelTimeoutError (TimeoutError), CircuitOpenError,
-      BudgetExceededError, ModelRequestError (ValueError)
+
+The classroom's errors (a stale notebook, an unsolved exercise, a dataset asked for wrongly,
+the stand-in model's refusals) subclass :class:`CourseLibError` too, and live with the
+classroom: ``course_lib.course.errors``, ``course_lib.datasets.errors`` and
+``course_lib.standin.errors``.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AccessDeniedError",
+    "ArtifactError",
     "BudgetExceededError",
-    "BuildError",
-    "CheckerError",
     "CircuitOpenError",
+    "ConnectionFailedError",
     "CourseLibError",
-    "DatasetError",
     "EmbedderMismatchError",
-    "ExerciseNotSolvedError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "JSONExtractionError",
     "LLMError",
     "ModelRequestError",
     "ModelTimeoutError",
@@ -56,10 +65,10 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "SettingsError",
-    "StaleNotebookError",
+    "ToolArgumentError",
     "TracingError",
-    "UnknownExerciseError",
     "UnknownModelError",
+    "UnparseableVerdictError",
     "WorkDirError",
 ]
 
@@ -77,30 +86,6 @@ class SettingsError(CourseLibError, ValueError):
 
 class WorkDirError(CourseLibError, OSError):
     """The course work directory could not be used or reset."""
-
-
-class BuildError(CourseLibError, RuntimeError):
-    """A lesson could not be built from its source."""
-
-
-class StaleNotebookError(BuildError):
-    """A generated notebook no longer matches its lesson source."""
-
-
-class ExerciseNotSolvedError(CourseLibError, AssertionError):
-    """An exercise check failed while strict mode was on."""
-
-
-class CheckerError(CourseLibError, RuntimeError):
-    """An exercise checker itself failed: a bug in the course, not in the learner's answer."""
-
-
-class UnknownExerciseError(CourseLibError, KeyError):
-    """No exercise is registered under the given id."""
-
-
-class DatasetError(CourseLibError, ValueError):
-    """A bundled dataset was asked for in a way it does not exist (unknown split, version...)."""
 
 
 class UnknownModelError(CourseLibError, KeyError):
@@ -129,6 +114,10 @@ class ServerError(LLMError):
 
 class ModelTimeoutError(LLMError, TimeoutError):
     """The model did not answer within the read timeout."""
+
+
+class ConnectionFailedError(LLMError, ConnectionError):
+    """The model endpoint could not be reached at all."""
 
 
 class CircuitOpenError(LLMError):
@@ -190,3 +179,29 @@ class IndexNotFoundError(CourseLibError, FileNotFoundError):
 
 class IndexMismatchError(CourseLibError, ValueError):
     """An index was built with another schema or chunking than it is being used with."""
+
+
+class JSONExtractionError(CourseLibError, ValueError):
+    """No JSON object could be found in a model's output."""
+
+
+class ToolArgumentError(CourseLibError, ValueError):
+    """A model called a tool with arguments that do not fit the tool's signature."""
+
+
+class UnparseableVerdictError(CourseLibError, ValueError):
+    """A judge model's reply is not a verdict that follows the verdict schema."""
+
+    def __init__(self, problem: str, raw: str) -> None:
+        shown = raw if len(raw) <= 200 else raw[:197] + "..."
+        super().__init__(
+            f"The judge's reply is not a usable verdict: {problem}. Reply: {shown!r}. Ask for "
+            "JSON with response_format=RESPONSE_FORMAT, and count replies like this one as "
+            "ungraded rather than as passes or fails."
+        )
+        self.problem = problem
+        self.raw = raw
+
+
+class ArtifactError(CourseLibError, ValueError):
+    """A model artifact is missing, incomplete, altered, or made for another environment."""

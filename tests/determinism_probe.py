@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from course_lib.llm.local.model import LocalModel
+from course_lib.standin import LocalModel
 
 CONTEXT = (
     "[oncall-policy] Handover is Monday at 10:00 Europe/Lisbon. The outgoing engineer posts a "

@@ -9,10 +9,8 @@ from typing import Any, Literal
 import pytest
 
 from course_lib.agents import (
-    READ_ONLY_TOOLS,
     STOP_REASONS,
     AgentRun,
-    HandbookWorld,
     Step,
     ToolArgumentError,
     run_agent,
@@ -20,18 +18,21 @@ from course_lib.agents import (
     tool,
     tool_schema,
 )
-from course_lib.agents.tasks import (
+from course_lib.labs import (
     OUTCOMES,
+    READ_ONLY_TOOLS,
     TASKS,
     TUTORIAL_SCHEMAS,
     CallCapReachedError,
     CappedClient,
+    HandbookWorld,
     mentions,
     opened_ticket,
     run_suite,
 )
-from course_lib.llm.client import ChatResult, LLMClient, ToolCall, Usage
-from course_lib.llm.local.tools import request_steps
+from course_lib.llm import ChatResult, ToolCall, Usage
+from course_lib.standin import local_client
+from course_lib.standin.tools import request_steps
 
 # -- tool schemas ---------------------------------------------------------------------------
 
@@ -175,7 +176,7 @@ def test_importing_the_package_loads_no_pydantic_or_pandas() -> None:
     import sys
 
     code = (
-        "import sys, course_lib.agents, course_lib.agents.tasks;"
+        "import sys, course_lib.agents, course_lib.labs.agent_tasks;"
         "print([m for m in ('pydantic', 'pandas', 'numpy', 'openai') if m in sys.modules])"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -428,7 +429,7 @@ def test_request_steps_split_on_then() -> None:
 def test_local_model_calls_one_tool_per_step_and_carries_ids_forward(model: str) -> None:
     world = HandbookWorld()
     run = run_agent(
-        LLMClient.local(),
+        local_client(),
         "Search the handbook for the deploy freeze policy, then get that document.",
         world.tools(),
         model=model,
@@ -441,7 +442,7 @@ def test_local_model_calls_one_tool_per_step_and_carries_ids_forward(model: str)
 
 def test_local_small_model_runs_away_on_a_failing_tool_and_the_loop_stops_it() -> None:
     world = HandbookWorld()
-    client = LLMClient.local()
+    client = local_client()
     small = run_agent(client, "What is the status of parcel KF-99999?", world.tools())
     assert small.stopped_reason == "repeated_call" and world.calls == ["parcel_status"] * 2
     large = run_agent(

@@ -9,11 +9,11 @@ import pytest
 
 from course_lib.assistant import HandbookAssistant
 from course_lib.datasets import load_handbook
-from course_lib.llm.client import LLMClient
-from course_lib.llm.registry import get_registry
+from course_lib.models import get_registry
 from course_lib.observability import setup_tracing, spans_frame
 from course_lib.prompts import PromptRegistry
 from course_lib.rag import HandbookIndex, User
+from course_lib.standin import local_client
 
 EMPLOYEE = User("u-employee", team="sre", clearance={"public", "internal"})
 MANAGER = User("u-manager", team="sre", clearance={"public", "internal", "restricted"})
@@ -27,7 +27,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HandbookIndex]:
 
 @pytest.fixture
 def assistant(index: HandbookIndex) -> HandbookAssistant:
-    return HandbookAssistant(index, client=LLMClient.local(), tracing=setup_tracing("memory"))
+    return HandbookAssistant(index, client=local_client(), tracing=setup_tracing("memory"))
 
 
 def test_answers_with_citations_to_packed_passages(assistant: HandbookAssistant) -> None:
@@ -76,7 +76,7 @@ def test_the_guarded_prompt_ignores_the_planted_instruction_the_naive_one_obeys(
     index: HandbookIndex, tmp_path: Path
 ) -> None:
     prompts = _library_copy(tmp_path)
-    assistant = HandbookAssistant(index, client=LLMClient.local(), prompts=prompts)
+    assistant = HandbookAssistant(index, client=local_client(), prompts=prompts)
     question = "How do contractors reset their MFA factor after losing a phone?"
     answers = {}
     for version in (1, 3):
@@ -101,7 +101,7 @@ def _library_copy(tmp_path: Path) -> PromptRegistry:
 
 def test_moving_the_alias_changes_the_prompt_version(index: HandbookIndex, tmp_path: Path) -> None:
     prompts = _library_copy(tmp_path)
-    assistant = HandbookAssistant(index, client=LLMClient.local(), prompts=prompts)
+    assistant = HandbookAssistant(index, client=local_client(), prompts=prompts)
     before = assistant.ask("When is the on-call handover?", user=EMPLOYEE).prompt_ref
     prompts.set_alias("handbook-answer", "production", 1)
     after = assistant.ask("When is the on-call handover?", user=EMPLOYEE).prompt_ref
@@ -109,7 +109,7 @@ def test_moving_the_alias_changes_the_prompt_version(index: HandbookIndex, tmp_p
 
 
 def test_works_without_tracing_and_refuses_an_empty_question(index: HandbookIndex) -> None:
-    assistant = HandbookAssistant(index, client=LLMClient.local())
+    assistant = HandbookAssistant(index, client=local_client())
     answer = assistant.ask("How long does a change soak in staging?", user=EMPLOYEE)
     assert answer.trace_id is None and answer.text
     with pytest.raises(ValueError, match="empty"):

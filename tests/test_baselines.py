@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.datasets import baselines, load_golden_set, load_handbook
-from course_lib.errors import DatasetError
+from course_lib.datasets.errors import DatasetError
 
 BM25_DEV_RECALL_RANGE = (0.5, 0.9)
 
@@ -24,7 +24,7 @@ def fresh_table() -> str:
 def test_the_datasheet_table_equals_a_fresh_computation(capsys: pytest.CaptureFixture) -> None:
     """The ``--check`` path, run for real: what CI runs to catch a stale datasheet."""
     assert baselines.main(["--check"]) == 0, (
-        capsys.readouterr().out + "Run `python -m course_lib.datasets.baselines --write`."
+        capsys.readouterr().out + "Run `python -m course_lib.labs.baselines --write`."
     )
 
 

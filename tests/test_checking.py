@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.course import checking
-from course_lib.course.checking import (
-    CHECK_MIME,
-    NotYet,
-    Probe,
-    answer_or_reference,
-    check,
-    evaluate,
-    exercise,
-    hint,
-)
-from course_lib.errors import CheckerError, ExerciseNotSolvedError, UnknownExerciseError
+from course_lib.course import answer_or_reference, check, checking, hint
+from course_lib.course.checking import CHECK_MIME, NotYet, Probe, evaluate, exercise
+from course_lib.course.errors import CheckerError, ExerciseNotSolvedError, UnknownExerciseError
 
 
 @pytest.fixture

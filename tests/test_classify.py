@@ -17,6 +17,7 @@ import pytest
 
 from course_lib.classify import (
     ARTIFACT_FORMAT,
+    ROUTING_PROMPT_VERSION,
     ArtifactError,
     EmbeddingClassifier,
     Prediction,
@@ -37,9 +38,10 @@ from course_lib.classify import (
     zero_shot_route,
 )
 from course_lib.classify.artifact import REQUIRED_KEYS
-from course_lib.classify.zero_shot import ROUTING_PROMPT_VERSION, _parse_category
+from course_lib.classify.zero_shot import _parse_category
 from course_lib.embeddings import Embedder, EmbedderIdentity
 from course_lib.errors import CourseLibError, EmbedderMismatchError
+from course_lib.standin import local_client
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -372,9 +374,9 @@ def test_save_needs_the_callers_keys_and_keeps_computed_ones(
 
 
 def test_routing_schema_lists_every_category_with_its_meaning() -> None:
-    from course_lib.datasets.tickets_build import CATEGORIES
+    from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES
 
-    schema = routing_schema()
+    schema = routing_schema(CATEGORIES)
     field = schema["properties"]["category"]
     assert field["enum"] == list(CATEGORIES)
     assert all(f"{value}: " in field["description"] for value in CATEGORIES)
@@ -387,14 +389,17 @@ def test_routing_schema_lists_every_category_with_its_meaning() -> None:
 
 
 def test_zero_shot_route_with_the_local_model() -> None:
-    from course_lib.llm.client import LLMClient
 
-    client = LLMClient.local()
+    client = local_client()
     ticket = {
         "subject": "Okta Verify keeps rejecting my code",
         "body": "I cannot sign in to Okta since this morning; my MFA code is rejected.",
     }
-    route = zero_shot_route(client, ticket, model="chat-large", seed=0)
+    from course_lib.datasets import TICKET_CATEGORIES
+
+    route = zero_shot_route(
+        client, ticket, categories=TICKET_CATEGORIES, model="chat-large", seed=0
+    )
     assert route.result.prompt_version == ROUTING_PROMPT_VERSION
     assert route.cost_usd > 0 and route.simulated_latency_ms and route.simulated_latency_ms > 0
     if route.valid:
@@ -409,7 +414,7 @@ class _CannedClient:
         self.requests: list[dict[str, Any]] = []
 
     def chat(self, messages: Any, **kwargs: Any) -> Any:
-        from course_lib.llm.client import ChatResult, Usage
+        from course_lib.llm import ChatResult, Usage
 
         self.requests.append({"messages": messages, **kwargs})
         return ChatResult(self.content, "canned", Usage(10, 5), 0.0, 1.0, "stop")

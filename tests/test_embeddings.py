@@ -35,7 +35,7 @@ from course_lib.errors import (
     UnknownModelError,
 )
 from course_lib.llm import registry as registry_module
-from course_lib.llm.registry import ModelSpec, load_registry
+from course_lib.models import ModelSpec, load_registry
 
 ST_INSTALLED = importlib.util.find_spec("sentence_transformers") is not None
 

@@ -1,4 +1,4 @@
-"""Tests of course_lib.embeddings.benchmark: retrievers, evaluation, sizes, timings, licences."""
+"""Tests of course_lib.labs.embedding_benchmark: retrievers, evaluation, sizes, timings, licences."""
 
 from __future__ import annotations
 
@@ -12,30 +12,28 @@ import pandas as pd
 import pytest
 
 from course_lib.datasets import load_golden_set
-from course_lib.datasets.baselines import (
-    bm25_rankings,
-    dense_rankings,
-    retrieval_baselines,
-    retrieval_units,
-)
 from course_lib.embeddings import Embedder, EmbedderIdentity, get_embedder
-from course_lib.embeddings.benchmark import (
+from course_lib.labs import (
     DEFAULT_BATCH_SIZES,
     BM25Retriever,
     EmbeddingRetriever,
     IndexFootprint,
     LatencySummary,
     Retriever,
-    _licence_from_metadata,
+    bm25_rankings,
     compare_throughput,
     comparison_table,
     declared_licence,
+    dense_rankings,
     evaluate_retriever,
     latency_table,
     measure_latency,
     measure_throughput,
     plot_throughput,
+    retrieval_baselines,
+    retrieval_units,
 )
+from course_lib.labs.embedding_benchmark import _licence_from_metadata
 
 TEXTS = [
     "Deploys to production need one reviewer and a green pipeline.",

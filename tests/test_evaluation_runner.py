@@ -29,7 +29,7 @@ from course_lib.evaluation import (
 )
 from course_lib.evaluation.judge import JUDGE_TEMPLATE, RESPONSE_FORMAT, judge_prompt
 from course_lib.evaluation.runner import RUN_COLUMNS
-from course_lib.llm.client import LLMClient
+from course_lib.standin import local_client
 
 matplotlib.use("Agg")
 
@@ -97,7 +97,7 @@ def test_no_handbook_sentence_reads_as_a_refusal() -> None:
 
 
 def test_run_golden_keeps_one_row_per_question_with_scores_and_usage() -> None:
-    client = LLMClient.local()
+    client = local_client()
     frame = run_golden(
         lambda item: client.chat(f"Question: {item.question}"),
         ITEMS,
@@ -256,7 +256,7 @@ def test_judge_prompt_needs_every_field() -> None:
 
 
 def test_the_local_judge_grades_right_above_wrong() -> None:
-    client = LLMClient.local()
+    client = local_client()
     reference = "Monday at 10:00 Lisbon time; the outgoing engineer stays reachable until 12:00."
     right = grade(
         client,
@@ -287,7 +287,7 @@ def test_grade_all_adds_judge_columns_and_records_bad_verdicts() -> None:
         },
         index=[10, 20],
     )
-    graded = grade_all(LLMClient.local(), frame, columns={"answer": "candidate"})
+    graded = grade_all(local_client(), frame, columns={"answer": "candidate"})
     assert graded.index.tolist() == [10, 20]
     assert graded["judge_passed"].tolist() == [True, False]
     assert graded["judge_error"].isna().all()
@@ -298,7 +298,7 @@ def test_grade_all_adds_judge_columns_and_records_bad_verdicts() -> None:
         """A judge that forgets the format: every reply is prose."""
 
         def chat(self, *args: object, **kwargs: object) -> object:
-            real = LLMClient.local().chat(*args, **kwargs)
+            real = local_client().chat(*args, **kwargs)
             return type(real)(**{**real.__dict__, "content": "Looks fine to me."})
 
     bad = grade_all(Rambling(), frame, columns={"answer": "candidate"})  # type: ignore[arg-type]
@@ -308,12 +308,12 @@ def test_grade_all_adds_judge_columns_and_records_bad_verdicts() -> None:
     with pytest.raises(UnparseableVerdictError):
         grade_all(Rambling(), frame, columns={"answer": "candidate"}, on_error="raise")  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="no column 'answer'"):
-        grade_all(LLMClient.local(), frame)
+        grade_all(local_client(), frame)
 
 
 def test_the_local_judge_shows_its_length_bias() -> None:
     """Filler the judge ignores raises its score at equal content (docs/local-model.md)."""
-    client = LLMClient.local()
+    client = local_client()
     reference = "Every 180 days, with 14 days of overlap."
     answer = "Secrets are rotated every 90 days."
     filler = " That is all there is to it, and it is what it is." * 4

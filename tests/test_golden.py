@@ -22,8 +22,8 @@ from course_lib.datasets import (
     load_handbook,
     split_sections,
 )
+from course_lib.datasets.errors import DatasetError
 from course_lib.datasets.golden import FRAME_COLUMNS, GOLDEN_SPLITS, GOLDEN_TYPES
-from course_lib.errors import DatasetError
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 

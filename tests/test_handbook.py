@@ -13,8 +13,8 @@ import pandera.pandas as pa
 import pytest
 
 from course_lib.datasets import HandbookDocument, handbook_frame, load_handbook, split_sections
+from course_lib.datasets.errors import DatasetError
 from course_lib.datasets.handbook import ACCESS_LEVELS, HANDBOOK_DIR
-from course_lib.errors import DatasetError
 
 TEAMS = [
     "platform",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from course_lib.course.errors import BuildError
 from course_lib.course.lesson_source import DEFAULT_STUB, strip_exercise_regions
-from course_lib.errors import BuildError
 
 
 def test_region_in_a_function_becomes_the_default_stub() -> None:

@@ -16,12 +16,10 @@ from course_lib.errors import (
     SettingsError,
     UnknownModelError,
 )
-from course_lib.llm.client import LLMClient
-from course_lib.llm.local.faults import FaultPlan
-from course_lib.llm.policy import CircuitBreaker, ReliabilityPolicy
-from course_lib.llm.registry import get_registry
-from course_lib.llm.server import ModelServer, serve_model
+from course_lib.llm import CircuitBreaker, LLMClient, ReliabilityPolicy
+from course_lib.models import get_registry
 from course_lib.settings import load_settings
+from course_lib.standin import FaultPlan, ModelServer, local_client, serve_model
 
 CONTEXT = (
     "Answer from the sources and cite them.\n\n"
@@ -56,7 +54,7 @@ def server() -> Iterator[ModelServer]:
 
 
 def test_result_carries_content_usage_cost_latency_model_and_prompt_version() -> None:
-    client = LLMClient.local()
+    client = local_client()
     result = client.chat(CONTEXT, model="chat-large", prompt_version="handbook-answer@3")
     spec = get_registry().resolve("chat-large")
     assert "10:00" in (result.content or "")
@@ -78,7 +76,7 @@ def test_system_prompt_and_pydantic_response_format() -> None:
     class Answer(BaseModel):
         day: str
 
-    client = LLMClient.local(faults=FaultPlan(malformed_rate=0.0))
+    client = local_client(faults=FaultPlan(malformed_rate=0.0))
     result = client.chat(
         "[oncall-policy] Handover is Monday at 10:00.\nQuestion: which day?",
         system="Reply in JSON.",
@@ -89,13 +87,13 @@ def test_system_prompt_and_pydantic_response_format() -> None:
 
 def test_unknown_model_names_the_known_ones() -> None:
     with pytest.raises(UnknownModelError, match="chat-small"):
-        LLMClient.local().chat("hi", model="gpt-x")
+        local_client().chat("hi", model="gpt-x")
 
 
 def test_policy_turns_a_20_percent_fault_rate_into_full_success_in_process() -> None:
     prompts = questions(200)
-    bare = LLMClient.local(faults=PLAN_20, policy=ReliabilityPolicy.bare(read_timeout_s=0.01))
-    with_policy = LLMClient.local(faults=PLAN_20, policy=FAST.with_changes(read_timeout_s=0.01))
+    bare = local_client(faults=PLAN_20, policy=ReliabilityPolicy.bare(read_timeout_s=0.01))
+    with_policy = local_client(faults=PLAN_20, policy=FAST.with_changes(read_timeout_s=0.01))
     bare_ok = success_count(bare, prompts)
     assert 0.70 * 200 <= bare_ok <= 0.90 * 200  # about one call in five fails
     assert success_count(with_policy, prompts) == 200
@@ -128,7 +126,7 @@ def test_bare_call_over_http_fails_about_one_in_five(server: ModelServer) -> Non
 def test_retry_after_is_honoured_in_process() -> None:
     waits: list[float] = []
     plan = FaultPlan(rate=0.5, seed=2, mix={"rate_limit": 1.0}, retry_after_s=0.75)
-    client = LLMClient.local(faults=plan, policy=FAST, sleep=waits.append)
+    client = local_client(faults=plan, policy=FAST, sleep=waits.append)
     for prompt in questions(20):
         client.chat(prompt)
     assert waits, "no rate limit was hit"
@@ -147,7 +145,7 @@ def test_retry_after_is_honoured_over_http(server: ModelServer) -> None:
 
 def test_a_retry_after_longer_than_allowed_is_not_waited_for() -> None:
     plan = FaultPlan(rate=1.0, mix={"rate_limit": 1.0}, retry_after_s=120)
-    client = LLMClient.local(faults=plan, policy=FAST.with_changes(max_retry_after_s=10))
+    client = local_client(faults=plan, policy=FAST.with_changes(max_retry_after_s=10))
     with pytest.raises(RateLimitError):
         client.chat("hello")
     assert client.stats.attempts == 1
@@ -155,7 +153,7 @@ def test_a_retry_after_longer_than_allowed_is_not_waited_for() -> None:
 
 def test_timeouts_raise_and_are_retried() -> None:
     plan = FaultPlan(rate=1.0, mix={"timeout": 1.0}, timeout_s=0.2)
-    client = LLMClient.local(faults=plan, policy=FAST.with_changes(read_timeout_s=0.01))
+    client = local_client(faults=plan, policy=FAST.with_changes(read_timeout_s=0.01))
     with pytest.raises(ModelTimeoutError):
         client.chat("hello")
     assert client.stats.attempts == FAST.max_attempts
@@ -163,7 +161,7 @@ def test_timeouts_raise_and_are_retried() -> None:
 
 def test_fallback_model_answers_when_the_primary_is_down() -> None:
     plan = FaultPlan(rate=1.0, mix={"server_error": 1.0}, models=("local-small",))
-    client = LLMClient.local(faults=plan, policy=FAST.with_changes(fallback="chat-large"))
+    client = local_client(faults=plan, policy=FAST.with_changes(fallback="chat-large"))
     result = client.chat(CONTEXT, model="chat-small")
     assert result.model == "local-large"
     assert result.fallback_used
@@ -204,27 +202,27 @@ def test_client_stops_calling_a_model_whose_circuit_is_open(server: ModelServer)
 
 
 def test_token_budget_refuses_an_oversized_prompt_before_sending() -> None:
-    client = LLMClient.local(policy=FAST.with_changes(max_tokens_per_call=20))
+    client = local_client(policy=FAST.with_changes(max_tokens_per_call=20))
     with pytest.raises(BudgetExceededError, match="per-call budget"):
         client.chat(CONTEXT * 3)
     assert client.stats.attempts == 0
 
 
 def test_budgets_cap_the_output() -> None:
-    client = LLMClient.local(policy=FAST.with_changes(max_tokens_per_call=70))
+    client = local_client(policy=FAST.with_changes(max_tokens_per_call=70))
     result = client.chat(CONTEXT + " Answer in detail.", model="chat-large")
     assert result.usage.total_tokens <= 70
-    costly = LLMClient.local(policy=FAST.with_changes(max_cost_per_call_usd=0.0002))
+    costly = local_client(policy=FAST.with_changes(max_cost_per_call_usd=0.0002))
     capped = costly.chat(CONTEXT + " Answer in detail.", model="chat-large")
     assert capped.cost_usd <= 0.0002
     with pytest.raises(BudgetExceededError, match="cheaper model"):
-        LLMClient.local(policy=FAST.with_changes(max_cost_per_call_usd=1e-7)).chat(
+        local_client(policy=FAST.with_changes(max_cost_per_call_usd=1e-7)).chat(
             CONTEXT, model="chat-large"
         )
 
 
 def test_streaming_reports_time_to_first_token_and_the_result() -> None:
-    client = LLMClient.local(latency_scale=0.2)
+    client = local_client(latency_scale=0.2)
     stream = client.stream(CONTEXT, model="chat-large")
     text = stream.text()
     assert stream.time_to_first_token_ms is not None
@@ -273,7 +271,7 @@ def test_unreachable_endpoint_gives_a_clear_error() -> None:
 
 
 def test_embed_through_the_client(server: ModelServer) -> None:
-    local = LLMClient.local().embed(["on-call handover"])
+    local = local_client().embed(["on-call handover"])
     remote = LLMClient.for_server(server.base_url).embed(["on-call handover"])
     assert local.shape == remote.shape == (1, 256)
     assert abs(float((local * remote).sum()) - 1.0) < 1e-5

@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from course_lib.llm.client import LLMClient
-from course_lib.llm.experiments import (
+from course_lib.labs import (
     CALL_COLUMNS,
     handbook_prompts,
     outcome_summary,
@@ -15,9 +14,9 @@ from course_lib.llm.experiments import (
     run_calls,
     simulate_success_rate,
 )
-from course_lib.llm.local.faults import FaultPlan
-from course_lib.llm.policy import ReliabilityPolicy
-from course_lib.llm.registry import get_registry
+from course_lib.llm import ReliabilityPolicy
+from course_lib.models import get_registry
+from course_lib.standin import FaultPlan, local_client
 
 FAST = ReliabilityPolicy(backoff_initial_s=0.001, backoff_max_s=0.01, jitter_s=0.001)
 
@@ -52,7 +51,7 @@ def test_handbook_prompts_are_deterministic_and_validate_their_arguments() -> No
 
 
 def test_run_calls_has_one_row_per_call_with_usage_and_cost(quick_prompts) -> None:
-    calls = run_calls(LLMClient.local(), quick_prompts[:5], model="chat-large")
+    calls = run_calls(local_client(), quick_prompts[:5], model="chat-large")
     assert list(calls.columns) == list(CALL_COLUMNS)
     assert len(calls) == 5 and calls["ok"].all()
     assert (calls["model"] == get_registry().model_id("chat-large")).all()
@@ -67,7 +66,7 @@ def test_run_calls_has_one_row_per_call_with_usage_and_cost(quick_prompts) -> No
 
 def test_run_calls_records_failures_and_counts_attempts_of_failed_calls(quick_prompts) -> None:
     plan = FaultPlan(rate=1.0, mix={"server_error": 1.0})
-    client = LLMClient.local(
+    client = local_client(
         faults=plan, policy=FAST.with_changes(max_attempts=3, breaker_failure_threshold=0)
     )
     calls = run_calls(client, quick_prompts[:2])
@@ -80,12 +79,12 @@ def test_run_calls_records_failures_and_counts_attempts_of_failed_calls(quick_pr
 
 def test_run_calls_lets_bugs_propagate(quick_prompts) -> None:
     with pytest.raises(ValueError, match="embedding"):
-        run_calls(LLMClient.local(), quick_prompts[:1], model="embed")
+        run_calls(local_client(), quick_prompts[:1], model="embed")
 
 
 def test_outcome_summary_counts_successes_requests_fallbacks_and_errors(quick_prompts) -> None:
     plan = FaultPlan(rate=0.3, seed=1, retry_after_s=0.0, timeout_s=0.002)
-    bare = LLMClient.local(faults=plan, policy=ReliabilityPolicy.bare(read_timeout_s=0.001))
+    bare = local_client(faults=plan, policy=ReliabilityPolicy.bare(read_timeout_s=0.001))
     summary = outcome_summary(run_calls(bare, quick_prompts))
     assert summary["calls"] == 40
     assert summary["requests"] == 40 and summary["requests_per_call"] == 1.0
@@ -144,7 +143,7 @@ def test_price_table_reads_prices_and_latency_from_the_registry() -> None:
 
 def test_client_reports_the_circuit_state_of_a_model() -> None:
     plan = FaultPlan(rate=1.0, mix={"server_error": 1.0})
-    client = LLMClient.local(
+    client = local_client(
         faults=plan, policy=FAST.with_changes(max_attempts=2, breaker_failure_threshold=2)
     )
     assert client.circuit_state("chat-small") == "closed"

@@ -17,8 +17,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from course_lib.embeddings import get_embedder
-from course_lib.llm.local.faults import FaultPlan
-from course_lib.llm.server import ModelServer, serve_model
+from course_lib.standin import FaultPlan, ModelServer, serve_model
 
 QUESTION = "When is the on-call handover?"
 LOCAL_KEY = "local"  # the local server accepts any key  # pragma: allowlist secret

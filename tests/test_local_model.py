@@ -25,13 +25,20 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from course_lib.datasets.handbook import HANDBOOK_DIR, load_handbook
-from course_lib.llm.local.faults import Fault, FaultPlan
-from course_lib.llm.local.model import InjectedFault, InvalidRequest, LocalModel, stream_chunks
-from course_lib.llm.local.reading import read_request
-from course_lib.llm.local.text import clean_markdown, split_sentences, terms
-from course_lib.llm.registry import ModelRegistry, get_registry
-from course_lib.llm.tokens import count_tokens
+from course_lib.datasets import load_handbook
+from course_lib.datasets.handbook import HANDBOOK_DIR
+from course_lib.models import ModelRegistry, get_registry
+from course_lib.standin import (
+    Fault,
+    FaultPlan,
+    InvalidRequestError,
+    LocalModel,
+    count_tokens,
+    stream_chunks,
+)
+from course_lib.standin.model import InjectedFault
+from course_lib.standin.reading import read_request
+from course_lib.standin.text import clean_markdown, split_sentences, terms
 
 TIERS = ("local-small", "local-large")
 GOLDEN_DIR = HANDBOOK_DIR.parent / "golden"
@@ -1065,21 +1072,21 @@ def test_invalid_fault_plans_are_rejected(options: dict[str, Any]) -> None:
 
 
 def test_unknown_model_is_a_404_listing_known_models(model: LocalModel) -> None:
-    with pytest.raises(InvalidRequest) as raised:
+    with pytest.raises(InvalidRequestError) as raised:
         ask(model, "gpt-imaginary", MEALS)
     assert raised.value.status == 404
     assert "local-small" in str(raised.value) and "local-large" in str(raised.value)
 
 
 def test_embedding_model_cannot_chat(model: LocalModel) -> None:
-    with pytest.raises(InvalidRequest) as raised:
+    with pytest.raises(InvalidRequestError) as raised:
         ask(model, "local-embed", MEALS)
     assert raised.value.status == 404
     assert "local-small" in str(raised.value)
 
 
 def test_chat_model_cannot_embed(model: LocalModel) -> None:
-    with pytest.raises(InvalidRequest) as raised:
+    with pytest.raises(InvalidRequestError) as raised:
         model.embeddings({"model": "local-small", "input": "hello"})
     assert raised.value.status == 404
 
@@ -1097,14 +1104,14 @@ def test_chat_model_cannot_embed(model: LocalModel) -> None:
 def test_invalid_chat_requests_are_400s(
     model: LocalModel, request_options: dict[str, Any], param: str
 ) -> None:
-    with pytest.raises(InvalidRequest) as raised:
+    with pytest.raises(InvalidRequestError) as raised:
         model.chat({"model": "local-small", **request_options})
     assert raised.value.status == 400
     assert raised.value.param == param
 
 
 def test_request_without_a_model_is_rejected(model: LocalModel) -> None:
-    with pytest.raises(InvalidRequest, match="model"):
+    with pytest.raises(InvalidRequestError, match="model"):
         model.chat({"messages": [{"role": "user", "content": "hi"}]})
 
 
@@ -1124,7 +1131,7 @@ def test_embeddings_as_floats_and_base64_agree(model: LocalModel) -> None:
 
 
 def test_embeddings_reject_token_arrays(model: LocalModel) -> None:
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(InvalidRequestError):
         model.embeddings({"model": "local-embed", "input": [[1, 2, 3]]})
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.errors import SettingsError, UnknownModelError
-from course_lib.llm.registry import BUNDLED_REGISTRY, get_registry, load_registry
+from course_lib.models import BUNDLED_REGISTRY, get_registry, load_registry
 from course_lib.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]

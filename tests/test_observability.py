@@ -18,8 +18,8 @@ from course_lib.errors import (
     TracingError,
     UnknownModelError,
 )
-from course_lib.llm.client import ChatResult, LLMClient, Usage
-from course_lib.llm.registry import get_registry
+from course_lib.llm import ChatResult, LLMClient, Usage
+from course_lib.models import get_registry
 from course_lib.observability import (
     SPAN_COLUMNS,
     Tracing,
@@ -32,6 +32,7 @@ from course_lib.observability import (
     traced_chat,
 )
 from course_lib.settings import load_settings
+from course_lib.standin import local_client
 
 QUESTION = "How many days of annual leave do I get?"
 PASSAGE = "[leave-policy] Annual leave is 25 working days per calendar year."
@@ -40,7 +41,7 @@ SYSTEM = "Answer from the passages and cite them."
 
 @pytest.fixture(scope="module")
 def client() -> LLMClient:
-    return LLMClient.local()
+    return local_client()
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from course_lib.errors import (
     PromptNotFoundError,
     PromptRenderError,
 )
-from course_lib.llm.registry import get_registry
+from course_lib.labs import main as lock_main
+from course_lib.models import get_registry
 from course_lib.prompts import (
     BUNDLED_LIBRARY,
     LOCK_FILE,
@@ -32,7 +33,7 @@ from course_lib.prompts import (
     verify_lock,
     write_lock,
 )
-from course_lib.prompts.lock import main as lock_main
+from course_lib.standin import local_client
 
 NAME = "handbook-answer"
 PASSAGES = [
@@ -289,7 +290,6 @@ def test_missing_attribute_of_a_value_is_an_error_too() -> None:
 
 
 def test_rendered_prompt_is_stamped_and_ready_for_the_client() -> None:
-    from course_lib.llm.client import LLMClient
 
     rendered = PromptRegistry().render(
         NAME,
@@ -301,7 +301,7 @@ def test_rendered_prompt_is_stamped_and_ready_for_the_client() -> None:
     kwargs = rendered.chat_kwargs()
     assert kwargs["prompt_version"] == rendered.ref == f"{NAME}@v{rendered.version}"
     assert kwargs["model"] == "chat-small" and kwargs["temperature"] == 0.0
-    result = LLMClient.local().chat(**kwargs)
+    result = local_client().chat(**kwargs)
     assert result.prompt_version == rendered.ref
 
 
@@ -328,10 +328,9 @@ INJECTED = {
 
 
 def _answer(version: int, question: str, passages: list[dict[str, str]]) -> str:
-    from course_lib.llm.client import LLMClient
 
     rendered = PromptRegistry().get(NAME, version).render(question=question, passages=passages)
-    return LLMClient.local().chat(**rendered.chat_kwargs()).content or ""
+    return local_client().chat(**rendered.chat_kwargs()).content or ""
 
 
 def test_only_the_guarded_version_resists_an_injected_passage() -> None:

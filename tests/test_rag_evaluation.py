@@ -1,4 +1,4 @@
-"""Tests of course_lib.rag.evaluation on hand-made cases whose numbers can be worked out."""
+"""Tests of course_lib.rag.retrieval_eval on hand-made cases whose numbers can be worked out."""
 
 from __future__ import annotations
 

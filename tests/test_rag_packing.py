@@ -6,11 +6,17 @@ from dataclasses import replace
 
 import pytest
 
-from course_lib.llm.local.reading import read_request
-from course_lib.llm.registry import get_registry
-from course_lib.llm.tokens import count_tokens
-from course_lib.rag import Chunk, Retrieved, content_hash, context_budget, pack_context
-from course_lib.rag.packing import format_passage
+from course_lib.models import get_registry
+from course_lib.rag import (
+    Chunk,
+    Retrieved,
+    content_hash,
+    context_budget,
+    format_passage,
+    pack_context,
+)
+from course_lib.standin import count_tokens
+from course_lib.standin.reading import read_request
 
 
 def _chunk(doc_id: str, position: int, text: str, access: str = "internal") -> Chunk:

@@ -13,8 +13,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from course_lib.errors import PromptRenderError
-from course_lib.llm.client import ChatResult, LLMClient, Usage
-from course_lib.llm.local.faults import FaultPlan
+from course_lib.llm import ChatResult, Usage
+from course_lib.standin import FaultPlan, local_client
 from course_lib.structured import (
     JSONExtractionError,
     default_repair_message,
@@ -278,8 +278,8 @@ TEXTS = [
 
 def test_repair_with_the_local_model_gives_the_values_an_unbroken_answer_has() -> None:
     """A repair request is answered from the original ticket, not from the error text."""
-    clean = LLMClient.local(faults=FaultPlan(malformed_rate=0.0))
-    shaky = LLMClient.local(faults=FaultPlan(malformed_rate=0.3))
+    clean = local_client(faults=FaultPlan(malformed_rate=0.0))
+    shaky = local_client(faults=FaultPlan(malformed_rate=0.3))
     repaired = valid = 0
     for text in TEXTS:
         expected = generate_structured(clean, text, Ticket, max_repairs=0, seed=1).value
@@ -292,7 +292,7 @@ def test_repair_with_the_local_model_gives_the_values_an_unbroken_answer_has() -
 
 
 def test_a_model_that_always_breaks_is_given_up_on() -> None:
-    broken = LLMClient.local(faults=FaultPlan(malformed_rate=1.0))
+    broken = local_client(faults=FaultPlan(malformed_rate=1.0))
     result = generate_structured(broken, TEXTS[0], Ticket, max_repairs=2, seed=0)
     assert result.value is None and result.attempts == 3 and len(result.errors) == 3
     assert broken.stats.calls == 3
@@ -300,7 +300,7 @@ def test_a_model_that_always_breaks_is_given_up_on() -> None:
 
 def test_the_local_model_takes_keys_and_types_from_few_shot_turns() -> None:
     """Prompt-only JSON: an example answer in an assistant turn sets the keys and types."""
-    client = LLMClient.local(faults=FaultPlan(malformed_rate=0.0))
+    client = local_client(faults=FaultPlan(malformed_rate=0.0))
     example = json.dumps({"kind": "hardware", "summary": "Broken dock", "urgent": False})
     messages = [
         {"role": "system", "content": "Triage the ticket. Respond in JSON like the examples."},

@@ -13,7 +13,7 @@ import pandera.pandas as pa
 import pytest
 
 from course_lib.datasets import tickets_build as tb
-from course_lib.errors import DatasetError
+from course_lib.datasets.errors import DatasetError
 
 COMPANY = Path(tb.__file__).parent / "handbook" / "COMPANY.md"
 DATASHEET = Path(tb.__file__).with_name("README.md")

@@ -16,20 +16,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.datasets.traffic import (
-    COLUMNS,
-    FEATURES,
-    OUTCOMES,
-    QUESTIONS_FILE,
-    TEAMS,
+from course_lib.datasets import (
     TrafficIncident,
     generate_traffic,
     load_traffic,
     load_traffic_incident,
+)
+from course_lib.datasets.errors import DatasetError
+from course_lib.datasets.traffic import (
+    COLUMNS,
+    FEATURES,
+    QUESTIONS_FILE,
+    TEAMS,
     load_traffic_questions,
 )
-from course_lib.errors import DatasetError
-from course_lib.llm.registry import load_registry
+from course_lib.labs import OUTCOMES
+from course_lib.models import load_registry
 
 WEEK_START = pd.Timestamp("2026-11-02", tz="UTC")
 WEEK_END = WEEK_START + pd.Timedelta(days=7)

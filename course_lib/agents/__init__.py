@@ -4,8 +4,9 @@
   and validation of the arguments a model sends;
 * ``run_agent``, ``stop_reason``, ``AgentRun``, ``Step``: the tool-calling loop with step, token
   and cost budgets, repeated-call detection, an allow-list and a trace of every step;
-* ``HandbookWorld``: the Handbook Assistant's tools over fake company data;
-* ``course_lib.agents.tasks``: a suite of tool-use tasks with success checks, and a runner.
+
+The lessons' practice world (``HandbookWorld``, the Handbook Assistant's tools over fake
+company data) and its task suite live with the classroom, in ``course_lib.labs``.
 
 Importing this package loads no pydantic or pandas; they load when first needed.
 """
@@ -23,19 +24,14 @@ from course_lib.agents.loop import (
     stop_reason,
 )
 from course_lib.agents.tools import Tool, ToolArgumentError, tool, tool_schema
-from course_lib.agents.world import READ_ONLY_TOOLS, HandbookWorld, Page, Ticket
 
 __all__ = [
-    "READ_ONLY_TOOLS",
     "STOP_REASONS",
     "AgentRun",
     "ChatClient",
-    "HandbookWorld",
-    "Page",
     "RunTotals",
     "Step",
     "StepKind",
-    "Ticket",
     "Tool",
     "ToolArgumentError",
     "run_agent",

@@ -16,7 +16,7 @@ tool the model names. :func:`run_agent` is the same loop with the engineering ad
 >>> from course_lib.agents import HandbookWorld
 >>> from course_lib.llm.client import LLMClient
 >>> world = HandbookWorld()
->>> run = run_agent(LLMClient.local(), "Who owns payout-worker?", world.tools(), max_steps=4)
+>>> run = run_agent(LLMClient.from_settings(), "Who owns payout-worker?", world.tools(), max_steps=4)
 >>> run.stopped_reason, run.answer
 """
 

@@ -32,13 +32,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal, Union
 
-from course_lib.errors import CourseLibError
+from course_lib.errors import ToolArgumentError
 
 __all__ = ["Tool", "ToolArgumentError", "tool", "tool_schema"]
-
-
-class ToolArgumentError(CourseLibError, ValueError):
-    """A model called a tool with arguments that do not fit the tool's signature."""
 
 
 _JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}

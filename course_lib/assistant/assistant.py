@@ -194,4 +194,3 @@ class HandbookAssistant:
             prompt_ref=rendered.ref,
             trace_id=trace_id,
         )
-

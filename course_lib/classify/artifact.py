@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course_lib.embeddings.identity import EmbedderIdentity
-from course_lib.errors import CourseLibError
+from course_lib.errors import ArtifactError
 
 if TYPE_CHECKING:
     from course_lib.classify.model import EmbeddingClassifier
@@ -76,10 +76,6 @@ REQUIRED_KEYS = (
     "training_size",
     "metrics",
 )
-
-
-class ArtifactError(CourseLibError, ValueError):
-    """A model artifact is missing, incomplete, altered, or made for another environment."""
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ as ``category=None`` with the reason, never guessed at. (Lesson 1.2 adds validat
 pydantic and a bounded repair loop, which wins most of those back at the price of a second
 call.)
 
->>> from course_lib.llm.client import LLMClient
+>>> from course_lib.llm import LLMClient
+>>> queues = {"network": "VPN, Wi-Fi and connectivity", "access": "accounts and permissions"}
 >>> ticket = {"subject": "VPN down", "body": "Since 9am nobody in Leeds can connect."}
->>> route = zero_shot_route(LLMClient.local(), ticket, model="chat-small")
+>>> route = zero_shot_route(LLMClient.from_settings(), ticket, categories=queues)
 >>> route.category, route.cost_usd, route.simulated_latency_ms
 """
 
@@ -65,19 +66,13 @@ class RouteResult:
         return self.result.simulated_latency_ms
 
 
-def _default_categories() -> dict[str, str]:
-    from course_lib.datasets.tickets_build import CATEGORIES
-
-    return dict(CATEGORIES)
-
-
-def routing_schema(categories: Mapping[str, str] | None = None) -> dict[str, Any]:
+def routing_schema(categories: Mapping[str, str]) -> dict[str, Any]:
     """A JSON schema with one required field, ``category``, an enum of the queues.
 
     The description lists ``value: meaning`` for every value: models (the local one included)
     choose better when each value is explained where the value is declared.
     """
-    labels = dict(categories) if categories is not None else _default_categories()
+    labels = dict(categories)
     if not labels:
         raise ValueError("routing_schema needs at least one category.")
     described = " ".join(f"{value}: {meaning.strip()}" for value, meaning in labels.items())
@@ -95,7 +90,7 @@ def routing_schema(categories: Mapping[str, str] | None = None) -> dict[str, Any
     }
 
 
-def routing_response_format(categories: Mapping[str, str] | None = None) -> dict[str, Any]:
+def routing_response_format(categories: Mapping[str, str]) -> dict[str, Any]:
     """The Chat Completions ``response_format`` that asks for :func:`routing_schema`."""
     return {
         "type": "json_schema",
@@ -111,8 +106,8 @@ def zero_shot_route(
     client: LLMClient,
     ticket: Mapping[str, Any] | str,
     *,
+    categories: Mapping[str, str],
     model: str = "chat-small",
-    categories: Mapping[str, str] | None = None,
     seed: int | None = None,
 ) -> RouteResult:
     """Asks ``model`` which category ``ticket`` belongs to, with a schema of the categories.
@@ -121,13 +116,14 @@ def zero_shot_route(
         client: any :class:`~course_lib.llm.client.LLMClient` (local, a server, a provider).
         ticket: a mapping with ``subject`` and ``body`` (a dict, a DataFrame row), or the text.
         model: a role of the model registry, e.g. ``"chat-small"`` or ``"chat-large"``.
-        categories: value -> definition; the ticket dataset's ten categories by default.
+        categories: value -> definition of each queue (e.g. the ticket dataset's
+            ``TICKET_CATEGORIES``).
         seed: passed to the model, for reproducible sampling.
 
     Model-call errors (rate limits, timeouts after the client's retries) propagate: a router
     that cannot reach its model must say so, not pick a queue.
     """
-    labels = dict(categories) if categories is not None else _default_categories()
+    labels = dict(categories)
     text = ticket if isinstance(ticket, str) else ticket_text(ticket)
     result = client.chat(
         text,

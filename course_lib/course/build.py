@@ -23,9 +23,9 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.course.errors import BuildError
 from course_lib.course.execution import WIDGET_VIEW_MIME, execute_notebook
 from course_lib.course.lesson_source import LessonSource, learner_cells, read_lesson_source
-from course_lib.errors import BuildError
 
 __all__ = [
     "GENERATED_TAG",

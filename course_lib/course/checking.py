@@ -7,7 +7,7 @@ why. ``hint("00.1")`` gives hints that get more specific each time it is called.
 Nothing a learner writes can make a checker print a traceback: ``None``, ``...``, a wrong type
 or an exception inside the learner's code each get a plain sentence. In strict mode
 (``COURSE_STRICT=1``, which CI and ``course build`` set for solution notebooks) a failing check
-raises :class:`~course_lib.errors.ExerciseNotSolvedError` instead, so a broken solution cannot
+raises :class:`~course_lib.course.errors.ExerciseNotSolvedError` instead, so a broken solution cannot
 pass unnoticed.
 
 Checkers live in ``course_lib.course.exercises.lesson_<lesson>`` modules and are declared with
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from course_lib.errors import CheckerError, ExerciseNotSolvedError, UnknownExerciseError
+from course_lib.course.errors import CheckerError, ExerciseNotSolvedError, UnknownExerciseError
 
 __all__ = [
     "CHECK_MIME",

@@ -158,7 +158,7 @@ def serve_model(
 
     Point any OpenAI client at http://HOST:PORT/v1 with any API key.
     """
-    from course_lib.llm.local.faults import FaultPlan
+    from course_lib.standin.faults import FaultPlan
 
     try:
         plan = FaultPlan(rate=fault_rate, seed=fault_seed) if fault_rate else None
@@ -166,7 +166,7 @@ def serve_model(
         raise _fail(str(exc)) from None
     if latency_scale < 0:
         raise _fail(f"--latency-scale must be >= 0, got {latency_scale}.")
-    from course_lib.llm.server import run_server
+    from course_lib.standin.server import run_server
 
     typer.echo(f"Local model server on http://{host}:{port}/v1 (any API key; Ctrl-C to stop).")
     try:

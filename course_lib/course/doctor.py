@@ -296,7 +296,7 @@ def check_local_model() -> CheckResult:
         import openai
 
         from course_lib.llm import get_registry
-        from course_lib.llm.server import serve_model
+        from course_lib.standin.server import serve_model
 
         with serve_model() as server:
             client = openai.OpenAI(base_url=server.base_url, api_key="local", max_retries=0)

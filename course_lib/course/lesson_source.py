@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.errors import BuildError
+from course_lib.course.errors import BuildError
 
 __all__ = [
     "SOLUTION_TAG",

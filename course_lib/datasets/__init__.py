@@ -30,7 +30,7 @@ from course_lib.datasets.handbook import (
 )
 
 if TYPE_CHECKING:
-    from course_lib.datasets.tickets_build import load_tickets
+    from course_lib.datasets.tickets_build import TICKET_CATEGORIES, TICKET_PRIORITIES, load_tickets
     from course_lib.datasets.traffic import (
         IncidentEffect,
         TrafficDistractor,
@@ -47,6 +47,8 @@ __all__ = [
     "HandbookDocument",
     "IncidentEffect",
     "Section",
+    "TICKET_CATEGORIES",
+    "TICKET_PRIORITIES",
     "TrafficDistractor",
     "TrafficIncident",
     "TrafficWeek",
@@ -62,6 +64,8 @@ __all__ = [
 
 _LAZY = {
     "load_tickets": "course_lib.datasets.tickets_build",
+    "TICKET_CATEGORIES": "course_lib.datasets.tickets_build",
+    "TICKET_PRIORITIES": "course_lib.datasets.tickets_build",
     "IncidentEffect": "course_lib.datasets.traffic",
     "TrafficDistractor": "course_lib.datasets.traffic",
     "TrafficIncident": "course_lib.datasets.traffic",

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from course_lib.errors import DatasetError
+from course_lib.datasets.errors import DatasetError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from course_lib.errors import DatasetError
+from course_lib.datasets.errors import DatasetError
+from course_lib.rag.documents import ACCESS_LEVELS, HandbookDocument, Section, split_sections
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,35 +32,9 @@ __all__ = [
 ]
 
 HANDBOOK_DIR = Path(__file__).parent / "handbook"
-ACCESS_LEVELS = ("public", "internal", "restricted")
 Snapshot = Literal["current", "v1"]
 _SNAPSHOTS: tuple[str, ...] = ("current", "v1")
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Section:
-    """One Markdown section: its heading (without the #s) and its text, heading line excluded."""
-
-    heading: str
-    text: str
-
-
-@dataclass(frozen=True)
-class HandbookDocument:
-    """One handbook document with its front matter as typed fields."""
-
-    id: str
-    title: str
-    team: str
-    version: int
-    updated: date
-    access: str
-    text: str  # the Markdown body, front matter removed
-
-    @property
-    def sections(self) -> list[Section]:
-        return split_sections(self.text)
 
 
 def _parse(path: Path) -> HandbookDocument:
@@ -124,32 +98,6 @@ def load_handbook(
             )
         selected = [d for d in selected if d.access in wanted]
     return selected
-
-
-def split_sections(markdown: str) -> list[Section]:
-    """Split Markdown into sections at level-1 and level-2 headings.
-
-    Text before the first ``##`` heading belongs to the document title's section. Level-3 and
-    deeper headings stay inside their parent section, which keeps sections long enough to
-    answer a question on their own.
-    """
-    sections: list[Section] = []
-    heading = ""
-    lines: list[str] = []
-    in_fence = False
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            in_fence = not in_fence
-        match = None if in_fence else re.match(r"^(#{1,2})\s+(.*\S)\s*$", line)
-        if match:
-            if heading or any(x.strip() for x in lines):
-                sections.append(Section(heading, "\n".join(lines).strip()))
-            heading, lines = match.group(2), []
-        else:
-            lines.append(line)
-    if heading or any(x.strip() for x in lines):
-        sections.append(Section(heading, "\n".join(lines).strip()))
-    return sections
 
 
 def handbook_frame(version: Snapshot = "current") -> pd.DataFrame:

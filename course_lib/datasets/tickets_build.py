@@ -29,12 +29,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from course_lib.errors import DatasetError
+from course_lib.datasets.errors import DatasetError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "TICKET_CATEGORIES",
+    "TICKET_PRIORITIES",
     "CATEGORIES",
     "CATEGORY_COUNTS",
     "CHANNELS",
@@ -112,6 +114,10 @@ PRIORITIES: dict[str, str] = {
     "P3": "Normal: requests and problems with a workaround or without a near deadline.",
     "P4": "Low: cosmetic issues, nice-to-haves, questions asked for later, 'no rush'.",
 }
+
+# The names the package exports: the ticket dataset's queues and priorities.
+TICKET_CATEGORIES = CATEGORIES
+TICKET_PRIORITIES = PRIORITIES
 
 # Shares follow a service desk's usual shape: access and sign-in problems dominate.
 CATEGORY_COUNTS: dict[str, int] = {

@@ -14,7 +14,7 @@ elsewhere in the week to mislead a hasty analyst.
 * ``load_traffic_incident``: the ground truth (the incident, its measured effect and the
   distractors). Lessons should let learners search before they look at it.
 
-Prices and latencies come from the bundled model registry (``course_lib/llm/models.toml``),
+Prices and latencies come from the bundled model registry (``course_lib/models.toml``),
 never from the learner's settings, so every copy of the course sees the same numbers. The
 datasheet is the "Traffic" part of ``course_lib/datasets/README.md``.
 """
@@ -32,12 +32,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from course_lib.errors import DatasetError
+from course_lib.datasets.errors import DatasetError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from course_lib.llm.registry import ModelSpec
+    from course_lib.models import ModelSpec
 
 __all__ = [
     "COLUMNS",
@@ -615,7 +615,7 @@ def _fill(rng: random.Random, ctx: _Context, row: dict) -> None:
 def _context(
     questions: dict[str, tuple[str, ...]], incident: _Window, burst: _Window, peak: _Window
 ) -> _Context:
-    from course_lib.llm.registry import load_registry
+    from course_lib.models import load_registry
 
     registry = load_registry()  # the bundled registry: the same numbers for every learner
     return _Context(

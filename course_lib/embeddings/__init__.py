@@ -22,7 +22,11 @@ from course_lib.embeddings.sentence_transformer import SentenceTransformerEmbedd
 from course_lib.embeddings.similarity import cosine_similarity, top_k
 from course_lib.embeddings.wordllama_model import WordLlamaEmbedder, load_wordllama
 
+from course_lib.embeddings.sentence_transformer import MODEL_PACKAGE, TRANSFORMER_INSTALL_HINT
+
 __all__ = [
+    "MODEL_PACKAGE",
+    "TRANSFORMER_INSTALL_HINT",
     "Embedder",
     "EmbedderIdentity",
     "SentenceTransformerEmbedder",

@@ -17,7 +17,7 @@ from course_lib.embeddings.base import Embedder
 from course_lib.errors import SettingsError, UnknownModelError
 
 if TYPE_CHECKING:
-    from course_lib.llm.registry import ModelRegistry, ModelSpec
+    from course_lib.models import ModelRegistry, ModelSpec
 
 __all__ = [
     "DEFAULT_ROLE",
@@ -78,7 +78,7 @@ def get_embedder(name: str | None = None) -> Embedder:
         SettingsError: the registry entry has no usable backend or dimension.
         OptionalDependencyError: the backend needs an extra that is not installed.
     """
-    from course_lib.llm.registry import get_registry
+    from course_lib.models import get_registry
 
     registry = get_registry()
     spec = registry.resolve(name or DEFAULT_ROLE)

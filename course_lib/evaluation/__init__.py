@@ -43,7 +43,12 @@ from course_lib.evaluation.stats import (
     paired_bootstrap,
 )
 
+from course_lib.evaluation.judge import JUDGE_TEMPLATE, RESPONSE_FORMAT, VERDICT_SCHEMA, judge_prompt
+
 __all__ = [
+    "JUDGE_TEMPLATE",
+    "RESPONSE_FORMAT",
+    "VERDICT_SCHEMA",
     "ConfidenceInterval",
     "GradedAnswer",
     "JudgeVerdict",
@@ -57,6 +62,7 @@ __all__ = [
     "grade",
     "grade_all",
     "is_refusal",
+    "judge_prompt",
     "ndcg_at_k",
     "normalize_answer",
     "paired_bootstrap",

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from course_lib.errors import CourseLibError
+from course_lib.errors import UnparseableVerdictError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,20 +83,6 @@ RESPONSE_FORMAT: dict[str, Any] = {
 
 _FIELDS = ("question", "reference", "answer")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
-
-
-class UnparseableVerdictError(CourseLibError, ValueError):
-    """The judge's reply is not a verdict that follows :data:`VERDICT_SCHEMA`."""
-
-    def __init__(self, problem: str, raw: str) -> None:
-        shown = raw if len(raw) <= 200 else raw[:197] + "..."
-        super().__init__(
-            f"The judge's reply is not a usable verdict: {problem}. Reply: {shown!r}. Ask for "
-            "JSON with response_format=RESPONSE_FORMAT, and count replies like this one as "
-            "ungraded rather than as passes or fails."
-        )
-        self.problem = problem
-        self.raw = raw
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """One ``chat(...)`` call over every provider, with the reliability policy applied.
 
->>> client = LLMClient.local()                        # the local model, in process
+>>> client = LLMClient.from_settings()                # the provider the settings name
 >>> result = client.chat("When is the on-call handover?", model="chat-small")
 >>> result.content, result.usage.input_tokens, result.cost_usd
 
-``LLMClient.for_server(url)`` talks to the local server (or any OpenAI-compatible endpoint)
-over HTTP with the official SDK; ``LLMClient.from_settings()`` picks what the settings say.
+``LLMClient.for_server(url)`` talks to any OpenAI-compatible endpoint over HTTP with the
+official SDK; ``LLMClient.for_provider(name)`` builds a provider registered by name.
 Every result carries content, usage, cost, latency, the model that answered and the prompt
 version, so the caller can log, trace and bill it.
 """
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from course_lib.errors import BudgetExceededError, CircuitOpenError, RateLimitError
+from course_lib.errors import BudgetExceededError, CircuitOpenError, RateLimitError, SettingsError
 from course_lib.llm.policy import (
     RETRYABLE,
     CircuitBreaker,
@@ -29,17 +29,17 @@ from course_lib.llm.policy import (
     is_retryable,
     wait_backoff_or_retry_after,
 )
-from course_lib.llm.registry import ModelRegistry, ModelSpec, get_registry
+from course_lib.llm.providers import OpenAICompatibleProvider, Provider, make_provider
 from course_lib.llm.tokens import count_message_tokens
+from course_lib.models import ModelRegistry, ModelSpec, get_registry, load_registry
+from course_lib.settings import get_settings
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from course_lib.llm.local.faults import FaultPlan
-    from course_lib.llm.providers import Provider
     from course_lib.settings import CourseSettings
 
-__all__ = ["ChatResult", "ChatStream", "ClientStats", "LLMClient", "ToolCall", "Usage"]
+__all__ = ["ChatResult", "ChatStream", "ClientStats", "LLMClient", "Messages", "ToolCall", "Usage"]
 
 Messages = str | Sequence[Mapping[str, Any]]
 
@@ -237,19 +237,17 @@ class LLMClient:
     # -- construction --------------------------------------------------------------------
 
     @classmethod
-    def local(
-        cls,
-        *,
-        faults: FaultPlan | None = None,
-        latency_scale: float = 0.0,
-        policy: ReliabilityPolicy | None = None,
-        **kwargs: Any,
+    def for_provider(
+        cls, name: str, *, policy: ReliabilityPolicy | None = None, **options: Any
     ) -> LLMClient:
-        """The local model in this process (no server, no network)."""
-        from course_lib.llm.providers import LocalProvider
+        """A provider registered by name (see :func:`~course_lib.llm.register_provider`).
 
-        provider = LocalProvider(faults=faults, latency_scale=latency_scale)
-        return cls(provider, policy=policy, **kwargs)
+        ``options`` not taken by the client (registry, sleep, jitter_seed) go to the provider.
+        """
+        client_options = {
+            k: options.pop(k) for k in ("registry", "sleep", "jitter_seed") if k in options
+        }
+        return cls(make_provider(name, **options), policy=policy, **client_options)
 
     @classmethod
     def for_server(
@@ -261,8 +259,6 @@ class LLMClient:
         **kwargs: Any,
     ) -> LLMClient:
         """Any OpenAI-compatible endpoint (the local server included), over HTTP."""
-        from course_lib.llm.providers import OpenAICompatibleProvider
-
         return cls(OpenAICompatibleProvider(base_url, api_key), policy=policy, **kwargs)
 
     @classmethod
@@ -274,21 +270,13 @@ class LLMClient:
         **kwargs: Any,
     ) -> LLMClient:
         """The provider the settings name (``llm_provider``), with their timeouts."""
-        from course_lib.errors import SettingsError
-        from course_lib.llm.registry import load_registry
-        from course_lib.settings import get_settings
-
         settings = settings or get_settings()
         policy = (policy or ReliabilityPolicy()).with_changes(
             connect_timeout_s=settings.llm_connect_timeout, read_timeout_s=settings.llm_read_timeout
         )
         kwargs.setdefault("registry", load_registry(settings.model_registry))
-        if settings.llm_provider == "local":
-            return cls.local(policy=policy, **kwargs)
-        if settings.llm_provider == "local-server" and not settings.llm_base_url:
-            from course_lib.llm.server import shared_server
-
-            return cls.for_server(shared_server().base_url, policy=policy, **kwargs)
+        if settings.llm_provider != "openai-compatible" and not settings.llm_base_url:
+            return cls.for_provider(settings.llm_provider, policy=policy, **kwargs)
         if not settings.llm_base_url:
             raise SettingsError(
                 "llm_provider is 'openai-compatible' but llm_base_url is not set. Set "
@@ -311,7 +299,11 @@ class LLMClient:
         request.update({k: v for k, v in options.items() if v is not None})
         budget = self.policy.max_tokens_per_call
         cost_budget = self.policy.max_cost_per_call_usd
-        input_tokens = count_message_tokens(messages, options.get("tools"))
+        if budget is None and cost_budget is None:
+            return request  # nothing to decide before the call: no tokens to count
+        input_tokens = count_message_tokens(
+            messages, options.get("tools"), count_tokens=self.provider.count_tokens
+        )
         max_out = request.get("max_tokens") or spec.max_output_tokens or 1024
         if budget is not None:
             room = budget - input_tokens
@@ -337,8 +329,7 @@ class LLMClient:
                         "a shorter prompt, or raise max_cost_per_call_usd."
                     )
                 max_out = min(max_out, affordable)
-        if budget is not None or cost_budget is not None:
-            request["max_tokens"] = int(max_out)
+        request["max_tokens"] = int(max_out)
         return request
 
     def _attempt_loop(self, spec: ModelSpec, send: Callable[[], Any]) -> tuple[Any, int]:

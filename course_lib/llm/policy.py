@@ -25,23 +25,19 @@ from tenacity.wait import wait_base
 
 from course_lib.errors import (
     CircuitOpenError,
-    LLMError,
+    ConnectionFailedError,
     ModelTimeoutError,
     RateLimitError,
     ServerError,
 )
 
 __all__ = [
+    "RETRYABLE",
     "CircuitBreaker",
-    "ConnectionFailedError",
     "ReliabilityPolicy",
     "is_retryable",
     "wait_backoff_or_retry_after",
 ]
-
-
-class ConnectionFailedError(LLMError, ConnectionError):
-    """The model endpoint could not be reached at all."""
 
 
 RETRYABLE: tuple[type[BaseException], ...] = (

@@ -1,32 +1,48 @@
-"""Where a chat request goes: the local model in process, or any OpenAI-compatible endpoint.
+"""Where a chat request goes: any OpenAI-compatible endpoint, or a provider registered by name.
 
 Each provider turns its own failures into the same course_lib errors (RateLimitError,
 ServerError, ModelTimeoutError, ConnectionFailedError, ModelRequestError), so the reliability
 policy is written once. The original exception stays attached as ``__cause__``.
+
+This module names no concrete model. Other providers (the course's local stand-in model, a
+test double, an in-house gateway) register a factory under a name with
+:func:`register_provider`, or advertise one in the ``course_lib.providers`` entry-point group
+of their package, and :func:`make_provider` finds it by that name.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from course_lib.errors import (
+    ConnectionFailedError,
     ModelRequestError,
     ModelTimeoutError,
     RateLimitError,
     ServerError,
+    SettingsError,
     UnknownModelError,
 )
-from course_lib.llm.local.faults import FaultPlan
-from course_lib.llm.local.model import InvalidRequest, LocalModel, stream_chunks
-from course_lib.llm.policy import ConnectionFailedError
+from course_lib.llm.tokens import TokenCounter, estimate_tokens
 
 if TYPE_CHECKING:
     import numpy as np
     from pydantic import SecretStr
 
-__all__ = ["LocalProvider", "OpenAICompatibleProvider", "Provider"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "OpenAICompatibleProvider",
+    "Provider",
+    "ProviderFactory",
+    "make_provider",
+    "provider_names",
+    "register_provider",
+]
+
+ENTRY_POINT_GROUP = "course_lib.providers"
 
 
 class Provider(Protocol):
@@ -44,92 +60,67 @@ class Provider(Protocol):
 
     def embed(self, texts: list[str], model: str) -> np.ndarray: ...
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` for this provider's models (used for budgets before a call)."""
+        ...
 
-class LocalProvider:
-    """The local model in this process: no HTTP, same behaviour, faults as course errors."""
 
-    name = "local"
+ProviderFactory = Callable[..., Provider]
+"""Builds a provider from keyword options (a fault plan, a latency scale, a base URL...)."""
 
-    def __init__(
-        self,
-        model: LocalModel | None = None,
-        *,
-        faults: FaultPlan | None = None,
-        latency_scale: float = 0.0,
-    ) -> None:
-        self.model = model or LocalModel(faults=faults, latency_scale=latency_scale)
+_FACTORIES: dict[str, ProviderFactory] = {}
+_LOCK = threading.RLock()
 
-    def _call(
-        self, request: Mapping[str, Any], read_timeout_s: float, *, simulate_latency: bool = True
-    ) -> dict[str, Any]:
-        """One request: its fault delivered as the course error, its latency slept if asked."""
-        model_name = request.get("model")
-        try:
-            prepared = self.model.prepare(request)
-        except InvalidRequest as exc:
-            if exc.code == "model_not_found":
-                raise UnknownModelError(str(exc)) from exc
-            raise ModelRequestError(str(exc), status_code=exc.status) from exc
-        fault = prepared.fault
-        if fault is not None and fault.kind == "rate_limit":
-            raise RateLimitError(
-                f"Rate limit reached for {model_name} (429); retry after {fault.retry_after_s} s.",
-                retry_after=fault.retry_after_s,
+
+def register_provider(name: str, factory: ProviderFactory, *, replace: bool = False) -> None:
+    """Makes :func:`make_provider` build ``name`` with ``factory``.
+
+    Refuses to replace an existing name unless ``replace=True``, so two packages cannot
+    silently fight over one name.
+    """
+    with _LOCK:
+        if name in _FACTORIES and _FACTORIES[name] is not factory and not replace:
+            raise ValueError(
+                f"Provider {name!r} is already registered. Pass replace=True to replace it on "
+                "purpose."
             )
-        if fault is not None and fault.kind == "server_error":
-            raise ServerError(
-                f"The model endpoint failed with HTTP {fault.status_code}.",
-                status_code=fault.status_code or 500,
-            )
-        if fault is not None and fault.kind == "timeout":
-            # A slow response: the caller waits until it arrives or its read timeout ends.
-            time.sleep(min(fault.delay_s, read_timeout_s))
-            if fault.delay_s > read_timeout_s:
-                raise ModelTimeoutError(
-                    f"No response from {model_name} within the read timeout of {read_timeout_s} s."
-                )
-        response = self.model.answer(request, prepared)
-        delay = response["course"]["latency_ms"] * self.model.latency_scale / 1000
-        if not simulate_latency:
-            return response
-        if delay > read_timeout_s:
-            time.sleep(read_timeout_s)
-            raise ModelTimeoutError(
-                f"No response from {model_name} within the read timeout of {read_timeout_s} s."
-            )
-        if delay > 0:
-            time.sleep(delay)
-        return response
+        _FACTORIES[name] = factory
 
-    def complete(
-        self, request: Mapping[str, Any], *, connect_timeout_s: float, read_timeout_s: float
-    ) -> dict[str, Any]:
-        return self._call(request, read_timeout_s)
 
-    def stream(
-        self, request: Mapping[str, Any], *, connect_timeout_s: float, read_timeout_s: float
-    ) -> Iterator[dict[str, Any]]:
-        scale = self.model.latency_scale
-        response = self._call(request, read_timeout_s, simulate_latency=False)
-        chunks = list(stream_chunks(response, include_usage=True))
+def _load_entry_points() -> None:
+    """Registers the providers other installed packages advertise (once per missing name)."""
+    from importlib.metadata import entry_points
 
-        def generate() -> Iterator[dict[str, Any]]:
-            spec = self.model.registry.resolve(str(response["model"]))
-            first = spec.latency_base_ms * scale / 1000
-            rest = max(response["course"]["latency_ms"] * scale / 1000 - first, 0.0)
-            if first:
-                time.sleep(first)
-            for i, chunk in enumerate(chunks):
-                if i and rest:
-                    time.sleep(rest / max(len(chunks) - 1, 1))
-                yield chunk
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name not in _FACTORIES:
+            register_provider(entry.name, entry.load())
 
-        return generate()
 
-    def embed(self, texts: list[str], model: str) -> np.ndarray:
-        from course_lib.embeddings import get_embedder
+def provider_names() -> list[str]:
+    """Every provider name :func:`make_provider` knows, registered or advertised."""
+    with _LOCK:
+        _load_entry_points()
+        return sorted(_FACTORIES)
 
-        return get_embedder(model).embed(texts)
+
+def make_provider(name: str, **options: Any) -> Provider:
+    """The provider registered as ``name``, built with ``options``.
+
+    Raises:
+        SettingsError: no provider of that name is registered or advertised.
+    """
+    with _LOCK:
+        if name not in _FACTORIES:
+            _load_entry_points()
+        factory = _FACTORIES.get(name)
+    if factory is None:
+        raise SettingsError(
+            f"No model provider is registered as {name!r}. Known: "
+            f"{', '.join(provider_names())}. Install the package that provides it (for the "
+            "course's local model: pip install -e . in the course folder) or call "
+            "course_lib.llm.register_provider."
+        )
+    return factory(**options)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -160,11 +151,20 @@ class OpenAICompatibleProvider:
 
     name = "openai-compatible"
 
-    def __init__(self, base_url: str, api_key: str | SecretStr | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | SecretStr | None = None,
+        *,
+        count_tokens: TokenCounter = estimate_tokens,
+    ) -> None:
         import openai
 
         secret = api_key.get_secret_value() if hasattr(api_key, "get_secret_value") else api_key
         self.base_url = base_url
+        # The endpoint reports real usage after each call; before it, budgets need an estimate
+        # (pass the model's own tokenizer here for exact budgets).
+        self.count_tokens = count_tokens
         # Local servers ignore the key; the SDK insists on one.
         self._client = openai.OpenAI(base_url=base_url, api_key=secret or "local", max_retries=0)
 
@@ -260,3 +260,6 @@ class OpenAICompatibleProvider:
         vectors = np.asarray([d.embedding for d in response.data], dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
+
+
+register_provider("openai-compatible", OpenAICompatibleProvider)

@@ -1,57 +1,45 @@
-"""Token counting for the local model, with a real tokenizer.
+"""Counting the tokens of a chat request, with the counter the provider supplies.
 
-The local model counts with the default embedding model's tokenizer (a Llama-2 vocabulary that
-ships in WordLlama's wheel), so usage and cost behave like a real model's: longer prompts cost
-more, code and numbers take more tokens than words. ``tiktoken`` is not used because it
-downloads its vocabularies on first use, which fails offline. Real providers report usage
-themselves; the client uses their numbers.
+The client counts tokens only when it must decide something before sending: a per-call token
+or cost budget. Each provider supplies the counter that fits its model (the local stand-in
+counts with its own tokenizer; a remote endpoint estimates, since its provider reports the
+real usage afterwards). ``tiktoken`` is not used: it downloads its vocabularies on first use,
+which fails offline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = [
+    "CHARS_PER_TOKEN",
     "MESSAGE_OVERHEAD_TOKENS",
     "REPLY_PRIMING_TOKENS",
+    "TokenCounter",
     "count_message_tokens",
-    "count_tokens",
+    "estimate_tokens",
     "message_text",
-    "truncate_to_tokens",
 ]
+
+TokenCounter = Callable[[str], int]
+"""Counts the tokens of one text for a given model."""
 
 # Chat formats wrap every message in a few special tokens (role markers, separators) and prime
 # the reply with a few more; providers bill them. These are the usual sizes.
 MESSAGE_OVERHEAD_TOKENS = 4
 REPLY_PRIMING_TOKENS = 3
 
-
-@lru_cache(maxsize=1)
-def _tokenizer() -> Any:
-    from course_lib.embeddings.wordllama_model import load_wordllama
-
-    return load_wordllama().tokenizer
+# English text averages about four characters per token in the common BPE vocabularies. The
+# estimate rounds up, so a budget checked with it errs on the safe side.
+CHARS_PER_TOKEN = 4
 
 
-@lru_cache(maxsize=8192)
-def count_tokens(text: str) -> int:
-    """Number of tokens in ``text`` (no special tokens)."""
-    if not text:
-        return 0
-    return len(_tokenizer().encode(text, add_special_tokens=False).ids)
-
-
-def truncate_to_tokens(text: str, max_tokens: int) -> str:
-    """The longest prefix of ``text`` holding at most ``max_tokens`` tokens."""
-    if max_tokens <= 0:
-        return ""
-    encoding = _tokenizer().encode(text, add_special_tokens=False)
-    if len(encoding.ids) <= max_tokens:
-        return text
-    end = encoding.offsets[max_tokens - 1][1]
-    return text[:end]
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate: one token per four characters, rounded up."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
 
 
 def message_text(message: Mapping[str, Any]) -> str:
@@ -72,11 +60,12 @@ def message_text(message: Mapping[str, Any]) -> str:
 
 
 def count_message_tokens(
-    messages: Iterable[Mapping[str, Any]], tools: Iterable[Mapping[str, Any]] | None = None
+    messages: Iterable[Mapping[str, Any]],
+    tools: Iterable[Mapping[str, Any]] | None = None,
+    *,
+    count_tokens: TokenCounter = estimate_tokens,
 ) -> int:
     """Input tokens of a chat request: every message's text and tool calls, plus overheads."""
-    import json
-
     total = REPLY_PRIMING_TOKENS
     for message in messages:
         total += MESSAGE_OVERHEAD_TOKENS + count_tokens(message_text(message))

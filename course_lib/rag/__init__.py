@@ -24,7 +24,7 @@ The modules, one concern each:
 * :mod:`~course_lib.rag.bm25`: one BM25 index per clearance, so restricted text never
   influences what others see;
 * :mod:`~course_lib.rag.packing`: :func:`pack_context` into a token budget, with citations;
-* :mod:`~course_lib.rag.evaluation`: recall@k, MRR and nDCG on the golden set, with
+* :mod:`~course_lib.rag.retrieval_eval`: recall@k, MRR and nDCG on the golden set, with
   bootstrap confidence intervals.
 
 Importing this package loads no numpy, pandas, bm25s or sqlite-vec: they load on first use.
@@ -44,12 +44,6 @@ from course_lib.rag.chunking import (
     chunk_semantic,
     content_hash,
 )
-from course_lib.rag.evaluation import (
-    evaluate_retrieval,
-    evaluation_reader,
-    question_metrics,
-    summarise_retrieval,
-)
 from course_lib.rag.fusion import DEFAULT_RRF_K, FusedItem, reciprocal_rank_fusion
 from course_lib.rag.index import HandbookIndex, UpsertReport, default_index_path
 from course_lib.rag.packing import (
@@ -60,6 +54,12 @@ from course_lib.rag.packing import (
     pack_context,
 )
 from course_lib.rag.retrieval import MODES, Retrieved, SearchMode, search
+from course_lib.rag.retrieval_eval import (
+    evaluate_retrieval,
+    evaluation_reader,
+    question_metrics,
+    summarise_retrieval,
+)
 
 __all__ = [
     "DEFAULT_OPTIONS",

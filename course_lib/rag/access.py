@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from course_lib.datasets.handbook import ACCESS_LEVELS
+from course_lib.rag.documents import ACCESS_LEVELS
 
 __all__ = ["ACCESS_LEVELS", "Reader", "User"]
 

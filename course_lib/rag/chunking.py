@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from course_lib.datasets.handbook import HandbookDocument, split_sections
+from course_lib.rag.documents import HandbookDocument, split_sections
 
 if TYPE_CHECKING:
     from course_lib.embeddings.base import Embedder

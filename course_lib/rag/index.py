@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from course_lib.datasets.handbook import HandbookDocument
+from course_lib.rag.documents import HandbookDocument
 from course_lib.embeddings.identity import EmbedderIdentity
 from course_lib.errors import (
     AccessDeniedError,

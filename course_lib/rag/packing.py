@@ -97,7 +97,7 @@ def context_budget(
         UnknownModelError: the role is not in the model registry.
         ValueError: nothing would be left for context.
     """
-    from course_lib.llm.registry import get_registry
+    from course_lib.models import get_registry
 
     spec = get_registry().resolve(model_role)
     budget = spec.context_window - (spec.max_output_tokens or 0) - reserve_tokens
@@ -149,7 +149,8 @@ def pack_context(
         duplicate_threshold: cosine similarity above which a chunk repeats a packed one.
         embedder: embeds chunks for the near-duplicate check; the default embedder when
             omitted. Vectors of text with the same hash are never compared: equal is dropped.
-        count_tokens: the target model's token counter; the local model's by default.
+        count_tokens: the target model's token counter; by default the embedder's tokenizer
+            (the bundled WordLlama shares the local model's Llama-2 vocabulary).
 
     Returns:
         A :class:`PackedContext`; ``used_tokens <= budget_tokens`` always holds.
@@ -172,9 +173,7 @@ def pack_context(
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
         raise ValueError(f"budget_tokens must be a non-negative integer (got {budget!r}).")
     if count_tokens is None:
-        from course_lib.llm.tokens import count_tokens as local_count
-
-        count_tokens = local_count
+        count_tokens = _default_counter()
 
     ranked = sorted(retrieved, key=lambda hit: hit.rank)
     dropped: list[DroppedChunk] = []
@@ -262,3 +261,10 @@ def _drop_near_duplicates(
             continue
         kept.append(i)
     return [chunks[i] for i in kept]
+
+
+def _default_counter() -> Callable[[str], int]:
+    """The default embedder's tokenizer: the same counts whichever embedder finds duplicates."""
+    from course_lib.embeddings import get_embedder
+
+    return get_embedder().count_tokens

@@ -23,7 +23,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from course_lib.datasets.handbook import ACCESS_LEVELS
+from course_lib.rag.documents import ACCESS_LEVELS
 from course_lib.errors import IndexMismatchError, OptionalDependencyError
 from course_lib.rag.chunking import Chunk
 

@@ -11,13 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from course_lib.errors import CourseLibError
+from course_lib.errors import JSONExtractionError
 
 __all__ = ["JSONExtractionError", "extract_json"]
-
-
-class JSONExtractionError(CourseLibError, ValueError):
-    """No JSON object could be found in a model's output."""
 
 
 def _scan(text: str, start: int, *, drop_comments: bool = False) -> tuple[int | None, str]:

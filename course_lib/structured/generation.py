@@ -14,7 +14,7 @@ loop with a bound:
 Every attempt's tokens and cost are added up, so the price of repair is visible.
 
 >>> from course_lib.llm.client import LLMClient
->>> result = generate_structured(LLMClient.local(), ticket_text, TicketTriage, max_repairs=2)
+>>> result = generate_structured(LLMClient.from_settings(), ticket_text, TicketTriage, max_repairs=2)
 >>> result.value          # a validated TicketTriage, or None
 >>> result.attempts, result.total_tokens, result.cost_usd, result.stopped
 """

@@ -156,11 +156,7 @@ check("00.1", count_code_lines)
 # this notebook.
 
 # %% tags=["nbval-ignore-output"]
-from course_lib.course.code_size import (
-    MODEL_CALL_CONCERN,
-    measure_code_size,
-    plot_code_boxes,
-)
+from course_lib.course import MODEL_CALL_CONCERN, measure_code_size, plot_code_boxes
 
 counter = answer_or_reference("00.1", count_code_lines)
 sizes = measure_code_size(count=counter)
@@ -215,7 +211,7 @@ print(
 # next cell starts it on this machine:
 
 # %%
-from course_lib.llm.server import shared_server
+from course_lib.standin import shared_server
 
 server = shared_server()  # the local model server, running until the kernel stops
 print("The local model server is running on this machine.")
@@ -240,7 +236,9 @@ def ask(question):
     words = set(question.lower().split())
     context = [p.text for p in pages if words & set(p.text.lower().split())][:5]
     prompt = f"Answer from these pages:\n{context}\n\nQuestion: {question}"
-    reply = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": prompt}])
+    reply = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": prompt}]
+    )
     return reply.choices[0].message.content
 
 
@@ -282,11 +280,11 @@ print("pages the prototype sent:", [p.id for p in pages if words & set(p.text.lo
 
 # %%
 from course_lib.assistant import HandbookAssistant
-from course_lib.llm.client import LLMClient
+from course_lib.llm import LLMClient
 from course_lib.rag import HandbookIndex, User
 
 index = HandbookIndex.build(pages)  # stored in the course work directory, not the repository
-assistant = HandbookAssistant(index, client=LLMClient.local())
+assistant = HandbookAssistant(index, client=LLMClient.from_settings())
 employee = User("u-0042", team="shipments", clearance={"public", "internal"})
 production = assistant.ask(question, user=employee)
 print(production.text)
@@ -356,7 +354,9 @@ import pandas as pd
 
 pd.set_option("display.max_colwidth", None)
 layers = answer_or_reference("00.2", layer_of)
-pd.DataFrame(sorted(layers.items(), key=lambda item: (item[1], item[0])), columns=["concern", "layer"])
+pd.DataFrame(
+    sorted(layers.items(), key=lambda item: (item[1], item[0])), columns=["concern", "layer"]
+)
 
 # %% [markdown]
 # ## 5. Check your environment
@@ -368,7 +368,7 @@ pd.DataFrame(sorted(layers.items(), key=lambda item: (item[1], item[0])), column
 # kernel; in fast mode, without loading the embedding model):
 
 # %% tags=["nbval-ignore-output"]
-from course_lib.course.doctor import run_checks
+from course_lib.course import run_checks
 
 results = run_checks(kernel=False, embeddings=not fast)
 for result in results:

@@ -56,18 +56,15 @@ from openai import OpenAI
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: for you)
 from course_lib.errors import BudgetExceededError
-from course_lib.llm import get_registry
-from course_lib.llm.client import LLMClient
-from course_lib.llm.experiments import (
+from course_lib.labs import (
     handbook_prompts,
     outcome_summary,
     price_table,
     run_calls,
     simulate_success_rate,
 )
-from course_lib.llm.local.faults import FaultPlan
-from course_lib.llm.policy import ReliabilityPolicy
-from course_lib.llm.server import serve_model, shared_server
+from course_lib.llm import LLMClient, ReliabilityPolicy, get_registry
+from course_lib.standin import FaultPlan, local_client, serve_model, shared_server
 
 pd.set_option("display.max_colwidth", 80)
 n_calls = 100 if fast else 200
@@ -522,7 +519,7 @@ plt.show()
 # Twenty percent is one fault rate. `simulate_success_rate` runs the same experiment for any
 # rate and policy, without the real waiting, so it takes a moment. It runs the model **in
 # process**: inside this Python process, called as a function, with no HTTP server between
-# (`LLMClient.local()` does the same). It turns the circuit breaker off, because skipping the
+# (`local_client()` does the same). It turns the circuit breaker off, because skipping the
 # waits would also skip the pause that lets a circuit close again. It is a plain function;
 # here it is across fault rates for three policies, the third adding a fallback model
 # (section 6). `context="quotes"` builds short prompts, holding only the sentence that answers
@@ -700,10 +697,10 @@ outage[["call", "ok", "model", "fallback_used", "attempts"]]
 # %%
 server.set_faults(None)
 budget = ReliabilityPolicy(max_cost_per_call_usd=0.0005)
-small_answer = LLMClient.local(policy=budget).chat(prompts[0], model="chat-small")
+small_answer = local_client(policy=budget).chat(prompts[0], model="chat-small")
 print(f"chat-small: answered for ${small_answer.cost_usd:.6f}")
 try:
-    LLMClient.local(policy=budget).chat(prompts[0], model="chat-large")
+    local_client(policy=budget).chat(prompts[0], model="chat-large")
 except BudgetExceededError as error:
     print(f"chat-large: {type(error).__name__}: {error}")
 
@@ -718,7 +715,7 @@ except BudgetExceededError as error:
 
 # %%
 room = small_answer.usage.input_tokens + 10
-capped = LLMClient.local(policy=ReliabilityPolicy(max_tokens_per_call=room)).chat(
+capped = local_client(policy=ReliabilityPolicy(max_tokens_per_call=room)).chat(
     prompts[0], model="chat-small"
 )
 print(f"finish_reason: {capped.finish_reason}")
@@ -890,7 +887,7 @@ plt.show()
 # process, no server; section 5), at the same 15% of the modelled time:
 
 # %% tags=["nbval-ignore-output"]
-stream = LLMClient.local(latency_scale=0.15).stream(detailed, model="chat-large")
+stream = local_client(latency_scale=0.15).stream(detailed, model="chat-large")
 text = stream.text()
 print(f"time to first token: {stream.time_to_first_token_ms:.0f} ms")
 print(f"total: {stream.result.latency_ms:.0f} ms")
@@ -908,7 +905,7 @@ print(f"{stream.result.usage.output_tokens} tokens, ${stream.result.cost_usd:.6f
 # %%
 modelled = []
 for role in ["chat-small", "chat-large"]:
-    result = LLMClient.local().chat(detailed, model=role)
+    result = local_client().chat(detailed, model=role)
     spec = registry.resolve(role)
     tokens_in, tokens_out = result.usage.input_tokens, result.usage.output_tokens
     modelled.append(

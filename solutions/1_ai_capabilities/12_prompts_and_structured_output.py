@@ -51,11 +51,12 @@ from pydantic import BaseModel, Field, ValidationError
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: for you)
 from course_lib.datasets import load_tickets
-from course_lib.datasets.tickets_build import CATEGORIES, PRIORITIES
+from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES
+from course_lib.datasets import TICKET_PRIORITIES as PRIORITIES
 from course_lib.errors import PromptRenderError
 from course_lib.evaluation import paired_bootstrap
-from course_lib.llm.client import LLMClient
-from course_lib.llm.local.faults import FaultPlan
+from course_lib.llm import LLMClient
+from course_lib.standin import FaultPlan, local_client
 from course_lib.structured import generate_structured, render_prompt, response_format_for
 
 pd.set_option("display.max_colwidth", 70)
@@ -72,7 +73,7 @@ MODELS = ["chat-small", "chat-large"]  # roles of the model registry, never mode
 # section 6 shows the same code against a real provider.
 
 # %%
-client = LLMClient.local()  # in process; LLMClient.from_settings() picks a real provider
+client = LLMClient.from_settings()  # the in-process stand-in, unless course.toml says otherwise
 print(client.registry.resolve("chat-small").description)
 print(client.registry.resolve("chat-large").description)
 
@@ -437,7 +438,8 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
-from course_lib.datasets.tickets_build import CATEGORIES, PRIORITIES
+from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES
+from course_lib.datasets import TICKET_PRIORITIES as PRIORITIES
 
 Category = Enum("Category", {name: name for name in CATEGORIES}, type=str)  # the ten categories
 Priority = Enum("Priority", {name: name for name in PRIORITIES}, type=str)  # P1 to P4
@@ -580,7 +582,7 @@ pd.DataFrame({"reply": reply_fields, "label": labels}).fillna("(not labelled)")
 
 # %%
 def run_schema(model, schema_class, faults=None, max_repairs=2):
-    runner = LLMClient.local(faults=faults) if faults else client
+    runner = local_client(faults=faults) if faults else client
     return [
         generate_structured(
             runner,
@@ -1009,7 +1011,7 @@ print("the change is unlikely to be luck." if excludes_zero else "it may be luck
 # %%
 from openai import OpenAI
 
-from course_lib.llm.server import shared_server
+from course_lib.standin import shared_server
 
 server = shared_server()
 sdk = OpenAI(base_url=server.base_url, api_key="local", max_retries=0)

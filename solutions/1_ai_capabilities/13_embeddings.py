@@ -199,7 +199,7 @@ print(
 
 # %%
 from course_lib.datasets import load_golden_set
-from course_lib.datasets.baselines import retrieval_units
+from course_lib.labs import retrieval_units
 
 units = retrieval_units()  # every section as "document title + heading + text"
 texts = [unit.text for unit in units]
@@ -317,11 +317,11 @@ for rank, i in enumerate(my_top_k(scores, 3), start=1):
 #   reads each text in context, word order included. It is an optional extra, because it needs
 #   PyTorch.
 #
-# `course_lib.embeddings.benchmark` puts each behind the same small interface, built once over
+# `course_lib.labs.embedding_benchmark` puts each behind the same small interface, built once over
 # the same sections. Start with the two that are always installed:
 
 # %%
-from course_lib.embeddings.benchmark import BM25Retriever, EmbeddingRetriever
+from course_lib.labs import BM25Retriever, EmbeddingRetriever
 
 candidates = [
     BM25Retriever(texts, name="BM25"),
@@ -340,7 +340,7 @@ for candidate in candidates:
 # %%
 import re
 
-from course_lib.embeddings.sentence_transformer import MODEL_PACKAGE
+from course_lib.embeddings import MODEL_PACKAGE
 from course_lib.errors import OptionalDependencyError
 
 try:
@@ -371,7 +371,7 @@ print("\ncandidates:", [candidate.name for candidate in candidates])
 # (reference scores) printed there. BM25's first rows:
 
 # %%
-from course_lib.embeddings.benchmark import comparison_table, evaluate_retriever
+from course_lib.labs import comparison_table, evaluate_retriever
 
 evaluations = {c.name: evaluate_retriever(c, questions, doc_ids) for c in candidates}
 evaluations[candidates[0].name][["id", "type", "recall_at_5", "reciprocal_rank"]].head(3)
@@ -575,7 +575,7 @@ per_million.round().astype(int).rename("MiB per million sections")
 # its own (what a user waits for), after one untimed warm-up:
 
 # %% tags=["nbval-ignore-output"]
-from course_lib.embeddings.benchmark import latency_table
+from course_lib.labs import latency_table
 
 latency = latency_table(candidates, [q.question for q in questions], repeats=1 if fast else 3)
 latency
@@ -613,7 +613,7 @@ print(f"the static embedder's median search takes {ratio:.1f}x BM25's")
 from openai import OpenAI
 
 from course_lib.llm import get_registry
-from course_lib.llm.server import shared_server
+from course_lib.standin import shared_server
 
 server = shared_server()  # the local model server, running until the kernel stops
 client = OpenAI(base_url=server.base_url, api_key="local", max_retries=0)  # a provider: OpenAI()
@@ -638,7 +638,7 @@ print("input tokens billed:", response.usage.prompt_tokens)
 # line only. The timings are wall clock, so your figure will differ from the stored one:
 
 # %% tags=["nbval-ignore-output"]
-from course_lib.embeddings.benchmark import compare_throughput, plot_throughput
+from course_lib.labs import compare_throughput, plot_throughput
 
 sample = texts[: 64 if fast else 128]
 call_sizes = [size for size in (1, 8, 32, 128) if size <= len(sample)]

@@ -56,7 +56,7 @@ import pandas as pd
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
 from course_lib.datasets import load_golden_set, load_handbook
-from course_lib.llm.client import LLMClient
+from course_lib.llm import LLMClient
 
 pd.set_option("display.max_colwidth", 70)
 pd.set_option("display.width", 120)
@@ -665,7 +665,7 @@ print(f"questions whose score differs within a pair: median {np.median(differing
 
 # %%
 from course_lib.evaluation import grade
-from course_lib.evaluation.judge import JUDGE_TEMPLATE
+from course_lib.evaluation import JUDGE_TEMPLATE
 
 print(JUDGE_TEMPLATE)
 graded = grade(

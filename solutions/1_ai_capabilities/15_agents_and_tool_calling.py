@@ -55,17 +55,19 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from course_lib.agents import READ_ONLY_TOOLS, HandbookWorld, run_agent, tool
-from course_lib.agents.tasks import (
+from course_lib.agents import run_agent, tool
+from course_lib.course import answer_or_reference, check, hint
+from course_lib.labs import (
     OUTCOMES,
+    READ_ONLY_TOOLS,
     TASKS,
     TUTORIAL_SCHEMAS,
     CallCapReachedError,
     CappedClient,
+    HandbookWorld,
     run_suite,
 )
-from course_lib.course import answer_or_reference, check, hint
-from course_lib.llm.client import LLMClient
+from course_lib.llm import LLMClient
 
 pd.set_option("display.max_colwidth", 90)
 pd.set_option("display.width", 200)
@@ -79,11 +81,11 @@ RUNAWAY_CAP = 15 if fast else 30  # the most model calls the notebook lets a loo
 # including one habit this lesson relies on: when a tool reports an error, the small model
 # calls it again with the same arguments, while the large one explains the error.
 #
-# To run everything below against a real provider, set `llm_provider = "openai-compatible"`,
-# its base URL and a model registry for that provider in `course.toml` (the doc shows how),
-# the key in `COURSE_LLM_API_KEY`, and build the client with `LLMClient.from_settings()`
-# instead of `LLMClient.local()`. The rest of the code is unchanged. The numbers will differ:
-# a real model makes other mistakes, but the same kinds.
+# The client comes from `LLMClient.from_settings()`, which gives the stand-in by default. To
+# run everything below against a real provider, set `llm_provider = "openai-compatible"`, its
+# base URL and a model registry for that provider in `course.toml` (the doc shows how), and the
+# key in `COURSE_LLM_API_KEY`. The code is unchanged. The numbers will differ: a real model
+# makes other mistakes, but the same kinds.
 
 # %% [markdown]
 # As in lesson 1.1, the code never names a model: it asks the **model registry** (the course's
@@ -92,7 +94,7 @@ RUNAWAY_CAP = 15 if fast else 30  # the most model calls the notebook lets a loo
 # you compare what runs cost:
 
 # %%
-client = LLMClient.local()
+client = LLMClient.from_settings()
 for role in ("chat-small", "chat-large"):
     spec = client.registry.resolve(role)
     print(
@@ -197,7 +199,7 @@ naive_agent(
 #
 # ### 3.1 A suite of tool-use tasks
 #
-# One happy question proves little. `course_lib.agents.tasks` holds a suite of requests the
+# One happy question proves little. `course_lib.labs.agent_tasks` holds a suite of requests the
 # Handbook Assistant gets, each with a check of success that looks only at what a user sees
 # and what the world records: the answer's text, the tickets opened, who was paged. Some need
 # one tool; some need two in order; some hit a failing tool, where the right answer is to tell

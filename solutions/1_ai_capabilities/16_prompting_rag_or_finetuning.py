@@ -62,15 +62,14 @@ from course_lib.classify import (
     zero_shot_route,
 )
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
-from course_lib.datasets import load_handbook, load_tickets, split_sections
+from course_lib.datasets import TICKET_CATEGORIES, load_handbook, load_tickets, split_sections
 from course_lib.embeddings import get_embedder
-from course_lib.llm import get_registry
-from course_lib.llm.client import LLMClient
+from course_lib.llm import LLMClient, get_registry
 from course_lib.workdir import work_path
 
 pd.set_option("display.float_format", "{:.4g}".format)
 registry = get_registry()
-client = LLMClient.local()
+client = LLMClient.from_settings()
 pd.DataFrame(
     [
         (role, spec.id, spec.input_price_per_million, spec.output_price_per_million)
@@ -194,7 +193,9 @@ import textwrap
 
 from course_lib.classify import ROUTING_SYSTEM_PROMPT, routing_response_format
 
-request_format = routing_response_format()  # a fresh dict, safe to shorten for printing
+request_format = routing_response_format(
+    TICKET_CATEGORIES
+)  # a fresh dict, safe to shorten for printing
 category_field = request_format["json_schema"]["schema"]["properties"]["category"]
 first_definition = category_field["description"].split(" login_mfa:")[0]
 category_field["description"] = first_definition + " login_mfa: ... (all ten, one by one)"
@@ -209,7 +210,7 @@ print("response_format:", textwrap.fill(json.dumps(request_format), 100))
 # wording produced each answer; change the prompt, bump the version.
 
 # %%
-route = zero_shot_route(client, example, model="chat-small", seed=seed)
+route = zero_shot_route(client, example, categories=TICKET_CATEGORIES, seed=seed)
 print(route.category, "| error:", route.error)
 print(f"cost ${route.cost_usd:.6f}, modelled latency {route.simulated_latency_ms:.0f} ms")
 print("prompt version:", route.result.prompt_version)
@@ -223,7 +224,8 @@ print("prompt version:", route.result.prompt_version)
 # %%
 routes = {
     model: [
-        zero_shot_route(client, row, model=model, seed=seed) for _, row in evaluation.iterrows()
+        zero_shot_route(client, row, categories=TICKET_CATEGORIES, model=model, seed=seed)
+        for _, row in evaluation.iterrows()
     ]
     for model in ("chat-small", "chat-large")
 }

@@ -242,7 +242,7 @@ def call_cost(usage: Any, spec: Any) -> float:
 def _cost_cases() -> list[tuple[Any, Any, float, str]]:
     from openai.types import CompletionUsage
 
-    from course_lib.llm.registry import get_registry
+    from course_lib.models import get_registry
 
     base = get_registry().resolve("chat-small")
 

@@ -163,7 +163,7 @@ def _search_index() -> tuple[tuple[_Document, ...], dict[str, float]]:
     import math
 
     from course_lib.datasets import load_handbook
-    from course_lib.llm.local.text import split_sentences
+    from course_lib.standin.text import split_sentences
 
     documents = []
     for doc in load_handbook(access=("public", "internal")):

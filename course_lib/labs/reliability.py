@@ -4,7 +4,7 @@ Reliability and cost are properties of many calls, not of one. These functions s
 prompts through an :class:`~course_lib.llm.client.LLMClient` and return one row per call, so
 a success rate, the requests really sent, or a cost per 100 calls is one line of pandas:
 
->>> client = LLMClient.local(faults=FaultPlan(rate=0.2, seed=0))
+>>> client = local_client(faults=FaultPlan(rate=0.2, seed=0))
 >>> calls = run_calls(client, handbook_prompts(50))
 >>> outcome_summary(calls)["success_rate"]
 
@@ -19,13 +19,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from course_lib.errors import LLMError
+from course_lib.standin import local_client
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from course_lib.llm.client import LLMClient, Messages
     from course_lib.llm.policy import ReliabilityPolicy
-    from course_lib.llm.registry import ModelRegistry
+    from course_lib.models import ModelRegistry
 
 __all__ = [
     "CALL_COLUMNS",
@@ -225,11 +226,11 @@ def simulate_success_rate(
         :func:`outcome_summary` of the run, plus ``fault_rate``.
     """
     from course_lib.llm.client import LLMClient
-    from course_lib.llm.local.faults import FaultPlan
+    from course_lib.standin.faults import FaultPlan
 
     plan_options: dict[str, Any] = {"mix": dict(mix)} if mix is not None else {}
     plan = FaultPlan(rate=fault_rate, seed=seed, timeout_s=0.002, **plan_options)
-    client = LLMClient.local(
+    client = local_client(
         faults=plan,
         policy=policy.with_changes(read_timeout_s=0.001, breaker_failure_threshold=0),
         sleep=lambda seconds: None,
@@ -256,7 +257,7 @@ def price_table(
     """
     import pandas as pd
 
-    from course_lib.llm.registry import get_registry
+    from course_lib.models import get_registry
 
     registry = registry or get_registry()
     rows = []

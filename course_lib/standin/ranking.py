@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from course_lib.llm.local.text import idf_table, lexical_overlap, split_sentences, terms
+from course_lib.standin.text import idf_table, lexical_overlap, split_sentences, terms
 
 if TYPE_CHECKING:
     import numpy as np

@@ -19,47 +19,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.errors import CourseLibError
-from course_lib.llm.local.answering import answer_question
-from course_lib.llm.local.faults import Fault, FaultInjector, FaultPlan
-from course_lib.llm.local.judge import judge, parse_judge_request
-from course_lib.llm.local.reading import read_request, repaired_request
-from course_lib.llm.local.structured import (
+from course_lib.llm.tokens import count_message_tokens, message_text
+from course_lib.models import ModelRegistry, ModelSpec, get_registry
+from course_lib.standin.answering import answer_question
+from course_lib.standin.errors import InvalidRequestError
+from course_lib.standin.faults import Fault, FaultInjector, FaultPlan
+from course_lib.standin.judge import judge, parse_judge_request
+from course_lib.standin.reading import read_request, repaired_request
+from course_lib.standin.structured import (
     fill_from_request,
     loose_json,
     malform,
     malformed_unit,
     schema_from_prompt,
 )
-from course_lib.llm.local.text import stable_hash, stable_unit
-from course_lib.llm.local.tools import choose_tool, is_error_result, request_steps
-from course_lib.llm.registry import ModelRegistry, ModelSpec, get_registry
-from course_lib.llm.tokens import (
-    count_message_tokens,
-    count_tokens,
-    message_text,
-    truncate_to_tokens,
-)
+from course_lib.standin.text import stable_hash, stable_unit
+from course_lib.standin.tokens import count_tokens, truncate_to_tokens
+from course_lib.standin.tools import choose_tool, is_error_result, request_steps
 
-__all__ = ["InjectedFault", "InvalidRequest", "LocalModel", "stream_chunks"]
+__all__ = ["InjectedFault", "LocalModel", "stream_chunks"]
 
 MODEL_VERSION = "2026.11"
-
-
-class InvalidRequest(CourseLibError, ValueError):
-    """A request the model cannot serve; ``status`` is the HTTP status a provider would send."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int = 400,
-        param: str | None = None,
-        code: str = "invalid_request",
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.param = param
-        self.code = code
 
 
 class InjectedFault(CourseLibError, RuntimeError):
@@ -122,7 +102,7 @@ class LocalModel:
 
     def _spec(self, name: Any, kind: str) -> ModelSpec:
         if not isinstance(name, str) or not name:
-            raise InvalidRequest(
+            raise InvalidRequestError(
                 "The request has no 'model'. Name a model or role of the "
                 "registry, e.g. 'local-small'.",
                 param="model",
@@ -130,7 +110,7 @@ class LocalModel:
         try:
             spec = self.registry.resolve(name)
         except KeyError as exc:
-            raise InvalidRequest(
+            raise InvalidRequestError(
                 str(exc), status=404, param="model", code="model_not_found"
             ) from None
         if spec.provider != "local" or spec.kind != kind:
@@ -139,7 +119,7 @@ class LocalModel:
                 for m in self.registry.models.values()
                 if m.provider == "local" and m.kind == kind
             )
-            raise InvalidRequest(
+            raise InvalidRequestError(
                 f"Model {name!r} is not a local {kind} model; this server serves {known}.",
                 status=404,
                 param="model",
@@ -154,7 +134,7 @@ class LocalModel:
         spec = self._spec(request.get("model"), "chat")
         messages = request.get("messages")
         if not isinstance(messages, list) or not messages:
-            raise InvalidRequest(
+            raise InvalidRequestError(
                 "'messages' must be a non-empty list of chat messages.", param="messages"
             )
         for i, m in enumerate(messages):
@@ -165,15 +145,17 @@ class LocalModel:
                 "assistant",
                 "tool",
             ):
-                raise InvalidRequest(
+                raise InvalidRequestError(
                     f"messages[{i}] needs a role of system, developer, user, assistant or tool.",
                     param=f"messages[{i}].role",
                 )
         if int(request.get("n") or 1) != 1:
-            raise InvalidRequest("This model returns one choice per request; set n=1.", param="n")
+            raise InvalidRequestError(
+                "This model returns one choice per request; set n=1.", param="n"
+            )
         temperature = request.get("temperature")
         if temperature is not None and not 0 <= float(temperature) <= 2:
-            raise InvalidRequest("temperature must be between 0 and 2.", param="temperature")
+            raise InvalidRequestError("temperature must be between 0 and 2.", param="temperature")
         fingerprint = _fingerprint(request)
         return _Prepared(
             spec, spec.tier or "small", fingerprint, self.faults.draw(fingerprint, spec.id)
@@ -183,7 +165,7 @@ class LocalModel:
         """Answer a Chat Completions request with an OpenAI-shaped completion dict.
 
         Raises:
-            InvalidRequest: the request is not valid (unknown model, no messages...).
+            InvalidRequestError: the request is not valid (unknown model, no messages...).
             InjectedFault: the fault plan says this call fails.
         """
         prepared = self.prepare(request)
@@ -348,7 +330,7 @@ class LocalModel:
                 content = truncate_to_tokens(content, int(limit))
                 finish = "length"
 
-        input_tokens = count_message_tokens(messages, tools or None)
+        input_tokens = count_message_tokens(messages, tools or None, count_tokens=count_tokens)
         output_tokens = count_tokens(content or "") + sum(
             count_tokens(c["function"]["name"] + c["function"]["arguments"])
             for c in tool_calls or ()
@@ -436,7 +418,7 @@ class LocalModel:
         raw = request.get("input")
         texts = [raw] if isinstance(raw, str) else raw
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
-            raise InvalidRequest(
+            raise InvalidRequestError(
                 "'input' must be a string or a non-empty list of strings "
                 "(token arrays are not supported).",
                 param="input",
@@ -446,7 +428,7 @@ class LocalModel:
         try:
             embedder = get_embedder(spec.id)
         except ImportError as exc:
-            raise InvalidRequest(
+            raise InvalidRequestError(
                 str(exc), status=400, param="model", code="model_not_available"
             ) from None
         vectors = embedder.embed(texts)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from course_lib.agents.loop import AgentRun
-from course_lib.agents.world import HandbookWorld
 from course_lib.errors import BudgetExceededError
+from course_lib.labs.agent_world import HandbookWorld
 
 if TYPE_CHECKING:
     import pandas as pd

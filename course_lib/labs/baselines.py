@@ -16,9 +16,9 @@ parameters.
 
 Run it::
 
-    python -m course_lib.datasets.baselines           # print the table
-    python -m course_lib.datasets.baselines --write   # update the table in README.md
-    python -m course_lib.datasets.baselines --check   # exit 1 if README.md's table is stale
+    python -m course_lib.labs.baselines           # print the table
+    python -m course_lib.labs.baselines --write   # update the table in README.md
+    python -m course_lib.labs.baselines --check   # exit 1 if README.md's table is stale
 
 Rankings are deterministic: equal scores are ordered by section position, and the WordLlama
 embedder gives bitwise-identical vectors on every run. Numbers are rounded to 3 decimals.
@@ -35,9 +35,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from course_lib.datasets.errors import DatasetError
 from course_lib.datasets.golden import GOLDEN_SPLITS, GOLDEN_TYPES, GoldenQuestion, load_golden_set
 from course_lib.datasets.handbook import load_handbook, split_sections
-from course_lib.errors import DatasetError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -283,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if datasheet_table(args.datasheet) != table:
             print(
                 f"The baseline table in {args.datasheet.name} is stale. Run "
-                "`python -m course_lib.datasets.baselines --write` and commit the result."
+                "`python -m course_lib.labs.baselines --write` and commit the result."
             )
             return 1
         print(f"The baseline table in {args.datasheet.name} is up to date.")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from course_lib.llm.local.text import stable_unit
+from course_lib.standin.text import stable_unit
 
 __all__ = ["Fault", "FaultInjector", "FaultPlan"]
 

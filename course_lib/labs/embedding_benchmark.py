@@ -9,7 +9,7 @@ candidate:
   :class:`~course_lib.embeddings.Embedder`) are built once over the same texts and answer
   ``search(query)`` with the indices of the best texts, best first, ties by lower index.
 * :func:`evaluate_retriever` scores a retriever on golden questions, one row per question, with
-  the definitions of the golden set's datasheet (:mod:`course_lib.datasets.baselines`), so its
+  the definitions of the golden set's datasheet (:mod:`course_lib.labs.baselines`), so its
   means match the datasheet's table.
 * :func:`comparison_table` puts quality next to dimension, memory per 1,000 vectors and the
   declared licence; :func:`latency_table` times single queries, what a user waits for.
@@ -116,7 +116,7 @@ class BM25Retriever:
     so "flag" and "flags" are different terms. A text that shares no term with the query scores
     0 and is not returned, so a ranking can be shorter than ``depth`` (a query made only of
     stopwords retrieves nothing). The rankings equal those of
-    :func:`course_lib.datasets.baselines.bm25_rankings`, which the golden set's datasheet uses.
+    :func:`course_lib.labs.baselines.bm25_rankings`, which the golden set's datasheet uses.
     """
 
     kind = "sparse"
@@ -143,7 +143,7 @@ class BM25Retriever:
 
     def search_many(self, queries: Sequence[str], depth: int = _DEPTH) -> list[list[int]]:
         """One ranking per query."""
-        from course_lib.datasets.baselines import positive_top
+        from course_lib.labs.baselines import positive_top
 
         _check_depth(depth)
         items = _check_queries(queries)
@@ -256,7 +256,7 @@ def evaluate_retriever(
     """
     import pandas as pd
 
-    from course_lib.datasets.baselines import recall_at_k, reciprocal_rank
+    from course_lib.labs.baselines import recall_at_k, reciprocal_rank
 
     documents = retriever.footprint.documents
     if len(doc_ids) != documents:

@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from course_lib.llm.local.ranking import Candidate, Tier, candidates_from_passages, ranker
-from course_lib.llm.local.text import split_sentences, stable_unit, terms
+from course_lib.standin.ranking import Candidate, Tier, candidates_from_passages, ranker
+from course_lib.standin.text import split_sentences, stable_unit, terms
 
 __all__ = [
     "fill_from_request",

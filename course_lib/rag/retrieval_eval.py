@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from course_lib.datasets.handbook import ACCESS_LEVELS
+from course_lib.rag.documents import ACCESS_LEVELS
 from course_lib.evaluation.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
 from course_lib.rag.access import User
 from course_lib.rag.retrieval import MODES

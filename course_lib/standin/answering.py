@@ -6,8 +6,8 @@ import random
 import re
 from dataclasses import dataclass
 
-from course_lib.llm.local.ranking import Scored, Tier, candidates_from_passages, memory, ranker
-from course_lib.llm.local.reading import ReadRequest
+from course_lib.standin.ranking import Scored, Tier, candidates_from_passages, memory, ranker
+from course_lib.standin.reading import ReadRequest
 
 __all__ = ["Answer", "answer_question", "find_injection"]
 

@@ -27,10 +27,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from course_lib.llm.local.faults import Fault, FaultPlan
-from course_lib.llm.local.model import InvalidRequest, LocalModel, stream_chunks
+from course_lib.standin.errors import ServerStartError
+from course_lib.standin.faults import Fault, FaultPlan
+from course_lib.standin.errors import InvalidRequestError
+from course_lib.standin.model import LocalModel, stream_chunks
 
-__all__ = ["ModelServer", "create_app", "serve_model"]
+__all__ = ["ModelServer", "create_app", "run_server", "serve_model", "shared_server"]
 
 
 def _error(
@@ -81,13 +83,13 @@ def create_app(model: LocalModel) -> FastAPI:
         try:
             body = await request.json()
         except (ValueError, UnicodeDecodeError):
-            raise InvalidRequest("The request body is not valid JSON.") from None
+            raise InvalidRequestError("The request body is not valid JSON.") from None
         if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object.")
+            raise InvalidRequestError("The request body must be a JSON object.")
         return body
 
-    @app.exception_handler(InvalidRequest)
-    async def invalid(_: Request, exc: InvalidRequest) -> Any:
+    @app.exception_handler(InvalidRequestError)
+    async def invalid(_: Request, exc: InvalidRequestError) -> Any:
         kind = "invalid_request_error"
         return _error(exc.status, str(exc), kind, exc.code, exc.param)
 
@@ -170,7 +172,7 @@ class ModelServer:
 
     def set_faults(self, plan: FaultPlan | None) -> None:
         """Change the fault plan of the running server (resets its fault counters)."""
-        from course_lib.llm.local.faults import FaultInjector
+        from course_lib.standin.faults import FaultInjector
 
         self.model.faults = FaultInjector(plan)
 
@@ -201,7 +203,7 @@ def serve_model(
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise OSError(
+        raise ServerStartError(
             f"Cannot serve the local model on {host}:{port} ({exc.strerror}); "
             "choose another port, or port=0 for a free one."
         ) from None
@@ -227,7 +229,7 @@ def serve_model(
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
             sock.close()
-            raise RuntimeError(
+            raise ServerStartError(
                 f"The local model server did not start on {host}:{actual_port} "
                 f"within {startup_timeout_s:.0f} s."
             )

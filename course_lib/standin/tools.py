@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from course_lib.llm.local.ranking import Tier
-from course_lib.llm.local.structured import _string_by_name as string_by_name
-from course_lib.llm.local.structured import fill_schema
-from course_lib.llm.local.text import lexical_overlap, terms
+from course_lib.standin.ranking import Tier
+from course_lib.standin.structured import _string_by_name as string_by_name
+from course_lib.standin.structured import fill_schema
+from course_lib.standin.text import lexical_overlap, terms
 
 __all__ = ["ToolChoice", "choose_tool", "is_error_result", "request_steps"]
 
@@ -79,7 +79,7 @@ def choose_tool(
             terms(name.replace("_", " ")), request_terms
         )
         if tier == "large":
-            from course_lib.llm.local.ranking import Candidate, ranker
+            from course_lib.standin.ranking import Candidate, ranker
 
             cosine = (
                 ranker("large").score(request_text, [Candidate(_tool_text(tool), name, 0)])[0].score

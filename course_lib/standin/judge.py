@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from course_lib.llm.local.text import terms
+from course_lib.standin.text import terms
 
 __all__ = ["LENGTH_BIAS", "JudgeRequest", "Verdict", "judge", "parse_judge_request"]
 
