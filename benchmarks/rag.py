@@ -85,18 +85,18 @@ def bench_build(docs: list[Any], repeats: int = 3) -> dict[str, float]:
 def bench_latency(docs: list[Any], rounds: int = 3) -> dict[str, tuple[float, float]]:
     """p50 and p95 milliseconds per search, each mode, over the dev questions (k = 5)."""
     from course_lib.datasets import load_golden_set
-    from course_lib.rag import User
+    from course_lib.rag import User, search
 
     questions = [q.question for q in load_golden_set("dev")] * rounds
     reader = User.employee("benchmark", team="sre")
     result = {}
     with _index("latency", "headings", {}, docs) as index:
         for mode in MODES:
-            index.search(questions[0], user=reader, mode=mode)  # warm caches (BM25 per clearance)
+            search(index, questions[0], user=reader, mode=mode)  # warm caches (BM25 per clearance)
             samples = []
             for question in questions:
                 started = time.perf_counter()
-                index.search(question, user=reader, k=5, mode=mode)
+                search(index, question, user=reader, k=5, mode=mode)
                 samples.append((time.perf_counter() - started) * 1000)
             result[mode] = percentiles(samples)
     return result
@@ -105,6 +105,7 @@ def bench_latency(docs: list[Any], rounds: int = 3) -> dict[str, tuple[float, fl
 def bench_quality(docs: list[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Recall@5 and MRR per chunking and mode on the dev split; hybrid at several candidate
     depths; and the paired comparison of hybrid with each single retriever (default chunking)."""
+    from course_lib.datasets import load_golden_set
     from course_lib.evaluation import paired_bootstrap
     from course_lib.rag import evaluate_retrieval, summarise_retrieval
 
@@ -112,7 +113,7 @@ def bench_quality(docs: list[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]
     comparison: dict[str, Any] = {}
     for label, strategy, options in CHUNKINGS:
         with _index("quality", strategy, options, docs) as index:
-            frame = evaluate_retrieval(index, split="dev", modes=MODES, candidates=50)
+            frame = evaluate_retrieval(index, load_golden_set("dev"), modes=MODES, candidates=50)
             summary = summarise_retrieval(frame).set_index("mode")
             row: dict[str, Any] = {"chunking": label, "chunks": len(index)}
             for mode in MODES:
@@ -121,7 +122,9 @@ def bench_quality(docs: list[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]
                 if depth == 50:
                     row["hybrid@50"] = summary.loc["hybrid", "recall"]
                     continue
-                other = evaluate_retrieval(index, split="dev", modes=("hybrid",), candidates=depth)
+                other = evaluate_retrieval(
+                    index, load_golden_set("dev"), modes=("hybrid",), candidates=depth
+                )
                 row[f"hybrid@{depth}"] = other["recall"].mean()
             rows.append(row)
             if not comparison:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -275,3 +276,78 @@ def test_embed_through_the_client(server: ModelServer) -> None:
     remote = LLMClient.for_server(server.base_url).embed(["on-call handover"])
     assert local.shape == remote.shape == (1, 256)
     assert abs(float((local * remote).sum()) - 1.0) < 1e-5
+
+
+# --- providers by name, and counting tokens only when a budget needs it -----------------------
+
+
+def test_the_client_finds_the_stand_in_by_name_without_importing_it() -> None:
+    """course_lib.llm names no concrete model: the stand-in arrives through an entry point."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from course_lib.llm import LLMClient, provider_names;"
+        "assert 'course_lib.standin' not in sys.modules;"
+        "client = LLMClient.for_provider('local');"
+        "print(sorted(provider_names()), type(client.provider).__module__,"
+        " client.chat('When is the on-call handover?').usage.input_tokens > 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("]")[0] + "]" == "['local', 'local-server', 'openai-compatible']"
+    assert "course_lib.standin.provider True" in result.stdout
+
+
+def test_an_unknown_provider_name_says_which_exist() -> None:
+    from course_lib.errors import SettingsError
+    from course_lib.llm import make_provider
+
+    with pytest.raises(SettingsError, match=r"No model provider is registered as 'nope'.*local"):
+        make_provider("nope")
+
+
+class _CountingProvider:
+    """Wraps the stand-in and records every token count the client asks for."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        from course_lib.standin import LocalProvider
+
+        self.inner = LocalProvider()
+        self.counted: list[str] = []
+
+    def complete(self, request: Any, **timeouts: float) -> dict[str, Any]:
+        return self.inner.complete(request, **timeouts)
+
+    def stream(self, request: Any, **timeouts: float) -> Any:
+        return self.inner.stream(request, **timeouts)
+
+    def embed(self, texts: list[str], model: str) -> Any:
+        return self.inner.embed(texts, model)
+
+    def count_tokens(self, text: str) -> int:
+        self.counted.append(text)
+        return self.inner.count_tokens(text)
+
+
+def test_tokens_are_counted_only_when_a_budget_needs_them() -> None:
+    from course_lib.llm import LLMClient, ReliabilityPolicy
+
+    provider = _CountingProvider()
+    LLMClient(provider).chat("When is the on-call handover?")
+    assert provider.counted == []  # no budget: nothing to decide before the call
+    budgeted = LLMClient(provider, policy=ReliabilityPolicy(max_tokens_per_call=4000))
+    budgeted.chat("When is the on-call handover?")
+    assert "When is the on-call handover?" in provider.counted
+
+
+def test_a_remote_endpoint_estimates_tokens_without_a_tokenizer() -> None:
+    from course_lib.llm import OpenAICompatibleProvider, estimate_tokens
+
+    provider = OpenAICompatibleProvider("http://127.0.0.1:9/v1")
+    assert provider.count_tokens is estimate_tokens
+    assert estimate_tokens("") == 0 and estimate_tokens("abcde") == 2

@@ -82,10 +82,22 @@ class ScriptedIndex:
         self.rankings = rankings
         self.users: list[User] = []
 
-    def search(self, query: str, *, user: User, k: int, mode: str, **_: object) -> list[Retrieved]:
+    def _candidates(
+        self, mode: str, query: str, user: User, limit: int
+    ) -> list[tuple[Chunk, float]]:
         self.users.append(user)
-        docs = self.rankings[(mode, query)][:k]
-        return [_hit(doc, rank) for rank, doc in enumerate(docs, start=1)]
+        docs = self.rankings[(mode, query)][:limit]
+        return [(_hit(doc, rank).chunk, 1.0 / rank) for rank, doc in enumerate(docs, start=1)]
+
+    def dense_candidates(
+        self, query: str, *, user: User, limit: int, **_: object
+    ) -> list[tuple[Chunk, float]]:
+        return self._candidates("dense", query, user, limit)
+
+    def bm25_candidates(
+        self, query: str, *, user: User, limit: int, **_: object
+    ) -> list[tuple[Chunk, float]]:
+        return self._candidates("bm25", query, user, limit)
 
 
 def test_evaluate_and_summarise_a_tiny_golden_set() -> None:
@@ -102,7 +114,7 @@ def test_evaluate_and_summarise_a_tiny_golden_set() -> None:
             ("bm25", "question q2"): ["c", "b"],
         }
     )
-    frame = evaluate_retrieval(index, modes=("dense", "bm25"), questions=questions, k=5)  # type: ignore[arg-type]
+    frame = evaluate_retrieval(index, questions, modes=("dense", "bm25"), k=5)  # type: ignore[arg-type]
     assert list(frame["question_id"]) == ["q1", "q2", "q1", "q2"]
     by = frame.set_index(["mode", "question_id"])
     assert by.loc[("dense", "q1"), "recall"] == 1.0

@@ -19,7 +19,14 @@ from course_lib.errors import (
     IndexMismatchError,
     IndexNotFoundError,
 )
-from course_lib.rag import HandbookIndex, UpsertReport, User, chunk_documents, default_index_path
+from course_lib.rag import (
+    HandbookIndex,
+    UpsertReport,
+    User,
+    chunk_documents,
+    default_index_path,
+    search,
+)
 
 MANAGER = User.manager("m1", team="eng-leadership")
 EMPLOYEE = User.employee("e1", team="sre")
@@ -154,7 +161,7 @@ def test_a_document_missing_from_the_input_loses_its_chunks(tmp_path: Path) -> N
     assert report.deleted == gone_chunks > 0 and report.embedded_texts == 0
     assert built.all_chunks(doc_id=gone.id) == []
     assert gone.id not in built.document_ids()
-    hits = built.search(gone.title, user=MANAGER, k=20, mode="bm25")
+    hits = search(built, gone.title, user=MANAGER, k=20, mode="bm25")
     assert all(hit.chunk.doc_id != gone.id for hit in hits)
     built.close()
 
@@ -179,15 +186,15 @@ def test_changing_access_updates_metadata_without_re_embedding(tmp_path: Path) -
     built = HandbookIndex.build(docs, path=tmp_path / "i.sqlite", embedder=counting)
     target = next(d for d in docs if d.access == "internal")
     query = target.title
-    assert any(h.chunk.doc_id == target.id for h in built.search(query, user=EMPLOYEE, k=10))
+    assert any(h.chunk.doc_id == target.id for h in search(built, query, user=EMPLOYEE, k=10))
     counting.texts.clear()
     reclassified = replace(target, access="restricted")
     report = built.upsert([reclassified if d.id == target.id else d for d in docs])
     assert report.updated == len(built.all_chunks(doc_id=target.id)) and not counting.texts
     for mode in ("dense", "bm25", "hybrid"):
-        hits = built.search(query, user=EMPLOYEE, k=10, mode=mode)
+        hits = search(built, query, user=EMPLOYEE, k=10, mode=mode)
         assert all(hit.chunk.doc_id != target.id for hit in hits)
-    assert any(h.chunk.doc_id == target.id for h in built.search(query, user=MANAGER, k=10))
+    assert any(h.chunk.doc_id == target.id for h in search(built, query, user=MANAGER, k=10))
     built.close()
 
 
@@ -252,16 +259,16 @@ def test_reading_one_chunk_checks_the_readers_clearance(index: HandbookIndex) ->
 
 def test_team_and_version_filters_apply_in_every_mode(index: HandbookIndex) -> None:
     for mode in ("dense", "bm25", "hybrid"):
-        hits = index.search("access and on-call", user=MANAGER, k=8, mode=mode, teams=["sre"])
+        hits = search(index, "access and on-call", user=MANAGER, k=8, mode=mode, teams=["sre"])
         assert hits and all(hit.chunk.team == "sre" for hit in hits)
-        hits = index.search("policy changes", user=MANAGER, k=8, mode=mode, version=2)
+        hits = search(index, "policy changes", user=MANAGER, k=8, mode=mode, version=2)
         assert hits and all(hit.chunk.version == 2 for hit in hits)
-        both = index.search(
-            "deploy", user=MANAGER, k=5, mode=mode, teams={"platform", "sre"}, version=1
+        both = search(
+            index, "deploy", user=MANAGER, k=5, mode=mode, teams={"platform", "sre"}, version=1
         )
         assert all(h.chunk.team in {"platform", "sre"} and h.chunk.version == 1 for h in both)
-        assert index.search("deploy", user=MANAGER, mode=mode, teams=[]) == []
-    dense = index.search("leave", user=MANAGER, k=5, mode="dense", teams=["people"])
+        assert search(index, "deploy", user=MANAGER, mode=mode, teams=[]) == []
+    dense = search(index, "leave", user=MANAGER, k=5, mode="dense", teams=["people"])
     assert len(dense) == 5  # filtered inside the query: still k results
 
 
@@ -269,7 +276,7 @@ def test_an_index_object_serves_several_threads(index: HandbookIndex) -> None:
     results: dict[int, list[str]] = {}
 
     def work(number: int) -> None:
-        hits = index.search("annual leave days", user=EMPLOYEE, k=3)
+        hits = search(index, "annual leave days", user=EMPLOYEE, k=3)
         results[number] = [hit.chunk.id for hit in hits]
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
@@ -285,11 +292,11 @@ def test_another_connections_write_refreshes_bm25(tmp_path: Path) -> None:
     docs = _small(load_handbook())
     path = tmp_path / "i.sqlite"
     reader = HandbookIndex.build(docs, path=path)
-    assert reader.search("kettle descaling", user=MANAGER, mode="bm25") == []
+    assert search(reader, "kettle descaling", user=MANAGER, mode="bm25") == []
     writer = HandbookIndex.open(path)
     note = replace(docs[0], id="kettle-note", title="Kettle note", text="Kettle descaling rota.\n")
     writer.upsert([note], delete_missing=False)
-    hits = reader.search("kettle descaling", user=MANAGER, mode="bm25")
+    hits = search(reader, "kettle descaling", user=MANAGER, mode="bm25")
     assert [hit.chunk.doc_id for hit in hits] == ["kettle-note"]
     writer.close()
     reader.close()

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from course_lib.llm.client import LLMClient, Usage
+from course_lib.llm import LLMClient, Usage
+from course_lib.observability import (
+    Tracing,
+    disabled_tracing,
+    trace_packing,
+    trace_retrieval,
+    trace_workflow,
+    traced_chat,
+)
+from course_lib.prompts import PromptRegistry
+from course_lib.rag import SearchMode, context_budget, pack_context, search
 
 if TYPE_CHECKING:
-    from course_lib.observability import Tracing
-    from course_lib.prompts import PromptRegistry
     from course_lib.rag import HandbookIndex, PackedContext, Retrieved, User
 
 __all__ = ["AssistantAnswer", "Citation", "HandbookAssistant"]
@@ -66,8 +72,8 @@ class HandbookAssistant:
         index: the handbook index (see :class:`course_lib.rag.HandbookIndex`).
         client: the model client; the settings' provider by default.
         prompts: the prompt registry; the bundled prompt library by default.
-        tracing: an OpenTelemetry set-up (:func:`course_lib.observability.setup_tracing`), or
-            None to trace nothing.
+        tracing: an OpenTelemetry set-up (:func:`course_lib.observability.setup_tracing`);
+            None traces nothing (:func:`~course_lib.observability.disabled_tracing`).
         prompt_name: the prompt to use; the environment's alias picks its version per call.
         environment: which alias serves (``dev``, ``staging`` or ``production``).
         k: passages to retrieve; ``mode``: ``dense``, ``bm25`` or ``hybrid``.
@@ -84,19 +90,15 @@ class HandbookAssistant:
         prompt_name: str = "handbook-answer",
         environment: str = "production",
         k: int = 5,
-        mode: str = "hybrid",
+        mode: SearchMode = "hybrid",
         model: str | None = None,
     ) -> None:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}.")
-        if prompts is None:
-            from course_lib.prompts import PromptRegistry
-
-            prompts = PromptRegistry()
         self.index = index
         self.client = client or LLMClient.from_settings()
-        self.prompts = prompts
-        self.tracing = tracing
+        self.prompts = prompts or PromptRegistry()
+        self.tracing = tracing or disabled_tracing()
         self.prompt_name = prompt_name
         self.environment = environment
         self.k = k
@@ -109,34 +111,14 @@ class HandbookAssistant:
             f"k={self.k}, mode={self.mode!r})"
         )
 
-    @contextmanager
-    def _workflow(self, user: User) -> Iterator[Any]:
-        if self.tracing is None:
-            yield None
-            return
-        from course_lib.observability import trace_workflow
-
-        with trace_workflow(self.tracing, attributes={"course.user.team": user.team}) as step:
-            yield step
-
     def _retrieve(self, question: str, user: User) -> list[Retrieved]:
-        if self.tracing is None:
-            return self.index.search(question, user=user, k=self.k, mode=self.mode)  # type: ignore[arg-type]
-        from course_lib.observability import trace_retrieval
-
         with trace_retrieval(self.tracing, query=question, k=self.k, mode=self.mode) as step:
-            hits = self.index.search(question, user=user, k=self.k, mode=self.mode)  # type: ignore[arg-type]
+            hits = search(self.index, question, user=user, k=self.k, mode=self.mode)
             step.record_results([h.chunk.id for h in hits], [h.score for h in hits])
         return hits
 
     def _pack(self, hits: list[Retrieved], model_role: str) -> PackedContext:
-        from course_lib.rag import context_budget, pack_context
-
         budget = context_budget(model_role)
-        if self.tracing is None:
-            return pack_context(hits, budget_tokens=budget)
-        from course_lib.observability import trace_packing
-
         with trace_packing(self.tracing, candidates=len(hits), budget_tokens=budget) as step:
             packed = pack_context(hits, budget_tokens=budget)
             step.record([c.id for c in packed.chunks], tokens=packed.used_tokens)
@@ -152,7 +134,8 @@ class HandbookAssistant:
         if not question or not question.strip():
             raise ValueError("The question is empty; ask something about the handbook.")
         started = time.perf_counter()
-        with self._workflow(user) as workflow:
+        attributes = {"course.user.team": user.team}
+        with trace_workflow(self.tracing, attributes=attributes) as workflow:
             version = self.prompts.resolve(
                 self.prompt_name, environment=self.environment, user_id=user.id
             )
@@ -166,15 +149,9 @@ class HandbookAssistant:
             rendered = version.render(passages=passages, question=question)
             kwargs = rendered.chat_kwargs()
             kwargs["model"] = model_role
-            if self.tracing is None:
-                result = self.client.chat(**kwargs)
-            else:
-                from course_lib.observability import traced_chat
-
-                result = traced_chat(self.client, self.tracing, **kwargs)
-            trace_id = None
-            if workflow is not None:
-                trace_id = format(workflow.span.get_span_context().trace_id, "032x")
+            result = traced_chat(self.client, self.tracing, **kwargs)
+            context = workflow.span.get_span_context()
+            trace_id = format(context.trace_id, "032x") if context.is_valid else None
         by_cite = dict(zip(packed.citations, packed.chunks, strict=True))
         cited = []
         for cite_id in dict.fromkeys(_CITE.findall(result.content or "")):

@@ -40,12 +40,15 @@ MODEL_CALL_CONCERN = "model calls"
 
 # Modules and packages of course_lib (paths inside it, without ".py"), by concern; the longest
 # matching path wins. A top-level module not listed here is measured under its own name, so
-# nothing new is ever silently left out of the picture. The stand-in model and the course's
-# data are classroom: a production system calls a provider and has its own data.
+# nothing new is ever silently left out of the picture. The classroom is what the import
+# contracts in pyproject.toml put above the production library: the stand-in model, the
+# course's data, the lessons' helpers and the course machinery. A production system calls a
+# provider and has its own data.
 CONCERNS: dict[str, Concern] = {
     "llm": Concern(MODEL_CALL_CONCERN, "1 AI capabilities"),
-    "llm/local": Concern("local stand-in model", "classroom"),
-    "llm/server": Concern("local stand-in model", "classroom"),
+    "models": Concern(MODEL_CALL_CONCERN, "1 AI capabilities"),
+    "standin": Concern("local stand-in model", "classroom"),
+    "labs": Concern("lesson helpers", "classroom"),
     "embeddings": Concern("embeddings", "1 AI capabilities"),
     "evaluation": Concern("evaluation", "1 AI capabilities"),
     "agents": Concern("agents and tools", "1 AI capabilities"),
@@ -58,6 +61,7 @@ CONCERNS: dict[str, Concern] = {
     "datasets": Concern("course data", "classroom"),
     "settings": Concern("configuration", "3 software engineering"),
     "errors": Concern("error handling", "3 software engineering"),
+    "_lazy": Concern("package structure", "3 software engineering"),
     "workdir": Concern("storage", "4 infrastructure"),
     "sqlite_db": Concern("storage", "4 infrastructure"),
     "storage": Concern("storage", "4 infrastructure"),

@@ -11,11 +11,15 @@
 from __future__ import annotations
 
 from course_lib.evaluation.judge import (
+    JUDGE_TEMPLATE,
+    RESPONSE_FORMAT,
+    VERDICT_SCHEMA,
     GradedAnswer,
     JudgeVerdict,
     UnparseableVerdictError,
     grade,
     grade_all,
+    judge_prompt,
     parse_verdict,
 )
 from course_lib.evaluation.metrics import (
@@ -26,6 +30,8 @@ from course_lib.evaluation.metrics import (
     recall_at_k,
     reciprocal_rank,
     token_f1,
+    unit_recall_at_k,
+    unit_reciprocal_rank,
 )
 from course_lib.evaluation.plots import bootstrap_means, plot_bootstrap, plot_paired
 from course_lib.evaluation.runner import (
@@ -42,8 +48,6 @@ from course_lib.evaluation.stats import (
     cohen_kappa,
     paired_bootstrap,
 )
-
-from course_lib.evaluation.judge import JUDGE_TEMPLATE, RESPONSE_FORMAT, VERDICT_SCHEMA, judge_prompt
 
 __all__ = [
     "JUDGE_TEMPLATE",
@@ -76,4 +80,6 @@ __all__ = [
     "run_golden",
     "summarize",
     "token_f1",
+    "unit_recall_at_k",
+    "unit_reciprocal_rank",
 ]

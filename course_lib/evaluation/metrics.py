@@ -3,6 +3,15 @@
 Answer metrics follow the SQuAD conventions (lower-case, drop punctuation and articles, then
 compare tokens). Retrieval metrics take a ranked list of ids and the set of relevant ids;
 relevance is binary, as in the course's golden set.
+
+Two ways to count a ranking, with two names, so two lessons cannot report different recall for
+the same ranking under one name:
+
+* :func:`recall_at_k`, :func:`reciprocal_rank`, :func:`precision_at_k`, :func:`ndcg_at_k`
+  rank **distinct ids**: repeats are dropped first, so the top ``k`` holds ``k`` different ids;
+* :func:`unit_recall_at_k` and :func:`unit_reciprocal_rank` rank **retrieved units** (chunks,
+  sections) labelled with the id they belong to: the top ``k`` is ``k`` units, and five chunks
+  of one document fill five places. This is what a retriever hands the model.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ __all__ = [
     "recall_at_k",
     "reciprocal_rank",
     "token_f1",
+    "unit_recall_at_k",
+    "unit_reciprocal_rank",
 ]
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -109,3 +120,42 @@ def ndcg_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float
     dcg = sum(1.0 / math.log2(i + 2) for i, item in enumerate(top) if item in wanted)
     ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(wanted), k)))
     return dcg / ideal
+
+
+def _gold(relevant: Collection[str], metric: str) -> set[str]:
+    wanted = set(relevant)
+    if not wanted:
+        raise ValueError(
+            f"{metric} is undefined for a question with no relevant ids; leave unanswerable "
+            "questions out of retrieval metrics."
+        )
+    return wanted
+
+
+def unit_recall_at_k(ranked_units: Sequence[str], relevant: Collection[str], k: int) -> float:
+    """Share of the relevant ids found among the ids of the top ``k`` units (repeats allowed).
+
+    Example:
+        >>> unit_recall_at_k(["a", "a", "b", "c"], {"b", "c"}, k=3)
+        0.5
+    """
+    _check_k(k)
+    wanted = _gold(relevant, "recall@k")
+    return len(wanted & set(ranked_units[:k])) / len(wanted)
+
+
+def unit_reciprocal_rank(
+    ranked_units: Sequence[str], relevant: Collection[str], depth: int
+) -> float:
+    """1 / the position of the first unit whose id is relevant, within ``depth`` units, else 0.
+
+    Example:
+        >>> unit_reciprocal_rank(["a", "a", "b"], {"b"}, depth=10)
+        0.3333333333333333
+    """
+    _check_k(depth)
+    wanted = set(relevant)
+    for position, item in enumerate(ranked_units[:depth], start=1):
+        if item in wanted:
+            return 1.0 / position
+    return 0.0

@@ -133,7 +133,9 @@ class BM25Retriever:
         self._documents = len(items)
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
-        return self._bm25s.tokenize(texts, stopwords="en", return_ids=False, show_progress=False)
+        from course_lib.rag.bm25 import tokenize
+
+        return tokenize(texts)
 
     def search(self, query: str, depth: int = _DEPTH) -> list[int]:
         """Indices of up to ``depth`` texts with the highest positive BM25 score."""
@@ -143,12 +145,12 @@ class BM25Retriever:
 
     def search_many(self, queries: Sequence[str], depth: int = _DEPTH) -> list[list[int]]:
         """One ranking per query."""
-        from course_lib.labs.baselines import positive_top
+        from course_lib.rag.bm25 import top_positive
 
         _check_depth(depth)
         items = _check_queries(queries)
         return [
-            positive_top(self._retriever.get_scores(tokens), depth) if tokens else []
+            top_positive(self._retriever.get_scores(tokens), depth) if tokens else []
             for tokens in self._tokenize(items)
         ]
 
@@ -252,11 +254,11 @@ def evaluate_retriever(
 
     Raises:
         ValueError: ``doc_ids`` does not have one entry per indexed text.
-        DatasetError: a question cites no document (leave unanswerable questions out).
+        ValueError: a question cites no document (leave unanswerable questions out).
     """
     import pandas as pd
 
-    from course_lib.labs.baselines import recall_at_k, reciprocal_rank
+    from course_lib.evaluation import unit_recall_at_k, unit_reciprocal_rank
 
     documents = retriever.footprint.documents
     if len(doc_ids) != documents:
@@ -273,8 +275,8 @@ def evaluate_retriever(
                 "id": question.id,
                 "type": question.type,
                 "question": question.question,
-                f"recall_at_{k}": recall_at_k(ranked, question.doc_ids, k),
-                "reciprocal_rank": reciprocal_rank(ranked, question.doc_ids, depth),
+                f"recall_at_{k}": unit_recall_at_k(ranked, question.doc_ids, k),
+                "reciprocal_rank": unit_reciprocal_rank(ranked, question.doc_ids, depth),
                 "top_doc_ids": ranked,
             }
         )

@@ -77,6 +77,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "RETRYABLE",
     "ChatResult",
     "ChatStream",
     "CircuitBreaker",
@@ -86,7 +87,6 @@ __all__ = [
     "OpenAICompatibleProvider",
     "Provider",
     "ProviderFactory",
-    "RETRYABLE",
     "ReliabilityPolicy",
     "TokenCounter",
     "ToolCall",

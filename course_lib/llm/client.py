@@ -418,8 +418,8 @@ class LLMClient:
         with self._lock:
             self.stats.failures += 1
         last = errors[-1]
-        if len(errors) > 1:
-            last.add_note(f"The fallback model failed too (primary: {errors[0]}).")
+        if len(errors) > 1:  # name both failures in the message (add_note is Python 3.11+)
+            last.args = (f"{last} (That was the fallback; the primary failed first: {errors[0]})",)
         raise last
 
     def chat(

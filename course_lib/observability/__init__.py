@@ -37,7 +37,13 @@ from course_lib.observability.spans import (
     trace_workflow,
     traced_chat,
 )
-from course_lib.observability.tracing import EXPORTERS, ExporterName, Tracing, setup_tracing
+from course_lib.observability.tracing import (
+    EXPORTERS,
+    ExporterName,
+    Tracing,
+    disabled_tracing,
+    setup_tracing,
+)
 
 __all__ = [
     "EXPORTERS",
@@ -48,6 +54,7 @@ __all__ = [
     "RetrievalStep",
     "Step",
     "Tracing",
+    "disabled_tracing",
     "setup_tracing",
     "spans_frame",
     "trace_chat",

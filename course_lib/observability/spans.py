@@ -9,7 +9,7 @@ One question makes one trace::
 
 >>> with trace_workflow(tracing, "handbook-assistant"):
 ...     with trace_retrieval(tracing, query=question, k=5, mode="hybrid") as step:
-...         hits = index.search(question, k=5)
+...         hits = search(index, question, k=5)
 ...         step.record_results([h.id for h in hits], scores=[h.score for h in hits])
 ...     result = traced_chat(client, tracing, **rendered.chat_kwargs())
 

@@ -7,7 +7,7 @@ A question travels one way: ``HandbookIndex.search`` -> ``pack_context`` -> the 
 
     index = HandbookIndex.build(load_handbook())          # or HandbookIndex.open()
     user = User("u1", team="sre", clearance={"public", "internal"})
-    hits = index.search("How do I get production database access?", user=user, k=5)
+    hits = search(index, "How do I get production database access?", user=user, k=5)
     context = pack_context(hits)                          # context.text, context.citations
 
 The modules, one concern each:

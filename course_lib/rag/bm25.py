@@ -9,7 +9,9 @@ for a clearance is built on first use (about 50 ms for the handbook) and cached 
 chunks change; team and version filters then apply as a ``weight_mask`` before ranking.
 
 Tokenization: lower case, English stop words removed, no stemming (bm25s defaults; PyStemmer
-would add a dependency for a small gain on this corpus).
+would add a dependency for a small gain on this corpus). :func:`tokenize` and
+:func:`top_positive` are the course's one BM25 set-up: the lessons' benchmarks and the
+datasheet's baselines use them too, so every BM25 figure in the course means the same thing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["BM25Corpus", "tokenize"]
+__all__ = ["BM25Corpus", "tokenize", "top_positive"]
 
 _STOPWORDS = "en"
 
@@ -31,6 +33,18 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     import bm25s
 
     return bm25s.tokenize(list(texts), stopwords=_STOPWORDS, return_ids=False, show_progress=False)
+
+
+def top_positive(scores: np.ndarray, limit: int) -> list[int]:
+    """Indices of the ``limit`` best positive scores, ties broken by lower index.
+
+    A zero score shares no term with the query: BM25 did not retrieve it, so it is left out
+    rather than ranked in arbitrary order (a query of stop words alone retrieves nothing).
+    """
+    import numpy as np
+
+    order = np.argsort(-scores, kind="stable")[:limit]
+    return [int(i) for i in order if scores[i] > 0]
 
 
 @dataclass(frozen=True)
@@ -102,5 +116,4 @@ class BM25Corpus:
                 keep &= self.versions == version
             mask = keep.astype(np.float32)
         scores = self.retriever.get_scores(tokens, weight_mask=mask)
-        order = np.argsort(-scores, kind="stable")[:limit]
-        return [(int(self.rowids[i]), float(scores[i])) for i in order if scores[i] > 0]
+        return [(int(self.rowids[i]), float(scores[i])) for i in top_positive(scores, limit)]

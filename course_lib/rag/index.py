@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from course_lib.rag.documents import HandbookDocument
 from course_lib.embeddings.identity import EmbedderIdentity
 from course_lib.errors import (
     AccessDeniedError,
@@ -63,6 +62,7 @@ from course_lib.rag.chunking import (
     indexed_text,
     resolve_options,
 )
+from course_lib.rag.documents import HandbookDocument
 from course_lib.rag.storage import (
     CHUNK_COLUMNS,
     chunk_from_row,
@@ -79,7 +79,6 @@ from course_lib.rag.storage import (
 if TYPE_CHECKING:
     from course_lib.embeddings.base import Embedder
     from course_lib.rag.bm25 import BM25Corpus
-    from course_lib.rag.retrieval import Retrieved, SearchMode
 
 __all__ = [
     "DEFAULT_INDEX_NAME",
@@ -169,7 +168,7 @@ class HandbookIndex:
         >>> from course_lib.datasets import load_handbook
         >>> index = HandbookIndex.build(load_handbook())  # doctest: +SKIP
         >>> reader = User.employee("u1", team="sre")
-        >>> hits = index.search("How many days of leave?", user=reader)  # doctest: +SKIP
+        >>> hits = search(index, "How many days of leave?", user=reader)  # doctest: +SKIP
     """
 
     def __init__(
@@ -565,34 +564,6 @@ class HandbookIndex:
         return UpsertReport(deleted=deleted)
 
     # --- reading: every path that returns text takes a user -------------------------------
-
-    def search(
-        self,
-        query: str,
-        *,
-        user: User,
-        k: int = 5,
-        mode: SearchMode = "hybrid",
-        teams: Collection[str] | None = None,
-        version: int | None = None,
-        rrf_k: int = 60,
-        candidates: int = 50,
-    ) -> list[Retrieved]:
-        """The ``k`` chunks ``user`` may read that best answer ``query``. See
-        :func:`course_lib.rag.retrieval.search`."""
-        from course_lib.rag.retrieval import search
-
-        return search(
-            self,
-            query,
-            user=user,
-            k=k,
-            mode=mode,
-            teams=teams,
-            version=version,
-            rrf_k=rrf_k,
-            candidates=candidates,
-        )
 
     def chunk(self, chunk_id: str, *, user: User) -> Chunk:
         """One chunk by id, e.g. to show the passage behind a citation.

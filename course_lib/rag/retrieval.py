@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["MODES", "Retrieved", "SearchMode", "search"]
 
 SearchMode = Literal["dense", "bm25", "hybrid"]
-MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
+MODES: tuple[SearchMode, ...] = ("dense", "bm25", "hybrid")
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
-"""Retrieval evaluation on the golden set: recall@k, MRR and nDCG, per question and overall.
+"""Retrieval evaluation on labelled questions: recall@k, MRR and nDCG, per question and overall.
 
 Only answerable questions count (an unanswerable one has nothing to find). A retrieved chunk is
 relevant when its document is one the question's reference answer cites, which is what the
-Handbook Assistant needs: the right document in front of the model.
+Handbook Assistant needs: the right document in front of the model. The metrics are the
+chunk-level ("unit") ones of :mod:`course_lib.evaluation.metrics`:
 
-* **recall@k**: the share of the question's gold documents among the documents of the top
-  ``k`` chunks. Several chunks of one document count once, so a retriever that returns five
-  chunks of the same document finds one document, not five.
-* **reciprocal rank**: 1 / the rank of the first relevant chunk within the top ``depth``
-  (10), else 0; its mean is the MRR. Chunk ranks, as in the datasheet's baselines.
+* **recall@k** (:func:`~course_lib.evaluation.metrics.unit_recall_at_k`): the share of the
+  question's gold documents among the documents of the top ``k`` chunks. Several chunks of one
+  document count once, so a retriever that returns five chunks of the same document finds one
+  document, not five.
+* **reciprocal rank** (:func:`~course_lib.evaluation.metrics.unit_reciprocal_rank`): 1 / the
+  rank of the first relevant chunk within the top ``depth`` (10), else 0; its mean is the MRR.
 * **nDCG@k**: discounted gain of the distinct gold documents in the order they first appear in
   the top ``k`` chunks, divided by the ideal (all gold documents first).
 
@@ -22,22 +24,23 @@ uncertainty, and a difference smaller than that is not a finding.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from course_lib.rag.documents import ACCESS_LEVELS
-from course_lib.evaluation.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
+from course_lib.evaluation.metrics import ndcg_at_k, unit_recall_at_k, unit_reciprocal_rank
 from course_lib.rag.access import User
-from course_lib.rag.retrieval import MODES
+from course_lib.rag.documents import ACCESS_LEVELS
+from course_lib.rag.fusion import DEFAULT_RRF_K
+from course_lib.rag.retrieval import MODES, SearchMode, search
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from course_lib.datasets.golden import GoldenQuestion
     from course_lib.rag.index import HandbookIndex
 
 __all__ = [
     "DEPTH",
     "METRICS",
+    "LabelledQuestion",
     "evaluate_retrieval",
     "evaluation_reader",
     "question_metrics",
@@ -46,6 +49,25 @@ __all__ = [
 
 DEPTH = 10  # the reciprocal rank looks this deep, then counts 0 (as the datasheet's baselines)
 METRICS: tuple[str, ...] = ("recall", "mrr", "ndcg")
+
+
+class LabelledQuestion(Protocol):
+    """A question with the documents that answer it (the course's golden questions are)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def question(self) -> str: ...
+
+    @property
+    def answerable(self) -> bool: ...
+
+    @property
+    def doc_ids(self) -> Sequence[str]: ...
 
 
 def evaluation_reader() -> User:
@@ -71,56 +93,48 @@ def question_metrics(
             "A question with no gold documents cannot be scored; leave unanswerable questions "
             "out of retrieval metrics."
         )
-    top = list(ranked_doc_ids[:k])
     gold = set(gold_doc_ids)
-    # Reciprocal rank over chunk positions: label each position by a unique key so the
-    # shared metric does not merge two chunks of one document into one rank.
-    positions = [f"{i}:{doc}" for i, doc in enumerate(ranked_doc_ids[:depth])]
-    relevant = {key for key, doc in zip(positions, ranked_doc_ids, strict=False) if doc in gold}
     return {
-        "recall": recall_at_k(top, gold, k),
-        "mrr": reciprocal_rank(positions, relevant),
-        "ndcg": ndcg_at_k(top, gold, k),
+        "recall": unit_recall_at_k(ranked_doc_ids, gold, k),
+        "mrr": unit_reciprocal_rank(ranked_doc_ids, gold, depth),
+        "ndcg": ndcg_at_k(list(ranked_doc_ids[:k]), gold, k),
     }
 
 
 def evaluate_retrieval(
     index: HandbookIndex,
+    questions: Sequence[LabelledQuestion],
     *,
-    split: str = "dev",
-    modes: Sequence[str] = MODES,
+    modes: Sequence[SearchMode] = MODES,
     k: int = 5,
     depth: int = DEPTH,
     candidates: int = 50,
-    rrf_k: int = 60,
-    questions: Sequence[GoldenQuestion] | None = None,
+    rrf_k: int = DEFAULT_RRF_K,
 ) -> pd.DataFrame:
-    """Scores each answerable golden question under each search mode: one row per pair.
+    """Scores each answerable question under each search mode: one row per pair.
 
     Columns: ``question_id``, ``type``, ``mode``, ``recall``, ``mrr``, ``ndcg``, ``retrieved``
     (the document ids of the top ``k`` chunks) and ``gold`` (the cited document ids).
 
     Args:
         index: the index to evaluate.
-        split: the golden split (``"dev"`` to tune, ``"test"`` once at the end).
+        questions: labelled questions, e.g. a golden split (``load_golden_set("dev")`` to
+            tune, ``"test"`` once at the end); unanswerable ones are skipped.
         modes: the search modes to compare.
         k: the cut-off of recall and nDCG (and the number of results a user would see).
         depth: how deep the reciprocal rank looks.
         candidates: per-retriever candidates for hybrid search.
         rrf_k: the RRF constant for hybrid search.
-        questions: score these questions instead of the split's (a hand-made case, a subset).
     """
     import pandas as pd
 
-    from course_lib.datasets.golden import load_golden_set
-
-    pool = list(questions) if questions is not None else load_golden_set(split)
-    answerable = [q for q in pool if q.answerable]
+    answerable = [q for q in questions if q.answerable]
     reader = evaluation_reader()
     rows = []
     for mode in modes:
         for question in answerable:
-            hits = index.search(
+            hits = search(
+                index,
                 question.question,
                 user=reader,
                 k=max(k, depth),

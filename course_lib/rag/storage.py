@@ -23,9 +23,9 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from course_lib.rag.documents import ACCESS_LEVELS
 from course_lib.errors import IndexMismatchError, OptionalDependencyError
 from course_lib.rag.chunking import Chunk
+from course_lib.rag.documents import ACCESS_LEVELS
 
 __all__ = [
     "CHUNK_COLUMNS",

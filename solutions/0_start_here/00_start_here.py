@@ -225,7 +225,7 @@ print("The local model server is running on this machine.")
 from openai import OpenAI
 
 from course_lib.datasets import load_handbook
-from course_lib.llm import get_registry
+from course_lib.models import get_registry
 
 client = OpenAI(base_url=server.base_url, api_key="local")  # a tutorial: OpenAI()
 MODEL = get_registry().model_id("chat-small")  # a tutorial: a model's name

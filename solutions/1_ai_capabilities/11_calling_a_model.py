@@ -63,7 +63,8 @@ from course_lib.labs import (
     run_calls,
     simulate_success_rate,
 )
-from course_lib.llm import LLMClient, ReliabilityPolicy, get_registry
+from course_lib.llm import LLMClient, ReliabilityPolicy
+from course_lib.models import get_registry
 from course_lib.standin import FaultPlan, local_client, serve_model, shared_server
 
 pd.set_option("display.max_colwidth", 80)

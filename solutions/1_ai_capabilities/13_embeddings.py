@@ -612,7 +612,7 @@ print(f"the static embedder's median search takes {ratio:.1f}x BM25's")
 # %%
 from openai import OpenAI
 
-from course_lib.llm import get_registry
+from course_lib.models import get_registry
 from course_lib.standin import shared_server
 
 server = shared_server()  # the local model server, running until the kernel stops

@@ -64,7 +64,8 @@ from course_lib.classify import (
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
 from course_lib.datasets import TICKET_CATEGORIES, load_handbook, load_tickets, split_sections
 from course_lib.embeddings import get_embedder
-from course_lib.llm import LLMClient, get_registry
+from course_lib.llm import LLMClient
+from course_lib.models import get_registry
 from course_lib.workdir import work_path
 
 pd.set_option("display.float_format", "{:.4g}".format)
