@@ -44,7 +44,7 @@ def main() -> None:
     model = LocalModel()
     answers = []
     for request in requests():
-        response = model.chat(request)
+        response = model.answer(request, model.prepare(request))
         answers.append(
             {
                 "model": request["model"],

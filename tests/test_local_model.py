@@ -27,16 +27,17 @@ from pydantic import BaseModel, Field, ValidationError
 
 from course_lib.datasets import load_handbook
 from course_lib.datasets.handbook import HANDBOOK_DIR
+from course_lib.errors import LLMError
 from course_lib.models import ModelRegistry, get_registry
 from course_lib.standin import (
     Fault,
     FaultPlan,
     InvalidRequestError,
     LocalModel,
+    LocalProvider,
     count_tokens,
     stream_chunks,
 )
-from course_lib.standin.model import InjectedFault
 from course_lib.standin.reading import read_request
 from course_lib.standin.text import clean_markdown, split_sentences, terms
 
@@ -66,8 +67,13 @@ def registry() -> ModelRegistry:
     return get_registry()
 
 
+def complete(model: LocalModel, request: dict[str, Any]) -> dict[str, Any]:
+    """The completion by the one path every caller takes: prepare, then answer."""
+    return model.answer(request, model.prepare(request))
+
+
 def chat(model: LocalModel, name: str, messages: list[Message], **options: Any) -> dict[str, Any]:
-    return model.chat({"model": name, "messages": messages, **options})
+    return complete(model, {"model": name, "messages": messages, **options})
 
 
 def text_of(response: dict[str, Any]) -> str:
@@ -952,10 +958,11 @@ def test_roles_resolve_to_their_models(model: LocalModel) -> None:
 
 
 def test_latency_scale_sleeps_for_the_modelled_latency() -> None:
-    slow = LocalModel(latency_scale=0.02)
-    ask(slow, "local-small", MEALS)  # warm caches so the timing measures the sleep
+    slow = LocalProvider(LocalModel(latency_scale=0.02))
+    request = {"model": "local-small", "messages": [{"role": "user", "content": MEALS}]}
+    slow.complete(request, connect_timeout_s=1.0, read_timeout_s=10.0)  # warm caches first
     started = time.perf_counter()
-    response = ask(slow, "local-small", MEALS)
+    response = slow.complete(request, connect_timeout_s=1.0, read_timeout_s=10.0)
     elapsed = time.perf_counter() - started
     assert elapsed >= response["course"]["latency_ms"] * 0.02 / 1000
 
@@ -980,15 +987,8 @@ def _fault_request(i: int) -> dict[str, Any]:
 
 
 def _run(model: LocalModel, calls: int) -> list[Fault | None]:
-    """Each call's injected fault, or None when it succeeded."""
-    out: list[Fault | None] = []
-    for i in range(calls):
-        try:
-            model.chat(_fault_request(i))
-            out.append(None)
-        except InjectedFault as injected:
-            out.append(injected.fault)
-    return out
+    """Each call's fault as ``prepare`` draws it for the provider and the server to deliver."""
+    return [model.prepare(_fault_request(i)).fault for i in range(calls)]
 
 
 @pytest.fixture(scope="module")
@@ -1027,13 +1027,17 @@ def test_same_seed_and_calls_give_the_same_faults() -> None:
 
 def test_a_retried_request_can_succeed() -> None:
     faulty = LocalModel(faults=FaultPlan(rate=0.5, seed=11))
+    provider = LocalProvider(faulty)
     outcomes = _run(faulty, 20)
     failed = next(i for i, outcome in enumerate(outcomes) if outcome is not None)
     for _attempt in range(30):
         try:
-            response = faulty.chat(_fault_request(failed))
+            # A short read timeout keeps timeout faults from sleeping their full delay.
+            response = provider.complete(
+                _fault_request(failed), connect_timeout_s=1.0, read_timeout_s=0.01
+            )
             break
-        except InjectedFault:
+        except LLMError:
             continue
     else:
         pytest.fail("30 retries of a failed request all failed: faults are not transient")
@@ -1043,7 +1047,7 @@ def test_a_retried_request_can_succeed() -> None:
 
 def test_latency_spikes_slow_calls_without_failing_them(registry: ModelRegistry) -> None:
     spiky = LocalModel(faults=FaultPlan(latency_spike_rate=1.0, latency_spike_ms=1500.0))
-    response = spiky.chat(_fault_request(0))
+    response = complete(spiky, _fault_request(0))
     usage = response["usage"]
     normal = registry.resolve("local-small").latency_ms(
         usage["prompt_tokens"], usage["completion_tokens"]
@@ -1105,14 +1109,14 @@ def test_invalid_chat_requests_are_400s(
     model: LocalModel, request_options: dict[str, Any], param: str
 ) -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        model.chat({"model": "local-small", **request_options})
+        model.prepare({"model": "local-small", **request_options})
     assert raised.value.status == 400
     assert raised.value.param == param
 
 
 def test_request_without_a_model_is_rejected(model: LocalModel) -> None:
     with pytest.raises(InvalidRequestError, match="model"):
-        model.chat({"messages": [{"role": "user", "content": "hi"}]})
+        model.prepare({"messages": [{"role": "user", "content": "hi"}]})
 
 
 # -- embeddings, model list and streaming -------------------------------------------------

@@ -8,13 +8,23 @@ favours longer answers: at equal content, an answer longer than the reference sc
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from course_lib.standin.text import terms
 
-__all__ = ["LENGTH_BIAS", "JudgeRequest", "Verdict", "judge", "parse_judge_request"]
+__all__ = [
+    "LENGTH_BIAS",
+    "JudgeRequest",
+    "Verdict",
+    "judge",
+    "parse_judge_request",
+    "render_verdict",
+]
 
 LENGTH_BIAS = 0.25  # the largest score bonus a long answer gets, on a 0..1 scale
 PASS_MARK = 0.5
@@ -106,3 +116,36 @@ def judge(request: JudgeRequest, *, noise: float = 0.0) -> Verdict:
     else:
         reason = "The answer does not match the reference."
     return Verdict(score, passed, round(agreement, 6), reason)
+
+
+def render_verdict(
+    verdict: Verdict, scale: tuple[int, int] | None, response_format: Any, *, wants_json: bool
+) -> str:
+    """The verdict in the form the grading prompt asked for, so the grader's parser reads it.
+
+    A JSON schema gets its own keys (a score, pass/fail or a label by name; anything else the
+    reason); JSON mode or a prompt asking for JSON gets score, passed and reason; otherwise
+    ``PASS: ...``/``FAIL: ...`` on a pass/fail scale, or ``Score: ...`` and ``Reason: ...``.
+    """
+    fields = {"score": verdict.score, "passed": verdict.passed, "reason": verdict.reason}
+    is_mapping = isinstance(response_format, Mapping)
+    if is_mapping and response_format.get("type") == "json_schema":
+        schema = response_format.get("json_schema", {}).get("schema", {})
+        out: dict[str, Any] = {}
+        for key, sub in schema.get("properties", {}).items():
+            lowered = key.lower()
+            if lowered in ("score", "rating", "grade", "points"):
+                out[key] = verdict.score if verdict.score is not None else int(verdict.passed)
+            elif lowered in ("passed", "pass", "correct", "is_correct", "acceptable"):
+                out[key] = verdict.passed
+            elif lowered in ("verdict", "label", "result"):
+                options = sub.get("enum") or ["pass", "fail"]
+                out[key] = options[0] if verdict.passed else options[-1]
+            else:
+                out[key] = verdict.reason
+        return json.dumps(out, ensure_ascii=False)
+    if (is_mapping and response_format.get("type") == "json_object") or wants_json:
+        return json.dumps(fields, ensure_ascii=False)
+    if scale is None:
+        return f"{'PASS' if verdict.passed else 'FAIL'}: {verdict.reason}"
+    return f"Score: {verdict.score}\nReason: {verdict.reason}"

@@ -3,57 +3,43 @@
 It ranks sentences rather than generating text (see ``docs/local-model.md``), and it behaves
 like a hosted model where the lessons need it to: grounded answers with citations, refusals,
 stale memory, prompt injection, JSON schemas, tool calls, a judge mode, temperature and seed,
-real token usage, and seeded faults. Both the in-process provider of the client and the HTTP
-server call :meth:`LocalModel.chat`, so the two behave identically.
+real token usage, and seeded faults. A chat request takes one path, whoever sends it: the
+in-process provider and the HTTP server both call :meth:`LocalModel.prepare` (validate, count,
+draw the fault), deliver the fault their own way, then call :meth:`LocalModel.answer`, so the
+two behave identically. Which behaviour answers is decided in
+:mod:`~course_lib.standin.behaviours`.
 """
 
 from __future__ import annotations
 
 import base64
-import json
-import random
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from course_lib.errors import CourseLibError
-from course_lib.llm.tokens import count_message_tokens, message_text
+from course_lib.llm.tokens import count_message_tokens
 from course_lib.models import ModelRegistry, ModelSpec, get_registry
-from course_lib.standin.answering import answer_question
+from course_lib.standin.behaviours import reply_to
 from course_lib.standin.errors import InvalidRequestError
 from course_lib.standin.faults import Fault, FaultInjector, FaultPlan
-from course_lib.standin.judge import judge, parse_judge_request
-from course_lib.standin.reading import read_request, repaired_request
-from course_lib.standin.structured import (
-    fill_from_request,
-    loose_json,
-    malform,
-    malformed_unit,
-    schema_from_prompt,
-)
-from course_lib.standin.text import stable_hash, stable_unit
+from course_lib.standin.ranking import Tier
+from course_lib.standin.text import stable_hash
 from course_lib.standin.tokens import count_tokens, truncate_to_tokens
-from course_lib.standin.tools import choose_tool, is_error_result, request_steps
+from course_lib.standin.turn import Reply, read_turn
 
-__all__ = ["InjectedFault", "LocalModel", "stream_chunks"]
+__all__ = ["LocalModel", "stream_chunks"]
 
 MODEL_VERSION = "2026.11"
 
 
-class InjectedFault(CourseLibError, RuntimeError):
-    """A fault drawn from the fault plan; the server turns it into an HTTP response."""
-
-    def __init__(self, fault: Fault, model: str) -> None:
-        super().__init__(f"Injected {fault.kind} from the fault plan (model {model}).")
-        self.fault = fault
-
-
 @dataclass(frozen=True)
 class _Prepared:
+    """What :meth:`LocalModel.prepare` learned, so ``answer`` need not draw the fault again."""
+
     spec: ModelSpec
-    tier: str
+    tier: Tier
     fingerprint: str
     fault: Fault | None
 
@@ -79,7 +65,8 @@ class LocalModel:
     Args:
         faults: the fault plan; None for a model that never fails.
         registry: the model registry (default: the one the settings point at).
-        latency_scale: sleep for the modelled latency times this factor (0: never sleep).
+        latency_scale: how much of the modelled latency the provider and the server sleep
+            (0: never sleep, 1: all of it); the model itself never sleeps.
     """
 
     def __init__(
@@ -157,183 +144,29 @@ class LocalModel:
         if temperature is not None and not 0 <= float(temperature) <= 2:
             raise InvalidRequestError("temperature must be between 0 and 2.", param="temperature")
         fingerprint = _fingerprint(request)
-        return _Prepared(
-            spec, spec.tier or "small", fingerprint, self.faults.draw(fingerprint, spec.id)
-        )
-
-    def chat(self, request: Mapping[str, Any], *, sleep: bool = True) -> dict[str, Any]:
-        """Answer a Chat Completions request with an OpenAI-shaped completion dict.
-
-        Raises:
-            InvalidRequestError: the request is not valid (unknown model, no messages...).
-            InjectedFault: the fault plan says this call fails.
-        """
-        prepared = self.prepare(request)
-        if prepared.fault is not None and prepared.fault.kind != "latency_spike":
-            raise InjectedFault(prepared.fault, prepared.spec.id)
-        response = self.answer(request, prepared)
-        if sleep and self.latency_scale > 0:
-            time.sleep(response["course"]["latency_ms"] * self.latency_scale / 1000)
-        return response
+        tier = cast(Tier, spec.tier or "small")
+        return _Prepared(spec, tier, fingerprint, self.faults.draw(fingerprint, spec.id))
 
     # -- answering ---------------------------------------------------------------------
-
-    def _rng(self, request: Mapping[str, Any], fingerprint: str) -> random.Random:
-        seed = request.get("seed")
-        if seed is None and float(request.get("temperature") or 0) > 0:
-            return random.Random()  # unseeded sampling differs from call to call
-        return random.Random(stable_hash("sample", seed, fingerprint))
 
     def answer(self, request: Mapping[str, Any], prepared: _Prepared) -> dict[str, Any]:
         """The completion of a request :meth:`prepare` checked, whatever fault it drew.
 
-        Callers that deliver faults themselves (the HTTP server, the in-process provider) use
-        ``prepare`` then ``answer``, so a request is counted and its fault drawn exactly once.
+        Delivering the fault is the caller's job (the HTTP server sends a status code, the
+        in-process provider raises the course error), so a request is counted and its fault
+        drawn exactly once, by ``prepare``.
         """
-        spec, tier = prepared.spec, prepared.tier
-        messages = request["messages"]
-        read = read_request(messages)
-        temperature = float(request.get("temperature") or 0.0)
-        rng = self._rng(request, prepared.fingerprint)
-        malformed_rate = (
-            self.faults.plan.malformed_rate
-            if self.faults.plan.malformed_rate is not None
-            else spec.malformed_output_rate
-        )
-        unit = malformed_unit(request.get("seed"), prepared.fingerprint)
-        broken = unit < malformed_rate
-        sub_unit = unit / malformed_rate if malformed_rate > 0 else 0.0
-        tools = request.get("tools") or []
-        tool_choice = request.get("tool_choice", "auto")
-        content: str | None
-        tool_calls: list[dict[str, Any]] | None = None
-        finish = "stop"
-        behaviour = "answer"
-
-        forced = None
-        if isinstance(tool_choice, Mapping):
-            forced = str(tool_choice.get("function", {}).get("name"))
-        tools_on = bool(tools) and tool_choice != "none"
-        last_tool = read.tool_results[-1] if read.tool_results else None
-        response_format = request.get("response_format") or {}
-        format_type = response_format.get("type") if isinstance(response_format, Mapping) else None
-        everything = f"{read.system}\n{read.user_text}"
-
-        # A request naming its steps ("..., then ...") gets one tool call per step, in order.
-        steps = request_steps(read.question or read.user_text)
-        done = sum(1 for result in read.tool_results if not is_error_result(result.text))
-        next_step = (last_tool is None and read.last_role == "user") or (
-            last_tool is not None
-            and read.last_role == "tool"
-            and not is_error_result(last_tool.text)
-            and done < len(steps)
-        )
-        if tools_on and next_step:
-            step_text = steps[done] if len(steps) > 1 else read.question or read.user_text
-            context = "\n".join(result.text for result in read.tool_results)
-            choice = choose_tool(
-                step_text,
-                tools,
-                tier,  # type: ignore[arg-type]
-                forced=forced if forced or tool_choice == "required" else None,
-                context=context,
-            )
-            if choice is None and tool_choice == "required":
-                choice = choose_tool(
-                    step_text,
-                    tools,
-                    tier,  # type: ignore[arg-type]
-                    forced=str(tools[0].get("function", {}).get("name")),
-                    context=context,
-                )
-            if choice is not None:
-                arguments = json.dumps(choice.arguments, ensure_ascii=False)
-                if broken:
-                    arguments = malform(choice.arguments, None, sub_unit)
-                tool_calls = [self._tool_call(choice.name, arguments, prepared.fingerprint)]
-                behaviour = "tool_call"
-        if (
-            tool_calls is None
-            and tools_on
-            and last_tool is not None
-            and is_error_result(last_tool.text)
-            and tier == "small"
-        ):
-            # The small model retries a failing tool with the same arguments: a runaway loop.
-            previous = self._last_call(messages)
-            if previous is not None:
-                tool_calls = [self._tool_call(previous[0], previous[1], prepared.fingerprint)]
-                behaviour = "tool_retry"
-        if tool_calls is not None:
-            content = None
-            finish = "tool_calls"
-        elif last_tool is not None and is_error_result(last_tool.text):
-            content = (
-                f"The {last_tool.id} tool failed ({last_tool.text.strip()[:160]}), "
-                "so I cannot answer that right now."
-            )
-            behaviour = "tool_error"
-        elif (judged := parse_judge_request(everything, format_type is not None)) is not None:
-            noise = (rng.random() - 0.5) * 0.2 * temperature
-            verdict = judge(judged, noise=noise)
-            content = self._render_verdict(verdict, judged.scale, response_format, read)
-            behaviour = "judge"
-        elif format_type == "json_schema":
-            schema = response_format.get("json_schema", {}).get("schema", {})
-            # A request to fix the previous answer is filled again from the original input.
-            source = repaired_request(messages) or read
-            value = fill_from_request(schema, _structured_input(source), tier)  # type: ignore[arg-type]
-            content = (
-                malform(value, schema, sub_unit)
-                if broken
-                else json.dumps(value, ensure_ascii=False)
-            )
-            behaviour = "json_schema"
-        elif format_type == "json_object" or read.instructions.json:
-            # Keys and types come from JSON examples: in the prompt, or in the assistant turns
-            # of few-shot examples.
-            examples = "\n".join(
-                message_text(m) for m in messages[:-1] if m.get("role") == "assistant"
-            )
-            schema = schema_from_prompt(f"{read.system}\n{examples}\n{read.user_text}")
-            if not schema["properties"]:
-                schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
-            value = fill_from_request(schema, read.question or read.user_text, tier)
-            if broken:
-                content = malform(value, schema, sub_unit)
-            elif format_type == "json_object":
-                content = json.dumps(value, ensure_ascii=False)
-            else:
-                content = loose_json(
-                    value, stable_unit("loose", request.get("seed"), prepared.fingerprint)
-                )
-            behaviour = "json"
-        else:
-            answer = answer_question(read, tier, temperature=temperature, rng=rng)  # type: ignore[arg-type]
-            content = answer.text
-            behaviour = (
-                "injected"
-                if answer.injected
-                else "refused"
-                if answer.refused
-                else "grounded"
-                if answer.grounded
-                else "memory"
-            )
-
-        if content is not None:
-            for stop in _stops(request.get("stop")):
-                if stop and stop in content:
-                    content = content[: content.index(stop)]
-            limit = request.get("max_completion_tokens") or request.get("max_tokens")
-            if limit is not None and count_tokens(content) > int(limit):
-                content = truncate_to_tokens(content, int(limit))
-                finish = "length"
-
-        input_tokens = count_message_tokens(messages, tools or None, count_tokens=count_tokens)
+        spec = prepared.spec
+        plan_rate = self.faults.plan.malformed_rate
+        malformed_rate = plan_rate if plan_rate is not None else spec.malformed_output_rate
+        turn = read_turn(request, prepared.tier, prepared.fingerprint, malformed_rate)
+        reply = reply_to(turn)
+        content, finish = _limited(reply, request)
+        tools = turn.tools or None
+        input_tokens = count_message_tokens(turn.messages, tools, count_tokens=count_tokens)
         output_tokens = count_tokens(content or "") + sum(
             count_tokens(c["function"]["name"] + c["function"]["arguments"])
-            for c in tool_calls or ()
+            for c in reply.tool_calls or ()
         )
         latency = spec.latency_ms(input_tokens, output_tokens)
         if prepared.fault is not None and prepared.fault.kind == "latency_spike":
@@ -342,8 +175,8 @@ class LocalModel:
             self._counter += 1
             number = self._counter
         message: dict[str, Any] = {"role": "assistant", "content": content}
-        if tool_calls is not None:
-            message["tool_calls"] = tool_calls
+        if reply.tool_calls is not None:
+            message["tool_calls"] = reply.tool_calls
         return {
             "id": f"chatcmpl-{prepared.fingerprint}{number:06d}",
             "object": "chat.completion",
@@ -360,55 +193,12 @@ class LocalModel:
             },
             # Not part of the OpenAI format: what the stand-in did, for lessons and tests.
             "course": {
-                "behaviour": behaviour,
+                "behaviour": reply.behaviour,
                 "latency_ms": round(latency, 3),
                 "cost_usd": spec.cost(input_tokens, output_tokens),
-                "malformed": broken and behaviour in ("json_schema", "json", "tool_call"),
+                "malformed": reply.malformed,
             },
         }
-
-    @staticmethod
-    def _tool_call(name: str, arguments: str, fingerprint: str) -> dict[str, Any]:
-        call_id = "call_" + format(stable_hash(fingerprint, name, arguments), "016x")
-        return {
-            "id": call_id,
-            "type": "function",
-            "function": {"name": name, "arguments": arguments},
-        }
-
-    @staticmethod
-    def _last_call(messages: list[Mapping[str, Any]]) -> tuple[str, str] | None:
-        for message in reversed(messages):
-            for call in message.get("tool_calls") or ():
-                function = call.get("function", {})
-                return str(function.get("name")), str(function.get("arguments", "{}"))
-        return None
-
-    @staticmethod
-    def _render_verdict(verdict: Any, scale: Any, response_format: Any, read: Any) -> str:
-        fields = {"score": verdict.score, "passed": verdict.passed, "reason": verdict.reason}
-        if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
-            schema = response_format.get("json_schema", {}).get("schema", {})
-            out: dict[str, Any] = {}
-            for key, sub in schema.get("properties", {}).items():
-                lowered = key.lower()
-                if lowered in ("score", "rating", "grade", "points"):
-                    out[key] = verdict.score if verdict.score is not None else int(verdict.passed)
-                elif lowered in ("passed", "pass", "correct", "is_correct", "acceptable"):
-                    out[key] = verdict.passed
-                elif lowered in ("verdict", "label", "result"):
-                    options = sub.get("enum") or ["pass", "fail"]
-                    out[key] = options[0] if verdict.passed else options[-1]
-                else:
-                    out[key] = verdict.reason
-            return json.dumps(out, ensure_ascii=False)
-        if (
-            isinstance(response_format, Mapping) and response_format.get("type") == "json_object"
-        ) or read.instructions.json:
-            return json.dumps(fields, ensure_ascii=False)
-        if scale is None:
-            return f"{'PASS' if verdict.passed else 'FAIL'}: {verdict.reason}"
-        return f"Score: {verdict.score}\nReason: {verdict.reason}"
 
     # -- embeddings and models ---------------------------------------------------------
 
@@ -459,11 +249,21 @@ class LocalModel:
         return {"object": "list", "data": data}
 
 
-def _structured_input(read: Any) -> str:
-    """The text a schema is filled from: passages' text (without their ids) and the question."""
-    if read.passages:
-        return "\n\n".join([*(p.text for p in read.passages), read.question])
-    return read.user_text
+def _limited(reply: Reply, request: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The reply's content cut at the request's stop sequences and token limit, and why it ended."""
+    if reply.tool_calls is not None:
+        return reply.content, "tool_calls"
+    content = reply.content
+    finish = "stop"
+    if content is not None:
+        for stop in _stops(request.get("stop")):
+            if stop and stop in content:
+                content = content[: content.index(stop)]
+        limit = request.get("max_completion_tokens") or request.get("max_tokens")
+        if limit is not None and count_tokens(content) > int(limit):
+            content = truncate_to_tokens(content, int(limit))
+            finish = "length"
+    return content, finish
 
 
 def _stops(stop: Any) -> list[str]:

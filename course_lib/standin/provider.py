@@ -24,8 +24,8 @@ from course_lib.errors import (
     UnknownModelError,
 )
 from course_lib.llm import LLMClient, OpenAICompatibleProvider, ReliabilityPolicy, register_provider
-from course_lib.standin.faults import FaultPlan
 from course_lib.standin.errors import InvalidRequestError
+from course_lib.standin.faults import FaultPlan
 from course_lib.standin.model import LocalModel, stream_chunks
 from course_lib.standin.tokens import count_tokens
 

@@ -27,9 +27,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from course_lib.standin.errors import ServerStartError
+from course_lib.standin.errors import InvalidRequestError, ServerStartError
 from course_lib.standin.faults import Fault, FaultPlan
-from course_lib.standin.errors import InvalidRequestError
 from course_lib.standin.model import LocalModel, stream_chunks
 
 __all__ = ["ModelServer", "create_app", "run_server", "serve_model", "shared_server"]
