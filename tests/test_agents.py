@@ -16,6 +16,7 @@ from course_lib.agents import (
     run_agent,
     stop_reason,
     tool,
+    tool_help,
     tool_schema,
 )
 from course_lib.labs import (
@@ -125,6 +126,29 @@ def test_nullable_literal_keeps_null_among_its_values() -> None:
 
     prop = tool_schema(pick)["function"]["parameters"]["properties"]["size"]
     assert prop == {"type": ["string", "null"], "enum": ["S", "M", None]}
+
+
+def test_tool_help_writes_the_signature_and_docstring_the_same_on_every_python() -> None:
+    # Hints written as strings (this module has `from __future__ import annotations`) are
+    # resolved; types read as in source, whatever typing's reprs look like on this version.
+    text = tool_help(book_room)
+    lines = text.splitlines()
+    assert lines[0] == (
+        "book_room(city: Literal['Leeds', 'Lisbon'], nights: int, budget: float | None, "
+        "breakfast: bool = False, guests: list[str] | None = None) -> str"
+    )
+    assert lines[1] == "    Book a hotel room for a business trip."
+    assert lines[2] == ""  # a blank docstring line stays empty, with no trailing spaces
+    assert "        nights: how many nights," in lines
+    assert all(line == line.rstrip() for line in lines)
+    # A bound method leaves out self, and a Tool shows its function.
+    world = HandbookWorld()
+    method_help = tool_help(world.convert_currency)
+    assert method_help.startswith(
+        "convert_currency(amount: float, currency: Literal['GBP', 'USD', 'CHF', 'PLN', 'SEK'])"
+        " -> str\n    Convert an amount"
+    )
+    assert tool_help(tool(world.convert_currency)) == method_help
 
 
 # -- validation -----------------------------------------------------------------------------

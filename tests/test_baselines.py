@@ -9,11 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from course_lib.datasets import baselines, load_golden_set, load_handbook
+from course_lib.course.cli import app
+from course_lib.datasets import load_golden_set, load_handbook
 from course_lib.datasets.errors import DatasetError
+from course_lib.labs import baselines
 
 BM25_DEV_RECALL_RANGE = (0.5, 0.9)
+
+
+def _baselines_command(*options: str) -> tuple[int, str]:
+    """``course data baselines OPTIONS``: its exit code and what it printed."""
+    result = CliRunner().invoke(app, ["data", "baselines", *options])
+    return result.exit_code, result.output
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +30,11 @@ def fresh_table() -> str:
     return baselines.baseline_table()
 
 
-def test_the_datasheet_table_equals_a_fresh_computation(capsys: pytest.CaptureFixture) -> None:
+def test_the_datasheet_table_equals_a_fresh_computation() -> None:
     """The ``--check`` path, run for real: what CI runs to catch a stale datasheet."""
-    assert baselines.main(["--check"]) == 0, (
-        capsys.readouterr().out + "Run `python -m course_lib.labs.baselines --write`."
-    )
+    code, output = _baselines_command("--check")
+    assert code == 0, output + "Run `course data baselines --write`."
+    assert output == "The baseline table in README.md is up to date.\n"
 
 
 def test_bm25_dev_recall_at_5_is_in_the_range_the_course_needs() -> None:
@@ -54,13 +63,27 @@ def test_check_fails_on_a_stale_table_and_write_repairs_it(
     sheet = tmp_path / "README.md"
     stale = f"intro\n\n{baselines.START_MARKER}\n| old |\n{baselines.END_MARKER}\n\noutro\n"
     sheet.write_text(stale, encoding="utf-8")
-    assert baselines.main(["--check", "--datasheet", str(sheet)]) == 1
-    assert baselines.main(["--write", "--datasheet", str(sheet)]) == 0
+    code, output = _baselines_command("--check", "--datasheet", str(sheet))
+    assert code == 1
+    assert "is stale. Run `course data baselines --write`" in output
+    code, output = _baselines_command("--write", "--datasheet", str(sheet))
+    assert code == 0 and output == f"{fresh_table}\n\nUpdated README.md.\n"
     text = sheet.read_text(encoding="utf-8")
     assert text.startswith("intro\n\n") and text.endswith("\n\noutro\n")
     assert baselines.datasheet_table(sheet) == fresh_table
-    assert baselines.main(["--check", "--datasheet", str(sheet)]) == 0
+    assert _baselines_command("--check", "--datasheet", str(sheet))[0] == 0
     assert not baselines.write_table(fresh_table, sheet)  # idempotent
+
+
+def test_the_command_refuses_check_with_write_and_names_a_missing_marker(
+    tmp_path: Path,
+) -> None:
+    code, output = _baselines_command("--check", "--write")
+    assert code == 2 and "error: use --check or --write, not both." in output
+    sheet = tmp_path / "README.md"
+    sheet.write_text("no table here\n", encoding="utf-8")
+    code, output = _baselines_command("--check", "--datasheet", str(sheet))
+    assert code == 1 and "error: README.md has no <!-- baselines:start -->" in output
 
 
 def test_a_datasheet_without_markers_says_how_to_fix_it(tmp_path: Path) -> None:

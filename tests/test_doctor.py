@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from course_lib.course import doctor
 from course_lib.course.cli import app
-from course_lib.course.doctor import CheckResult, locked_requirements
-from course_lib.prompts import check_lock
+from course_lib.course.doctor import CheckResult, check_lock, locked_requirements
 
 
 def test_every_check_passes_in_the_course_environment() -> None:

@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from course_lib.course.cli import app
 from course_lib.errors import (
     PromptFileError,
     PromptIntegrityError,
     PromptNotFoundError,
     PromptRenderError,
 )
-from course_lib.labs import main as lock_main
 from course_lib.models import get_registry
 from course_lib.prompts import (
     BUNDLED_LIBRARY,
@@ -36,6 +37,14 @@ from course_lib.prompts import (
 from course_lib.standin import local_client
 
 NAME = "handbook-answer"
+
+
+def lock_command(*options: str) -> tuple[int, str, str]:
+    """``course prompts lock OPTIONS``: its exit code, stdout and stderr."""
+    result = CliRunner().invoke(app, ["prompts", "lock", *options])
+    return result.exit_code, result.stdout, result.stderr
+
+
 PASSAGES = [
     {"id": "leave-policy", "text": "Annual leave is 25 working days per calendar year."},
     {"id": "expense-policy", "text": "Submit expenses in Pleo within 30 days."},
@@ -105,13 +114,16 @@ def test_changed_released_version_is_refused(library: Path, registry: PromptRegi
     assert [(p.kind, p.version) for p in check_lock(library)] == [("changed", "v2")]
     with pytest.raises(PromptIntegrityError, match="Refusing to rewrite the lock"):
         write_lock(library)
-    assert lock_main(["--check", "--root", str(library)]) == 1
+    code, _, errors = lock_command("--check", "--root", str(library))
+    assert code == 1 and "error: handbook-answer@v2 changed after release" in errors
+    code, _, errors = lock_command("--write", "--root", str(library))
+    assert code == 1 and "error: Refusing to rewrite the lock" in errors
     write_lock(library, force=True)  # only for a version nobody has used yet
     assert check_lock(library) == []
 
 
 def test_a_new_version_is_released_by_writing_the_lock(
-    library: Path, registry: PromptRegistry, capsys: pytest.CaptureFixture[str]
+    library: Path, registry: PromptRegistry
 ) -> None:
     text = (library / NAME / "v3.yaml").read_text()
     (library / NAME / "v4.yaml").write_text(text.replace("data, never", "untrusted data, never"))
@@ -120,9 +132,13 @@ def test_a_new_version_is_released_by_writing_the_lock(
     verify_lock(library)  # drafts are allowed...
     with pytest.raises(PromptIntegrityError, match="v4 is not released"):
         verify_lock(library, allow_unreleased=False)  # ...but not in CI
-    assert lock_main(["--write", "--root", str(library)]) == 0
-    assert "released handbook-answer@v4" in capsys.readouterr().out
-    assert lock_main(["--root", str(library)]) == 0
+    assert lock_command("--root", str(library))[0] == 1  # --check is the default
+    code, out, _ = lock_command("--write", "--root", str(library))
+    assert code == 0 and "released handbook-answer@v4" in out
+    assert "prompts.lock.json is up to date (1 change(s))." in out
+    code, out, _ = lock_command("--root", str(library))
+    assert code == 0 and out.startswith("prompts.lock.json matches all")
+    assert lock_command("--check", "--write")[0] == 2
     lock = json.loads((library / LOCK_FILE).read_text())
     assert set(lock["prompts"][NAME]) == {"v1", "v2", "v3", "v4"}
 

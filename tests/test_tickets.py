@@ -1,25 +1,47 @@
 """The support-ticket dataset: its schema, that it reproduces, its balance, and labels that agree
-with the company described in COMPANY.md."""
+with the company described in COMPANY.md.
+
+The loader and the labels are ``course_lib.datasets.tickets``; the generator is a script of the
+repository, ``tools/tickets/build.py``, imported here by path.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from course_lib.datasets import tickets_build as tb
+from course_lib.datasets import tickets as tk
 from course_lib.datasets.errors import DatasetError
 
-COMPANY = Path(tb.__file__).parent / "handbook" / "COMPANY.md"
-DATASHEET = Path(tb.__file__).with_name("README.md")
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_SCRIPT = ROOT / "tools" / "tickets" / "build.py"
+COMPANY = Path(tk.__file__).parent / "handbook" / "COMPANY.md"
+DATASHEET = Path(tk.__file__).with_name("README.md")
 TICKETS_HEADING = "## 3. Support tickets"
 ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 MIN_SHARE = 0.04
+
+
+def _import_build_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("tools_tickets_build", BUILD_SCRIPT)
+    assert spec and spec.loader, f"{BUILD_SCRIPT} is missing"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _import_build_script()
 
 
 def _section(title: str) -> str:
@@ -62,14 +84,14 @@ def schema() -> pa.DataFrameSchema:
                 str,
                 [pa.Check.str_matches(ISO_UTC), pa.Check(parses_as_utc, error="not a UTC time")],
             ),
-            "channel": pa.Column(str, pa.Check.isin(list(tb.CHANNELS))),
+            "channel": pa.Column(str, pa.Check.isin(list(tk.CHANNELS))),
             "reporter_team": pa.Column(str, pa.Check.isin(sorted(company_teams()))),
             "subject": pa.Column(str, pa.Check.str_length(max_value=120)),
             "body": pa.Column(str, pa.Check.str_length(min_value=15)),
-            "category": pa.Column(str, pa.Check.isin(list(tb.CATEGORIES))),
-            "priority": pa.Column(str, pa.Check.isin(list(tb.PRIORITIES))),
+            "category": pa.Column(str, pa.Check.isin(list(tk.CATEGORIES))),
+            "priority": pa.Column(str, pa.Check.isin(list(tk.PRIORITIES))),
             "service": pa.Column(str, pa.Check.isin(sorted(company_services())), nullable=True),
-            "split": pa.Column(str, pa.Check.isin(list(tb.SPLITS))),
+            "split": pa.Column(str, pa.Check.isin(list(tk.SPLITS))),
         },
         strict=True,
         ordered=True,
@@ -79,12 +101,12 @@ def schema() -> pa.DataFrameSchema:
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
     """The committed file, read the way a learner would read it with pandas."""
-    return pd.read_json(tb.TICKETS_PATH, lines=True, dtype=False)
+    return pd.read_json(tk.TICKETS_PATH, lines=True, dtype=False)
 
 
 @pytest.fixture(scope="module")
 def generated() -> tuple[list[dict[str, Any]], dict[str, int]]:
-    return tb.generate()
+    return build.generate()
 
 
 def test_committed_tickets_match_the_schema(frame: pd.DataFrame) -> None:
@@ -94,16 +116,16 @@ def test_committed_tickets_match_the_schema(frame: pd.DataFrame) -> None:
 
 def test_generator_agrees_with_company_md() -> None:
     """The generator's lists of services and teams are the ones COMPANY.md describes."""
-    assert set(tb.SERVICES) == company_services()
-    assert set(tb.TEAMS) == company_teams()
+    assert set(tk.SERVICES) == company_services()
+    assert set(tk.TEAMS) == company_teams()
 
 
 def test_regenerating_with_the_default_seed_reproduces_the_file_byte_for_byte(
     generated: tuple[list[dict[str, Any]], dict[str, int]],
 ) -> None:
     tickets, _ = generated
-    assert tb.to_jsonl(tickets).encode("utf-8") == tb.TICKETS_PATH.read_bytes(), (
-        "tickets.jsonl is out of date: run `python -m course_lib.datasets.tickets_build` "
+    assert build.to_jsonl(tickets).encode("utf-8") == tk.TICKETS_PATH.read_bytes(), (
+        "tickets.jsonl is out of date: run `python tools/tickets/build.py` "
         "and paste the printed tables into the datasheet, course_lib/datasets/README.md."
     )
 
@@ -112,17 +134,19 @@ def test_a_different_seed_gives_different_tickets(
     generated: tuple[list[dict[str, Any]], dict[str, int]],
 ) -> None:
     tickets, _ = generated
-    other = tb.build_tickets(seed=tb.DEFAULT_SEED + 1)
+    other = build.build_tickets(seed=tk.DEFAULT_SEED + 1)
     assert len(other) == len(tickets)
     assert [t["body"] for t in other] != [t["body"] for t in tickets]
-    assert tb.to_jsonl(tb.build_tickets(seed=7)) == tb.to_jsonl(tb.build_tickets(seed=7))
+    assert build.to_jsonl(build.build_tickets(seed=7)) == build.to_jsonl(
+        build.build_tickets(seed=7)
+    )
 
 
 def test_lines_have_fixed_keys_and_are_sorted_by_id_and_time() -> None:
-    lines = tb.TICKETS_PATH.read_text(encoding="utf-8").splitlines()
+    lines = tk.TICKETS_PATH.read_text(encoding="utf-8").splitlines()
     assert all(line.startswith('{"id": "TCK-') for line in lines)
-    frame = pd.read_json(tb.TICKETS_PATH, lines=True, dtype=False)
-    assert list(frame.columns) == list(tb.FIELDS)
+    frame = pd.read_json(tk.TICKETS_PATH, lines=True, dtype=False)
+    assert list(frame.columns) == list(tk.FIELDS)
     assert frame["id"].is_monotonic_increasing
     assert frame["created"].is_monotonic_increasing
 
@@ -137,12 +161,12 @@ def test_created_times_cover_about_eight_weeks_of_autumn_2026_in_office_hours(
     assert office.mean() > 0.75
 
 
-@pytest.mark.parametrize("split", tb.SPLITS)
+@pytest.mark.parametrize("split", tk.SPLITS)
 def test_every_category_is_at_least_four_percent_of_each_split(
     frame: pd.DataFrame, split: str
 ) -> None:
     shares = frame.loc[frame["split"] == split, "category"].value_counts(normalize=True)
-    assert set(shares.index) == set(tb.CATEGORIES)
+    assert set(shares.index) == set(tk.CATEGORIES)
     assert shares.min() >= MIN_SHARE, shares.sort_values().head(3).to_dict()
 
 
@@ -167,7 +191,7 @@ def test_service_is_null_or_a_service_of_company_md(frame: pd.DataFrame) -> None
 
 def test_every_priority_occurs_and_p1_is_rare(frame: pd.DataFrame) -> None:
     shares = frame["priority"].value_counts(normalize=True)
-    assert set(shares.index) == set(tb.PRIORITIES)
+    assert set(shares.index) == set(tk.PRIORITIES)
     assert shares["P1"] < 0.1 < shares["P4"]
 
 
@@ -176,9 +200,9 @@ def test_noise_is_applied_at_the_documented_rates(
 ) -> None:
     tickets, noise = generated
     n = len(tickets)
-    assert noise["priority_one_step_off"] == round(tb.LABEL_NOISE_SHARE * n)
+    assert noise["priority_one_step_off"] == round(build.LABEL_NOISE_SHARE * n)
     assert 0.05 <= noise["mixed_topic"] / n <= 0.11
-    assert noise["near_duplicate"] == sum(tb.DUPLICATES.values())
+    assert noise["near_duplicate"] == sum(build.DUPLICATES.values())
     assert 0.03 <= noise["subject_missing"] / n <= 0.06
     assert sum(t["subject"] == "" for t in tickets) == noise["subject_missing"]
 
@@ -189,24 +213,24 @@ def test_tickets_have_no_placeholders_left(frame: pd.DataFrame) -> None:
 
 
 def test_a_leftover_placeholder_fails_the_build() -> None:
-    ticket = dict.fromkeys(tb.FIELDS, "x") | {"service": None, "body": "broken {slot}"}
+    ticket = dict.fromkeys(tk.FIELDS, "x") | {"service": None, "body": "broken {slot}"}
     with pytest.raises(DatasetError, match="placeholder"):
-        tb._check([ticket])
+        build._check([ticket])
 
 
 def test_each_category_has_at_least_twelve_templates_with_impact_sentences() -> None:
-    for category, templates in tb.TEMPLATES.items():
+    for category, templates in build.TEMPLATES.items():
         assert len(templates) >= 12, category
         for template in templates:
             for priority, _ in template.priorities:
                 if "{impact}" in template.body:
-                    pool = template.impact.get(priority) or tb.IMPACT[category].get(priority)
+                    pool = template.impact.get(priority) or build.IMPACT[category].get(priority)
                     assert pool, (category, template.subjects[0], priority)
 
 
 def test_categories_are_documented_in_the_datasheet() -> None:
     text = datasheet_section()
-    for name in (*tb.CATEGORIES, *tb.PRIORITIES):
+    for name in (*tk.CATEGORIES, *tk.PRIORITIES):
         assert f"`{name}`" in text, name
 
 
@@ -216,28 +240,49 @@ def test_datasheet_tables_match_the_generator(
     text = datasheet_section()
     match = re.search(r"<!-- tables:start -->\n(.*?)\n<!-- tables:end -->", text, re.S)
     assert match, "README.md lost its <!-- tables:start --> / <!-- tables:end --> markers."
-    assert match.group(1).strip() == tb.datasheet_tables(*generated), (
-        "README.md's ticket tables are stale: paste the output of "
-        "`python -m course_lib.datasets.tickets_build`."
+    assert match.group(1).strip() == build.datasheet_tables(*generated), (
+        "README.md's ticket tables are stale: paste the output of `python tools/tickets/build.py`."
     )
 
 
 def test_load_tickets_returns_frames_per_split() -> None:
-    everything = tb.load_tickets()
-    train, test = tb.load_tickets("train"), tb.load_tickets("test")
+    everything = tk.load_tickets()
+    train, test = tk.load_tickets("train"), tk.load_tickets("test")
     assert len(train) + len(test) == len(everything)
     assert set(test["split"]) == {"test"}
     assert str(everything["created"].dt.tz) == "UTC"
-    assert Counter(everything["channel"]).keys() == set(tb.CHANNELS)
+    assert Counter(everything["channel"]).keys() == set(tk.CHANNELS)
 
 
 def test_load_tickets_rejects_an_unknown_split() -> None:
     with pytest.raises(DatasetError, match="Unknown split 'validation'"):
-        tb.load_tickets("validation")
+        tk.load_tickets("validation")
 
 
 def test_main_check_reports_a_stale_file(tmp_path: Path) -> None:
     stale = tmp_path / "tickets.jsonl"
     stale.write_text("{}\n", encoding="utf-8")
-    assert tb.main(["--check", "--output", str(stale)]) == 1
-    assert tb.main(["--check"]) == 0
+    assert build.main(["--check", "--output", str(stale)]) == 1
+    assert build.main(["--check"]) == 0
+
+
+def test_the_build_script_check_passes_on_the_committed_file() -> None:
+    """What a contributor runs: the script on its own, from the repository root."""
+    result = subprocess.run(
+        [sys.executable, str(BUILD_SCRIPT), "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("tickets.jsonl is up to date (720 tickets)")
+
+
+def test_a_template_with_an_unknown_key_or_team_names_it() -> None:
+    entry = {"subjects": ["s"], "body": "b {impact}", "priorities": "P3:1", "team": "sre"}
+    with pytest.raises(DatasetError, match=r"x.yaml template 1 has unknown keys \['team'\]"):
+        build._template("hardware", entry, "x.yaml template 1")
+    entry = {"subjects": ["s"], "body": "b", "priorities": "P3:1", "teams": ["sales"]}
+    with pytest.raises(DatasetError, match=r"unknown ids \['sales'\]"):
+        build._template("hardware", entry, "x.yaml template 1")

@@ -26,11 +26,11 @@ from course_lib.datasets.errors import DatasetError
 from course_lib.datasets.traffic import (
     COLUMNS,
     FEATURES,
+    OUTCOMES,
     QUESTIONS_FILE,
     TEAMS,
     load_traffic_questions,
 )
-from course_lib.labs import OUTCOMES
 from course_lib.models import load_registry
 
 WEEK_START = pd.Timestamp("2026-11-02", tz="UTC")

@@ -1,7 +1,8 @@
 """Agents: a model that calls tools, in a loop that always ends.
 
 * ``tool``, ``tool_schema``, ``Tool``: the Chat Completions schema of a typed Python function,
-  and validation of the arguments a model sends;
+  and validation of the arguments a model sends; ``tool_help``: the function's signature and
+  docstring as text that is the same on every Python version (``help()``'s layout is not);
 * ``run_agent``, ``stop_reason``, ``AgentRun``, ``Step``: the tool-calling loop with step, token
   and cost budgets, repeated-call detection, an allow-list and a trace of every step;
 
@@ -23,7 +24,7 @@ from course_lib.agents.loop import (
     run_agent,
     stop_reason,
 )
-from course_lib.agents.tools import Tool, ToolArgumentError, tool, tool_schema
+from course_lib.agents.tools import Tool, ToolArgumentError, tool, tool_help, tool_schema
 
 __all__ = [
     "STOP_REASONS",
@@ -37,5 +38,6 @@ __all__ = [
     "run_agent",
     "stop_reason",
     "tool",
+    "tool_help",
     "tool_schema",
 ]

@@ -16,7 +16,8 @@ tool the model names. :func:`run_agent` is the same loop with the engineering ad
 >>> from course_lib.agents import HandbookWorld
 >>> from course_lib.llm.client import LLMClient
 >>> world = HandbookWorld()
->>> run = run_agent(LLMClient.from_settings(), "Who owns payout-worker?", world.tools(), max_steps=4)
+>>> client = LLMClient.from_settings()
+>>> run = run_agent(client, "Who owns payout-worker?", world.tools(), max_steps=4)
 >>> run.stopped_reason, run.answer
 """
 
@@ -32,7 +33,7 @@ from course_lib.agents.tools import Tool, ToolArgumentError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from course_lib.llm.client import ChatResult
+    from course_lib.llm.client import ChatResult, ToolCall
 
 __all__ = [
     "STOP_REASONS",
@@ -227,6 +228,83 @@ def _run_tool(tool: Tool, arguments: str) -> tuple[StepKind, str]:
     return "tool", output if isinstance(output, str) else json.dumps(output, default=str)
 
 
+def _tool_set(
+    tools: Sequence[Tool], allowed_tools: Sequence[str] | None
+) -> tuple[dict[str, Tool], set[str], list[dict[str, Any]]]:
+    """The tools by name, the names this run may use, and the schemas shown to the model."""
+    by_name = {t.name: t for t in tools}
+    allowed = set(by_name) if allowed_tools is None else set(allowed_tools)
+    unknown = sorted(allowed - set(by_name))
+    if unknown:
+        raise ValueError(f"allowed_tools names tools that do not exist: {unknown}.")
+    offered = [t.schema for t in tools if t.name in allowed]
+    return by_name, allowed, offered
+
+
+@dataclass
+class _Transcript:
+    """A run in progress: the conversation, the trace, and the tokens billed so far."""
+
+    task: str
+    messages: list[dict[str, Any]]
+    steps: list[Step] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def record_reply(self, reply: ChatResult) -> None:
+        """A model call: its step (with the first tool it asks for), tokens and message."""
+        self.input_tokens += reply.usage.input_tokens
+        self.output_tokens += reply.usage.output_tokens
+        first = reply.tool_calls[0] if reply.tool_calls else None
+        self.steps.append(
+            Step(
+                "model",
+                tool=first.name if first else None,
+                arguments=first.arguments if first else None,
+                result=reply.content,
+                tokens=reply.usage.total_tokens,
+                cost_usd=reply.cost_usd,
+                latency_ms=reply.simulated_latency_ms or 0.0,
+            )
+        )
+        self.messages.append(reply.message)
+
+    def record_tool(self, call: ToolCall, kind: StepKind, result: str) -> None:
+        """A tool call's outcome: its step, and its result sent back to the model."""
+        self.steps.append(Step(kind, call.name, call.arguments, result))
+        self.messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
+
+    def refuse(self, call: ToolCall) -> AgentRun:
+        """Ends the run on a call to a tool outside the allow-list."""
+        self.steps.append(Step("refused", call.name, call.arguments, "not on the allow-list"))
+        return self.finish(
+            "tool_not_allowed",
+            detail=f"the model asked for {call.name!r}, which this assistant may not use.",
+        )
+
+    def finish(self, reason: str, answer: str | None = None, detail: str = "") -> AgentRun:
+        return AgentRun(
+            task=self.task,
+            answer=answer,
+            stopped_reason=reason,
+            steps=tuple(self.steps),
+            totals=_totals(self.steps, self.input_tokens, self.output_tokens),
+            detail=detail,
+            messages=tuple(self.messages),
+        )
+
+
+def _stop_detail(steps: Sequence[Step], reason: str) -> str:
+    """One line on why a limit stopped the run, with the last tool error if there was one."""
+    last_error = next((s.result for s in reversed(steps) if s.kind != "model"), None)
+    calls = sum(1 for s in steps if s.kind == "model")
+    plural = "" if calls == 1 else "s"
+    detail = f"stopped after {calls} model call{plural} ({STOP_REASONS[reason]})."
+    if last_error and last_error.startswith("Error"):
+        detail += f" The last tool result was: {last_error}"
+    return detail
+
+
 def run_agent(
     client: ChatClient,
     task: str,
@@ -266,75 +344,32 @@ def run_agent(
     """
     if max_steps < 1:
         raise ValueError(f"max_steps must be at least 1 (got {max_steps}).")
-    by_name = {t.name: t for t in tools}
-    allowed = set(by_name) if allowed_tools is None else set(allowed_tools)
-    unknown = sorted(allowed - set(by_name))
-    if unknown:
-        raise ValueError(f"allowed_tools names tools that do not exist: {unknown}.")
-    offered = [t.schema for t in tools if t.name in allowed]
-    messages: list[dict[str, Any]] = [{"role": "user", "content": task}]
-    steps: list[Step] = []
-    input_tokens = output_tokens = 0
+    by_name, allowed, offered = _tool_set(tools, allowed_tools)
+    run = _Transcript(task, [{"role": "user", "content": task}])
     options = dict(chat_options or {})
-
-    def finish(reason: str, answer: str | None = None, detail: str = "") -> AgentRun:
-        return AgentRun(
-            task=task,
-            answer=answer,
-            stopped_reason=reason,
-            steps=tuple(steps),
-            totals=_totals(steps, input_tokens, output_tokens),
-            detail=detail,
-            messages=tuple(messages),
-        )
-
     while True:
         try:
             reply = client.chat(
-                messages, model=model, system=system, tools=offered or None, **options
+                run.messages, model=model, system=system, tools=offered or None, **options
             )
         except Exception as exc:  # retries and fallbacks are the client's job; this ends it
-            return finish("model_error", detail=f"the model call failed ({type(exc).__name__}).")
-        input_tokens += reply.usage.input_tokens
-        output_tokens += reply.usage.output_tokens
-        first = reply.tool_calls[0] if reply.tool_calls else None
-        steps.append(
-            Step(
-                "model",
-                tool=first.name if first else None,
-                arguments=first.arguments if first else None,
-                result=reply.content,
-                tokens=reply.usage.total_tokens,
-                cost_usd=reply.cost_usd,
-                latency_ms=reply.simulated_latency_ms or 0.0,
+            return run.finish(
+                "model_error", detail=f"the model call failed ({type(exc).__name__})."
             )
-        )
-        messages.append(reply.message)
+        run.record_reply(reply)
         if not reply.tool_calls:
-            return finish("answered", answer=reply.content or "")
-        for call in reply.tool_calls:
-            if call.name not in allowed:
-                steps.append(Step("refused", call.name, call.arguments, "not on the allow-list"))
-                return finish(
-                    "tool_not_allowed",
-                    detail=f"the model asked for {call.name!r}, which this assistant may not use.",
-                )
+            return run.finish("answered", answer=reply.content or "")
+        refused = next((call for call in reply.tool_calls if call.name not in allowed), None)
+        if refused is not None:
+            return run.refuse(refused)
         reason = (stop or stop_reason)(
-            steps,
+            run.steps,
             max_steps=max_steps,
             max_tokens=max_tokens,
             max_cost_usd=max_cost_usd,
             max_repeats=max_repeats,
         )
         if reason is not None:
-            last_error = next((s.result for s in reversed(steps) if s.kind != "model"), None)
-            calls = sum(1 for s in steps if s.kind == "model")
-            plural = "" if calls == 1 else "s"
-            detail = f"stopped after {calls} model call{plural} ({STOP_REASONS[reason]})."
-            if last_error and last_error.startswith("Error"):
-                detail += f" The last tool result was: {last_error}"
-            return finish(reason, detail=detail)
+            return run.finish(reason, detail=_stop_detail(run.steps, reason))
         for call in reply.tool_calls:
-            kind, result = _run_tool(by_name[call.name], call.arguments)
-            steps.append(Step(kind, call.name, call.arguments, result))
-            messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
+            run.record_tool(call, *_run_tool(by_name[call.name], call.arguments))

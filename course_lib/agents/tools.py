@@ -27,14 +27,17 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 from course_lib.errors import ToolArgumentError
 
-__all__ = ["Tool", "ToolArgumentError", "tool", "tool_schema"]
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
+__all__ = ["Tool", "ToolArgumentError", "tool", "tool_help", "tool_schema"]
 
 
 _JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
@@ -152,7 +155,65 @@ def tool_schema(func: Callable[..., Any]) -> dict[str, Any]:
     }
 
 
-def _format_errors(name: str, errors: list[Mapping[str, Any]]) -> str:
+def _type_text(annotation: Any) -> str:
+    """A type hint as source writes it: ``float``, ``Literal['a', 'b']``, ``str | None``."""
+    if annotation is None or annotation is type(None):
+        return "None"
+    if isinstance(annotation, str):
+        return annotation
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is Literal:
+        return f"Literal[{', '.join(repr(value) for value in args)}]"
+    if origin in (Union, types.UnionType):
+        return " | ".join(_type_text(arg) for arg in args)
+    if origin is not None and args:
+        name = getattr(origin, "__qualname__", None) or str(origin).replace("typing.", "")
+        return f"{name}[{', '.join(_type_text(arg) for arg in args)}]"
+    if isinstance(annotation, type):
+        return annotation.__qualname__
+    return repr(annotation).replace("typing.", "")
+
+
+def tool_help(func: Callable[..., Any] | Tool) -> str:
+    """A tool's signature and docstring, as text that is the same on every Python version.
+
+    What ``help()`` shows, without pydoc's layout, which changes from one Python to the next
+    (3.13 wraps a long signature over several lines, for one). Types are written as in source
+    (``float``, ``Literal['GBP', 'USD']``, ``str | None``), hints written as strings are
+    resolved, and a bound method leaves out ``self``.
+
+    >>> def parcel_status(tracking_number: str, detailed: bool = False) -> str:
+    ...     "Look up the delivery status of a parcel by its tracking number."
+    >>> print(tool_help(parcel_status))
+    parcel_status(tracking_number: str, detailed: bool = False) -> str
+        Look up the delivery status of a parcel by its tracking number.
+    """
+    function = func.function if isinstance(func, Tool) else func
+    try:
+        hints = typing.get_type_hints(function)
+    except (NameError, TypeError):  # a hint names something this module cannot resolve
+        hints = dict(getattr(function, "__annotations__", {}))
+    parameters = []
+    for parameter in inspect.signature(function).parameters.values():
+        text = parameter.name
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            text = f"*{text}"
+        elif parameter.kind is parameter.VAR_KEYWORD:
+            text = f"**{text}"
+        if parameter.name in hints:
+            text += f": {_type_text(hints[parameter.name])}"
+        if parameter.default is not parameter.empty:
+            equals = " = " if parameter.name in hints else "="
+            text += f"{equals}{parameter.default!r}"
+        parameters.append(text)
+    returns = f" -> {_type_text(hints['return'])}" if "return" in hints else ""
+    lines = [f"{function.__name__}({', '.join(parameters)}){returns}"]
+    lines += [f"    {line}".rstrip() for line in (inspect.getdoc(function) or "").splitlines()]
+    return "\n".join(lines)
+
+
+def _format_errors(name: str, errors: Sequence[ErrorDetails]) -> str:
     problems = []
     for error in errors:
         where = ".".join(str(part) for part in error.get("loc", ())) or "arguments"
@@ -240,7 +301,7 @@ class Tool:
         for parameter in inspect.signature(self.function).parameters.values():
             default = ... if parameter.default is parameter.empty else parameter.default
             fields[parameter.name] = (hints[parameter.name], default)
-        return create_model(  # type: ignore[call-overload]
+        return create_model(
             f"{self.name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
         )
 

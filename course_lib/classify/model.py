@@ -147,7 +147,8 @@ class EmbeddingClassifier:
 
     def proba_vectors(self, vectors: np.ndarray) -> np.ndarray:
         self._require_fitted("predict_proba")
-        return self.estimator.predict_proba(self._check_vectors(vectors))
+        probabilities: np.ndarray = self.estimator.predict_proba(self._check_vectors(vectors))
+        return probabilities
 
     def predict_with_probability(self, texts: Sequence[str]) -> list[Prediction]:
         """The most likely label of each text with its probability, e.g. to send the

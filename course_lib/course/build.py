@@ -144,7 +144,9 @@ def _cell_id(cell: nbformat.NotebookNode, taken: set[str]) -> str:
     return candidate
 
 
-def expected_notebook(lesson: Lesson, variant: str, source: LessonSource | None = None):
+def expected_notebook(
+    lesson: Lesson, variant: str, source: LessonSource | None = None
+) -> nbformat.NotebookNode:
     """Returns the unexecuted notebook the build makes for ``variant`` (solution or learner)."""
     source = source or read_lesson_source(lesson.root / lesson.source)
     if variant == "solution":
@@ -238,7 +240,9 @@ def _cells_signature(notebook: nbformat.NotebookNode) -> list[tuple[str, str, li
     return [(c.cell_type, c.source, sorted(c.metadata.get("tags", []))) for c in notebook.cells]
 
 
-def _stale_reason(lesson: Lesson, variant: str, target: Path, digest: str, expected) -> str | None:
+def _stale_reason(
+    lesson: Lesson, variant: str, target: Path, digest: str, expected: nbformat.NotebookNode
+) -> str | None:
     path = lesson.root / target
     if not path.exists():
         return "it is missing"

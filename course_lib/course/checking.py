@@ -7,8 +7,8 @@ why. ``hint("00.1")`` gives hints that get more specific each time it is called.
 Nothing a learner writes can make a checker print a traceback: ``None``, ``...``, a wrong type
 or an exception inside the learner's code each get a plain sentence. In strict mode
 (``COURSE_STRICT=1``, which CI and ``course build`` set for solution notebooks) a failing check
-raises :class:`~course_lib.course.errors.ExerciseNotSolvedError` instead, so a broken solution cannot
-pass unnoticed.
+raises :class:`~course_lib.course.errors.ExerciseNotSolvedError` instead, so a broken
+solution cannot pass unnoticed.
 
 Checkers live in ``course_lib.course.exercises.lesson_<lesson>`` modules and are declared with
 :func:`exercise`; CONTRIBUTING.md shows how to write and test one.

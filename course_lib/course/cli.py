@@ -1,4 +1,5 @@
-"""The ``course`` command line: ``doctor``, ``build``, ``reset``.
+"""The ``course`` command line: ``doctor``, ``build``, ``reset``, ``serve-model``, and the
+maintainers' checks ``data baselines`` and ``prompts lock``.
 
 Exit codes: 0 all good; 1 a check found a problem (a failing doctor check, a stale notebook,
 a failed build); 2 a usage error. Errors print as one ``error:`` line on stderr.
@@ -26,9 +27,22 @@ app = typer.Typer(
 )
 
 
+data_app = typer.Typer(help="The bundled datasets: tables derived from them.", no_args_is_help=True)
+prompts_app = typer.Typer(
+    help="The bundled prompt library: the lock of released versions.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+app.add_typer(prompts_app, name="prompts")
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def _one_action(check: bool, write: bool) -> None:
+    if check and write:
+        raise _fail("use --check or --write, not both.", 2)
 
 
 @app.command()
@@ -175,6 +189,91 @@ def serve_model(
         raise _fail(
             f"Cannot listen on {host}:{port}: {exc.strerror}. Try another --port."
         ) from None
+
+
+@data_app.command("baselines")
+def data_baselines(
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Exit 1 if the datasheet's table differs from a fresh one."),
+    ] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Update the table in the datasheet.")
+    ] = False,
+    datasheet: Annotated[Path | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Compute the golden set's baseline retrieval numbers (BM25 and dense) and print the table.
+
+    --write also updates the table in the datasheet, course_lib/datasets/README.md.
+
+    --check only compares: exit 1 if the datasheet's table is stale.
+    """
+    _one_action(check, write)
+    from course_lib.labs.baselines import DATASHEET, baseline_table, datasheet_table, write_table
+
+    path = datasheet or DATASHEET
+    try:
+        table = baseline_table()
+        if check:
+            if datasheet_table(path) != table:
+                typer.echo(
+                    f"The baseline table in {path.name} is stale. Run "
+                    "`course data baselines --write` and commit the result."
+                )
+                raise typer.Exit(1)
+            typer.echo(f"The baseline table in {path.name} is up to date.")
+            return
+        typer.echo(table)
+        if write:
+            changed = write_table(table, path)
+            typer.echo(f"\n{'Updated' if changed else 'No change to'} {path.name}.")
+    except CourseLibError as exc:
+        raise _fail(str(exc)) from None
+
+
+@prompts_app.command("lock")
+def prompts_lock(
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if the lock is not up to date (default).")
+    ] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Record new versions in the lock file.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --write: also rewrite hashes of changed versions.")
+    ] = False,
+    root: Annotated[
+        Path | None, typer.Option(help="The prompt library folder (default: the bundled one).")
+    ] = None,
+) -> None:
+    """Check or update the content hashes of released prompt versions (prompts.lock.json).
+
+    --check (the default): exit 1 naming each version changed, deleted or not yet released.
+
+    --write: release new versions; --force also re-hashes changed ones (if nobody used them).
+    """
+    _one_action(check, write)
+    from course_lib.prompts.lockfile import LOCK_FILE, check_lock, compute_hashes, write_lock
+    from course_lib.prompts.registry import BUNDLED_LIBRARY
+
+    library = root or BUNDLED_LIBRARY
+    try:
+        if write:
+            written = write_lock(library, force=force)
+            verbs = {"unreleased": "released", "changed": "re-hashed", "missing": "dropped"}
+            for problem in written:
+                typer.echo(f"{verbs[problem.kind]} {problem.name}@{problem.version}")
+            typer.echo(f"{LOCK_FILE} is up to date ({len(written)} change(s)).")
+            return
+        problems = check_lock(library)
+    except CourseLibError as exc:
+        raise _fail(str(exc)) from None
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    count = sum(len(versions) for versions in compute_hashes(library).values())
+    typer.echo(f"{LOCK_FILE} matches all {count} prompt version(s).")
 
 
 def main() -> None:

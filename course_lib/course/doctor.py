@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CheckResult",
@@ -164,8 +165,8 @@ def check_lock() -> CheckResult:
             "no lock file beside this installation (installed from a wheel); skipped",
         )
     pins = locked_requirements(lock)
-    installed = {
-        canonicalize_name(d.metadata["Name"]): d.version
+    installed: dict[str, str] = {
+        str(canonicalize_name(d.metadata["Name"])): d.version
         for d in importlib.metadata.distributions()
         if d.metadata["Name"]
     }
@@ -215,10 +216,11 @@ def check_jupyter_kernel(timeout: float = 60) -> CheckResult:
             "kernel", False, f"the python3 kernel did not start ({type(exc).__name__}: {exc})", fix
         )
     try:
+        out: list[str] = []
         reply = client.execute_interactive(
             "import course_lib; print(course_lib.__file__)",
             timeout=timeout,
-            output_hook=_collect(out := []),
+            output_hook=_collect(out),
         )
         status = reply["content"]["status"]
     finally:
@@ -240,8 +242,8 @@ def check_jupyter_kernel(timeout: float = 60) -> CheckResult:
     )
 
 
-def _collect(out: list[str]) -> Callable[[dict], None]:
-    def hook(message: dict) -> None:
+def _collect(out: list[str]) -> Callable[[dict[str, Any]], None]:
+    def hook(message: dict[str, Any]) -> None:
         if message["msg_type"] == "stream":
             out.append(message["content"]["text"])
 
@@ -295,7 +297,7 @@ def check_local_model() -> CheckResult:
     try:
         import openai
 
-        from course_lib.llm import get_registry
+        from course_lib.models import get_registry
         from course_lib.standin.server import serve_model
 
         with serve_model() as server:

@@ -64,7 +64,8 @@ class Embedder(ABC):
         """Embeds one text into a vector of shape ``(dimension,)``."""
         if not isinstance(text, str):
             raise TypeError(f"embed_one() takes a string (got {type(text).__name__}).")
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector
 
     @abstractmethod
     def count_tokens(self, text: str) -> int:

@@ -96,13 +96,14 @@ class SentenceTransformerEmbedder(Embedder):
 
     def _embed_batch(self, texts: list[str], batch_size: int) -> np.ndarray:
         # The base class normalises; normalising here too would be harmless but hide that.
-        return self._model.encode(
+        vectors: np.ndarray = self._model.encode(
             texts,
             batch_size=batch_size,
             convert_to_numpy=True,
             normalize_embeddings=False,
             show_progress_bar=False,
         )
+        return vectors
 
     def count_tokens(self, text: str) -> int:
         """Word pieces MiniLM sees for ``text``, with its [CLS] and [SEP] tokens.

@@ -109,7 +109,7 @@ class WordLlamaEmbedder(Embedder):
 
         order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
         vectors = self._model.embed([texts[i] for i in order], norm=False, batch_size=batch_size)
-        result = np.empty_like(vectors)
+        result: np.ndarray = np.empty_like(vectors)
         result[order] = vectors
         return result
 

@@ -270,7 +270,7 @@ def grade_all(
     return out
 
 
-def _column(values: list[Any], dtype: str) -> Any:
+def _column(values: list[Any], dtype: Literal["Int64", "boolean"]) -> Any:
     import pandas as pd
 
     return pd.array(values, dtype=dtype)

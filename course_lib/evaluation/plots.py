@@ -31,7 +31,8 @@ def bootstrap_means(
     if data.ndim != 1 or data.size == 0:
         raise ValueError("values must be a non-empty list of numbers (one per item).")
     rng = np.random.default_rng(seed)
-    return data[rng.integers(0, data.size, size=(n_resamples, data.size))].mean(axis=1)
+    means: np.ndarray = data[rng.integers(0, data.size, size=(n_resamples, data.size))].mean(axis=1)
+    return means
 
 
 def plot_bootstrap(

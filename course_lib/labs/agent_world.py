@@ -335,8 +335,8 @@ class HandbookWorld:
             tool(self.service_owner),
             tool(self.parcel_status),
             tool(self.convert_currency),
-            tool(self.create_ticket, side_effects=True),
-            tool(self.page_oncall, side_effects=True),
+            tool(side_effects=True)(self.create_ticket),
+            tool(side_effects=True)(self.page_oncall),
         ]
 
     def functions(self) -> dict[str, object]:

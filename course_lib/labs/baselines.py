@@ -14,11 +14,11 @@ parameters.
   its distinct cited documents found among the documents of the top-5 sections; the reciprocal
   rank is 1/rank of the first section (within the top 10) whose document is cited, else 0.
 
-Run it::
+Run it from the ``course`` command line::
 
-    python -m course_lib.labs.baselines           # print the table
-    python -m course_lib.labs.baselines --write   # update the table in README.md
-    python -m course_lib.labs.baselines --check   # exit 1 if README.md's table is stale
+    course data baselines           # print the table
+    course data baselines --write   # update the table in README.md
+    course data baselines --check   # exit 1 if README.md's table is stale
 
 Rankings are deterministic: equal scores are ordered by section position, and the WordLlama
 embedder gives bitwise-identical vectors on every run. Numbers are rounded to 3 decimals.
@@ -26,9 +26,7 @@ embedder gives bitwise-identical vectors on every run. Numbers are rounded to 3 
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,7 +34,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from course_lib.datasets.errors import DatasetError
-from course_lib.datasets.golden import GOLDEN_SPLITS, GOLDEN_TYPES, GoldenQuestion, load_golden_set
+from course_lib.datasets.golden import (
+    GOLDEN_DIR,
+    GOLDEN_SPLITS,
+    GOLDEN_TYPES,
+    GoldenQuestion,
+    load_golden_set,
+)
 from course_lib.datasets.handbook import load_handbook, split_sections
 
 if TYPE_CHECKING:
@@ -55,7 +59,6 @@ __all__ = [
     "bm25_rankings",
     "datasheet_table",
     "dense_rankings",
-    "main",
     "positive_top",
     "rankings",
     "recall_at_k",
@@ -65,7 +68,7 @@ __all__ = [
     "write_table",
 ]
 
-DATASHEET = Path(__file__).with_name("README.md")
+DATASHEET = GOLDEN_DIR.parent / "README.md"  # the datasets' datasheet, where the table lives
 START_MARKER = "<!-- baselines:start -->"
 END_MARKER = "<!-- baselines:end -->"
 K = 5  # recall@K
@@ -266,34 +269,3 @@ def write_table(table: str, path: Path = DATASHEET) -> bool:
         return False
     path.write_text(new, encoding="utf-8")
     return True
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Print the baseline table; ``--write`` updates the datasheet, ``--check`` verifies it."""
-    parser = argparse.ArgumentParser(
-        description="Compute the golden set's baseline retrieval numbers (BM25 and dense)."
-    )
-    action = parser.add_mutually_exclusive_group()
-    action.add_argument("--write", action="store_true", help="update the table in README.md")
-    action.add_argument("--check", action="store_true", help="exit 1 if README.md's table differs")
-    parser.add_argument("--datasheet", type=Path, default=DATASHEET, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    table = baseline_table()
-    if args.check:
-        if datasheet_table(args.datasheet) != table:
-            print(
-                f"The baseline table in {args.datasheet.name} is stale. Run "
-                "`python -m course_lib.labs.baselines --write` and commit the result."
-            )
-            return 1
-        print(f"The baseline table in {args.datasheet.name} is up to date.")
-        return 0
-    print(table)
-    if args.write:
-        changed = write_table(table, args.datasheet)
-        print(f"\n{'Updated' if changed else 'No change to'} {args.datasheet.name}.")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

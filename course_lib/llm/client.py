@@ -12,6 +12,7 @@ version, so the caller can log, trace and bill it.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
 __all__ = ["ChatResult", "ChatStream", "ClientStats", "LLMClient", "Messages", "ToolCall", "Usage"]
 
 Messages = str | Sequence[Mapping[str, Any]]
+
+# What makes a call move on to the fallback model: failures that persisted through the retries,
+# and an open circuit. (Annotated: mypy would type the bare display as a tuple of objects.)
+_FALLBACK_ON: tuple[type[BaseException], ...] = (CircuitOpenError, *RETRYABLE)
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,47 @@ def _response_format(value: Any) -> Any:
             "json_schema": {"name": value.__name__, "schema": value.model_json_schema()},
         }
     return value
+
+
+def _chat_result(
+    raw: dict[str, Any],
+    spec: ModelSpec,
+    *,
+    latency_ms: float,
+    prompt_version: str | None,
+    attempts: int,
+    fallback_used: bool,
+) -> ChatResult:
+    """A :class:`ChatResult` from a provider's Chat Completions response ``raw``."""
+    choice = raw["choices"][0]
+    message = choice.get("message") or {}
+    usage_raw = raw.get("usage") or {}
+    usage = Usage(
+        int(usage_raw.get("prompt_tokens") or 0), int(usage_raw.get("completion_tokens") or 0)
+    )
+    calls = tuple(
+        ToolCall(
+            str(c.get("id")),
+            str(c["function"]["name"]),
+            str(c["function"].get("arguments") or "{}"),
+        )
+        for c in message.get("tool_calls") or ()
+    )
+    course = raw.get("course") or {}
+    return ChatResult(
+        content=message.get("content"),
+        model=spec.id,
+        usage=usage,
+        cost_usd=spec.cost(usage.input_tokens, usage.output_tokens),
+        latency_ms=latency_ms,
+        finish_reason=str(choice.get("finish_reason") or "stop"),
+        tool_calls=calls,
+        prompt_version=prompt_version,
+        attempts=attempts,
+        fallback_used=fallback_used,
+        simulated_latency_ms=course.get("latency_ms"),
+        raw=raw,
+    )
 
 
 class LLMClient:
@@ -403,8 +449,8 @@ class LLMClient:
         for i, spec in enumerate(self._models(model)):
             request = self._request(spec, msgs, options)
             try:
-                value, attempts = self._attempt_loop(spec, lambda s=spec, r=request: send(s, r))
-            except (CircuitOpenError, *RETRYABLE) as exc:
+                value, attempts = self._attempt_loop(spec, functools.partial(send, spec, request))
+            except _FALLBACK_ON as exc:
                 errors.append(exc)
                 continue
             except Exception:
@@ -475,34 +521,13 @@ class LLMClient:
 
         raw, spec, attempts, fell_back = self._run(model, messages, system, options, send)
         latency = (time.perf_counter() - started) * 1000
-        choice = raw["choices"][0]
-        message = choice.get("message") or {}
-        usage_raw = raw.get("usage") or {}
-        usage = Usage(
-            int(usage_raw.get("prompt_tokens") or 0), int(usage_raw.get("completion_tokens") or 0)
-        )
-        calls = tuple(
-            ToolCall(
-                str(c.get("id")),
-                str(c["function"]["name"]),
-                str(c["function"].get("arguments") or "{}"),
-            )
-            for c in message.get("tool_calls") or ()
-        )
-        course = raw.get("course") or {}
-        return ChatResult(
-            content=message.get("content"),
-            model=spec.id,
-            usage=usage,
-            cost_usd=spec.cost(usage.input_tokens, usage.output_tokens),
+        return _chat_result(
+            raw,
+            spec,
             latency_ms=latency,
-            finish_reason=str(choice.get("finish_reason") or "stop"),
-            tool_calls=calls,
             prompt_version=prompt_version,
             attempts=attempts,
             fallback_used=fell_back,
-            simulated_latency_ms=course.get("latency_ms"),
-            raw=raw,
         )
 
     def stream(

@@ -110,7 +110,8 @@ class wait_backoff_or_retry_after(wait_base):
     def __call__(self, retry_state: RetryCallState) -> float:
         p = self.policy
         exponent = max(retry_state.attempt_number - 1, 0)
-        backoff = min(p.backoff_max_s, p.backoff_initial_s * 2**exponent)
+        # int ** int is typed Any (a negative exponent makes a float): name the result's type.
+        backoff: float = min(p.backoff_max_s, p.backoff_initial_s * 2**exponent)
         backoff += self.rng.uniform(0, p.jitter_s)
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None

@@ -30,6 +30,8 @@ from course_lib.llm.tokens import TokenCounter, estimate_tokens
 
 if TYPE_CHECKING:
     import numpy as np
+    import openai
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
     from pydantic import SecretStr
 
 __all__ = [
@@ -160,7 +162,11 @@ class OpenAICompatibleProvider:
     ) -> None:
         import openai
 
-        secret = api_key.get_secret_value() if hasattr(api_key, "get_secret_value") else api_key
+        secret = (
+            api_key.get_secret_value()
+            if api_key is not None and hasattr(api_key, "get_secret_value")
+            else api_key
+        )
         self.base_url = base_url
         # The endpoint reports real usage after each call; before it, budgets need an estimate
         # (pass the model's own tokenizer here for exact budgets).
@@ -171,10 +177,11 @@ class OpenAICompatibleProvider:
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatibleProvider(base_url={self.base_url!r})"
 
-    def _options(self, connect_timeout_s: float, read_timeout_s: float) -> Any:
-        import httpx
+    def _options(self, connect_timeout_s: float, read_timeout_s: float) -> openai.OpenAI:
+        import openai
 
-        timeout = httpx.Timeout(read_timeout_s, connect=connect_timeout_s)
+        # The SDK's own Timeout class (httpx's, or httpx2's from openai 3 on) matches its hints.
+        timeout = openai.Timeout(read_timeout_s, connect=connect_timeout_s)
         return self._client.with_options(timeout=timeout, max_retries=0)
 
     def _translate(self, exc: Exception, model: Any) -> Exception:
@@ -222,7 +229,8 @@ class OpenAICompatibleProvider:
 
         client = self._options(connect_timeout_s, read_timeout_s)
         try:
-            response = client.chat.completions.create(**request)
+            # ``request`` is a plain mapping, so mypy cannot pick the overload: name the type.
+            response: ChatCompletion = client.chat.completions.create(**request)
         except openai.OpenAIError as exc:
             raise self._translate(exc, request.get("model")) from exc
         return response.model_dump()
@@ -234,7 +242,7 @@ class OpenAICompatibleProvider:
 
         client = self._options(connect_timeout_s, read_timeout_s)
         try:
-            chunks = client.chat.completions.create(
+            chunks: openai.Stream[ChatCompletionChunk] = client.chat.completions.create(
                 **request, stream=True, stream_options={"include_usage": True}
             )
         except openai.OpenAIError as exc:

@@ -75,6 +75,8 @@ def _nullable(values: list[Any]) -> Any:
 
 def _row(span: ReadableSpan) -> dict[str, Any]:
     context = span.get_span_context()
+    if context is None:  # a span the SDK recorded always has one; only a hand-built one lacks it
+        raise ValueError(f"The span {span.name!r} has no span context (trace and span ids).")
     start, end = span.start_time or 0, span.end_time or span.start_time or 0
     row: dict[str, Any] = {
         "trace_id": f"{context.trace_id:032x}",

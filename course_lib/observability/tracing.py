@@ -28,6 +28,7 @@ from course_lib.errors import OptionalDependencyError, SettingsError, TracingErr
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from opentelemetry.trace import NoOpTracerProvider, Tracer
 
@@ -149,7 +150,37 @@ def setup_tracing(
             "(the tracing_exporter setting)."
         )
 
-    from opentelemetry import trace
+    import course_lib
+
+    provider, memory = _provider(
+        exporter,
+        service_name=service_name,
+        otlp_endpoint=otlp_endpoint,
+        max_spans=max_spans,
+        resource_attributes=resource_attributes,
+    )
+    if set_global:
+        _install_globally(provider)
+    tracer = provider.get_tracer("course_lib", course_lib.__version__)
+    return Tracing(
+        provider=provider,
+        tracer=tracer,
+        exporter=exporter,
+        memory=memory,
+        capture_message_content=bool(capture_message_content),
+        service_name=service_name,
+    )
+
+
+def _provider(
+    exporter: str,
+    *,
+    service_name: str,
+    otlp_endpoint: str | None,
+    max_spans: int | None,
+    resource_attributes: dict[str, Any] | None,
+) -> tuple[TracerProvider, InMemorySpanExporter | None]:
+    """A tracer provider whose spans go to ``exporter``, and its in-memory exporter if any."""
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import (
@@ -157,8 +188,6 @@ def setup_tracing(
         ConsoleSpanExporter,
         SimpleSpanProcessor,
     )
-
-    import course_lib
 
     memory = None
     resource = Resource.create({**(resource_attributes or {}), "service.name": service_name})
@@ -172,24 +201,21 @@ def setup_tracing(
     elif exporter == "otlp":
         # Batches: a slow or absent collector must never slow down answering a question.
         provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(otlp_endpoint)))
-    if set_global:
-        current = trace.get_tracer_provider()
-        if not isinstance(current, trace.ProxyTracerProvider):
-            provider.shutdown()
-            raise TracingError(
-                "A global tracer provider is already installed, and OpenTelemetry allows only "
-                "one per process; use this Tracing's .tracer without set_global, or restart."
-            )
-        trace.set_tracer_provider(provider)
-    tracer = provider.get_tracer("course_lib", course_lib.__version__)
-    return Tracing(
-        provider=provider,
-        tracer=tracer,
-        exporter=exporter,
-        memory=memory,
-        capture_message_content=bool(capture_message_content),
-        service_name=service_name,
-    )
+    return provider, memory
+
+
+def _install_globally(provider: TracerProvider) -> None:
+    """Makes ``provider`` OpenTelemetry's global one; shuts it down if another one is."""
+    from opentelemetry import trace
+
+    current = trace.get_tracer_provider()
+    if not isinstance(current, trace.ProxyTracerProvider):
+        provider.shutdown()
+        raise TracingError(
+            "A global tracer provider is already installed, and OpenTelemetry allows only "
+            "one per process; use this Tracing's .tracer without set_global, or restart."
+        )
+    trace.set_tracer_provider(provider)
 
 
 def disabled_tracing() -> Tracing:
@@ -221,7 +247,7 @@ def _memory_exporter(max_spans: int | None) -> InMemorySpanExporter:
         return InMemorySpanExporter()
 
 
-def _otlp_exporter(endpoint: str | None) -> Any:
+def _otlp_exporter(endpoint: str | None) -> SpanExporter:
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as exc:
@@ -230,4 +256,6 @@ def _otlp_exporter(endpoint: str | None) -> Any:
             f"installed. Install it with: pip install {OTLP_PACKAGE} (or set tracing_exporter "
             "to 'memory' or 'console')."
         ) from exc
-    return OTLPSpanExporter(endpoint=endpoint) if endpoint else OTLPSpanExporter()
+    # The package is optional, so the type checker may not see it: name the type it implements.
+    exporter: SpanExporter = OTLPSpanExporter(endpoint=endpoint) if endpoint else OTLPSpanExporter()
+    return exporter

@@ -21,7 +21,7 @@ back. The bundled library holds the Handbook Assistant's ``handbook-answer`` pro
 
 Passages are any objects (or mappings) with ``id`` and ``text``. Lessons that move aliases
 work on a copy of the library (``shutil.copytree(BUNDLED_LIBRARY, ...)``), and
-``python -m course_lib.prompts.lock --write`` releases new versions.
+``course prompts lock --write`` releases new versions.
 
 Importing this package loads neither Jinja2 nor PyYAML; they load on first use.
 """

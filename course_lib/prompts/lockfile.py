@@ -5,11 +5,10 @@ must mean the same text next month. The lock file records each version's hash; t
 refuses to serve a released version whose file no longer matches, and the test suite fails
 on it, so a changed prompt has to become a new version.
 
-Release new versions (and check the lock) from the command line, see
-:mod:`course_lib.prompts.lock`::
+Release new versions (and check the lock) from the command line::
 
-    python -m course_lib.prompts.lock --write     # record versions not yet in the lock
-    python -m course_lib.prompts.lock --check     # exit 1 if any file differs from the lock
+    course prompts lock --write     # record versions not yet in the lock
+    course prompts lock --check     # exit 1 if any file differs from the lock
 
 Writing only adds: it refuses to rewrite the hash of a released version unless forced (for a
 version no one has used yet).
@@ -36,7 +35,7 @@ __all__ = [
 ]
 
 LOCK_FILE = "prompts.lock.json"
-_WRITE_COMMAND = "python -m course_lib.prompts.lock --write"
+_WRITE_COMMAND = "course prompts lock --write"
 
 Hashes = dict[str, dict[str, str]]  # prompt name -> "vN" -> sha256
 

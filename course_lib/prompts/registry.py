@@ -3,7 +3,7 @@
 The library is a folder with one sub-folder per prompt::
 
     library/
-      prompts.lock.json          hashes of released versions (see course_lib.prompts.lock)
+      prompts.lock.json          hashes of released versions (see course_lib.prompts.lockfile)
       handbook-answer/
         v1.yaml  v2.yaml  v3.yaml   immutable versions
         aliases.yaml                which version each environment serves, and a canary

@@ -1,9 +1,10 @@
 """Retrieval for the Handbook Assistant: chunk, index, search with access control, pack, evaluate.
 
-A question travels one way: ``HandbookIndex.search`` -> ``pack_context`` -> the prompt. ::
+A question travels one way: :func:`search` (which asks the index) -> :func:`pack_context` ->
+the prompt; the index never calls back. ::
 
     from course_lib.datasets import load_handbook
-    from course_lib.rag import HandbookIndex, User, pack_context
+    from course_lib.rag import HandbookIndex, User, pack_context, search
 
     index = HandbookIndex.build(load_handbook())          # or HandbookIndex.open()
     user = User("u1", team="sre", clearance={"public", "internal"})
@@ -12,6 +13,8 @@ A question travels one way: ``HandbookIndex.search`` -> ``pack_context`` -> the 
 
 The modules, one concern each:
 
+* :mod:`~course_lib.rag.documents`: :class:`HandbookDocument` (typed front matter and
+  Markdown) and :data:`ACCESS_LEVELS`, which every loader produces;
 * :mod:`~course_lib.rag.chunking`: :class:`Chunk` and the strategies (``"headings"``,
   ``"fixed"``, ``"semantic"``) behind :func:`chunk_documents`;
 * :mod:`~course_lib.rag.index`: :class:`HandbookIndex`, SQLite + sqlite-vec + BM25 in one
@@ -24,8 +27,8 @@ The modules, one concern each:
 * :mod:`~course_lib.rag.bm25`: one BM25 index per clearance, so restricted text never
   influences what others see;
 * :mod:`~course_lib.rag.packing`: :func:`pack_context` into a token budget, with citations;
-* :mod:`~course_lib.rag.retrieval_eval`: recall@k, MRR and nDCG on the golden set, with
-  bootstrap confidence intervals.
+* :mod:`~course_lib.rag.retrieval_eval`: recall@k, MRR and nDCG on labelled questions (the
+  golden set), with bootstrap confidence intervals.
 
 Importing this package loads no numpy, pandas, bm25s or sqlite-vec: they load on first use.
 """
@@ -44,6 +47,7 @@ from course_lib.rag.chunking import (
     chunk_semantic,
     content_hash,
 )
+from course_lib.rag.documents import ACCESS_LEVELS, HandbookDocument, Section, split_sections
 from course_lib.rag.fusion import DEFAULT_RRF_K, FusedItem, reciprocal_rank_fusion
 from course_lib.rag.index import HandbookIndex, UpsertReport, default_index_path
 from course_lib.rag.packing import (
@@ -55,6 +59,7 @@ from course_lib.rag.packing import (
 )
 from course_lib.rag.retrieval import MODES, Retrieved, SearchMode, search
 from course_lib.rag.retrieval_eval import (
+    LabelledQuestion,
     evaluate_retrieval,
     evaluation_reader,
     question_metrics,
@@ -62,6 +67,7 @@ from course_lib.rag.retrieval_eval import (
 )
 
 __all__ = [
+    "ACCESS_LEVELS",
     "DEFAULT_OPTIONS",
     "DEFAULT_RRF_K",
     "MODES",
@@ -70,11 +76,14 @@ __all__ = [
     "ChunkingStrategy",
     "DroppedChunk",
     "FusedItem",
+    "HandbookDocument",
     "HandbookIndex",
+    "LabelledQuestion",
     "PackedContext",
     "Reader",
     "Retrieved",
     "SearchMode",
+    "Section",
     "UpsertReport",
     "User",
     "chunk_by_headings",
@@ -91,5 +100,6 @@ __all__ = [
     "question_metrics",
     "reciprocal_rank_fusion",
     "search",
+    "split_sections",
     "summarise_retrieval",
 ]

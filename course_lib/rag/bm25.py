@@ -32,7 +32,10 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased word tokens without stop words, one list per text (bm25s's tokenizer)."""
     import bm25s
 
-    return bm25s.tokenize(list(texts), stopwords=_STOPWORDS, return_ids=False, show_progress=False)
+    tokens: list[list[str]] = bm25s.tokenize(
+        list(texts), stopwords=_STOPWORDS, return_ids=False, show_progress=False
+    )
+    return tokens
 
 
 def top_positive(scores: np.ndarray, limit: int) -> list[int]:

@@ -55,6 +55,8 @@ _MISREAD_LINE = re.compile(
 )
 _TAG = re.compile(r"<(/?)(doc|document|source|passage)\b", re.I)
 
+_Passage = tuple[str, Chunk, str]  # cite id, chunk, the formatted passage
+
 
 @dataclass(frozen=True)
 class DroppedChunk:
@@ -159,6 +161,50 @@ def pack_context(
         >>> packed = pack_context(hits, budget_tokens=1500)     # doctest: +SKIP
         >>> print(packed.text[:60]); packed.citations           # doctest: +SKIP
     """
+    budget = _checked_budget(
+        budget_tokens,
+        model_role=model_role,
+        reserve_tokens=reserve_tokens,
+        order=order,
+        duplicate_threshold=duplicate_threshold,
+    )
+    if count_tokens is None:
+        count_tokens = _default_counter()
+
+    ranked = sorted(retrieved, key=lambda hit: hit.rank)
+    dropped: list[DroppedChunk] = []
+    # 1. Identical text: one hash comparison, no embedding needed.
+    distinct = _drop_identical([hit.chunk for hit in ranked], dropped)
+    # 2. Near-duplicates: cosine similarity with any better-ranked chunk kept so far.
+    unique = _drop_near_duplicates(distinct, duplicate_threshold, embedder, dropped)
+    # 3. The budget, greedily in rank order; cite ids follow the same order.
+    kept = _fit_budget(unique, budget, count_tokens, dropped)
+    # 4. Order, then measure the real text (token counts need not add up exactly across joins).
+    placed, text, used_tokens = _arrange(kept, order, budget, count_tokens, dropped)
+    return PackedContext(
+        text=text,
+        citations={cite_id: chunk.id for cite_id, chunk, _ in placed},
+        used_tokens=used_tokens,
+        budget_tokens=budget,
+        dropped=dropped,
+        chunks=tuple(chunk for _, chunk, _ in placed),
+    )
+
+
+def _checked_budget(
+    budget_tokens: int | None,
+    *,
+    model_role: str,
+    reserve_tokens: int,
+    order: str,
+    duplicate_threshold: float,
+) -> int:
+    """The token budget :func:`pack_context` packs into, once its arguments are checked.
+
+    Raises:
+        ValueError: an unknown ``order``, a ``duplicate_threshold`` outside (0, 1], or a
+            budget that is not a non-negative integer.
+    """
     if order not in ("edges", "rank"):
         raise ValueError(f"Unknown order {order!r}. Choose 'edges' or 'rank'.")
     if not 0.0 < duplicate_threshold <= 1.0:
@@ -172,17 +218,14 @@ def pack_context(
     )
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
         raise ValueError(f"budget_tokens must be a non-negative integer (got {budget!r}).")
-    if count_tokens is None:
-        count_tokens = _default_counter()
+    return budget
 
-    ranked = sorted(retrieved, key=lambda hit: hit.rank)
-    dropped: list[DroppedChunk] = []
 
-    # 1. Identical text: one hash comparison, no embedding needed.
+def _drop_identical(chunks: list[Chunk], dropped: list[DroppedChunk]) -> list[Chunk]:
+    """Chunks in rank order without those whose text (content hash) a better-ranked one has."""
     first_by_hash: dict[str, str] = {}
     distinct: list[Chunk] = []
-    for hit in ranked:
-        chunk = hit.chunk
+    for chunk in chunks:
         if chunk.content_hash in first_by_hash:
             dropped.append(
                 DroppedChunk(chunk.id, f"identical text to {first_by_hash[chunk.content_hash]}")
@@ -190,16 +233,24 @@ def pack_context(
             continue
         first_by_hash[chunk.content_hash] = chunk.id
         distinct.append(chunk)
+    return distinct
 
-    # 2. Near-duplicates: cosine similarity with any better-ranked chunk kept so far.
-    unique = _drop_near_duplicates(distinct, duplicate_threshold, embedder, dropped)
 
-    # 3. The budget, greedily in rank order; cite ids follow the same order.
-    kept: list[tuple[str, Chunk, str]] = []  # cite id, chunk, passage
+def _fit_budget(
+    chunks: list[Chunk],
+    budget: int,
+    count_tokens: Callable[[str], int],
+    dropped: list[DroppedChunk],
+) -> list[_Passage]:
+    """The passages that fit ``budget``, taken greedily in rank order, with their cite ids.
+
+    A chunk that does not fit is skipped, so a shorter, lower-ranked one may still fit.
+    """
+    kept: list[_Passage] = []
     per_document: dict[str, int] = {}
     used = 0
     separator_tokens = count_tokens(_SEPARATOR)
-    for chunk in unique:
+    for chunk in chunks:
         number = per_document.get(chunk.doc_id, 0) + 1
         cite_id = chunk.doc_id if number == 1 else f"{chunk.doc_id}#{number}"
         passage = format_passage(cite_id, chunk.text)
@@ -212,25 +263,30 @@ def pack_context(
         kept.append((cite_id, chunk, passage))
         per_document[chunk.doc_id] = number
         used += cost
+    return kept
 
-    # 4. Order, then measure the real text (token counts need not add up exactly across joins).
+
+def _arrange(
+    kept: list[_Passage],
+    order: str,
+    budget: int,
+    count_tokens: Callable[[str], int],
+    dropped: list[DroppedChunk],
+) -> tuple[list[_Passage], str, int]:
+    """The passages in ``order``, their joined text and its tokens, within ``budget``.
+
+    The joined text is measured again, since token counts need not add up exactly across
+    joins; while it is over the budget, the lowest-ranked passage goes.
+    """
     while True:
         positions = _edges_order(range(len(kept))) if order == "edges" else range(len(kept))
         placed = [kept[i] for i in positions]
         text = _SEPARATOR.join(passage for _, _, passage in placed)
         used_tokens = count_tokens(text) if text else 0
         if used_tokens <= budget or not kept:
-            break
+            return placed, text, used_tokens
         cite_id, chunk, _ = kept.pop()  # the lowest-ranked passage goes
         dropped.append(DroppedChunk(chunk.id, f"over budget after joining ({cite_id})"))
-    return PackedContext(
-        text=text,
-        citations={cite_id: chunk.id for cite_id, chunk, _ in placed},
-        used_tokens=used_tokens,
-        budget_tokens=budget,
-        dropped=dropped,
-        chunks=tuple(chunk for _, chunk, _ in placed),
-    )
 
 
 def _drop_near_duplicates(

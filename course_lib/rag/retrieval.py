@@ -105,6 +105,44 @@ def search(
         >>> hits = search(index, "on-call pay", user=User.employee("u1"), k=3)  # doctest: +SKIP
         >>> [hit.chunk.doc_id for hit in hits]                                   # doctest: +SKIP
     """
+    _check_arguments(
+        query, user=user, k=k, mode=mode, teams=teams, rrf_k=rrf_k, candidates=candidates
+    )
+    if mode == "dense":
+        hits = index.dense_candidates(query, user=user, limit=k, teams=teams, version=version)
+        return [
+            Retrieved(chunk, score, rank, "dense", dense_rank=rank)
+            for rank, (chunk, score) in enumerate(hits, start=1)
+        ]
+    if mode == "bm25":
+        hits = index.bm25_candidates(query, user=user, limit=k, teams=teams, version=version)
+        return [
+            Retrieved(chunk, score, rank, "bm25", bm25_rank=rank)
+            for rank, (chunk, score) in enumerate(hits, start=1)
+        ]
+    return _hybrid(
+        index,
+        query,
+        user=user,
+        k=k,
+        teams=teams,
+        version=version,
+        rrf_k=rrf_k,
+        depth=max(candidates, k),
+    )
+
+
+def _check_arguments(
+    query: str,
+    *,
+    user: User,
+    k: int,
+    mode: str,
+    teams: Collection[str] | None,
+    rrf_k: int,
+    candidates: int,
+) -> None:
+    """Raises the TypeError or ValueError :func:`search` documents for a bad argument."""
     if not isinstance(user, User):
         raise TypeError(
             f"search() needs the User who is asking (got {type(user).__name__}); access "
@@ -121,19 +159,20 @@ def search(
         raise TypeError(
             f"teams takes a collection of team ids, not one string; write teams=[{teams!r}]."
         )
-    if mode == "dense":
-        hits = index.dense_candidates(query, user=user, limit=k, teams=teams, version=version)
-        return [
-            Retrieved(chunk, score, rank, "dense", dense_rank=rank)
-            for rank, (chunk, score) in enumerate(hits, start=1)
-        ]
-    if mode == "bm25":
-        hits = index.bm25_candidates(query, user=user, limit=k, teams=teams, version=version)
-        return [
-            Retrieved(chunk, score, rank, "bm25", bm25_rank=rank)
-            for rank, (chunk, score) in enumerate(hits, start=1)
-        ]
-    depth = max(candidates, k)
+
+
+def _hybrid(
+    index: HandbookIndex,
+    query: str,
+    *,
+    user: User,
+    k: int,
+    teams: Collection[str] | None,
+    version: int | None,
+    rrf_k: int,
+    depth: int,
+) -> list[Retrieved]:
+    """The ``k`` best of ``depth`` dense and ``depth`` BM25 candidates, fused with RRF."""
     dense = index.dense_candidates(query, user=user, limit=depth, teams=teams, version=version)
     lexical = index.bm25_candidates(query, user=user, limit=depth, teams=teams, version=version)
     by_id = {chunk.id: chunk for chunk, _ in (*dense, *lexical)}

@@ -61,7 +61,8 @@ def _idf_max() -> float:
 def _embed(texts: Sequence[str]) -> np.ndarray:
     from course_lib.embeddings.wordllama_model import load_wordllama
 
-    return load_wordllama().embed(list(texts), norm=True, batch_size=256)
+    vectors: np.ndarray = load_wordllama().embed(list(texts), norm=True, batch_size=256)
+    return vectors
 
 
 class Ranker:

@@ -215,7 +215,9 @@ def serve_model(
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # Uvicorn before 0.29 installed signal handlers in Server.run, which fails off the main
+    # thread; later versions skip them there, and this attribute is then unused.
+    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
     thread = threading.Thread(
         target=server.run,
         kwargs={"sockets": [sock]},
@@ -257,7 +259,7 @@ def run_server(
     uvicorn.run(create_app(model), host=host, port=port, log_level="info")
 
 
-_shared: list[Any] = []
+_shared: list[ModelServer] = []
 _shared_lock = threading.Lock()
 
 
@@ -268,7 +270,7 @@ def shared_server() -> ModelServer:
     with _shared_lock:
         if not _shared:
             context = serve_model()
-            server = context.__enter__()
+            server: ModelServer = context.__enter__()
             atexit.register(context.__exit__, None, None, None)
             _shared.append(server)
         return _shared[0]

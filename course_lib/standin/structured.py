@@ -66,8 +66,8 @@ def _string_by_name(name: str, text: str, question: str) -> str | None:
     if parts & _NAME_PARTS:
         for match in _KEBAB.finditer(text):
             return match.group(1) or match.group(2)
-    if parts & _PLACE_PARTS and (match := _PLACE.search(text)):
-        return match.group(1)
+    if parts & _PLACE_PARTS and (place := _PLACE.search(text)):
+        return place.group(1)
     return None
 
 

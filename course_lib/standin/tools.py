@@ -41,7 +41,8 @@ class ToolChoice:
 
 
 def _function(tool: Mapping[str, Any]) -> Mapping[str, Any]:
-    return tool.get("function", tool)
+    function: Mapping[str, Any] = tool.get("function", tool)
+    return function
 
 
 def _tool_text(tool: Mapping[str, Any]) -> str:

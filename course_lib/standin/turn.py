@@ -47,7 +47,7 @@ class Turn:
 
     @property
     def messages(self) -> list[Mapping[str, Any]]:
-        return self.request["messages"]  # type: ignore[no-any-return]
+        return self.request["messages"]
 
     @property
     def tools(self) -> list[Mapping[str, Any]]:

@@ -14,7 +14,8 @@ loop with a bound:
 Every attempt's tokens and cost are added up, so the price of repair is visible.
 
 >>> from course_lib.llm.client import LLMClient
->>> result = generate_structured(LLMClient.from_settings(), ticket_text, TicketTriage, max_repairs=2)
+>>> client = LLMClient.from_settings()
+>>> result = generate_structured(client, ticket_text, TicketTriage, max_repairs=2)
 >>> result.value          # a validated TicketTriage, or None
 >>> result.attempts, result.total_tokens, result.cost_usd, result.stopped
 """
@@ -217,7 +218,9 @@ def response_format_for(schema: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def _conversation(messages: str | Sequence[Mapping[str, Any]], system: str | None) -> list[dict]:
+def _conversation(
+    messages: str | Sequence[Mapping[str, Any]], system: str | None
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = (
         [{"role": "user", "content": messages}]
         if isinstance(messages, str)
@@ -228,6 +231,56 @@ def _conversation(messages: str | Sequence[Mapping[str, Any]], system: str | Non
     if not out:
         raise ValueError("generate_structured needs at least one message.")
     return out
+
+
+@dataclass
+class _Tally:
+    """What the attempts so far cost: tokens, dollars, and the local model's modelled latency."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float | None = 0.0  # None as soon as one attempt has no modelled latency
+
+    def add(self, result: ChatResult) -> None:
+        self.input_tokens += result.usage.input_tokens
+        self.output_tokens += result.usage.output_tokens
+        self.cost_usd += result.cost_usd
+        self.latency_ms = (
+            None
+            if self.latency_ms is None or result.simulated_latency_ms is None
+            else self.latency_ms + result.simulated_latency_ms
+        )
+
+    def result(
+        self, value: T | None, failures: Sequence[AttemptFailure], stopped: str
+    ) -> StructuredResult[T]:
+        """The loop's outcome: ``value`` (or None), the failed attempts, and these totals."""
+        return StructuredResult(
+            value=value,
+            attempts=len(failures) + (1 if value is not None else 0),
+            errors=tuple(failures),
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cost_usd=self.cost_usd,
+            simulated_latency_ms=None if self.latency_ms is None else round(self.latency_ms, 3),
+            stopped=stopped,
+        )
+
+
+def _failure(
+    attempt: int, result: ChatResult, problems: tuple[ValidationProblem, ...]
+) -> AttemptFailure:
+    """The record of an attempt whose reply did not validate."""
+    return AttemptFailure(
+        attempt,
+        result.content,
+        result.finish_reason,
+        problems,
+        result.usage.input_tokens,
+        result.usage.output_tokens,
+        result.cost_usd,
+    )
 
 
 def generate_structured(
@@ -271,38 +324,19 @@ def generate_structured(
     conversation = _conversation(messages, system)
     response_format = response_format_for(schema)
     failures: list[AttemptFailure] = []
-    input_tokens = output_tokens = 0
-    cost = 0.0
-    latency: float | None = 0.0
+    tally = _Tally()
     value: T | None = None
     stopped = "max_repairs"
     for attempt in range(1, max_repairs + 2):
         result = client.chat(
             conversation, model=model, response_format=response_format, seed=seed, **chat_options
         )
-        input_tokens += result.usage.input_tokens
-        output_tokens += result.usage.output_tokens
-        cost += result.cost_usd
-        latency = (
-            None
-            if latency is None or result.simulated_latency_ms is None
-            else latency + result.simulated_latency_ms
-        )
+        tally.add(result)
         checked = validate_output(result.content, schema)
         if checked.ok:
             value, stopped = checked.value, "valid"
             break
-        failures.append(
-            AttemptFailure(
-                attempt,
-                result.content,
-                result.finish_reason,
-                checked.problems,
-                result.usage.input_tokens,
-                result.usage.output_tokens,
-                result.cost_usd,
-            )
-        )
+        failures.append(_failure(attempt, result, checked.problems))
         if result.finish_reason == "length":
             stopped = "length"  # the repair would hit the same limit
             break
@@ -311,13 +345,4 @@ def generate_structured(
                 {"role": "assistant", "content": result.content or ""},
                 {"role": "user", "content": repair_message(checked.problems)},
             ]
-    return StructuredResult(
-        value=value,
-        attempts=len(failures) + (1 if value is not None else 0),
-        errors=tuple(failures),
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cost_usd=cost,
-        simulated_latency_ms=None if latency is None else round(latency, 3),
-        stopped=stopped,
-    )
+    return tally.result(value, failures, stopped)

@@ -43,6 +43,7 @@ fast = False
 
 # %%
 import json
+from decimal import ROUND_HALF_UP, Decimal
 
 import jinja2
 import matplotlib.pyplot as plt
@@ -50,9 +51,9 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: for you)
-from course_lib.datasets import load_tickets
 from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES
 from course_lib.datasets import TICKET_PRIORITIES as PRIORITIES
+from course_lib.datasets import load_tickets
 from course_lib.errors import PromptRenderError
 from course_lib.evaluation import paired_bootstrap
 from course_lib.llm import LLMClient
@@ -718,8 +719,17 @@ failure_kinds.fillna(0).astype(int)
 # alone give the cost of a run without repair. `cost_row` computes both. With `repair=False`
 # it counts one call per ticket, the first: its cost is in the failure record `errors[0]` when
 # the first reply failed, in the result itself when it was valid at once; and only the tickets
-# valid at once count as valid outputs. With `repair=True` it counts every call. Per ticket and
-# per valid output:
+# valid at once count as valid outputs. With `repair=True` it counts every call.
+#
+# It adds up the dollars as `Decimal`s, not floats. A float holds a cost such as $0.0000153
+# only nearly, and each `+` of two floats rounds again, so a plain `sum` of many costs is off
+# in its last digits, by an amount that depends on the order of the terms and even on the
+# Python version (3.12 changed how `sum` adds floats). Prices are round numbers per million
+# tokens, so a total often lands exactly halfway between two rounded figures, and then those
+# last digits decide which one a report shows. Each call's cost is exact to ten decimal
+# places, so in `Decimal` the total is exact, and `ROUND_HALF_UP` says what happens halfway.
+# (`math.fsum` is the float alternative: an exactly rounded total, the same on every Python,
+# though still of the costs' nearly-right floats.) Per ticket and per valid output:
 
 
 # %%
@@ -731,11 +741,15 @@ def cost_row(results, *, repair):
         first = [r.errors[0] if r.errors else r for r in results]
         spent = [(1, f.total_tokens, f.cost_usd) for f in first]
         valid = sum(r.ok and r.attempts == 1 for r in results)
-    calls, tokens, dollars = (sum(column) for column in zip(*spent, strict=True))
+    calls = sum(c for c, _, _ in spent)
+    tokens = sum(t for _, t, _ in spent)
+    # Each cost to the 1e-10 dollar it is exact to (a float holds it only nearly), summed exactly.
+    dollars = sum(Decimal(d).quantize(Decimal("1e-10")) for _, _, d in spent)
+    per_1000 = (1000 * dollars / max(valid, 1)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
     return {
         "calls/ticket": round(calls / len(results), 3),
         "tokens/valid output": round(tokens / max(valid, 1), 1),
-        "$ per 1,000 valid": round(1000 * dollars / max(valid, 1), 4),
+        "$ per 1,000 valid": float(per_1000),
     }
 
 
@@ -860,13 +874,15 @@ print(f"chat-small: {right_service} of {n_tickets} services right.")
 # `service` is a string or null, not that it is the right one.
 #
 # Which categories does the small model confuse? The most frequent (label, answer) pairs among
-# its mistakes:
+# its mistakes (pairs with the same count in name order, so that a tie is always cut the same
+# way; `value_counts` leaves the order of ties to the pandas version):
 
 # %%
 answers = [r.value.category.value if r.ok else None for r in small]
 mistakes = pd.DataFrame({"label": tickets["category"], "answer": answers})
 mistakes = mistakes[mistakes["label"] != mistakes["answer"]]
-mistakes.value_counts().head(6).rename("tickets").to_frame()
+pairs = mistakes.groupby(["label", "answer"]).size().rename("tickets")  # sorted by name
+pairs.sort_values(ascending=False, kind="stable").head(6).to_frame()
 
 # %% [markdown]
 # The wrong answers pile up on one category. Is it the first one in the list? Count how often

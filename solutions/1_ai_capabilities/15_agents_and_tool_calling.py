@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from course_lib.agents import run_agent, tool
+from course_lib.agents import run_agent, tool, tool_help
 from course_lib.course import answer_or_reference, check, hint
 from course_lib.labs import (
     OUTCOMES,
@@ -369,11 +369,12 @@ print(
 # knows. A typed Python function already holds everything the schema needs: its name, its
 # docstring's first line, and each parameter's type and default. A `Literal` type lists the
 # allowed values, which the model then chooses from instead of guessing. Here is the Handbook
-# Assistant's currency converter:
+# Assistant's currency converter, its signature and docstring as `help()` would show them
+# (`tool_help` prints the same text on every Python version; `help()`'s layout changes):
 
 # %%
 world = HandbookWorld()
-help(world.convert_currency)
+print(tool_help(world.convert_currency))
 
 # %% [markdown]
 # ### Exercise 1.5.1: A tool schema from a typed function

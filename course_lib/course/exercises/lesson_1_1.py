@@ -33,11 +33,12 @@ def worth_retrying(error: BaseException) -> bool:
 
 def _http() -> Any:
     """The HTTP library the installed openai SDK builds its errors from."""
+    import importlib
+
     try:
-        import httpx2 as http
+        return importlib.import_module("httpx2")
     except ImportError:  # pragma: no cover - SDK versions built on httpx
-        import httpx as http
-    return http
+        return importlib.import_module("httpx")
 
 
 def _status_error(status: int, code: str | None = None) -> BaseException:

@@ -264,8 +264,8 @@ Priority = Enum("Priority", {name: name for name in PRIORITIES}, type=str)  # ty
 class TicketTriage(BaseModel):
     """How the service desk routes one ticket."""
 
-    category: Category  # type: ignore[valid-type]
-    priority: Priority  # type: ignore[valid-type]
+    category: Category
+    priority: Priority
     service: str | None = None
     summary: str = Field(max_length=120)
     needs_human: bool

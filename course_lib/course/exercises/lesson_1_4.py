@@ -201,7 +201,7 @@ def _calibration(
     datasets, truth = _hidden_datasets(kind)
     covered, widths, reference_widths = 0, 0.0, 0.0
     for i, data in enumerate(datasets):
-        options = {"confidence": confidence, "n_resamples": _RESAMPLES, "seed": i}
+        options: dict[str, Any] = {"confidence": confidence, "n_resamples": _RESAMPLES, "seed": i}
         low, high = _interval(answer, probe, data, **options)
         mean = float(data.mean())
         if not low <= mean <= high:

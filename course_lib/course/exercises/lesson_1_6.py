@@ -6,7 +6,7 @@ import copy
 import math
 import numbers
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from course_lib.classify.artifact import data_fingerprint
@@ -19,7 +19,7 @@ SOLUTION = "solutions/1_ai_capabilities/16_prompting_rag_or_finetuning.ipynb"
 
 # (true labels, predictions, why) – the expected value comes from the course's macro_f1,
 # which the unit tests check against scikit-learn.
-_F1_CASES: list[tuple[list[Hashable], list[Hashable | None], str]] = [
+_F1_CASES: list[tuple[Sequence[Hashable], Sequence[Hashable | None], str]] = [
     (["a", "b", "a", "b"], ["a", "b", "a", "b"], "perfect predictions score 1"),
     (
         ["a", "a", "a", "b"],
