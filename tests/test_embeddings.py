@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from course_lib import models as registry_module
 from course_lib.embeddings import (
     Embedder,
     EmbedderIdentity,
@@ -34,7 +35,6 @@ from course_lib.errors import (
     SettingsError,
     UnknownModelError,
 )
-from course_lib.llm import registry as registry_module
 from course_lib.models import ModelSpec, load_registry
 
 ST_INSTALLED = importlib.util.find_spec("sentence_transformers") is not None

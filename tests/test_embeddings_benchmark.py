@@ -1,4 +1,4 @@
-"""Tests of course_lib.labs.embedding_benchmark: retrievers, evaluation, sizes, timings, licences."""
+"""Tests of course_lib.labs.embedding_benchmark: retrievers, evaluation, sizes, timings."""
 
 from __future__ import annotations
 

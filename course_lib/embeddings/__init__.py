@@ -18,11 +18,13 @@ from course_lib.embeddings.factory import (
     register_backend,
 )
 from course_lib.embeddings.identity import EmbedderIdentity
-from course_lib.embeddings.sentence_transformer import SentenceTransformerEmbedder
+from course_lib.embeddings.sentence_transformer import (
+    MODEL_PACKAGE,
+    TRANSFORMER_INSTALL_HINT,
+    SentenceTransformerEmbedder,
+)
 from course_lib.embeddings.similarity import cosine_similarity, top_k
 from course_lib.embeddings.wordllama_model import WordLlamaEmbedder, load_wordllama
-
-from course_lib.embeddings.sentence_transformer import MODEL_PACKAGE, TRANSFORMER_INSTALL_HINT
 
 __all__ = [
     "MODEL_PACKAGE",

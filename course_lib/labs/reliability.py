@@ -225,7 +225,6 @@ def simulate_success_rate(
     Returns:
         :func:`outcome_summary` of the run, plus ``fault_rate``.
     """
-    from course_lib.llm.client import LLMClient
     from course_lib.standin.faults import FaultPlan
 
     plan_options: dict[str, Any] = {"mix": dict(mix)} if mix is not None else {}

@@ -664,8 +664,7 @@ print(f"questions whose score differs within a pair: median {np.median(differing
 # pass or fail, a reason):
 
 # %%
-from course_lib.evaluation import grade
-from course_lib.evaluation import JUDGE_TEMPLATE
+from course_lib.evaluation import JUDGE_TEMPLATE, grade
 
 print(JUDGE_TEMPLATE)
 graded = grade(
