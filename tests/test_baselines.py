@@ -93,14 +93,17 @@ def test_a_datasheet_without_markers_says_how_to_fix_it(tmp_path: Path) -> None:
         baselines.datasheet_table(sheet)
 
 
-def test_metrics_follow_their_definitions() -> None:
+def test_the_unit_metrics_follow_the_datasheet_definitions() -> None:
+    """Sections are units: the top k are k sections, several of one document allowed."""
+    from course_lib.evaluation import unit_recall_at_k, unit_reciprocal_rank
+
     ranked = ["a", "b", "a", "c", "d", "e"]
-    assert baselines.recall_at_k(ranked, ["a", "e"], k=5) == 0.5
-    assert baselines.recall_at_k(ranked, ["a", "e"], k=6) == 1.0
-    assert baselines.reciprocal_rank(ranked, ["c"]) == pytest.approx(1 / 4)
-    assert baselines.reciprocal_rank(ranked, ["e"], depth=5) == 0.0
-    with pytest.raises(DatasetError, match="unanswerable"):
-        baselines.recall_at_k(ranked, [])
+    assert unit_recall_at_k(ranked, ["a", "e"], k=5) == 0.5
+    assert unit_recall_at_k(ranked, ["a", "e"], k=6) == 1.0
+    assert unit_reciprocal_rank(ranked, ["c"], depth=10) == pytest.approx(1 / 4)
+    assert unit_reciprocal_rank(ranked, ["e"], depth=5) == 0.0
+    with pytest.raises(ValueError, match="unanswerable"):
+        unit_recall_at_k(ranked, [], k=5)
 
 
 def test_an_unknown_method_or_split_is_refused() -> None:

@@ -13,6 +13,7 @@ its own record of the tickets opened and people paged, so a test can check what 
 
 # No `from __future__ import annotations` here: the tools' hints stay real types, so help() and
 # inspect show the allowed values of each Literal, as the model's schema does.
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -160,8 +161,6 @@ class _Document:
 @lru_cache(maxsize=1)
 def _search_index() -> tuple[tuple[_Document, ...], dict[str, float]]:
     """The readable handbook cut into sentences, and each term's inverse document frequency."""
-    import math
-
     from course_lib.datasets import load_handbook
     from course_lib.standin.text import split_sentences
 
@@ -187,10 +186,11 @@ def _search(query: str, limit: int) -> list[tuple[float, _Document, str]]:
     wanted = set(_terms(query))
     scored = []
     for document in documents:
-        title = sum(idf.get(t, 0.0) for t in wanted & document.title_terms)
+        # fsum: a set's order (so a plain sum's rounding) differs between Python versions.
+        title = math.fsum(idf.get(t, 0.0) for t in wanted & document.title_terms)
         best, excerpt = 0.0, ""
         for sentence, found in document.sentences:
-            score = sum(idf.get(t, 0.0) for t in wanted & found)
+            score = math.fsum(idf.get(t, 0.0) for t in wanted & found)
             if score > best:
                 best, excerpt = score, sentence
         if title + best > 0:

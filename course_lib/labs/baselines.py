@@ -42,9 +42,9 @@ from course_lib.datasets.golden import (
     load_golden_set,
 )
 from course_lib.datasets.handbook import load_handbook, split_sections
+from course_lib.evaluation import unit_recall_at_k, unit_reciprocal_rank
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 __all__ = [
@@ -59,10 +59,7 @@ __all__ = [
     "bm25_rankings",
     "datasheet_table",
     "dense_rankings",
-    "positive_top",
     "rankings",
-    "recall_at_k",
-    "reciprocal_rank",
     "retrieval_baselines",
     "retrieval_units",
     "write_table",
@@ -101,18 +98,6 @@ def retrieval_units() -> tuple[RetrievalUnit, ...]:
     )
 
 
-def positive_top(scores: np.ndarray, depth: int) -> list[int]:
-    """Indices of the ``depth`` best positive scores, ties broken by lower index.
-
-    A unit scoring 0 shares no term with the query: BM25 did not retrieve it, so it is left out
-    rather than ranked in arbitrary order (a query of stop words alone retrieves nothing).
-    """
-    import numpy as np
-
-    order = np.argsort(-scores, kind="stable")[:depth]
-    return [int(i) for i in order if scores[i] > 0]
-
-
 def bm25_rankings(
     units: Sequence[RetrievalUnit], queries: Sequence[str], depth: int = DEPTH
 ) -> list[list[int]]:
@@ -124,14 +109,13 @@ def bm25_rankings(
     """
     import bm25s
 
+    from course_lib.rag.bm25 import tokenize, top_positive
+
     retriever = bm25s.BM25()
-    corpus = bm25s.tokenize(
-        [unit.text for unit in units], stopwords="en", return_ids=False, show_progress=False
-    )
-    retriever.index(corpus, show_progress=False)
-    tokenized = bm25s.tokenize(list(queries), stopwords="en", return_ids=False, show_progress=False)
+    retriever.index(tokenize([unit.text for unit in units]), show_progress=False)
     return [
-        positive_top(retriever.get_scores(tokens), depth) if tokens else [] for tokens in tokenized
+        top_positive(retriever.get_scores(tokens), depth) if tokens else []
+        for tokens in tokenize(queries)
     ]
 
 
@@ -161,27 +145,6 @@ def rankings(method: str, queries: Sequence[str], depth: int = DEPTH) -> list[li
     return [[units[i] for i in row] for row in _RANKERS[method](units, queries, depth)]
 
 
-def recall_at_k(ranked_doc_ids: Sequence[str], gold_doc_ids: Sequence[str], k: int = K) -> float:
-    """Share of the distinct gold documents found among the documents of the top ``k`` units."""
-    gold = set(gold_doc_ids)
-    if not gold:
-        raise DatasetError(
-            "recall@k needs at least one gold document; leave unanswerable questions out."
-        )
-    return len(gold & set(ranked_doc_ids[:k])) / len(gold)
-
-
-def reciprocal_rank(
-    ranked_doc_ids: Sequence[str], gold_doc_ids: Sequence[str], depth: int = DEPTH
-) -> float:
-    """1/rank of the first unit whose document is a gold document, within ``depth``, else 0."""
-    gold = set(gold_doc_ids)
-    for rank, doc_id in enumerate(ranked_doc_ids[:depth], start=1):
-        if doc_id in gold:
-            return 1.0 / rank
-    return 0.0
-
-
 def _mean(values: Sequence[float]) -> float:
     return round(sum(values) / len(values), 3) if values else float("nan")
 
@@ -207,8 +170,8 @@ def retrieval_baselines(split: str = "dev", methods: Sequence[str] = METHODS) ->
             scores.append(
                 (
                     question.type,
-                    recall_at_k(doc_ids, question.doc_ids),
-                    reciprocal_rank(doc_ids, question.doc_ids),
+                    unit_recall_at_k(doc_ids, question.doc_ids, K),
+                    unit_reciprocal_rank(doc_ids, question.doc_ids, DEPTH),
                 )
             )
         for kind in ("all", *_ANSWERABLE_TYPES):
