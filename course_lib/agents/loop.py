@@ -24,6 +24,7 @@ tool the model names. :func:`run_agent` is the same loop with the engineering ad
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -190,7 +191,7 @@ def stop_reason(
     if len(model_steps) >= max_steps:
         return "max_steps"
     tokens = sum(s.tokens for s in steps)
-    cost = sum(s.cost_usd for s in steps)
+    cost = math.fsum(s.cost_usd for s in steps)  # exact: the same on every Python version
     if (max_tokens is not None and tokens >= max_tokens) or (
         max_cost_usd is not None and cost >= max_cost_usd
     ):
@@ -209,8 +210,8 @@ def _totals(steps: Sequence[Step], input_tokens: int, output_tokens: int) -> Run
         tool_calls=sum(1 for s in steps if s.kind != "model"),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        cost_usd=round(sum(s.cost_usd for s in steps), 10),
-        latency_ms=round(sum(s.latency_ms for s in steps), 3),
+        cost_usd=round(math.fsum(s.cost_usd for s in steps), 10),
+        latency_ms=round(math.fsum(s.latency_ms for s in steps), 3),
     )
 
 

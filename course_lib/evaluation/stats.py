@@ -9,6 +9,7 @@ intervals.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -155,7 +156,7 @@ def cohen_kappa(labels_a: Sequence[Hashable], labels_b: Sequence[Hashable]) -> f
         raise ValueError("cohen_kappa needs at least one pair of labels.")
     observed = sum(1 for x, y in zip(labels_a, labels_b, strict=True) if x == y) / n
     categories = set(labels_a) | set(labels_b)
-    expected = sum(
+    expected = math.fsum(  # exact, so the same kappa on every Python version
         (sum(1 for x in labels_a if x == c) / n) * (sum(1 for y in labels_b if y == c) / n)
         for c in categories
     )

@@ -505,6 +505,7 @@ for name, parse in [("json.loads", json.loads), ("parse_reply", parse_reply)]:
 # %%
 def kinds_table(problem_lists):
     counts = pd.Series([k for kinds in problem_lists for k in sorted(set(kinds))]).value_counts()
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")  # ties by name
     return counts.rename("replies").to_frame()
 
 
