@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from course_lib.embeddings.identity import EmbedderIdentity
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
+    from numpy.typing import NDArray
 
     from course_lib.embeddings.base import Embedder
 
@@ -96,7 +96,7 @@ class EmbeddingClassifier:
 
     # -- training --------------------------------------------------------------------------
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> NDArray[Any]:
         """The embedder's vectors of ``texts`` (compute once, reuse for fit and predict)."""
         return self.embedder.embed(list(texts))
 
@@ -108,7 +108,7 @@ class EmbeddingClassifier:
         """Embeds ``texts`` and trains on them; returns the classifier itself."""
         return self.fit_vectors(self.embed(texts), labels)
 
-    def fit_vectors(self, vectors: np.ndarray, labels: Sequence[Hashable]) -> EmbeddingClassifier:
+    def fit_vectors(self, vectors: NDArray[Any], labels: Sequence[Hashable]) -> EmbeddingClassifier:
         """Trains on vectors already made by this classifier's embedder."""
         from sklearn.linear_model import LogisticRegression
 
@@ -137,17 +137,17 @@ class EmbeddingClassifier:
         """The most likely label of each text."""
         return self.predict_vectors(self.embed(texts))
 
-    def predict_vectors(self, vectors: np.ndarray) -> list[str]:
+    def predict_vectors(self, vectors: NDArray[Any]) -> list[str]:
         self._require_fitted("predict")
         return [str(label) for label in self.estimator.predict(self._check_vectors(vectors))]
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str]) -> NDArray[Any]:
         """Probabilities, one row per text, one column per label of :attr:`classes`."""
         return self.proba_vectors(self.embed(texts))
 
-    def proba_vectors(self, vectors: np.ndarray) -> np.ndarray:
+    def proba_vectors(self, vectors: NDArray[Any]) -> NDArray[Any]:
         self._require_fitted("predict_proba")
-        probabilities: np.ndarray = self.estimator.predict_proba(self._check_vectors(vectors))
+        probabilities: NDArray[Any] = self.estimator.predict_proba(self._check_vectors(vectors))
         return probabilities
 
     def predict_with_probability(self, texts: Sequence[str]) -> list[Prediction]:
@@ -166,7 +166,7 @@ class EmbeddingClassifier:
                 "first, or load a trained one with course_lib.classify.load_artifact."
             )
 
-    def _check_vectors(self, vectors: np.ndarray) -> np.ndarray:
+    def _check_vectors(self, vectors: NDArray[Any]) -> NDArray[Any]:
         import numpy as np
 
         matrix = np.asarray(vectors, dtype=np.float32)
@@ -194,9 +194,9 @@ def _one_blas_thread() -> Any:
 
 def learning_curve(
     classifier: EmbeddingClassifier,
-    train_vectors: np.ndarray,
+    train_vectors: NDArray[Any],
     train_labels: Sequence[Hashable],
-    test_vectors: np.ndarray,
+    test_vectors: NDArray[Any],
     test_labels: Sequence[Hashable],
     *,
     sizes: Sequence[int],

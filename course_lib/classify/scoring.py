@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["ClassificationScores", "classification_scores", "confusion_counts", "macro_f1"]
 
@@ -95,7 +95,7 @@ def confusion_counts(
     predicted: Sequence[Hashable | None],
     *,
     labels: Sequence[Hashable],
-) -> np.ndarray:
+) -> NDArray[Any]:
     """Counts with rows = true class, columns = predicted class, in the order of ``labels``.
 
     One extra last column counts predictions outside ``labels`` (``None``, an unknown value),

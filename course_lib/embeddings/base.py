@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from course_lib.embeddings.identity import EmbedderIdentity
 from course_lib.errors import SettingsError
 
 if TYPE_CHECKING:
     import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["Embedder", "normalise_rows"]
 
@@ -35,7 +36,7 @@ class Embedder(ABC):
         """The length of each vector (the identity's dimension)."""
         return self.identity.dimension
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> NDArray[Any]:
         """Embeds texts into an array of shape ``(len(texts), dimension)``.
 
         Rows are float32 and L2-normalised, so a dot product is the cosine similarity. A text
@@ -60,11 +61,11 @@ class Embedder(ABC):
             )
         return vectors
 
-    def embed_one(self, text: str) -> np.ndarray:
+    def embed_one(self, text: str) -> NDArray[Any]:
         """Embeds one text into a vector of shape ``(dimension,)``."""
         if not isinstance(text, str):
             raise TypeError(f"embed_one() takes a string (got {type(text).__name__}).")
-        vector: np.ndarray = self.embed([text])[0]
+        vector: NDArray[Any] = self.embed([text])[0]
         return vector
 
     @abstractmethod
@@ -76,14 +77,16 @@ class Embedder(ABC):
         """
 
     @abstractmethod
-    def _embed_batch(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _embed_batch(self, texts: list[str], batch_size: int) -> NDArray[Any]:
         """Raw vectors for a non-empty list of strings; :meth:`embed` normalises them."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.identity})"
 
 
-def normalise_rows(vectors: np.ndarray, dtype: np.dtype | type | None = None) -> np.ndarray:
+def normalise_rows(
+    vectors: NDArray[Any], dtype: np.dtype[Any] | type | None = None
+) -> NDArray[Any]:
     """Rows scaled to unit length, C-contiguous, float32 unless ``dtype`` says otherwise.
 
     All-zero rows stay zero rather than becoming NaN.

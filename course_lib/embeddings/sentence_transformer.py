@@ -15,7 +15,7 @@ from course_lib.embeddings.identity import EmbedderIdentity
 from course_lib.errors import OptionalDependencyError, SettingsError
 
 if TYPE_CHECKING:
-    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["MODEL_PACKAGE", "TRANSFORMER_INSTALL_HINT", "SentenceTransformerEmbedder"]
 
@@ -94,9 +94,9 @@ class SentenceTransformerEmbedder(Embedder):
             version=f"sentence-transformers-{library}/{MODEL_NAME}-{weights}/{dimension}",
         )
 
-    def _embed_batch(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _embed_batch(self, texts: list[str], batch_size: int) -> NDArray[Any]:
         # The base class normalises; normalising here too would be harmless but hide that.
-        vectors: np.ndarray = self._model.encode(
+        vectors: NDArray[Any] = self._model.encode(
             texts,
             batch_size=batch_size,
             convert_to_numpy=True,

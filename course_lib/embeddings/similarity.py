@@ -8,18 +8,18 @@ evaluations and regression tests stable.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from course_lib.embeddings.base import normalise_rows
 from course_lib.errors import EmbedderMismatchError
 
 if TYPE_CHECKING:
-    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["cosine_similarity", "top_k"]
 
 
-def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def cosine_similarity(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
     """Cosine similarities between the rows of ``a`` (n, d) and of ``b`` (m, d): shape (n, m).
 
     A 1-D argument is one vector and drops its axis from the result: (d,) with (m, d) gives
@@ -40,7 +40,7 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(scores)
 
 
-def top_k(query: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_k(query: NDArray[Any], matrix: NDArray[Any], k: int) -> tuple[NDArray[Any], NDArray[Any]]:
     """The ``k`` rows of ``matrix`` most similar to ``query``, best first.
 
     Returns ``(indices, scores)``: for a 1-D query, two arrays of length ``min(k, n)``; for a
@@ -70,7 +70,7 @@ def top_k(query: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np
     return indices, best_scores
 
 
-def _best(scores: np.ndarray, count: int) -> np.ndarray:
+def _best(scores: NDArray[Any], count: int) -> NDArray[Any]:
     """Indices of the ``count`` highest scores, ties by lower index, in O(n) plus O(k log k)."""
     import numpy as np
 
@@ -88,7 +88,7 @@ def _best(scores: np.ndarray, count: int) -> np.ndarray:
     return candidates[order[:count]]
 
 
-def _as_matrix(vectors: np.ndarray, label: str) -> np.ndarray:
+def _as_matrix(vectors: NDArray[Any], label: str) -> NDArray[Any]:
     import numpy as np
 
     array = np.asarray(vectors)

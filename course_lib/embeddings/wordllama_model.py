@@ -21,7 +21,7 @@ from course_lib.embeddings.identity import EmbedderIdentity
 from course_lib.errors import SettingsError
 
 if TYPE_CHECKING:
-    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["WORDLLAMA_CONFIG", "WordLlamaEmbedder", "load_wordllama", "shipped_dimensions"]
 
@@ -96,7 +96,7 @@ class WordLlamaEmbedder(Embedder):
             version=f"wordllama-{version}/{WORDLLAMA_CONFIG}/{dimension}",
         )
 
-    def _embed_batch(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _embed_batch(self, texts: list[str], batch_size: int) -> NDArray[Any]:
         """Embeds texts shortest first, then puts the rows back in the caller's order.
 
         WordLlama pads every text in a batch to the longest one, so batches of similar lengths
@@ -109,7 +109,7 @@ class WordLlamaEmbedder(Embedder):
 
         order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
         vectors = self._model.embed([texts[i] for i in order], norm=False, batch_size=batch_size)
-        result: np.ndarray = np.empty_like(vectors)
+        result: NDArray[Any] = np.empty_like(vectors)
         result[order] = vectors
         return result
 

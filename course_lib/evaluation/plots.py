@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any
 from course_lib.evaluation.stats import PairedComparison
 
 if TYPE_CHECKING:
-    import numpy as np
     from matplotlib.axes import Axes
+    from numpy.typing import NDArray
 
 __all__ = ["bootstrap_means", "plot_bootstrap", "plot_paired"]
 
 
 def bootstrap_means(
-    values: Sequence[float] | np.ndarray, *, n_resamples: int = 2000, seed: int = 0
-) -> np.ndarray:
+    values: Sequence[float] | NDArray[Any], *, n_resamples: int = 2000, seed: int = 0
+) -> NDArray[Any]:
     """The means of ``n_resamples`` resamples of ``values`` (drawn with replacement, same size).
 
     The same draws as :func:`~course_lib.evaluation.stats.bootstrap_ci` with the same seed, so
@@ -31,12 +31,14 @@ def bootstrap_means(
     if data.ndim != 1 or data.size == 0:
         raise ValueError("values must be a non-empty list of numbers (one per item).")
     rng = np.random.default_rng(seed)
-    means: np.ndarray = data[rng.integers(0, data.size, size=(n_resamples, data.size))].mean(axis=1)
+    means: NDArray[Any] = data[rng.integers(0, data.size, size=(n_resamples, data.size))].mean(
+        axis=1
+    )
     return means
 
 
 def plot_bootstrap(
-    values: Sequence[float] | np.ndarray,
+    values: Sequence[float] | NDArray[Any],
     interval: tuple[float, float],
     *,
     n_resamples: int = 2000,

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = [
     "ConfidenceInterval",
@@ -67,7 +67,7 @@ class PairedComparison:
         )
 
 
-def _as_array(values: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
+def _as_array(values: Sequence[float] | NDArray[Any], name: str) -> NDArray[Any]:
     import numpy as np
 
     array = np.asarray(values, dtype=float)
@@ -86,9 +86,9 @@ def _check(confidence: float, n_resamples: int) -> None:
 
 
 def bootstrap_ci(
-    values: Sequence[float] | np.ndarray,
+    values: Sequence[float] | NDArray[Any],
     *,
-    statistic: Callable[[np.ndarray], float] | None = None,
+    statistic: Callable[[NDArray[Any]], float] | None = None,
     confidence: float = 0.95,
     n_resamples: int = 2000,
     seed: int = 0,
@@ -111,8 +111,8 @@ def bootstrap_ci(
 
 
 def paired_bootstrap(
-    scores_a: Sequence[float] | np.ndarray,
-    scores_b: Sequence[float] | np.ndarray,
+    scores_a: Sequence[float] | NDArray[Any],
+    scores_b: Sequence[float] | NDArray[Any],
     *,
     confidence: float = 0.95,
     n_resamples: int = 5000,

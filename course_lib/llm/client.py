@@ -36,7 +36,7 @@ from course_lib.models import ModelRegistry, ModelSpec, get_registry, load_regis
 from course_lib.settings import get_settings
 
 if TYPE_CHECKING:
-    import numpy as np
+    from numpy.typing import NDArray
 
     from course_lib.settings import CourseSettings
 
@@ -552,7 +552,7 @@ class LLMClient:
         chunks, spec, attempts, fell_back = self._run(model, messages, system, options, send)
         return ChatStream(chunks, started, spec, prompt_version, attempts, fell_back)
 
-    def embed(self, texts: Sequence[str], *, model: str = "embed") -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, model: str = "embed") -> NDArray[Any]:
         """Embeddings of ``texts`` (rows L2-normalised) from the provider's embedding model."""
         spec = self.registry.resolve(model)
         if spec.kind != "embedding":

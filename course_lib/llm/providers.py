@@ -29,8 +29,8 @@ from course_lib.errors import (
 from course_lib.llm.tokens import TokenCounter, estimate_tokens
 
 if TYPE_CHECKING:
-    import numpy as np
     import openai
+    from numpy.typing import NDArray
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
     from pydantic import SecretStr
 
@@ -60,7 +60,7 @@ class Provider(Protocol):
         self, request: Mapping[str, Any], *, connect_timeout_s: float, read_timeout_s: float
     ) -> Iterator[dict[str, Any]]: ...
 
-    def embed(self, texts: list[str], model: str) -> np.ndarray: ...
+    def embed(self, texts: list[str], model: str) -> NDArray[Any]: ...
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` for this provider's models (used for budgets before a call)."""
@@ -257,7 +257,7 @@ class OpenAICompatibleProvider:
 
         return generate()
 
-    def embed(self, texts: list[str], model: str) -> np.ndarray:
+    def embed(self, texts: list[str], model: str) -> NDArray[Any]:
         import numpy as np
         import openai
 
@@ -267,7 +267,8 @@ class OpenAICompatibleProvider:
             raise self._translate(exc, model) from exc
         vectors = np.asarray([d.embedding for d in response.data], dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.where(norms == 0, 1, norms)
+        normalised: NDArray[Any] = vectors / np.where(norms == 0, 1, norms)
+        return normalised
 
 
 register_provider("openai-compatible", OpenAICompatibleProvider)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["BM25Corpus", "tokenize", "top_positive"]
 
@@ -38,7 +38,7 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return tokens
 
 
-def top_positive(scores: np.ndarray, limit: int) -> list[int]:
+def top_positive(scores: NDArray[Any], limit: int) -> list[int]:
     """Indices of the ``limit`` best positive scores, ties broken by lower index.
 
     A zero score shares no term with the query: BM25 did not retrieve it, so it is left out
@@ -58,9 +58,9 @@ class BM25Corpus:
     so ties are broken the same way on every machine).
     """
 
-    rowids: np.ndarray
-    teams: np.ndarray
-    versions: np.ndarray
+    rowids: NDArray[Any]
+    teams: NDArray[Any]
+    versions: NDArray[Any]
     retriever: Any  # bm25s.BM25, or None for an empty corpus
 
     @classmethod

@@ -30,7 +30,7 @@ from course_lib.standin.model import LocalModel, stream_chunks
 from course_lib.standin.tokens import count_tokens
 
 if TYPE_CHECKING:
-    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["LocalProvider", "local_client", "local_server_provider"]
 
@@ -116,7 +116,7 @@ class LocalProvider:
 
         return generate()
 
-    def embed(self, texts: list[str], model: str) -> np.ndarray:
+    def embed(self, texts: list[str], model: str) -> NDArray[Any]:
         from course_lib.embeddings import get_embedder
 
         return get_embedder(model).embed(texts)

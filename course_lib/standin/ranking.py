@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from course_lib.standin.text import idf_table, lexical_overlap, split_sentences, terms
 
 if TYPE_CHECKING:
-    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["Candidate", "Ranker", "Tier", "memory", "ranker"]
 
@@ -58,10 +58,10 @@ def _idf_max() -> float:
     return max(_idf().values())
 
 
-def _embed(texts: Sequence[str]) -> np.ndarray:
+def _embed(texts: Sequence[str]) -> NDArray[Any]:
     from course_lib.embeddings.wordllama_model import load_wordllama
 
-    vectors: np.ndarray = load_wordllama().embed(list(texts), norm=True, batch_size=256)
+    vectors: NDArray[Any] = load_wordllama().embed(list(texts), norm=True, batch_size=256)
     return vectors
 
 
