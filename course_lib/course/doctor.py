@@ -70,8 +70,8 @@ def check_python() -> CheckResult:
         "python",
         False,
         f"Python {shown} is not supported; the course needs 3.10 to 3.13",
-        "install Python 3.12 and rebuild the environment: "
-        "rm -rf .venv && PYTHON=python3.12 ./run setup",
+        "install Python 3.10 to 3.13 and point ./run at it, which rebuilds the environment: "
+        "PYTHON=/path/to/python3.12 ./run setup",
     )
 
 
