@@ -5,9 +5,11 @@ cites the document, the section and a verbatim quote that supports its answer. L
 ``dev`` split to tune retrieval and prompts and keep ``test`` for the final measurement; mixing
 them up is how a team fools itself, which is why a split is always named explicitly.
 
-The questions live in ``golden/*.jsonl`` (one JSON object per line, one file per area of the
-handbook). Records are frozen dataclasses so that an evaluation cannot edit its own reference by
-accident.
+The questions live in ``golden/*.jsonl`` (one JSON object per line: one file per area of the
+handbook, plus one per slice). A slice is a set of questions that share a tag, such as
+``paraphrase``: questions asked in everyday words rather than the handbook's, so that an
+evaluation can report them apart with ``load_golden_set("dev", tag="paraphrase")``. Records are
+frozen dataclasses so that an evaluation cannot edit its own reference by accident.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "FRAME_COLUMNS",
     "GOLDEN_DIR",
     "GOLDEN_SPLITS",
+    "GOLDEN_TAGS",
     "GOLDEN_TYPES",
     "GoldenQuestion",
     "GoldenSource",
@@ -43,7 +46,20 @@ GOLDEN_TYPES: tuple[str, ...] = (
     "restricted",
     "version_sensitive",
 )
-_FIELDS = ("id", "question", "type", "sources", "answer", "stale_answer", "stale_source", "split")
+# The slices a question can belong to. ``paraphrase``: asked in the words of someone who has not
+# read the handbook, with few of the cited passage's or the document title's content words.
+GOLDEN_TAGS: tuple[str, ...] = ("paraphrase",)
+_FIELDS = (
+    "id",
+    "question",
+    "type",
+    "sources",
+    "answer",
+    "stale_answer",
+    "stale_source",
+    "split",
+    "tags",
+)
 FRAME_COLUMNS = (
     "id",
     "question",
@@ -54,6 +70,7 @@ FRAME_COLUMNS = (
     "sources",
     "stale_answer",
     "stale_source",
+    "tags",
 )
 
 
@@ -79,6 +96,7 @@ class GoldenQuestion:
     answer is a refusal), ``restricted`` (answered only by a restricted document) and
     ``version_sensitive`` (a fact that changed between v1 and the current handbook:
     ``stale_answer`` and ``stale_source`` give the outdated answer and its v1 passage).
+    ``tags`` names the slices the question belongs to (see ``GOLDEN_TAGS``), empty for most.
     """
 
     id: str
@@ -89,6 +107,7 @@ class GoldenQuestion:
     stale_answer: str | None
     stale_source: GoldenSource | None
     split: str
+    tags: tuple[str, ...] = ()
 
     @property
     def doc_ids(self) -> tuple[str, ...]:
@@ -110,12 +129,27 @@ def _source(raw: Any, where: str) -> GoldenSource:
     return GoldenSource(doc_id=str(raw["doc_id"]), section=str(raw["section"]), quote=raw["quote"])
 
 
+def _tags(raw: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(tag, str) for tag in raw):
+        raise DatasetError(f"{where}: tags must be a list of strings (got {raw!r}). Fix the line.")
+    unknown = [tag for tag in raw if tag not in GOLDEN_TAGS]
+    if unknown:
+        raise DatasetError(
+            f"{where}: unknown tags {unknown}; the known ones are {list(GOLDEN_TAGS)}. "
+            "Fix the line, or add the tag to GOLDEN_TAGS."
+        )
+    if len(set(raw)) != len(raw):
+        raise DatasetError(f"{where}: tags repeat ({raw!r}). Fix the line.")
+    return tuple(raw)
+
+
 def _question(raw: Any, where: str) -> GoldenQuestion:
-    if not isinstance(raw, dict) or tuple(raw) != _FIELDS:
+    # ``tags`` is the last key and may be left out: a record without it belongs to no slice.
+    if not isinstance(raw, dict) or tuple(raw) not in (_FIELDS, _FIELDS[:-1]):
         keys = list(raw) if isinstance(raw, dict) else type(raw).__name__
         raise DatasetError(
-            f"{where}: expected the keys {list(_FIELDS)} in this order (got {keys}). "
-            "Fix the line in the golden set."
+            f"{where}: expected the keys {list(_FIELDS)} in this order, `tags` optional "
+            f"(got {keys}). Fix the line in the golden set."
         )
     if raw["type"] not in GOLDEN_TYPES:
         raise DatasetError(
@@ -135,6 +169,7 @@ def _question(raw: Any, where: str) -> GoldenQuestion:
         stale_answer=raw["stale_answer"],
         stale_source=None if stale is None else _source(stale, where),
         split=raw["split"],
+        tags=_tags(raw.get("tags", []), where),
     )
 
 
@@ -165,31 +200,43 @@ def _load_all() -> tuple[GoldenQuestion, ...]:
 
 @overload
 def load_golden_set(
-    split: str | None = None, *, as_frame: Literal[False] = False
+    split: str | None = None, *, tag: str | None = None, as_frame: Literal[False] = False
 ) -> list[GoldenQuestion]: ...
 
 
 @overload
-def load_golden_set(split: str | None = None, *, as_frame: Literal[True]) -> pd.DataFrame: ...
+def load_golden_set(
+    split: str | None = None, *, tag: str | None = None, as_frame: Literal[True]
+) -> pd.DataFrame: ...
 
 
 def load_golden_set(
-    split: str | None = None, *, as_frame: bool = False
+    split: str | None = None, *, tag: str | None = None, as_frame: bool = False
 ) -> list[GoldenQuestion] | pd.DataFrame:
     """The golden questions of one split (``"dev"`` or ``"test"``), or all of them, sorted by id.
 
-    Tune on ``dev``; measure once on ``test``. With ``as_frame=True`` the result is a pandas
-    DataFrame with one row per question: ``doc_ids`` holds the distinct cited document ids in
-    order, ``sources`` and ``stale_source`` hold plain dicts.
+    Tune on ``dev``; measure once on ``test``. ``tag`` keeps only the questions of one slice
+    (one of ``GOLDEN_TAGS``, e.g. ``"paraphrase"``). With ``as_frame=True`` the result is a
+    pandas DataFrame with one row per question: ``doc_ids`` holds the distinct cited document ids
+    in order, ``sources`` and ``stale_source`` hold plain dicts, ``tags`` a list of strings.
 
     Raises:
-        DatasetError: ``split`` is not ``None``, ``"dev"`` or ``"test"``.
+        DatasetError: ``split`` is not ``None``, ``"dev"`` or ``"test"``, or ``tag`` is not
+            ``None`` or one of ``GOLDEN_TAGS``.
     """
     if split is not None and split not in GOLDEN_SPLITS:
         raise DatasetError(
             f"Unknown split {split!r}. Choose one of {list(GOLDEN_SPLITS)}, or None for both."
         )
-    questions = [q for q in _load_all() if split is None or q.split == split]
+    if tag is not None and tag not in GOLDEN_TAGS:
+        raise DatasetError(
+            f"Unknown tag {tag!r}. Choose one of {list(GOLDEN_TAGS)}, or None for every question."
+        )
+    questions = [
+        q
+        for q in _load_all()
+        if (split is None or q.split == split) and (tag is None or tag in q.tags)
+    ]
     if not as_frame:
         return questions
     return _frame(questions)
@@ -212,6 +259,7 @@ def _frame(questions: list[GoldenQuestion]) -> pd.DataFrame:
             "sources": [as_dict(source) for source in q.sources],
             "stale_answer": q.stale_answer,
             "stale_source": None if q.stale_source is None else as_dict(q.stale_source),
+            "tags": list(q.tags),
         }
         for q in questions
     ]
