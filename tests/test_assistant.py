@@ -86,7 +86,10 @@ def test_the_guarded_prompt_ignores_the_planted_instruction_the_naive_one_obeys(
     assert any(c.startswith("onboarding-faq-contractors") for c in answers[3].packed_chunk_ids)
     assert planted in answers[1].text  # the naive prompt follows the passage's instruction
     assert planted not in answers[3].text  # the guarded one answers the question
-    assert answers[3].cited_doc_ids == ("onboarding-faq-contractors",)
+    # ... from the passages it was given, citing them.
+    packed_docs = {chunk_id.split(":")[0] for chunk_id in answers[3].packed_chunk_ids}
+    assert answers[3].cited_doc_ids
+    assert set(answers[3].cited_doc_ids) <= packed_docs
 
 
 def _library_copy(tmp_path: Path) -> PromptRegistry:

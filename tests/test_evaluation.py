@@ -106,3 +106,43 @@ def test_statistics_reject_bad_input() -> None:
         bootstrap_ci([])
     with pytest.raises(ValueError, match="confidence"):
         bootstrap_ci([1.0], confidence=95)
+
+
+# -- does an answer state the reference's fact ---------------------------------------------
+
+
+def test_contains_fact_accepts_a_longer_answer_with_the_same_fact() -> None:
+    from course_lib.evaluation.facts import contains_fact
+
+    reference = "Within 30 days of starting, then again every March."
+    answer = "Security awareness training: within 30 days of your start date, then every March."
+    assert contains_fact(answer, reference)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Within 14 days of starting, then again every March.",  # a wrong number
+        "Within 30 of something.",  # the number without the fact's words
+        "I don't know: the handbook passages do not cover this.",
+    ],
+)
+def test_contains_fact_rejects_wrong_numbers_and_missing_words(answer: str) -> None:
+    from course_lib.evaluation.facts import contains_fact
+
+    assert not contains_fact(answer, "Within 30 days of starting, then again every March.")
+
+
+def test_numbers_compare_as_values_and_words_as_stems() -> None:
+    from course_lib.evaluation.facts import answer_numbers, contains_fact, content_stems
+
+    assert answer_numbers("EUR 1,200 or 5.00") == {"1200", "5"}
+    assert content_stems("scanned parcels") == content_stems("scan parcel")
+    assert contains_fact("The cap is EUR 1200 per night.", "EUR 1,200 per night")
+
+
+def test_contains_fact_validates_its_thresholds() -> None:
+    from course_lib.evaluation.facts import contains_fact
+
+    with pytest.raises(ValueError, match="min_recall"):
+        contains_fact("a", "b", min_recall=2)

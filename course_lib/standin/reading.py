@@ -67,7 +67,11 @@ _BRACKET_LINE = re.compile(r"^\s*\[([A-Za-z0-9][A-Za-z0-9_.:#/-]{0,80})\]\s*(.*)
 _SOURCE_LINE = re.compile(
     r"^\s*(?:#{1,4}\s*)?(?:source|document|doc)\s*(?:id)?\s*:\s*(\S+)\s*$", re.I
 )
-_QUESTION = re.compile(r"(?:^|\n)\s*(?:\*\*)?question(?:\*\*)?\s*:\s*(.*)", re.I | re.S)
+_QUESTION = re.compile(
+    r"(?:^|\n)\s*(?:\*\*)?(?:question|q|user question)(?:\*\*)?\s*:\s*(.*?)"
+    r"(?=\n\s*(?:#{1,4}\s*)?(?:context|documents|passages|sources|excerpts)\b[^\n]{0,60}:|\Z)",
+    re.I | re.S,
+)
 _CONTEXT_LABEL = re.compile(
     r"^\s*(?:#{1,4}\s*)?(?:context|documents|passages|sources|excerpts)\b[^\n]{0,60}:?\s*$", re.I
 )
@@ -147,9 +151,53 @@ def _instructions(text: str) -> Instructions:
     )
 
 
+# Layouts that say the same thing as ``[id] text`` lines, rewritten to that form first.
+_INLINE_QUESTION = re.compile(r"(?<=\S)[ \t]+(?=(?:\*\*)?question(?:\*\*)?\s*:)", re.I)
+_INLINE_MARKER = re.compile(r"(?<=[.!?:;)\]])[ \t]+(?=\[[A-Za-z0-9][\w.:#/-]{0,80}\][ \t]+\S)")
+_LABEL_WITH_TEXT = re.compile(
+    r"^([ \t]*(?:#{1,4}[ \t]*)?(?:context|documents|passages|sources|excerpts)[ \t]*:)[ \t]*(?=\S)",
+    re.I | re.M,
+)
+_NUMBERED = re.compile(
+    r"^[ \t]*(?:#{1,4}[ \t]*)?(?:source|document|doc|passage|excerpt)[ \t]*#?[ \t]*"
+    r"([A-Za-z0-9][\w.-]{0,80})[ \t]*(?:[:)\]]|[-–])[ \t]+(\S.*)$",
+    re.I | re.M,
+)
+_UNLABELLED_BLOCK = re.compile(
+    r"<(context|documents|sources|passages)>\s*(.*?)\s*</\1\s*>", re.I | re.S
+)
+_ALT_MARKER = re.compile(
+    r"^[ \t]*(?:【([^】]{1,80})】|\(([A-Za-z0-9][\w.-]{0,40})\))[ \t]+(?=\S)", re.M
+)
+
+
+def normalise_layout(text: str) -> str:
+    """The prompt with its context rewritten as ``[id] text`` lines and a ``Question:`` line.
+
+    Prompts put context in many layouts: one line ("Context: [doc-7] ... Question: ..."),
+    numbered sources ("Source 1: ..."), other markers ("【1】", "(1)"), or an unlabelled
+    ``<context>`` block. A model reads them all the same way, so this stand-in does too.
+    """
+    text = _UNLABELLED_BLOCK.sub(
+        lambda m: (
+            m.group(0)
+            if re.search(r"<(?:doc|document|source|passage)\b", m.group(2), re.I)
+            or _BRACKET_LINE.match(m.group(2))
+            else f"\n[context] {m.group(2)}\n"
+        ),
+        text,
+    )
+    text = _INLINE_QUESTION.sub("\n", text)
+    text = _LABEL_WITH_TEXT.sub("\\1\n", text)
+    text = _INLINE_MARKER.sub("\n", text)
+    text = _NUMBERED.sub(lambda m: f"[{m.group(1)}] {m.group(2)}", text)
+    return _ALT_MARKER.sub(lambda m: f"[{m.group(1) or m.group(2)}] ", text)
+
+
 def extract_passages(text: str) -> tuple[list[Passage], str]:
     """Passages found in ``text``, and the text left once they are removed."""
     passages: list[Passage] = []
+    text = normalise_layout(text)
 
     def take(match: re.Match[str]) -> str:
         passages.append(Passage(match.group(2).strip(), match.group(3).strip()))
@@ -168,12 +216,15 @@ def extract_passages(text: str) -> tuple[list[Passage], str]:
                 passages.append(Passage(current_id, body))
         current_id, current = None, []
 
-    asked = False
+    asked = labelled = False
     for line in rest.splitlines():
         if _QUESTION.match("\n" + line):
-            asked = True
+            asked, labelled = True, False
             flush()
             kept.append(line)
+            continue
+        if current_id is None and _CONTEXT_LABEL.match(line):
+            labelled = True  # what follows is context, with or without passage markers
             continue
         bracket = _BRACKET_LINE.match(line)
         source = _SOURCE_LINE.match(line)
@@ -185,6 +236,8 @@ def extract_passages(text: str) -> tuple[list[Passage], str]:
             current_id, current = source.group(1).strip("`*\"'[]"), []
         elif current_id is not None:
             current.append(line)
+        elif labelled and line.strip():
+            current_id, current = "context", [line]
         elif not _CONTEXT_LABEL.match(line):
             kept.append(line)
     if current_id is not None and not asked:

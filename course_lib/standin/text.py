@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "split_sentences",
     "stable_hash",
     "stable_unit",
+    "stems",
     "terms",
 ]
 
@@ -95,6 +97,55 @@ def terms(text: str) -> list[str]:
             for part in re.split(r"[-_./:]", token):
                 if part and part not in STOPWORDS and part != token:
                     out.append(_stem(part))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _snowball() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _snowball_stem(word: str) -> str:
+    stem: str = _snowball().stemWord(word)
+    return _VARIANTS.get(stem, stem)
+
+
+# Variants the Snowball stemmer leaves apart that a reader takes as one word.
+_VARIANTS = {
+    "daili": "day",
+    "weekli": "week",
+    "month": "month",
+    "monthli": "month",
+    "yearli": "year",
+    "annual": "year",
+    "hour": "hour",
+    "hourli": "hour",
+    "nightli": "night",
+    "quarter": "quarter",
+    "quarterli": "quarter",
+}
+
+
+def stems(text: str) -> list[str]:
+    """Content stems of ``text`` (Snowball, as BM25 uses), stop words dropped, order kept.
+
+    Like :func:`terms`, identifiers such as ``payout-worker`` also yield their parts.
+    """
+    out: list[str] = []
+    for token in _WORD.findall(text.lower()):
+        if token in STOPWORDS:
+            continue
+        if token.isalpha():
+            out.append(_snowball_stem(token))
+            continue
+        out.append(token)
+        if any(sep in token for sep in "-_./:"):
+            for part in re.split(r"[-_./:]", token):
+                if part and part not in STOPWORDS and part != token:
+                    out.append(_snowball_stem(part) if part.isalpha() else part)
     return out
 
 
