@@ -18,7 +18,14 @@ from course_lib.llm.tokens import message_text
 from course_lib.standin.answering import answer_question
 from course_lib.standin.judge import judge, parse_judge_request, render_verdict
 from course_lib.standin.reading import ReadRequest, repaired_request
-from course_lib.standin.structured import fill_from_request, loose_json, malform, schema_from_prompt
+from course_lib.standin.strict import conform
+from course_lib.standin.structured import (
+    fill_from_request,
+    fill_response,
+    loose_json,
+    malform,
+    schema_from_prompt,
+)
 from course_lib.standin.text import stable_hash, stable_unit
 from course_lib.standin.tools import choose_tool, is_error_result, request_steps
 from course_lib.standin.turn import Reply, Turn
@@ -29,12 +36,37 @@ Behaviour = Callable[[Turn], Reply | None]
 
 
 def reply_to(turn: Turn) -> Reply:
-    """The reply of the first behaviour that takes the request; prose when none does."""
+    """The reply of the first behaviour that takes the request; prose when none does.
+
+    Under a strict JSON schema, whatever the behaviour wrote is made to follow the schema.
+    """
+    reply = _first_reply(turn)
+    schema = turn.strict_schema
+    if schema is None or reply.content is None:
+        return reply
+    return _strictly(turn, reply, schema)
+
+
+def _first_reply(turn: Turn) -> Reply:
     for behaviour in BEHAVIOURS:
         reply = behaviour(turn)
         if reply is not None:
             return reply
     return answer_in_prose(turn)
+
+
+def _strictly(turn: Turn, reply: Reply, schema: Mapping[str, Any]) -> Reply:
+    """The reply as JSON valid against ``schema``: a model decoding under a strict schema
+    cannot write anything else, whichever behaviour answered (prose goes into the fields)."""
+    text = _structured_input(repaired_request(turn.messages) or turn.read)
+    content = reply.content or ""
+    try:
+        value = json.loads(content)
+    except ValueError:
+        text = f"{content}\n\n{text}"
+        value = fill_response(schema, text, turn.tier)
+    conformed = conform(value, schema, text, turn.tier)
+    return Reply(reply.behaviour, json.dumps(conformed, ensure_ascii=False))
 
 
 # -- tools --------------------------------------------------------------------------------
@@ -143,16 +175,17 @@ def fill_json_schema(turn: Turn) -> Reply | None:
     """The request's JSON schema, filled from its passages and question."""
     if turn.format_type != "json_schema":
         return None
-    schema = turn.response_format.get("json_schema", {}).get("schema", {})
+    schema = turn.response_format.get("json_schema", {}).get("schema") or {}
     # A request to fix the previous answer is filled again from the original input.
     source = repaired_request(turn.messages) or turn.read
-    value = fill_from_request(schema, _structured_input(source), turn.tier)
+    value = fill_response(schema, _structured_input(source), turn.tier)
+    # Strict mode never breaks the output (reply_to makes it fit the schema); without it, a
+    # share of outputs comes out malformed, as real models' do.
+    broken = turn.broken and turn.strict_schema is None
     content = (
-        malform(value, schema, turn.break_unit)
-        if turn.broken
-        else json.dumps(value, ensure_ascii=False)
+        malform(value, schema, turn.break_unit) if broken else json.dumps(value, ensure_ascii=False)
     )
-    return Reply("json_schema", content, malformed=turn.broken)
+    return Reply("json_schema", content, malformed=broken)
 
 
 def write_json(turn: Turn) -> Reply | None:

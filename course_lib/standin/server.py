@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from course_lib.models import ModelSpec
 from course_lib.standin.errors import InvalidRequestError, ServerStartError
 from course_lib.standin.faults import Fault, FaultPlan
 from course_lib.standin.model import LocalModel, stream_chunks
@@ -74,85 +77,163 @@ def _fault_response(fault: Fault) -> Any:
     )
 
 
-def create_app(model: LocalModel) -> FastAPI:
-    """The FastAPI application serving ``model``."""
-    app = FastAPI(title="Local model server", version="1", docs_url=None, redoc_url=None)
+async def _body_of(request: Request) -> dict[str, Any]:
+    """The JSON object a POST carries; anything else is a 400 the SDK reports as such."""
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequestError(
+            "The request body is not valid JSON. Send a JSON object with "
+            "'content-type: application/json'."
+        ) from None
+    if not isinstance(body, dict):
+        raise InvalidRequestError("The request body must be a JSON object.")
+    return body
 
-    async def body_of(request: Request) -> dict[str, Any]:
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidRequestError("The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise InvalidRequestError("The request body must be a JSON object.")
-        return body
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error in OpenAI's shape, so the SDK raises its own typed exception with a message."""
 
     @app.exception_handler(InvalidRequestError)
     async def invalid(_: Request, exc: InvalidRequestError) -> Any:
-        kind = "invalid_request_error"
-        return _error(exc.status, str(exc), kind, exc.code, exc.param)
+        return _error(exc.status, str(exc), "invalid_request_error", exc.code, exc.param)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        return _http_error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> Any:
+        return _validation_error(exc)
+
+    @app.exception_handler(Exception)
+    async def crash(_: Request, exc: Exception) -> Any:
+        return _error(
+            500,
+            f"The server had an error while processing your request ({type(exc).__name__}). "
+            "Retry the request; if it fails again, the server's log has the details.",
+            "server_error",
+            "internal_error",
+        )
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
+    """404 and 405 (and any other HTTP error the router raises) in OpenAI's shape."""
+    route = f"{request.method} {request.url.path}"
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        message = (
+            f"Invalid URL ({route}). Check the path, and that the client's base URL ends in "
+            "/v1 (for example POST /v1/chat/completions, GET /v1/models)."
+        )
+        return _error(404, message, "invalid_request_error", "unknown_url", headers=headers)
+    if exc.status_code == 405:
+        allowed = headers.get("allow") or headers.get("Allow") or "another method"
+        message = f"Method not allowed ({route}). Use {allowed} for {request.url.path}."
+        return _error(405, message, "invalid_request_error", "method_not_allowed", headers=headers)
+    kind = "server_error" if exc.status_code >= 500 else "invalid_request_error"
+    return _error(exc.status_code, str(exc.detail), kind, headers=headers)
+
+
+def _validation_error(exc: RequestValidationError) -> Any:
+    """FastAPI's 422 as OpenAI's 400, naming the first parameter that is wrong."""
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+    param = ".".join(location) or None
+    problem = first.get("msg", "the request is malformed")
+    message = (
+        f"Invalid value for '{param}': {problem}." if param else f"Invalid request: {problem}."
+    )
+    return _error(400, message, "invalid_request_error", "invalid_value", param)
+
+
+def _add_model_routes(app: FastAPI, model: LocalModel) -> None:
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
-        return model.models()
+        return await run_in_threadpool(model.models)
 
     @app.get("/v1/models/{model_id}")
     async def one_model(model_id: str) -> Any:
-        for entry in model.models()["data"]:
+        listed = await run_in_threadpool(model.models)
+        for entry in listed["data"]:
             if entry["id"] == model_id:
                 return entry
         return _error(
             404,
-            f"The model {model_id!r} does not exist.",
+            f"The model '{model_id}' does not exist or you do not have access to it. "
+            "GET /v1/models lists the models this server can serve.",
             "invalid_request_error",
             "model_not_found",
             "model",
         )
 
+
+def _add_embedding_routes(app: FastAPI, model: LocalModel) -> None:
     @app.post("/v1/embeddings")
     async def embeddings(request: Request) -> Any:
-        body = await body_of(request)
+        body = await _body_of(request)
         return await run_in_threadpool(model.embeddings, body)
 
+
+def _add_chat_routes(app: FastAPI, model: LocalModel) -> None:
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:
-        body = await body_of(request)
+        body = await _body_of(request)
         prepared = await run_in_threadpool(model.prepare, body)
         fault = prepared.fault
         if fault is not None and fault.kind in ("rate_limit", "server_error"):
             return _fault_response(fault)
         response = await run_in_threadpool(model.answer, body, prepared)
-        scale = model.latency_scale
-        latency_s = response["course"]["latency_ms"] * scale / 1000
         if fault is not None and fault.kind == "timeout":
             await asyncio.sleep(fault.delay_s)  # slower than the client is willing to wait
-        headers = {
-            "x-course-behaviour": response["course"]["behaviour"],
-            "x-course-latency-ms": str(response["course"]["latency_ms"]),
-        }
-        if not body.get("stream"):
-            await asyncio.sleep(latency_s)
-            return JSONResponse(response, headers=headers)
-        options = body.get("stream_options") or {}
-        chunks = list(stream_chunks(response, include_usage=bool(options.get("include_usage"))))
-        spec = prepared.spec
-        first_s = spec.latency_base_ms * scale / 1000
-        per_chunk_s = max(latency_s - first_s, 0.0) / max(len(chunks) - 1, 1)
+        return await _deliver(model, body, prepared.spec, response)
 
-        async def events() -> AsyncIterator[bytes]:
-            await asyncio.sleep(first_s)
-            for i, chunk in enumerate(chunks):
-                if i:
-                    await asyncio.sleep(per_chunk_s)
-                yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
-            yield b"data: [DONE]\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+async def _deliver(
+    model: LocalModel, body: dict[str, Any], spec: ModelSpec, response: dict[str, Any]
+) -> Any:
+    """The completion as JSON or as server-sent events, after its modelled latency."""
+    scale = model.latency_scale
+    latency_s = response["course"]["latency_ms"] * scale / 1000
+    headers = {
+        "x-course-behaviour": response["course"]["behaviour"],
+        "x-course-latency-ms": str(response["course"]["latency_ms"]),
+    }
+    if not body.get("stream"):
+        await asyncio.sleep(latency_s)
+        return JSONResponse(response, headers=headers)
+    options = body.get("stream_options") or {}
+    chunks = list(stream_chunks(response, include_usage=bool(options.get("include_usage"))))
+    first_s = spec.latency_base_ms * scale / 1000
+    per_chunk_s = max(latency_s - first_s, 0.0) / max(len(chunks) - 1, 1)
 
+    async def events() -> AsyncIterator[bytes]:
+        await asyncio.sleep(first_s)
+        for i, chunk in enumerate(chunks):
+            if i:
+                await asyncio.sleep(per_chunk_s)
+            yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def create_app(model: LocalModel) -> FastAPI:
+    """The FastAPI application serving ``model``; each group of routes registers itself."""
+    app = FastAPI(title="Local model server", version="1", docs_url=None, redoc_url=None)
+    _add_error_handlers(app)
+    _add_model_routes(app, model)
+    _add_embedding_routes(app, model)
+    _add_chat_routes(app, model)
+
+    from course_lib.standin.responses import add_responses_routes
+
+    add_responses_routes(app, model, _fault_response)
     return app
 
 

@@ -19,6 +19,7 @@ from course_lib.standin.text import split_sentences, stable_unit, terms
 
 __all__ = [
     "fill_from_request",
+    "fill_response",
     "fill_schema",
     "loose_json",
     "malform",
@@ -37,6 +38,7 @@ _MONEY = re.compile(
 )
 _URL = re.compile(r"https?://\S+")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_MAX_FILL_DEPTH = 8  # a recursive schema is filled this deep, then left to its minimum
 
 
 _IDENTIFIER = re.compile(
@@ -209,8 +211,9 @@ def fill_schema(
     *,
     name: str = "value",
     root: Mapping[str, Any] | None = None,
+    depth: int = 0,
 ) -> Any:
-    """A value for ``schema`` drawn from ``text``."""
+    """A value for ``schema`` drawn from ``text``; ``depth`` stops a recursive schema."""
     root = root if root is not None else schema
     original = schema
     schema = _resolve(schema, root)
@@ -222,8 +225,11 @@ def fill_schema(
         kind = next((k for k in kind if k != "null"), "string")
     if kind == "object" or "properties" in schema:
         props: Mapping[str, Any] = schema.get("properties", {})
+        if depth > _MAX_FILL_DEPTH:
+            return {}
         return {
-            key: fill_schema(sub, text, tier, name=key, root=root) for key, sub in props.items()
+            key: fill_schema(sub, text, tier, name=key, root=root, depth=depth + 1)
+            for key, sub in props.items()
         }
     if kind == "array":
         item = _resolve(schema.get("items", {}), root)
@@ -231,7 +237,12 @@ def fill_schema(
         count = max(int(schema.get("minItems", 1)), 1)
         if item_options:
             return [_choose_enum(item_options, text, tier)][:count] or []
-        return [fill_schema(item, text, tier, name=name, root=root) for _ in range(count)]
+        if depth > _MAX_FILL_DEPTH:
+            return []
+        return [
+            fill_schema(item, text, tier, name=name, root=root, depth=depth + 1)
+            for _ in range(count)
+        ]
     if kind == "boolean":
         sentence, score = _best_sentence(_field_query(name, schema), text, tier)
         return score >= 0.3 and not _negated(sentence, name)
@@ -273,12 +284,19 @@ def fill_schema(
     return sentence[:limit]
 
 
-def malform(value: dict[str, Any], schema: Mapping[str, Any] | None, unit: float) -> str:
+def malform(value: Any, schema: Mapping[str, Any] | None, unit: float) -> str:
     """The JSON of ``value``, broken in one of the ways real models break it.
 
     Every broken output fails validation against ``schema``: a truncated document, a value of
     the wrong type (never one a lenient validator coerces back), or a missing required field.
+    An array or a single value (a schema whose root is not an object) comes back truncated,
+    or a number as a string, since a truncated number can still be a number.
     """
+    if not isinstance(value, dict):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return json.dumps(f"{value} (approx.)")
+        text = json.dumps(value, ensure_ascii=False)
+        return text[: max(1, int(len(text) * 0.6))]
     kinds = ["truncated", "wrong_type", "missing_field"]
     kind = kinds[int(unit * len(kinds)) % len(kinds)]
     root = schema or {}
@@ -360,6 +378,20 @@ def fill_from_request(schema: Mapping[str, Any], text: str, tier: Tier) -> dict[
     """Fill an object schema; a non-object schema is wrapped as ``{"value": ...}``."""
     value = fill_schema(schema, text, tier)
     return value if isinstance(value, dict) else {"value": value}
+
+
+def fill_response(schema: Mapping[str, Any], text: str, tier: Tier) -> Any:
+    """The document a ``json_schema`` response format asks for, of the schema's own root type.
+
+    An array schema gets a JSON array and a string schema a JSON string, as a hosted model
+    writes them; a schema that names no type gets an object, as models write by default.
+    """
+    kind = _resolve(schema, schema).get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind in ("array", "string", "number", "integer", "boolean"):
+        return fill_schema(schema, text, tier)
+    return fill_from_request(schema, text, tier)
 
 
 def malformed_unit(seed: Any, fingerprint: str) -> float:
