@@ -154,6 +154,8 @@ class ChatStream:
                 u = chunk["usage"]
                 self._usage = Usage(int(u["prompt_tokens"]), int(u["completion_tokens"]))
             for choice in chunk.get("choices") or ():
+                if choice.get("index", 0) != 0:  # with n > 1, the stream carries choice 0
+                    continue
                 piece = (choice.get("delta") or {}).get("content")
                 if piece:
                     if self.time_to_first_token_ms is None:

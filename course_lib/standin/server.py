@@ -124,7 +124,7 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
     if exc.status_code == 404:
         message = (
             f"Invalid URL ({route}). Check the path, and that the client's base URL ends in "
-            "/v1 (for example POST /v1/chat/completions, GET /v1/models)."
+            "/v1 (for example POST /v1/chat/completions, POST /v1/responses, GET /v1/models)."
         )
         return _error(404, message, "invalid_request_error", "unknown_url", headers=headers)
     if exc.status_code == 405:
