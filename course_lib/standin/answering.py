@@ -22,7 +22,7 @@ RELEVANCE_THRESHOLD: dict[str, float] = {"small": 0.25, "large": 0.3}
 # How many units each tier answers with when the prompt does not say.
 DEFAULT_SENTENCES: dict[str, int] = {"small": 1, "large": 3}
 # Units within this share of the best score may join the answer (large tier).
-_KEEP_RATIO = 0.8
+_KEEP_RATIO = 0.6
 
 _INJECTION = re.compile(
     r"(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:your\s+|the\s+)?(?:previous|prior|above|earlier|"
