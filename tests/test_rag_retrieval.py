@@ -122,7 +122,8 @@ def test_the_public_api_is_sorted_and_complete() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["access", "chunking", "fusion", "packing", "retrieval", "retrieval_eval"]
+    "module",
+    ["access", "bm25", "chunking", "fusion", "packing", "rerank", "retrieval", "retrieval_eval"],
 )
 def test_the_docstring_examples_run(module: str) -> None:
     import doctest

@@ -76,7 +76,9 @@ class HandbookAssistant:
             None traces nothing (:func:`~course_lib.observability.disabled_tracing`).
         prompt_name: the prompt to use; the environment's alias picks its version per call.
         environment: which alias serves (``dev``, ``staging`` or ``production``).
-        k: passages to retrieve; ``mode``: ``dense``, ``bm25`` or ``hybrid``.
+        k: passages to retrieve; ``mode``: ``dense``, ``bm25``, ``hybrid`` or ``reranked``
+            (the default: hybrid plus the sentence re-ranker, the best on the golden dev split
+            overall; see ``docs/benchmarks.md``).
         model: a model role overriding the one the prompt version names.
     """
 
@@ -90,7 +92,7 @@ class HandbookAssistant:
         prompt_name: str = "handbook-answer",
         environment: str = "production",
         k: int = 5,
-        mode: SearchMode = "hybrid",
+        mode: SearchMode = "reranked",
         model: str | None = None,
     ) -> None:
         if k < 1:

@@ -21,11 +21,14 @@ The modules, one concern each:
   file, upserted by content hash (:class:`UpsertReport` counts the embedding calls), pinned to
   its embedder;
 * :mod:`~course_lib.rag.access`: :class:`User` (alias :data:`Reader`) and their clearance;
-* :mod:`~course_lib.rag.retrieval`: :func:`search` in ``dense``, ``bm25`` or ``hybrid`` mode,
-  returning :class:`Retrieved`; access, team and version filters apply inside each query;
-* :mod:`~course_lib.rag.fusion`: :func:`reciprocal_rank_fusion`;
+* :mod:`~course_lib.rag.retrieval`: :func:`search` in ``dense``, ``bm25``, ``hybrid`` or
+  ``reranked`` mode (the Handbook Assistant's), returning :class:`Retrieved`; access, team and
+  version filters apply inside each query;
+* :mod:`~course_lib.rag.fusion`: :func:`reciprocal_rank_fusion`, weighted or not;
+* :mod:`~course_lib.rag.rerank`: the second stage of ``reranked``, each candidate judged by
+  its sentence closest to the question;
 * :mod:`~course_lib.rag.bm25`: one BM25 index per clearance, so restricted text never
-  influences what others see;
+  influences what others see; stemmed words;
 * :mod:`~course_lib.rag.packing`: :func:`pack_context` into a token budget, with citations;
 * :mod:`~course_lib.rag.retrieval_eval`: recall@k, MRR and nDCG on labelled questions (the
   golden set), with bootstrap confidence intervals.

@@ -8,14 +8,25 @@ Indexing only the readable chunks gives scores that restricted text never touche
 for a clearance is built on first use (about 50 ms for the handbook) and cached until the
 chunks change; team and version filters then apply as a ``weight_mask`` before ranking.
 
-Tokenization: lower case, English stop words removed, no stemming (bm25s defaults; PyStemmer
-would add a dependency for a small gain on this corpus). :func:`tokenize` and
-:func:`top_positive` are the course's one BM25 set-up: the lessons' benchmarks and the
-datasheet's baselines use them too, so every BM25 figure in the course means the same thing.
+Tokenization: lower case, English stop words removed (bm25s's list), then each word cut to its
+stem by the Snowball English stemmer (PyStemmer, the stemmer bm25s supports), so "scanned",
+"scanning" and "scans" all meet "scan" and "policies" meets "policy": people ask in their own
+inflections. Measured on the golden dev split (147 answerable questions, default chunking):
+recall@5 0.704 -> 0.718 for BM25, 0.748 -> 0.779 for hybrid and 0.796 -> 0.816 for reranked
+search with the stemmer. On the ``paraphrase`` slice it cuts both ways (BM25 0.350 -> 0.300,
+since a stem also meets more incidental words; hybrid 0.400 -> 0.475; reranked 0.525 ->
+0.500); every difference is within noise, and the overall direction decided. Keeping stop
+words lowered BM25 (0.718 -> 0.694). Identifiers survive: the token
+pattern keeps ``pg_dump`` whole and the stemmer leaves such tokens alone.
+
+:func:`tokenize` and :func:`top_positive` are the course's one BM25 set-up: the lessons'
+benchmarks and the datasheet's baselines use them too, so every BM25 figure in the course
+means the same thing.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,14 +37,37 @@ if TYPE_CHECKING:
 __all__ = ["BM25Corpus", "tokenize", "top_positive"]
 
 _STOPWORDS = "en"
+_STEMMER_LANGUAGE = "english"
+_stemmers = threading.local()
+
+
+def _stemmer() -> Any:
+    """This thread's Snowball stemmer: a PyStemmer object keeps state and must not be shared
+    between threads that search at the same time."""
+    stemmer = getattr(_stemmers, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = Stemmer.Stemmer(_STEMMER_LANGUAGE)
+        _stemmers.stemmer = stemmer
+    return stemmer
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased word tokens without stop words, one list per text (bm25s's tokenizer)."""
+    """Lower-cased, stemmed word tokens without stop words, one list per text.
+
+    Example:
+        >>> tokenize(["Parcels scanned at the depot", "Scan a parcel"])
+        [['parcel', 'scan', 'depot'], ['scan', 'parcel']]
+    """
     import bm25s
 
     tokens: list[list[str]] = bm25s.tokenize(
-        list(texts), stopwords=_STOPWORDS, return_ids=False, show_progress=False
+        list(texts),
+        stopwords=_STOPWORDS,
+        stemmer=_stemmer(),
+        return_ids=False,
+        show_progress=False,
     )
     return tokens
 

@@ -79,6 +79,7 @@ from course_lib.rag.storage import (
 if TYPE_CHECKING:
     from course_lib.embeddings.base import Embedder
     from course_lib.rag.bm25 import BM25Corpus
+    from course_lib.rag.rerank import SentenceScorer
 
 __all__ = [
     "DEFAULT_INDEX_NAME",
@@ -185,6 +186,7 @@ class HandbookIndex:
         self._connections: list[Any] = []
         self._lock = threading.RLock()
         self._bm25: dict[tuple[str, ...], tuple[int, BM25Corpus]] = {}
+        self._sentences: SentenceScorer | None = None
         self.last_report: UpsertReport | None = None
 
     # --- opening and building -------------------------------------------------------------
@@ -669,6 +671,20 @@ class HandbookIndex:
         hits = corpus.search(query, limit=limit, teams=teams, version=version)
         chunks = self._chunks_by_rowid([rowid for rowid, _ in hits], levels)
         return [(chunks[rowid], score) for rowid, score in hits if rowid in chunks]
+
+    @property
+    def sentence_scorer(self) -> SentenceScorer:
+        """The re-ranker's sentence vectors for this index's embedder, made on first use.
+
+        It only scores the chunks a search hands it (see :mod:`course_lib.rag.rerank`), so it
+        needs no access check of its own; its cache is keyed by chunk text and survives upserts.
+        """
+        from course_lib.rag.rerank import SentenceScorer
+
+        with self._lock:
+            if self._sentences is None:
+                self._sentences = SentenceScorer(self.embedder)
+            return self._sentences
 
     def _bm25_corpus(self, levels: tuple[str, ...]) -> BM25Corpus:
         """The BM25 index over the chunks at ``levels``, rebuilt when the index has changed."""

@@ -23,7 +23,7 @@ uncertainty, and a difference smaller than that is not a finding.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from course_lib.evaluation.metrics import ndcg_at_k, unit_recall_at_k, unit_reciprocal_rank
@@ -110,6 +110,8 @@ def evaluate_retrieval(
     depth: int = DEPTH,
     candidates: int = 50,
     rrf_k: int = DEFAULT_RRF_K,
+    weights: Mapping[str, float] | None = None,
+    first_picks: bool | None = None,
 ) -> pd.DataFrame:
     """Scores each answerable question under each search mode: one row per pair.
 
@@ -123,8 +125,10 @@ def evaluate_retrieval(
         modes: the search modes to compare.
         k: the cut-off of recall and nDCG (and the number of results a user would see).
         depth: how deep the reciprocal rank looks.
-        candidates: per-retriever candidates for hybrid search.
-        rrf_k: the RRF constant for hybrid search.
+        candidates: per-retriever candidates for hybrid and reranked search.
+        rrf_k: the RRF constant for hybrid and reranked search.
+        weights, first_picks: how fused modes combine their rankings (see
+            :func:`~course_lib.rag.retrieval.search`); each mode's defaults when omitted.
     """
     import pandas as pd
 
@@ -141,6 +145,8 @@ def evaluate_retrieval(
                 mode=mode,
                 candidates=candidates,
                 rrf_k=rrf_k,
+                weights=weights,
+                first_picks=first_picks,
             )
             ranked = [hit.chunk.doc_id for hit in hits]
             scores = question_metrics(ranked, question.doc_ids, k=k, depth=depth)
