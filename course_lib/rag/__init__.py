@@ -39,6 +39,7 @@ Importing this package loads no numpy, pandas, bm25s or sqlite-vec: they load on
 from __future__ import annotations
 
 from course_lib.rag.access import Reader, User
+from course_lib.rag.bm25 import tokenize as bm25_tokenize
 from course_lib.rag.chunking import (
     DEFAULT_OPTIONS,
     STRATEGIES,
@@ -89,6 +90,7 @@ __all__ = [
     "Section",
     "UpsertReport",
     "User",
+    "bm25_tokenize",
     "chunk_by_headings",
     "chunk_documents",
     "chunk_fixed",
