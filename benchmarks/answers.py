@@ -7,8 +7,8 @@ Run from the repository root::
     .venv/bin/python benchmarks/answers.py --write          # dev and test, recorded in
                                                             # docs/benchmarks.md
 
-The default assistant (``HandbookAssistant``: hybrid retrieval, k = 5, the production prompt
-version) answers every golden question of a split; an answerable question is asked by a reader
+The default assistant (``HandbookAssistant`` with its default retrieval, k and the production
+prompt version) answers every golden question of a split; an answerable question is asked by a reader
 cleared for its documents (restricted ones by a manager). An answer is **correct and cited**
 when it states the reference's fact (:func:`course_lib.evaluation.facts.contains_fact`) and
 cites a document that holds it; a question the handbook does not answer is handled well when
@@ -151,11 +151,16 @@ def _cell(value: tuple[float, float, float]) -> str:
 
 
 def report(results: dict[tuple[str, str], list[Row]], curves: dict[str, list[Any]]) -> str:
+    import inspect
+
+    from course_lib.assistant import HandbookAssistant
     from course_lib.standin import answering
 
+    defaults = inspect.signature(HandbookAssistant).parameters
     lines = [
         f"Measured {date.today().isoformat()}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.machine()}. Default assistant: hybrid retrieval, k = 5, "
+        f"{platform.system()} {platform.machine()}. Default assistant: "
+        f"{defaults['mode'].default} retrieval, k = {defaults['k'].default}, "
         "production prompt version; local models; refusal thresholds "
         + ", ".join(f"{k} {v}" for k, v in answering.RELEVANCE_THRESHOLD.items())
         + " (chosen on dev). 95% bootstrap intervals in brackets.",
