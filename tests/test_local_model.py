@@ -251,7 +251,8 @@ def test_refusal_uses_the_phrase_the_prompt_asks_for(model: LocalModel) -> None:
 
 @pytest.mark.parametrize("name", TIERS)
 def test_falls_back_to_memory_when_refusing_is_not_allowed(model: LocalModel, name: str) -> None:
-    user = f"{BRACKET_CONTEXT}\nQuestion: What is the on-call allowance per week?"
+    # The passage is about on-call, but holds no amount: it does not answer the question.
+    user = f"[oncall-policy] {ONCALL}\nQuestion: What is the on-call allowance per week?"
     response = ask(model, name, user, "Answer the question.")
     assert response["course"]["behaviour"] == "memory"
     assert "EUR 250" in text_of(response)  # the v1 value, stated confidently
