@@ -414,11 +414,30 @@ ax.legend(loc="lower right")
 plt.show()
 
 # %% [markdown]
-# Look at each pair of bars: on `multi_doc` and `version_sensitive` the two tie exactly; BM25
-# is a little ahead on `fact`, the static embedder ahead on `restricted`. That last lead rests
-# on 8 questions, where one question more or less moves the bar by 1/8 = 0.125. The averages
-# are equal, the types nearly so, yet the next section shows that the two do not fail on the
-# same questions.
+# Look at each pair of bars: no type has a clear winner, and the lead changes sides from one
+# type to another. The smaller the type, the less a gap means: with 8 `restricted` questions,
+# one question more or less moves a bar by 1/8 = 0.125.
+#
+# The type says what a question asks, not how it is worded. The questions tagged `paraphrase`
+# were written the way an employee would ask, without the handbook's words. Recall@5 on those
+# (`True`) and on the others:
+
+# %%
+is_paraphrase = {q.id: "paraphrase" in q.tags for q in questions}
+by_wording = pd.DataFrame(
+    {
+        name: frame.groupby(frame["id"].map(is_paraphrase))["recall_at_5"].mean()
+        for name, frame in evaluations.items()
+    }
+)
+by_wording["questions"] = pd.Series(is_paraphrase).value_counts()
+by_wording.rename_axis("paraphrase").round(3)
+
+# %% [markdown]
+# Here the two part ways: the embedder finds more on the questions asked in other words, BM25
+# on the others, and in the overall average the two leads nearly cancel out. Slices this small
+# are where noise is largest, so treat each lead as a direction to check (section 8 shows
+# how). The next section shows why each one fails where it does.
 
 # %% [markdown]
 # ## 5. Where each one fails
@@ -449,8 +468,9 @@ print(
 # To see why each one fails, pick two examples by rule, not by hand. First, a question the
 # embedder answers and BM25 misses. The rule: the embedder's first section is one the question
 # cites; BM25's top 5 holds no cited document; among the questions left, take the one sharing
-# the fewest indexed words with its cited section. BM25 sees words as `bm25s` tokenises them
-# (lower case, two or more characters, no English stopwords such as "the").
+# the fewest indexed words with its cited section. BM25 sees words as the course's BM25
+# tokenizer gives them (`bm25_tokenize`: lower case, two or more characters, no English
+# stopwords such as "the", and each word cut to its stem, so "scanned" becomes "scan").
 #
 # Four small helpers first, built on the fields of a golden question shown in section 3:
 # `terms` gives the words BM25 indexes for a text, `cited_section` finds the section a
@@ -459,14 +479,14 @@ print(
 # print nothing:
 
 # %%
-import bm25s
+from course_lib.rag import bm25_tokenize
 
 by_id = {q.id: q for q in questions}
 bm25, static = candidates[0], candidates[1]
 
 
 def terms(text):
-    return set(bm25s.tokenize([text], stopwords="en", return_ids=False, show_progress=False)[0])
+    return set(bm25_tokenize([text])[0])
 
 
 def cited_section(q):
@@ -501,10 +521,11 @@ print("BM25 top 3:  ", top_sections(bm25, paraphrase))
 print("static top 3:", top_sections(static, paraphrase))
 
 # %% [markdown]
-# The question and its answer say the same thing in different words, so BM25 has almost
-# nothing to match, and it ranks sections that share the question's incidental words instead.
-# The embedder's averaged token vectors still land near the answer: the static embedder's
-# strength.
+# The question and its answer say the same thing in different words ("Mac" for "macOS",
+# "upgrade the operating system" for "updates"), so BM25 has little or nothing to match, and it
+# ranks sections that share the question's incidental words instead. The embedder's averaged
+# token vectors still land near the answer: the static embedder's strength, and the reason for
+# its lead on the paraphrased questions.
 #
 # Now the reverse: a question BM25 answers and the embedder misses, among those that contain
 # an **identifier** (a token with a digit: an error code, a version, an amount), the first by
@@ -836,19 +857,19 @@ for scenario, limits in scenarios.items():
     print(f"{scenario:<58} -> {chooser(rows, *limits)}")
 
 # %% [markdown]
-# Three sets of constraints, three answers, one of them `None`: nothing qualifies, so measure
-# another candidate or relax a limit. Look at what decided the first: when recall@5 ties, the
-# rule falls through to MRR, a difference the bootstrap above called noise. A mechanical rule
-# always picks something, so keep the evidence next to the decision.
+# For the last set of constraints the answer is `None`: nothing qualifies, so measure another
+# candidate or relax a limit. Look at what decided the search box: a lead in recall@5 that the
+# bootstrap above called noise. A mechanical rule always picks something, so keep the evidence
+# next to the decision.
 #
 # For the Handbook Assistant, the course keeps the static embedder as its default embedding
-# model. Not because it beats BM25 on cost: the tables above show its index is about twice the
-# size of BM25's, and the latency ratio in section 6 compares their speed. It stays because it
-# finds paraphrases BM25 misses, gives the same vectors on every run, ships inside its package,
-# and is cheap next to a transformer, which needs PyTorch and runs a neural network on every
-# text ([docs/embeddings.md](../../docs/embeddings.md) records the transformer's measured
-# install size, start-up time and speed). And because the two retrievers fail on different
-# questions, lesson 2.2 combines it with BM25.
+# model. Not because it beats BM25: their recall is indistinguishable here, its index is more
+# than twice the size of BM25's, and the latency ratio in section 6 compares their speed. It
+# stays because it finds paraphrases BM25 misses, gives the same vectors on every run, ships
+# inside its package, and is cheap next to a transformer, which needs PyTorch and runs a
+# neural network on every text ([docs/embeddings.md](../../docs/embeddings.md) records the
+# transformer's measured install size, start-up time and speed). And because the two
+# retrievers fail on different questions, lesson 2.2 combines it with BM25.
 
 # %% [markdown]
 # ## Takeaways
