@@ -116,7 +116,7 @@ def ask(question, *, system=NAIVE_PROMPT, model="chat-small", temperature=None, 
     )
 
 
-demo = [q for q in dev if q.id in ("ops-007", "ops-023", "org-051")]
+demo = [q for q in dev if q.id in ("ops-005", "ops-013", "org-049")]
 for question in demo:
     print(f"Q: {question.question}\nA: {ask(question.question).content}\n")
 
@@ -182,11 +182,11 @@ print("exact match:", prototype["exact_match"].mean())
 prototype[["question", "answer", "reference", "exact_match"]].head(4)
 
 # %% [markdown]
-# Zero for every question. The first three answers are wrong: each states something, but not
-# what was asked (section 3 shows why for the first). The fourth states the reference's facts,
-# and still scores 0, because a model's sentence almost never equals a reference word for
-# word. Exact match suits short answers (a number, a name, a label); for sentences you need
-# partial credit.
+# Zero for every question. The first, second and fourth answers are wrong: each states
+# something, but not what was asked (section 3 shows why for the first). The third states the
+# reference's facts, and still scores 0, because a model's sentence almost never equals a
+# reference word for word. Exact match suits short answers (a number, a name, a label); for
+# sentences you need partial credit.
 #
 # ### Exercise 1.4.1: Token F1
 #
@@ -265,9 +265,9 @@ by_type[["n", "exact_match", "f1", "score"]].round(3)
 # %% [markdown]
 # Read the table by row. The prototype never refuses, so it scores 0 on every unanswerable
 # question: it answers them all, confidently, from something. Its F1 on the other types is
-# low and, on its own, hard to interpret: is a mean F1 near 0.2 good? Two things give it
-# meaning: an interval (section 4) and a comparison (section 7). First, the part of the
-# system that F1 does not see.
+# low and, on its own, hard to interpret: is a mean F1 between 0.1 and 0.3 good? Two things
+# give it meaning: an interval (section 4) and a comparison (section 7). First, the part of
+# the system that F1 does not see.
 
 # %% [markdown]
 # ## 3. Metrics for retrieval: recall@k and MRR
@@ -368,7 +368,7 @@ found.groupby("cited_doc_in_context")["f1"].agg(["count", "mean"]).round(3)
 # %% [markdown]
 # ## 4. One number is not enough: a confidence interval
 #
-# The dev set is a sample of the questions users will ask. Draw another 121 questions of the
+# The dev set is a sample of the questions users will ask. Draw as many new questions of the
 # same kinds and the mean score moves. By how much? The **bootstrap** answers from the data
 # you have (Efron and Tibshirani, 1993): draw a new "golden set" of the same size from your
 # scores, *with replacement* (some questions twice, some not at all), take its mean, repeat a
@@ -447,7 +447,7 @@ print(careful.loc[careful["type"] == "fact", "answer"].iloc[0])
 
 # %% [markdown]
 # It cites now. Is it better? Put both runs side by side, each with its interval and the
-# total cost of the run (all 121 calls):
+# total cost of the run (one call per question):
 
 # %%
 both = pd.concat([summarize(run, ["score"], seed=seed) for run in (prototype, careful)])
@@ -456,9 +456,9 @@ both = both.rename(columns={"cost_usd": "run cost (USD)"})
 both[["n", "score", "score_low", "score_high", "run cost (USD)"]].round(4)
 
 # %% [markdown]
-# The careful prompt's mean is lower, but the two intervals overlap, so comparing intervals
-# cannot decide which prompt is better. The prompt was written to refuse when the documents
-# do not answer; count the refusals of each prompt, by kind of question:
+# The two means are close and the intervals overlap, so comparing intervals cannot decide
+# which prompt is better. The prompt was written to refuse when the documents do not answer;
+# count the refusals of each prompt, by kind of question:
 
 
 # %%
@@ -585,19 +585,16 @@ plt.show()
 # %% [markdown]
 # Read the rows from the top. On answerable questions the careful prompt is *worse*, and the
 # interval says it is real: it says "I don't know" to questions the naive prompt answered,
-# often partly right. On unanswerable questions it refuses a few more, which is what it was
-# written for, but a few refusals among 14 questions cannot be told from noise: to measure this
-# behaviour the golden set needs more questions of that type. Look at that row's interval: it
-# starts at +0.000, and its grey bar ends exactly on the zero line. An interval that touches 0
-# does not exclude it: in a few percent of the resamples none of the gained refusals was drawn
-# and the difference was exactly 0, which is also why its p-value is above 0.05. Over all
-# questions the difference is not distinguishable from noise either. The last row is the two
-# seeds: noise, correctly called.
+# often partly right. On unanswerable questions it refuses more, which is what it was written
+# for, and that is real too; with only 14 such questions its interval is wide, so the size of
+# the gain is uncertain. Over all questions the two effects roughly cancel, and the difference
+# is not distinguishable from noise: one overall number would have hidden two real changes.
+# The last row is the two seeds: noise, correctly called.
 #
-# So the careful prompt, which a vibe check would approve (it cites!), loses answers that can
-# be measured and gains refusals that cannot yet be. The next step is not a third prompt: a
-# refusal is only as good as the passages the model was given, and section 3 pointed at
-# retrieval.
+# So the careful prompt, which a vibe check would approve (it cites!), trades answers for
+# refusals, and the overall mean only says how that trade comes out for this mix of question
+# types. The next step is not a third prompt: a refusal is only as good as the passages the
+# model was given, and section 3 pointed at retrieval.
 #
 # A 95% interval misses 5% of the time by design, so a comparison of two runs of the same
 # prompt should look real about one time in twenty. Check that promise on noise you can make
@@ -632,13 +629,13 @@ for level, count in false_alarms.items():
 print(f"questions whose score differs within a pair: median {np.median(differing):.0f}")
 
 # %% [markdown]
-# Compare each rate with its nominal one (5% is 10 of 200). The percentile bootstrap is known
-# to be somewhat anti-conservative for a mean at these sample sizes (Hesterberg, 2015): its
-# intervals come out a little too narrow, so its false-alarm rate tends to run above the
-# nominal level. Here the mean difference rests on the questions whose score differs, about a
-# quarter of the 121 (the last line), which makes it behave like a small sample. The count also
-# moves by many pairs from one `seed` to another, because all 200 pairs are drawn from the
-# same few samples.
+# Compare each rate with its nominal one (5% is 10 of 200). Here both land close to theirs,
+# but one count is a noisy estimate: it moves by many pairs from one `seed` to another,
+# because all 200 pairs are drawn from the same few samples. The percentile bootstrap is known to be somewhat
+# anti-conservative for a mean at small sample sizes (Hesterberg, 2015): its intervals come
+# out a little too narrow, so its false-alarm rate tends to run above the nominal level. And
+# the sample here is smaller than it looks: the mean difference rests only on the questions
+# whose score differs, a small share of the dev set (the last line).
 #
 # So, for a decision such as shipping a prompt, do not take a 95% verdict at face value. Ask
 # for a stricter level: the 99% interval is wider, so it never calls more noise pairs real than
@@ -788,7 +785,7 @@ agreement.round(3)
 # (pass rate on right answers) − (pass rate on wrong answers). The judge passes no wrong
 # answer, so its kappa is its pass rate on right ones; check the F1 row the same way.
 #
-# The judge agrees with the labels far better than the F1 rule, and it errs in one direction:
+# The judge agrees with the labels better than the F1 rule, and it errs in one direction:
 # it fails some right answers worded differently from the reference, and passes no wrong one.
 # Report those two rates (true-positive and false-positive rates) with kappa: they say which
 # way a judge errs. A judge that passes too many wrong answers inflates every score you
@@ -898,10 +895,11 @@ report.round(3)
 
 # %% [markdown]
 # The latency is the stand-in's modelled latency (the registry's formula), not a measurement
-# of this machine. Read the comparison line first: on these questions the larger model's gain
-# is not distinguishable from noise, while the table shows what it costs per question and how
-# much slower it answers. Paying for it would buy nothing you can show; a larger golden set
-# might show a real gain, and the paired comparison is how you would find out.
+# of this machine. Read the comparison line first: on these questions the difference between
+# the two models is not distinguishable from noise, while the table shows what the larger one
+# costs per question and how much slower it answers. Paying for it would buy nothing you can
+# show; a larger golden set might show a real difference, and the paired comparison is how you
+# would find out.
 #
 # Keep every run. The next cell writes the runs of this lesson to the course work directory;
 # lesson 2.6 versions such files, and lesson 4.2 stores them in SQL.
@@ -939,8 +937,8 @@ print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}"
 # - A mean without an interval is half a number. The bootstrap gives the interval; it narrows
 #   only with the square root of the number of questions.
 # - Compare two versions on the same questions with a paired comparison, per question type
-#   when a change moves several behaviours. A 95% percentile bootstrap calls noise real
-#   somewhat more often than one time in twenty: decide at a stricter level or with a
+#   when a change moves several behaviours. A 95% percentile bootstrap tends to call noise
+#   real somewhat more often than one time in twenty: decide at a stricter level or with a
 #   sign-flip test, and count the questions that changed.
 # - A model judge is a model: measure its agreement with known labels (kappa, and its pass
 #   rates on right and wrong answers) and its length bias before trusting it, and never use it
