@@ -8,8 +8,8 @@ Run from the repository root::
                                                             # docs/benchmarks.md
 
 The default assistant (``HandbookAssistant`` with its default retrieval, k and the production
-prompt version) answers every golden question of a split; an answerable question is asked by a reader
-cleared for its documents (restricted ones by a manager). An answer is **correct and cited**
+prompt version) answers every golden question of a split; an answerable question is asked by a
+reader cleared for its documents (restricted ones by a manager). An answer is **correct and cited**
 when it states the reference's fact (:func:`course_lib.evaluation.facts.contains_fact`) and
 cites a document that holds it; a question the handbook does not answer is handled well when
 the answer is a refusal. The local model's refusal threshold is chosen on the dev split (the

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from course_lib.standin.questions import answer_types, types_held
+from course_lib.standin.questions import answer_types, holds_type
 from course_lib.standin.text import idf_table, stems
 from course_lib.standin.units import Unit, split_units
 
@@ -53,12 +53,19 @@ class Weights:
     passage_cosine: float = 0.0  # embedding similarity of question and passage
     dims: int = 256  # embedding dimensions read (fewer: a coarser, cheaper model)
     rank_decay: float = 0.0  # how much less each later passage counts (prompt order)
+    embed_top: int = 8  # how many units, best by words and passage, get the unit cosine
 
 
 WEIGHTS: dict[str, Weights] = {
-    "small": Weights(wrong_type=0.5, unit_cosine=0.4, passage_cosine=0.2, rank_decay=0.2),
+    "small": Weights(wrong_type=0.5, unit_cosine=0.4, rank_decay=0.2),
     "large": Weights(
-        own=0.3, local=0.0, wrong_type=0.8, unit_cosine=0.4, passage_cosine=0.7, rank_decay=0.2
+        own=0.3,
+        local=0.0,
+        wrong_type=0.8,
+        unit_cosine=0.4,
+        passage_cosine=0.7,
+        rank_decay=0.2,
+        embed_top=24,
     ),
 }
 
@@ -147,7 +154,11 @@ class _Read:
     unit: Unit
     own: frozenset[str]  # its stems
     near: frozenset[str]  # with its heading and lead-in
-    held: frozenset[str]  # the answer types it holds
+
+
+@lru_cache(maxsize=65536)
+def _holds(text: str, wanted: frozenset[str]) -> bool:
+    return holds_type(text, wanted)
 
 
 @lru_cache(maxsize=8192)
@@ -157,7 +168,7 @@ def _read_passage(text: str) -> tuple[tuple[_Read, ...], frozenset[str]]:
     for unit in split_units(text):
         own = frozenset(stems(unit.text))
         near = own | frozenset(stems(f"{unit.heading} {unit.lead}"))
-        units.append(_Read(unit, own, near, types_held(unit.text)))
+        units.append(_Read(unit, own, near))
     return tuple(units), frozenset(stems(text))
 
 
@@ -192,42 +203,63 @@ def read_passages(
     w = WEIGHTS[tier]
     wanted = answer_types(question)
     asked = set(weights)
-    cosines = _cosines(question, units, passages, w)
     ranks = {pid: r for r, (pid, _) in enumerate(passages)}
-    found = []
-    for i, (read, source, passage_stems) in enumerate(units):
-        unit, own = read.unit, read.own
-        words = (
-            w.own * _overlap(weights, own)
+    lexical, factors, typed_units = [], [], []
+    for read, source, passage_stems in units:
+        lexical.append(
+            w.own * _overlap(weights, read.own)
             + w.local * _overlap(weights, read.near)
             + w.passage * _overlap(weights, passage_stems)
         )
-        holds = not wanted or bool(read.held & wanted)
-        score = words + w.unit_cosine * cosines[0][i] + w.passage_cosine * cosines[1][i]
-        score *= _novelty(asked, own) * (1.0 if holds else w.wrong_type)
-        score *= 1 - w.rank_decay * ranks.get(source, 0) / max(len(passages), 1)
-        found.append(Found(unit, source, i, round(score, 6), holds))
+        holds = _holds(read.unit.text, wanted)
+        typed_units.append(holds)
+        factor = _novelty(asked, read.own) * (1.0 if holds else w.wrong_type)
+        factors.append(factor * (1 - w.rank_decay * ranks.get(source, 0) / max(len(passages), 1)))
+    passage_cos = _passage_cosines(question, units, passages, w)
+    first = [
+        (lex + w.passage_cosine * pc) * f
+        for lex, pc, f in zip(lexical, passage_cos, factors, strict=True)
+    ]
+    unit_cos = _unit_cosines(question, units, first, w)
+    found = []
+    for i, (read, source, _) in enumerate(units):
+        score = first[i] + w.unit_cosine * unit_cos[i] * factors[i]
+        found.append(Found(read.unit, source, i, round(score, 6), typed_units[i]))
     ranked = tuple(sorted(found, key=lambda f: (-f.score, f.position)))
     typed = not wanted or any(f.typed for f in ranked[:_TYPED_AMONG])
     return Reading(ranked, ranked[0].score if typed else 0.0)
 
 
-def _cosines(
+def _passage_cosines(
     question: str,
     units: list[tuple[_Read, str, frozenset[str]]],
     passages: Sequence[tuple[str, str]],
     w: Weights,
-) -> tuple[list[float], list[float]]:
-    """Per unit: the question's cosine with the unit, and with the unit's passage."""
-    zeros = [0.0] * len(units)
-    if not (w.unit_cosine or w.passage_cosine):
-        return zeros, zeros
+) -> list[float]:
+    """Per unit, the question's cosine with the unit's passage (0 when the tier ignores it)."""
+    if not w.passage_cosine:
+        return [0.0] * len(units)
     texts = dict(passages)
-    vectors = _embed([question, *(r.unit.text for r, _, _ in units), *texts.values()], w.dims)
-    q = vectors[0]
-    unit_cos = [max(0.0, float(v @ q)) for v in vectors[1 : len(units) + 1]]
-    by_passage = dict(
-        zip(texts, (max(0.0, float(v @ q)) for v in vectors[len(units) + 1 :]), strict=False)
-    )
-    passage_cos = [by_passage[source] for _, source, _ in units]
-    return unit_cos, passage_cos
+    vectors = _embed([question, *texts.values()], w.dims)
+    by_passage = {
+        pid: max(0.0, float(v @ vectors[0])) for pid, v in zip(texts, vectors[1:], strict=True)
+    }
+    return [by_passage[source] for _, source, _ in units]
+
+
+def _unit_cosines(
+    question: str, units: list[tuple[_Read, str, frozenset[str]]], first: list[float], w: Weights
+) -> list[float]:
+    """Per unit, the question's cosine with the unit, for the best units by the first pass.
+
+    Embedding every unit of every passage is most of a request's cost; only the units that the
+    words and the passage already rank near the top can win, so only they are embedded.
+    """
+    cosines = [0.0] * len(units)
+    if not w.unit_cosine:
+        return cosines
+    best = sorted(range(len(units)), key=lambda i: (-first[i], i))[: w.embed_top]
+    vectors = _embed([question, *(units[i][0].unit.text for i in best)], w.dims)
+    for i, v in zip(best, vectors[1:], strict=True):
+        cosines[i] = max(0.0, float(v @ vectors[0]))
+    return cosines
