@@ -166,3 +166,27 @@ def test_refuses_when_the_passages_do_not_answer(model: LocalModel, name: str) -
         model, name, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
     )
     assert response["course"]["behaviour"] == "refused"
+
+
+@pytest.mark.parametrize("tier", ["small", "large"])
+def test_a_yes_no_question_is_answered_by_its_rule_not_by_an_amount(tier: str) -> None:
+    passage = (
+        "Meals are reimbursed up to EUR 60 per day. Hotels are capped at EUR 180 per night. "
+        "Taxis are reimbursed only when no public transport runs."
+    )
+    reading = read_passages("Are taxis reimbursed?", [("expenses", passage)], tier)
+    assert reading.ranked[0].unit.text.startswith("Taxis are reimbursed only")
+
+
+@pytest.mark.parametrize("tier", ["small", "large"])
+@pytest.mark.parametrize(
+    "question",
+    ["Is the office open on Sunday?", "What is the wifi password?", "Can I bring my dog?"],
+)
+def test_plainly_unrelated_passages_fall_under_the_refusal_threshold(
+    tier: str, question: str
+) -> None:
+    from course_lib.standin.answering import RELEVANCE_THRESHOLD
+
+    reading = read_passages(question, [("travel", TRAVEL), ("oncall", ONCALL)], tier)
+    assert reading.confidence < RELEVANCE_THRESHOLD[tier]

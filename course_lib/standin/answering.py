@@ -18,7 +18,7 @@ __all__ = ["Answer", "answer_question", "find_injection"]
 # reader.py) no passage answers the question, and the model refuses when the prompt allows it.
 # Chosen on the golden dev split with benchmarks/answers.py: there a higher threshold only adds
 # false refusals, so each is the lowest that still refuses a plainly unrelated context.
-RELEVANCE_THRESHOLD: dict[str, float] = {"small": 0.2, "large": 0.25}
+RELEVANCE_THRESHOLD: dict[str, float] = {"small": 0.1, "large": 0.2}
 # How many units each tier answers with when the prompt does not say.
 DEFAULT_SENTENCES: dict[str, int] = {"small": 1, "large": 3}
 # Units within this share of the best score may join the answer (large tier).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["ANSWER_TYPES", "answer_types", "holds_type", "types_held"]
+__all__ = ["ANSWER_TYPES", "answer_types", "holds_type", "is_yes_no", "types_held"]
 
 # Question wording -> the answer type it asks for. Checked on lower-cased questions.
 _ASKS: dict[str, re.Pattern[str]] = {
@@ -113,6 +113,16 @@ def answer_types(question: str) -> frozenset[str]:
     if _YES_NO.match(question) and not found & {"money", "duration", "time", "size"}:
         return frozenset()
     return frozenset(found)
+
+
+def is_yes_no(question: str) -> bool:
+    """True for a yes/no question ("Are taxis reimbursed?"): it asks for a rule.
+
+    Its answer types (an amount, for "reimbursed") say what a passage must mention to answer
+    it at all, not which sentence answers: "Taxis are reimbursed only when no public transport
+    runs" answers it without an amount.
+    """
+    return bool(_YES_NO.match(question))
 
 
 def types_held(text: str) -> frozenset[str]:

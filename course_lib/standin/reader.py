@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from course_lib.standin.questions import answer_types, holds_type
+from course_lib.standin.questions import answer_types, holds_type, is_yes_no
 from course_lib.standin.text import idf_table, stems
 from course_lib.standin.units import Unit, split_units
 
@@ -204,6 +204,7 @@ def read_passages(
     wanted = answer_types(question)
     asked = set(weights)
     ranks = {pid: r for r, (pid, _) in enumerate(passages)}
+    yes_no = is_yes_no(question)
     lexical, factors, typed_units = [], [], []
     for read, source, passage_stems in units:
         lexical.append(
@@ -213,6 +214,8 @@ def read_passages(
         )
         holds = _holds(read.unit.text, wanted)
         typed_units.append(holds)
+        if yes_no:
+            holds = True  # a rule answers a yes/no question, amount or not
         factor = _novelty(asked, read.own) * (1.0 if holds else w.wrong_type)
         factors.append(factor * (1 - w.rank_decay * ranks.get(source, 0) / max(len(passages), 1)))
     passage_cos = _passage_cosines(question, units, passages, w)
