@@ -90,3 +90,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for line in new or after.splitlines():
             reporter.write_line(f"    {line}", red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# The local model server and an official SDK client on it, for the tests of its HTTP API
+# (chat completions, the Responses API, OpenAI parity): one server per test module.
+
+
+@pytest.fixture(scope="module")
+def server():  # type: ignore[no-untyped-def]
+    from course_lib.standin import FaultPlan, serve_model
+
+    with serve_model(faults=FaultPlan(malformed_rate=0.0)) as running:
+        yield running
+
+
+@pytest.fixture
+def sdk(server):  # type: ignore[no-untyped-def]
+    import openai
+
+    from course_lib.standin import FaultPlan
+
+    server.set_faults(FaultPlan(malformed_rate=0.0))
+    key = "local"  # the local server accepts any key  # pragma: allowlist secret
+    return openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0)

@@ -40,8 +40,8 @@ from course_lib.datasets.golden import (
     GOLDEN_TAGS,
     GOLDEN_TYPES,
 )
+from course_lib.evaluation.facts import answer_numbers as _numbers
 
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A paraphrase question may share at most this share of its content stems with its quotes, and
 # at most this share with the titles of its documents. Chosen from the other answerable
 # questions (median share 0.25 with their quotes, about half above 0.25); the datasheet gives
@@ -56,17 +56,6 @@ def _collapse(text: str) -> str:
 
 def _normalise_question(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text.lower()).strip()
-
-
-def _numbers(text: str) -> set[str]:
-    """Numbers as values: ``1,200`` is ``1200`` and ``5.00`` is ``5``; versions stay as text."""
-    values = set()
-    for raw in NUMBER.findall(text):
-        plain = re.sub(r"(?<=\d),(?=\d{3}\b)", "", raw)
-        if plain.count(".") == 1:
-            plain = plain.rstrip("0").rstrip(".")
-        values.add(plain)
-    return values
 
 
 def _section_texts(doc: HandbookDocument, heading: str) -> list[str]:

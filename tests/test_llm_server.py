@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import httpx
 import numpy as np
@@ -27,18 +26,6 @@ CONTEXT = (
     "handover note.\n[expense-policy] Meals are reimbursed up to EUR 60 per day.\n\n"
     f"Question: {QUESTION}"
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ModelServer]:
-    with serve_model(faults=FaultPlan(malformed_rate=0.0)) as running:
-        yield running
-
-
-@pytest.fixture
-def sdk(server: ModelServer) -> openai.OpenAI:
-    server.set_faults(FaultPlan(malformed_rate=0.0))
-    return openai.OpenAI(base_url=server.base_url, api_key=LOCAL_KEY, max_retries=0)
 
 
 def test_chat_completes_with_usage(sdk: openai.OpenAI) -> None:

