@@ -156,3 +156,18 @@ def test_build_outside_a_repository_fails_clearly(
     result = CliRunner().invoke(app, ["build", "--check"])
     assert result.exit_code == 1
     assert "No course repository found" in result.output
+
+
+def test_the_repository_config_pairs_no_notebook_on_its_own() -> None:
+    """Saving a learner notebook in JupyterLab must not write a .py beside it: the repository's
+    jupytext configuration names no formats; solution notebooks pair through their metadata."""
+    from jupytext.config import (
+        find_jupytext_configuration_file,
+        load_jupytext_configuration_file,
+    )
+
+    root = Path(__file__).resolve().parents[1]
+    found = find_jupytext_configuration_file(str(root / "notebooks" / "0_start_here"))
+    assert found is not None, "the jupytext settings (filters) should still be found"
+    config = load_jupytext_configuration_file(found)
+    assert not any(config.formats or []), config.formats

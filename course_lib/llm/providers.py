@@ -2,7 +2,9 @@
 
 Each provider turns its own failures into the same course_lib errors (RateLimitError,
 ServerError, ModelTimeoutError, ConnectionFailedError, ModelRequestError), so the reliability
-policy is written once. The original exception stays attached as ``__cause__``.
+policy is written once. The original exception stays attached as ``__cause__``, with its text
+redacted: an endpoint that echoes the request (its ``Authorization`` header, the API key) in an
+error body leaks it into no message, log line or span (see :mod:`course_lib.redaction`).
 
 This module names no concrete model. Other providers (the course's local stand-in model, a
 test double, an in-house gateway) register a factory under a name with
@@ -27,6 +29,7 @@ from course_lib.errors import (
     UnknownModelError,
 )
 from course_lib.llm.tokens import TokenCounter, estimate_tokens
+from course_lib.redaction import get_logger, redact, register_secret, scrub_exception
 
 if TYPE_CHECKING:
     import openai
@@ -45,6 +48,8 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "course_lib.providers"
+
+_log = get_logger(__name__)
 
 
 class Provider(Protocol):
@@ -167,6 +172,8 @@ class OpenAICompatibleProvider:
             if api_key is not None and hasattr(api_key, "get_secret_value")
             else api_key
         )
+        # From now on the key is hidden in every message, log record and span of the process.
+        register_secret(secret)
         self.base_url = base_url
         # The endpoint reports real usage after each call; before it, budgets need an estimate
         # (pass the model's own tokenizer here for exact budgets).
@@ -175,7 +182,7 @@ class OpenAICompatibleProvider:
         self._client = openai.OpenAI(base_url=base_url, api_key=secret or "local", max_retries=0)
 
     def __repr__(self) -> str:  # never show the key
-        return f"OpenAICompatibleProvider(base_url={self.base_url!r})"
+        return f"OpenAICompatibleProvider(base_url={redact(self.base_url)!r})"
 
     def _options(self, connect_timeout_s: float, read_timeout_s: float) -> openai.OpenAI:
         import openai
@@ -185,14 +192,25 @@ class OpenAICompatibleProvider:
         return self._client.with_options(timeout=timeout, max_retries=0)
 
     def _translate(self, exc: Exception, model: Any) -> Exception:
+        """The course error for the SDK's ``exc``, with ``exc`` and its chain redacted.
+
+        The SDK's error keeps the endpoint's body, which may echo the request's credentials;
+        it becomes the course error's ``__cause__``, so it is scrubbed before anyone reads it.
+        """
+        scrub_exception(exc)
+        error = self._course_error(exc, model)
+        _log.debug("%s from %s: %s", type(exc).__name__, self.base_url, exc)
+        return error
+
+    def _course_error(self, exc: Exception, model: Any) -> Exception:
         import openai
 
         if isinstance(exc, openai.APITimeoutError):
             return ModelTimeoutError(f"No response from {model} within the read timeout.")
         if isinstance(exc, openai.APIConnectionError):
             return ConnectionFailedError(
-                f"Cannot reach the model endpoint at {self.base_url}: is the server running "
-                "and the base URL right (it ends in /v1)?"
+                f"Cannot reach the model endpoint at {redact(self.base_url)}: is the server "
+                "running and the base URL right (it ends in /v1)?"
             )
         if isinstance(exc, openai.RateLimitError):
             return RateLimitError(
@@ -217,7 +235,8 @@ class OpenAICompatibleProvider:
                     status_code=exc.status_code,
                 )
             return ModelRequestError(
-                f"The endpoint refused the request (HTTP {exc.status_code}): {exc.message}",
+                f"The endpoint refused the request (HTTP {exc.status_code}): "
+                f"{redact(exc.message)}. Fix the request; retrying it unchanged cannot help.",
                 status_code=exc.status_code,
             )
         return exc

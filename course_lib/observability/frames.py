@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from course_lib.redaction import redact_value
+
 if TYPE_CHECKING:
     import pandas as pd
     from opentelemetry.sdk.trace import ReadableSpan
@@ -41,7 +43,8 @@ def spans_frame(source: Tracing | Iterable[ReadableSpan]) -> pd.DataFrame:
         source: a :class:`Tracing` set up with the ``"memory"`` exporter, or spans.
 
     Ids are lower-case hex (32 digits for traces, 16 for spans), as trace backends show them;
-    ``parent_id`` is None for a root span. ``start`` is a UTC timestamp. List attributes
+    ``parent_id`` is None for a root span. ``start`` is a UTC timestamp. Text (attributes and
+    the status description) is redacted, whatever the spans' origin. List attributes
     (e.g. ``gen_ai.response.finish_reasons``) stay lists; a span without an attribute has NaN
     or None in its column.
     """
@@ -82,13 +85,14 @@ def _row(span: ReadableSpan) -> dict[str, Any]:
         "trace_id": f"{context.trace_id:032x}",
         "span_id": f"{context.span_id:016x}",
         "parent_id": f"{span.parent.span_id:016x}" if span.parent is not None else None,
-        "name": span.name,
+        "name": redact_value(span.name),
         "kind": span.kind.name,
         "start": start,  # nanoseconds since the epoch; a timestamp once in the frame
         "duration_ms": (end - start) / 1e6,
         "status": span.status.status_code.name,
-        "status_description": span.status.description,
+        # Redacted again: spans handed in directly may not have passed a course exporter.
+        "status_description": redact_value(span.status.description),
     }
     for key, value in (span.attributes or {}).items():
-        row[key] = list(value) if isinstance(value, tuple) else value
+        row[key] = redact_value(list(value) if isinstance(value, tuple) else value)
     return row

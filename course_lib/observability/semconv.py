@@ -34,6 +34,8 @@ __all__ = [
     "COURSE_RETRIEVAL_SCORES",
     "COURSE_SIMULATED_LATENCY_MS",
     "ERROR_TYPE",
+    "EXCEPTION_MESSAGE",
+    "EXCEPTION_STACKTRACE",
     "GEN_AI_DATA_SOURCE_ID",
     "GEN_AI_INPUT_MESSAGES",
     "GEN_AI_OPERATION_NAME",
@@ -86,6 +88,9 @@ GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
 GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
 ERROR_TYPE = "error.type"
+# The ``exception`` event's text (general conventions), recorded redacted.
+EXCEPTION_MESSAGE = "exception.message"
+EXCEPTION_STACKTRACE = "exception.stacktrace"
 
 # Opt-in content: prompts, answers and queries may hold personal data. Recorded only when
 # capture_message_content is on.

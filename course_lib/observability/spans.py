@@ -15,19 +15,23 @@ One question makes one trace::
 
 Every ``trace_*`` function records an exception that escapes it (status ERROR, an
 ``exception`` event and ``error.type``) and re-raises it. Prompts, answers and queries are
-recorded only when ``tracing.capture_message_content`` is on.
+recorded only when ``tracing.capture_message_content`` is on. Text recorded here (attributes,
+the exception's message and stack trace, the status) is redacted first: no API key or
+``Authorization`` value reaches a span, whatever an endpoint echoed into an error.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from course_lib.observability import semconv as sc
+from course_lib.redaction import redact, redact_value
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
@@ -88,7 +92,7 @@ class ChatStep(Step):
         if result.prompt_version:
             self.set_attributes(_prompt_attributes(result.prompt_version))
         if self.tracing.capture_message_content:
-            self.span.set_attribute(sc.GEN_AI_OUTPUT_MESSAGES, _output_messages(result))
+            self.set_attributes({sc.GEN_AI_OUTPUT_MESSAGES: _output_messages(result)})
 
 
 class RetrievalStep(Step):
@@ -339,23 +343,37 @@ def _prompt_attributes(ref: str) -> dict[str, Any]:
 
 
 def _record_error(span: Span, exc: BaseException) -> None:
+    """Marks ``span`` failed with ``exc``, its message and stack trace redacted.
+
+    OpenTelemetry's ``record_exception`` would record ``str(exc)`` and the formatted traceback
+    (every chained exception's message included) as they are; the redacted text replaces both.
+    The exception itself is left untouched for the caller.
+    """
     from opentelemetry.trace import Status, StatusCode
 
     kind = type(exc)
+    stacktrace = "".join(traceback.format_exception(kind, exc, exc.__traceback__))
     span.set_attribute(sc.ERROR_TYPE, f"{kind.__module__}.{kind.__qualname__}")
-    span.record_exception(exc)
-    span.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {exc}"[:500]))
+    span.record_exception(
+        exc,
+        attributes={
+            sc.EXCEPTION_MESSAGE: redact(str(exc)),
+            sc.EXCEPTION_STACKTRACE: redact(stacktrace),
+        },
+    )
+    span.set_status(Status(StatusCode.ERROR, redact(f"{kind.__name__}: {exc}")[:500]))
 
 
 def _clean(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """Drops None values and turns sequences into lists, as OpenTelemetry accepts them."""
+    """Drops None values, turns sequences into lists (as OpenTelemetry accepts them), and
+    redacts text, so a secret in a message or a query never becomes an attribute."""
     out: dict[str, Any] = {}
     for key, value in attributes.items():
         if value is None:
             continue
         if isinstance(value, tuple | list):
             value = list(value)
-        out[key] = value
+        out[key] = redact_value(value)
     return out
 
 

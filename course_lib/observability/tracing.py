@@ -14,6 +14,9 @@ The exporter decides where finished spans go:
   Needs ``opentelemetry-exporter-otlp-proto-http``.
 * ``"none"``: spans are made (so trace ids still propagate) and then dropped.
 
+Whatever the exporter, spans reach it redacted (:mod:`course_lib.redaction`): no API key or
+``Authorization`` value in a name, an attribute, an exception event or a status.
+
 The tracer provider stays local to the returned :class:`Tracing` unless ``set_global=True``:
 OpenTelemetry allows the global provider to be set once per process, so a notebook that
 re-runs its set-up cell, or a test suite, could otherwise never start afresh.
@@ -189,18 +192,22 @@ def _provider(
         SimpleSpanProcessor,
     )
 
+    from course_lib.observability.redacting import RedactingExporter
+
     memory = None
     resource = Resource.create({**(resource_attributes or {}), "service.name": service_name})
     provider = TracerProvider(resource=resource)
+    # Every exporter sits behind the redaction: no span leaves with an API key in its text.
     if exporter == "memory":
         memory = _memory_exporter(max_spans)
         # Simple (synchronous) processing: a span is readable the moment it ends.
-        provider.add_span_processor(SimpleSpanProcessor(memory))
+        provider.add_span_processor(SimpleSpanProcessor(RedactingExporter(memory)))
     elif exporter == "console":
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        provider.add_span_processor(SimpleSpanProcessor(RedactingExporter(ConsoleSpanExporter())))
     elif exporter == "otlp":
         # Batches: a slow or absent collector must never slow down answering a question.
-        provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(otlp_endpoint)))
+        otlp = RedactingExporter(_otlp_exporter(otlp_endpoint))
+        provider.add_span_processor(BatchSpanProcessor(otlp))
     return provider, memory
 
 

@@ -1,0 +1,52 @@
+"""The course environment's JupyterLab settings: no news prompt, no update checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from course_lib.course.lab_settings import OVERRIDES, install_overrides, overrides_path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = "share/jupyter/lab/schemas/@jupyterlab/apputils-extension/notification.json"
+
+
+def test_overrides_turn_off_news_and_update_checks(tmp_path: Path) -> None:
+    path = install_overrides(tmp_path)
+    assert path == overrides_path(tmp_path)
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    notification = settings["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"checkForUpdates": False, "fetchNews": "false"}
+
+
+def test_existing_overrides_are_kept(tmp_path: Path) -> None:
+    path = overrides_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    theme = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
+    path.write_text(json.dumps(theme), encoding="utf-8")
+    settings = json.loads(install_overrides(tmp_path).read_text(encoding="utf-8"))
+    assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
+    assert "@jupyterlab/apputils-extension:notification" in settings
+
+
+def test_a_broken_overrides_file_is_replaced(tmp_path: Path) -> None:
+    path = overrides_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json", encoding="utf-8")
+    assert json.loads(install_overrides(tmp_path).read_text(encoding="utf-8")) == OVERRIDES
+
+
+def test_the_settings_exist_in_the_installed_jupyterlab() -> None:
+    """The setting names and values are the ones this JupyterLab's schema defines."""
+    import sys
+
+    schema = json.loads((Path(sys.prefix) / SCHEMA).read_text(encoding="utf-8"))
+    properties = schema["properties"]
+    values = OVERRIDES["@jupyterlab/apputils-extension:notification"]
+    assert set(values) <= set(properties)
+    assert values["fetchNews"] in {choice["const"] for choice in properties["fetchNews"]["oneOf"]}
+
+
+def test_run_and_binder_install_them() -> None:
+    for script in ("run", "binder/postBuild"):
+        assert "course_lib.course.lab_settings" in (ROOT / script).read_text(encoding="utf-8")
