@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pytest
 from pydantic import BaseModel
@@ -11,6 +18,7 @@ from pydantic import BaseModel
 from course_lib.errors import (
     BudgetExceededError,
     CircuitOpenError,
+    ModelRequestError,
     ModelTimeoutError,
     RateLimitError,
     ServerError,
@@ -351,3 +359,248 @@ def test_a_remote_endpoint_estimates_tokens_without_a_tokenizer() -> None:
     provider = OpenAICompatibleProvider("http://127.0.0.1:9/v1")
     assert provider.count_tokens is estimate_tokens
     assert estimate_tokens("") == 0 and estimate_tokens("abcde") == 2
+
+
+# -- bad requests: refused alike on every path, never retried, never held against the model --
+
+BUDGET = FAST.with_changes(max_tokens_per_call=4000, max_cost_per_call_usd=1.0)
+BAD_INPUTS: list[tuple[str, Any, dict[str, Any]]] = [
+    ("stop=5", CONTEXT, {"stop": 5}),
+    ("temperature=hot", CONTEXT, {"temperature": "hot"}),
+    ("temperature=nan", CONTEXT, {"temperature": float("nan")}),
+    ("max_tokens=x", CONTEXT, {"max_tokens": "x"}),
+    ("stop=object", CONTEXT, {"stop": object()}),
+    ("tools=[1]", CONTEXT, {"tools": [1]}),
+    ("tools=5", CONTEXT, {"tools": 5}),
+    ("tool without a name", CONTEXT, {"tools": [{"type": "function", "function": {}}]}),
+    ("content=42", [{"role": "user", "content": 42}], {}),
+    ("messages=[1]", [1], {}),
+    ("messages=None", None, {}),
+    ("tool_calls=[1]", [{"role": "assistant", "content": None, "tool_calls": [1]}], {}),
+    ("model=list", CONTEXT, {"model": ["chat-small"]}),
+    ("deep nesting", CONTEXT, {"metadata": json.loads("[" * 100 + "]" * 100)}),
+]
+
+
+def _clients(server: ModelServer, policy: ReliabilityPolicy) -> dict[str, LLMClient]:
+    return {
+        "in process": local_client(policy=policy),
+        "over HTTP": LLMClient.for_server(server.base_url, policy=policy),
+    }
+
+
+@pytest.mark.parametrize("policy", [FAST, BUDGET], ids=["no budget", "budget"])
+@pytest.mark.parametrize(
+    ("name", "messages", "options"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS]
+)
+def test_the_same_bad_input_raises_model_request_error_on_every_path(
+    server: ModelServer,
+    policy: ReliabilityPolicy,
+    name: str,
+    messages: Any,
+    options: dict[str, Any],
+) -> None:
+    """In process the provider once raised a bare TypeError where HTTP gave a 400, or the SDK
+    raised one where in process gave a ModelRequestError; now both raise the course error."""
+    server.set_faults(None)
+    for path, client in _clients(server, policy).items():
+        with pytest.raises(ModelRequestError) as caught:
+            client.chat(messages, **options)
+        assert caught.value.status_code == 400, (path, caught.value)
+        assert client.stats.retries == 0, path
+
+
+def test_a_bad_stream_request_raises_model_request_error_on_every_path(
+    server: ModelServer,
+) -> None:
+    server.set_faults(None)
+    for client in _clients(server, FAST).values():
+        with pytest.raises(ModelRequestError):
+            client.stream(CONTEXT, stop=5).text()
+
+
+@pytest.mark.parametrize("path", ["in process", "over HTTP"])
+def test_bad_requests_are_never_retried_and_never_open_the_circuit(
+    server: ModelServer, path: str
+) -> None:
+    server.set_faults(None)
+    policy = FAST.with_changes(breaker_failure_threshold=2, breaker_reset_s=60)
+    client = _clients(server, policy)[path]
+    for _ in range(6):
+        with pytest.raises(ModelRequestError):
+            client.chat(CONTEXT, stop=5)  # type: ignore[arg-type]
+    assert client.stats.attempts == 6 and client.stats.retries == 0
+    assert client.circuit_state("chat-small") == "closed"
+    assert "10:00" in (client.chat(CONTEXT).content or "")
+
+
+class _StatusHandler(BaseHTTPRequestHandler):
+    """Answers every POST with the status its path names, in OpenAI's error shape."""
+
+    received: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.received.append(self.path)
+        status = int(self.path.split("/")[2])  # /status/<code>/v1/chat/completions
+        body = json.dumps(
+            {"error": {"message": "refused", "type": "invalid_request_error", "param": None}}
+        ).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:  # keep the test output quiet
+        pass
+
+
+@pytest.fixture(scope="module")
+def status_server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _StatusHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 413, 422])
+def test_no_4xx_is_retried_or_counted_by_the_breaker(status_server: str, status: int) -> None:
+    policy = FAST.with_changes(breaker_failure_threshold=2, breaker_reset_s=60)
+    client = LLMClient.for_server(f"{status_server}/status/{status}/v1", policy=policy)
+    _StatusHandler.received.clear()
+    for _ in range(4):
+        with pytest.raises((ModelRequestError, UnknownModelError)):
+            client.chat(CONTEXT)
+    assert len(_StatusHandler.received) == 4  # one request per call: no retries
+    assert client.stats.retries == 0
+    assert client.circuit_state("chat-small") == "closed"
+
+
+def test_a_5xx_is_still_retried_and_counted_by_the_breaker(status_server: str) -> None:
+    policy = FAST.with_changes(max_attempts=2, breaker_failure_threshold=2, breaker_reset_s=60)
+    client = LLMClient.for_server(f"{status_server}/status/503/v1", policy=policy)
+    with pytest.raises(ServerError):
+        client.chat(CONTEXT)
+    assert client.stats.attempts == 2
+    assert client.circuit_state("chat-small") == "open"
+
+
+def test_embed_refuses_what_is_not_a_list_of_texts_on_every_path(server: ModelServer) -> None:
+    for path, client in _clients(server, FAST).items():
+        for texts in ([1], None, "one text"):
+            with pytest.raises(ModelRequestError):
+                client.embed(texts)  # type: ignore[arg-type]
+        assert client.embed([]).shape == (0, 256), path
+
+
+# -- loading: once per process, whatever the number of threads, and no logging set-up --------
+
+
+def test_twenty_threads_on_a_fresh_client_load_the_model_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tokenizer and the embedding model come from one WordLlama load, under a lock."""
+    import wordllama
+
+    from course_lib.embeddings import WordLlamaEmbedder, wordllama_model
+    from course_lib.standin import tokens
+
+    loads: list[int] = []
+    real_load = wordllama.WordLlama.load
+
+    def counting_load(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        loads.append(1)
+        time.sleep(0.05)  # a slow load, so the threads really do ask at the same time
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(wordllama.WordLlama, "load", classmethod(counting_load))
+    monkeypatch.setattr(wordllama_model, "_MODELS", {})  # a process that has loaded nothing
+    tokens._tokenizer.cache_clear()
+    tokens.count_tokens.cache_clear()
+    client = local_client()
+    start = threading.Barrier(20)
+
+    def work(i: int) -> None:
+        start.wait()
+        if i % 2:
+            client.chat(f"Question {i}: when is the on-call handover?")
+        else:
+            WordLlamaEmbedder().embed([f"text {i}"])
+
+    try:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        tokens._tokenizer.cache_clear()
+        tokens.count_tokens.cache_clear()
+    assert len(loads) == 1
+
+
+# The first thread imports wordllama, whose import calls logging.basicConfig(level=INFO); the
+# others start while that import is still running, as a thread pool's first calls do.
+_IMPORT_RACE = """
+import logging, sys, threading, time
+
+configured = threading.Event()
+original = logging.basicConfig
+
+def slow_basic_config(*args, **kwargs):
+    original(*args, **kwargs)
+    if threading.current_thread().name == "first":
+        configured.set()
+        time.sleep(0.3)  # the rest of the import; the other threads start meanwhile
+
+logging.basicConfig = slow_basic_config
+from course_lib.embeddings import WordLlamaEmbedder
+
+def first():
+    WordLlamaEmbedder().embed(["first"])
+
+def later(i):
+    configured.wait(30)
+    WordLlamaEmbedder().embed([f"text {i}"])
+
+threads = [threading.Thread(target=first, name="first")]
+threads += [threading.Thread(target=later, args=(i,)) for i in range(7)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+assert configured.is_set(), "wordllama's import did not configure logging in this version"
+root = logging.getLogger()
+print(len(root.handlers), logging.getLevelName(root.level))
+logging.getLogger("httpx").info("HTTP Request: POST http://127.0.0.1/v1/chat/completions")
+"""
+
+
+def test_importing_wordllama_from_threads_leaves_root_logging_alone() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_RACE], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "WARNING"]
+    assert "HTTP Request" not in result.stderr
+
+
+def test_using_the_embedder_from_threads_keeps_the_root_handlers() -> None:
+    from course_lib.embeddings import WordLlamaEmbedder
+
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    threads = [
+        threading.Thread(target=lambda i=i: WordLlamaEmbedder().embed([f"text {i}"]))
+        for i in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (list(root.handlers), root.level) == before

@@ -12,7 +12,7 @@ bitwise-identical vectors on every run.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,20 +28,29 @@ __all__ = ["WORDLLAMA_CONFIG", "WordLlamaEmbedder", "load_wordllama", "shipped_d
 WORDLLAMA_CONFIG = "l2_supercat"  # the configuration whose weights the wheel ships
 
 
-def _import_wordllama() -> Any:
-    """Imports wordllama, undoing the root-logger set-up its import does.
+_IMPORT_LOCK = threading.Lock()
+_LOAD_LOCK = threading.Lock()
+_MODELS: dict[int, Any] = {}  # loaded models by dimension, filled under _LOAD_LOCK
 
-    ``wordllama.inference`` calls ``logging.basicConfig(level=logging.INFO)`` when imported,
-    which would make every library's INFO records (each HTTP request, for one) print to
-    stderr for the rest of the process. Logging set-up belongs to the application.
+
+def _import_wordllama() -> Any:
+    """Imports wordllama without the root-logger set-up its import does.
+
+    ``wordllama`` and ``wordllama.inference`` call ``logging.basicConfig(level=logging.INFO)``
+    when imported, which would make every library's INFO records (each HTTP request, for one)
+    print to stderr for the rest of the process. Logging set-up belongs to the application.
+    ``basicConfig`` does nothing when the root logger has a handler, so a placeholder handler
+    sits there during the import and is removed after it: nothing else on the root logger is
+    touched. The lock keeps threads importing at once from seeing each other's placeholder.
     """
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    import wordllama
-
-    if root.handlers != handlers or root.level != level:
-        root.handlers[:] = handlers
-        root.setLevel(level)
+    placeholder = logging.NullHandler()
+    with _IMPORT_LOCK:
+        root.addHandler(placeholder)
+        try:
+            import wordllama
+        finally:
+            root.removeHandler(placeholder)
     return wordllama
 
 
@@ -60,13 +69,23 @@ def shipped_dimensions() -> list[int]:
     return sorted(dims)
 
 
-@lru_cache(maxsize=4)
 def load_wordllama(dim: int = 256) -> Any:
-    """Returns the WordLlama model (256 dimensions by default), loaded once per process."""
-    wordllama = _import_wordllama()
-    return wordllama.WordLlama.load(
-        cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=dim
-    )
+    """Returns the WordLlama model (256 dimensions by default), loaded once per process.
+
+    Loading takes about a second; the lock makes threads that ask at the same moment (a
+    server's first requests, a thread pool's first calls) wait for one load instead of each
+    running its own.
+    """
+    model = _MODELS.get(dim)
+    if model is not None:
+        return model
+    with _LOAD_LOCK:
+        if dim not in _MODELS:
+            wordllama = _import_wordllama()
+            _MODELS[dim] = wordllama.WordLlama.load(
+                cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=dim
+            )
+        return _MODELS[dim]
 
 
 class WordLlamaEmbedder(Embedder):

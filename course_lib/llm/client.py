@@ -14,15 +14,23 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import numbers
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from course_lib.errors import BudgetExceededError, CircuitOpenError, RateLimitError, SettingsError
+from course_lib.errors import (
+    BudgetExceededError,
+    CircuitOpenError,
+    ModelRequestError,
+    RateLimitError,
+    SettingsError,
+)
 from course_lib.llm.policy import (
     RETRYABLE,
     CircuitBreaker,
@@ -47,6 +55,12 @@ Messages = str | Sequence[Mapping[str, Any]]
 # What makes a call move on to the fallback model: failures that persisted through the retries,
 # and an open circuit. (Annotated: mypy would type the bare display as a tuple of objects.)
 _FALLBACK_ON: tuple[type[BaseException], ...] = (CircuitOpenError, *RETRYABLE)
+
+# Nesting deeper than this is refused before sending: no chat request needs it, the local
+# server refuses it too, and a provider that walks the request would exhaust its stack.
+MAX_REQUEST_DEPTH = 64
+# Keyword arguments the openai SDK takes as options of the HTTP call, not fields of the body.
+_SDK_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"})
 
 
 @dataclass(frozen=True)
@@ -183,16 +197,115 @@ class ChatStream:
         return "".join(self)
 
 
+def _refused(message: str) -> ModelRequestError:
+    """A request the client refuses before sending, as the endpoint would refuse it (400)."""
+    return ModelRequestError(message, status_code=400)
+
+
 def _as_messages(messages: Messages, system: str | None) -> list[dict[str, Any]]:
+    """The conversation as Chat Completions messages; a wrong shape is refused, not sent."""
     if isinstance(messages, str):
         out: list[dict[str, Any]] = [{"role": "user", "content": messages}]
+    elif isinstance(messages, Iterable) and not isinstance(messages, bytes | Mapping):
+        out = []
+        for i, message in enumerate(messages):
+            if hasattr(message, "model_dump"):  # the SDK's own message objects, as it sends them
+                message = message.model_dump(mode="json", exclude_unset=True)
+            if not isinstance(message, Mapping):
+                raise _refused(
+                    f"Invalid type for 'messages[{i}]': expected a message such as "
+                    f"{{'role': 'user', 'content': '...'}}, but got {type(message).__name__}."
+                )
+            out.append(dict(message))
     else:
-        out = [dict(m) for m in messages]
+        raise _refused(
+            f"Invalid type for 'messages': expected a string or a list of messages, but got "
+            f"{type(messages).__name__}. Pass the question as a string, or a list of "
+            "{'role': ..., 'content': ...} dicts."
+        )
     if system is not None:
         out.insert(0, {"role": "system", "content": system})
     if not out:
-        raise ValueError("chat() needs at least one message.")
+        raise _refused(
+            "chat() needs at least one message. Pass the question as a string, or a non-empty "
+            "list of messages."
+        )
     return out
+
+
+def _plain_json(value: Any, where: str, depth: int = 1) -> Any:
+    """``value`` as plain JSON values, or a ModelRequestError naming where it is not JSON.
+
+    A provider in this process would accept values that JSON cannot carry, and the SDK would
+    fail on them with a bare TypeError or ValueError. Converting the request here means every
+    provider gets the same request and the same mistake raises the same error, whichever
+    path the call takes. Numpy's scalars become Python numbers.
+    """
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if not math.isfinite(number):
+            raise _refused(
+                f"Invalid value for '{where}': {number} cannot be sent (JSON has no NaN or "
+                "infinity). Pass a finite number."
+            )
+        return number
+    if depth > MAX_REQUEST_DEPTH:
+        raise _refused(
+            f"'{where}' nests values more than {MAX_REQUEST_DEPTH} levels deep. Flatten it, or "
+            "send a deeply nested document as a JSON string."
+        )
+    if isinstance(value, Mapping):
+        plain = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _refused(f"Invalid key {key!r} in '{where}': JSON object keys are strings.")
+            plain[key] = _plain_json(item, f"{where}.{key}", depth + 1)
+        return plain
+    if isinstance(value, list | tuple):
+        return [_plain_json(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return _plain_json(value.item(), where, depth)  # numpy.bool_ and other scalars
+    if hasattr(value, "model_dump"):  # a pydantic object, sent as the SDK would send it
+        return _plain_json(value.model_dump(mode="json", exclude_unset=True), where, depth)
+    raise _refused(
+        f"Invalid type for '{where}': a {type(value).__name__} cannot be sent as JSON. Pass "
+        "strings, numbers, booleans, lists and dicts only."
+    )
+
+
+def _plain_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The request with its body as plain JSON; the SDK's own call options pass unchanged."""
+    plain = {
+        key: value if key in _SDK_OPTIONS else _plain_json(value, key)
+        for key, value in request.items()
+    }
+    tools = plain.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        raise _refused(
+            f"Invalid type for 'tools': expected a list of tools, but got "
+            f"{type(request['tools']).__name__}. Pass [{{'type': 'function', 'function': "
+            "{...}}, ...]."
+        )
+    return plain
+
+
+def _max_tokens(request: Mapping[str, Any]) -> int | None:
+    """The request's ``max_tokens`` as an integer; a budget needs it to be one."""
+    value = request.get("max_tokens")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    ):
+        raise _refused(
+            f"Invalid type for 'max_tokens': expected an integer, but got "
+            f"{type(value).__name__} ({value!r}). Pass a whole number of tokens."
+        )
+    return int(value)
 
 
 def _response_format(value: Any) -> Any:
@@ -334,6 +447,14 @@ class LLMClient:
             settings.llm_base_url, api_key=settings.llm_api_key, policy=policy, **kwargs
         )
 
+    def _resolve(self, model: Any) -> ModelSpec:
+        if not isinstance(model, str):
+            raise _refused(
+                f"Invalid type for 'model': expected a role or model id such as 'chat-small', "
+                f"but got {type(model).__name__}."
+            )
+        return self.registry.resolve(model)
+
     def circuit_state(self, model: str) -> str:
         """The circuit of a role or model: "closed", "open" (failing fast) or "half-open"."""
         return self._breaker.state(self.registry.resolve(model).id)
@@ -345,14 +466,15 @@ class LLMClient:
     ) -> dict[str, Any]:
         request: dict[str, Any] = {"model": spec.id, "messages": messages}
         request.update({k: v for k, v in options.items() if v is not None})
+        request = _plain_request(request)
         budget = self.policy.max_tokens_per_call
         cost_budget = self.policy.max_cost_per_call_usd
         if budget is None and cost_budget is None:
             return request  # nothing to decide before the call: no tokens to count
         input_tokens = count_message_tokens(
-            messages, options.get("tools"), count_tokens=self.provider.count_tokens
+            request["messages"], request.get("tools"), count_tokens=self.provider.count_tokens
         )
-        max_out = request.get("max_tokens") or spec.max_output_tokens or 1024
+        max_out = _max_tokens(request) or spec.max_output_tokens or 1024
         if budget is not None:
             room = budget - input_tokens
             if room <= 0:
@@ -423,7 +545,7 @@ class LLMClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _models(self, model: str) -> list[ModelSpec]:
-        primary = self.registry.resolve(model)
+        primary = self._resolve(model)
         if primary.kind != "chat":
             raise ValueError(
                 f"{model!r} is an {primary.kind} model; chat needs a chat model "
@@ -506,7 +628,7 @@ class LLMClient:
             "temperature": temperature,
             "seed": seed,
             "max_tokens": max_tokens,
-            "tools": list(tools) if tools else None,
+            "tools": tools or None,
             "tool_choice": tool_choice,
             "response_format": _response_format(response_format),
             "stop": stop,
@@ -555,8 +677,28 @@ class LLMClient:
         return ChatStream(chunks, started, spec, prompt_version, attempts, fell_back)
 
     def embed(self, texts: Sequence[str], *, model: str = "embed") -> NDArray[Any]:
-        """Embeddings of ``texts`` (rows L2-normalised) from the provider's embedding model."""
-        spec = self.registry.resolve(model)
+        """Embeddings of ``texts`` (rows L2-normalised) from the provider's embedding model.
+
+        The texts are checked here, so a wrong input raises the same ModelRequestError from
+        every provider, and no texts give no rows without a call.
+        """
+        import numpy as np
+
+        spec = self._resolve(model)
         if spec.kind != "embedding":
             raise ValueError(f"{model!r} is a {spec.kind} model, not an embedding model.")
-        return self.provider.embed(list(texts), spec.id)
+        if isinstance(texts, str | bytes | Mapping) or not isinstance(texts, Iterable):
+            raise _refused(
+                f"embed() takes a list of texts, but got {type(texts).__name__}. Wrap a single "
+                "text in a list: embed([text])."
+            )
+        listed = list(texts)  # a tuple, a generator or a pandas Series works as well
+        for i, text in enumerate(listed):
+            if not isinstance(text, str):
+                raise _refused(
+                    f"Invalid type for 'input[{i}]': expected a string, but got "
+                    f"{type(text).__name__}. Convert it to text first."
+                )
+        if not listed:
+            return np.zeros((0, spec.dimension or 0), dtype=np.float32)
+        return self.provider.embed(listed, spec.id)

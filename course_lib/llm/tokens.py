@@ -43,12 +43,18 @@ def estimate_tokens(text: str) -> int:
 
 
 def message_text(message: Mapping[str, Any]) -> str:
-    """The text of a chat message, whether its content is a string or a list of parts."""
+    """The text of a chat message, whether its content is a string or a list of parts.
+
+    Content of another type (a number, an object) is counted as its JSON text: a budget is
+    checked before the endpoint sees the request, and it is the endpoint that refuses it.
+    """
     content = message.get("content")
     if content is None:
         return ""
     if isinstance(content, str):
         return content
+    if not isinstance(content, list | tuple):
+        return json.dumps(content, default=str)
     parts: list[str] = []
     for part in content:
         if isinstance(part, Mapping):
@@ -65,13 +71,20 @@ def count_message_tokens(
     *,
     count_tokens: TokenCounter = estimate_tokens,
 ) -> int:
-    """Input tokens of a chat request: every message's text and tool calls, plus overheads."""
+    """Input tokens of a chat request: every message's text and tool calls, plus overheads.
+
+    Parts of the wrong shape are counted as far as they can be, never raised on: the endpoint
+    refuses them with an error that names the parameter.
+    """
     total = REPLY_PRIMING_TOKENS
     for message in messages:
         total += MESSAGE_OVERHEAD_TOKENS + count_tokens(message_text(message))
-        for call in message.get("tool_calls") or ():
-            function = call.get("function", {})
-            total += count_tokens(f"{function.get('name', '')} {function.get('arguments', '')}")
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list | tuple) else ():
+            function = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(function, Mapping):
+                name, arguments = function.get("name", ""), function.get("arguments", "")
+                total += count_tokens(f"{name} {arguments}")
     if tools:
-        total += count_tokens(json.dumps(list(tools), sort_keys=True))
+        total += count_tokens(json.dumps(list(tools), sort_keys=True, default=str))
     return total

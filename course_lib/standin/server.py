@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import socket
 import threading
@@ -28,13 +29,33 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_lib.models import ModelSpec
 from course_lib.standin.errors import InvalidRequestError, ServerStartError
 from course_lib.standin.faults import Fault, FaultPlan
 from course_lib.standin.model import LocalModel, stream_chunks
 
-__all__ = ["ModelServer", "create_app", "run_server", "serve_model", "shared_server"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_JSON_DEPTH",
+    "ModelServer",
+    "create_app",
+    "run_server",
+    "serve_model",
+    "shared_server",
+]
+
+# A request body larger than this is refused with a 413 before it is parsed: the largest
+# legitimate request (an embeddings batch of some thousand paragraphs) is well under it, and a
+# runaway one should not take the server's memory.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+# JSON nested deeper than this is refused with a 400: a chat request with a strict schema of
+# ten nested objects is some 30 levels deep, and walking thousands of levels would exhaust the
+# stack of whatever reads the request next.
+MAX_JSON_DEPTH = 64
+_MB = 1024 * 1024
+_logger = logging.getLogger(__name__)
 
 
 def _error(
@@ -77,10 +98,72 @@ def _fault_response(fault: Fault) -> Any:
     )
 
 
+def _too_large(size: int | None, limit: int) -> InvalidRequestError:
+    seen = f"is {size} bytes" if size is not None else "is larger than that"
+    return InvalidRequestError(
+        f"The request body {seen}; this server accepts at most {limit // _MB} MB "
+        f"({limit} bytes). Send fewer or shorter texts per request, for example by splitting "
+        "an embeddings batch into several requests.",
+        status=413,
+        code="request_too_large",
+    )
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    """The raw body, refused as soon as it is known to exceed ``limit`` bytes.
+
+    A declared ``content-length`` over the limit is refused before a byte is read; a body sent
+    without one is read chunk by chunk and refused once it passes the limit. The server
+    discards the unread rest, so the keep-alive connection stays usable.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(None, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_deep() -> InvalidRequestError:
+    return InvalidRequestError(
+        f"The request body nests JSON more than {MAX_JSON_DEPTH} levels deep. No chat, "
+        "embeddings or responses request needs that much nesting: flatten the values, or send "
+        "a deeply nested document as a JSON string inside the message content.",
+        code="json_too_deep",
+    )
+
+
+def _check_depth(value: Any) -> None:
+    """Refuse nesting deeper than :data:`MAX_JSON_DEPTH`, walking without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+
+
 async def _body_of(request: Request) -> dict[str, Any]:
-    """The JSON object a POST carries; anything else is a 400 the SDK reports as such."""
+    """The JSON object a POST carries; anything else is a 400 the SDK reports as such.
+
+    The body is capped in size before parsing and in depth right after, so no request can
+    exhaust the server's memory or stack: the C JSON parser stops at Python's recursion limit
+    with an error, which is refused here as too deep.
+    """
+    limit = getattr(request.app.state, "max_body_bytes", MAX_BODY_BYTES)
+    raw = await _read_capped(request, limit)
     try:
-        body = await request.json()
+        body = json.loads(raw)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequestError(
             "The request body is not valid JSON. Send a JSON object with "
@@ -88,6 +171,7 @@ async def _body_of(request: Request) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise InvalidRequestError("The request body must be a JSON object.")
+    _check_depth(body)
     return body
 
 
@@ -106,15 +190,50 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def validation_error(_: Request, exc: RequestValidationError) -> Any:
         return _validation_error(exc)
 
-    @app.exception_handler(Exception)
-    async def crash(_: Request, exc: Exception) -> Any:
-        return _error(
-            500,
-            f"The server had an error while processing your request ({type(exc).__name__}). "
-            "Retry the request; if it fails again, the server's log has the details.",
-            "server_error",
-            "internal_error",
-        )
+    app.add_middleware(_CrashesAsServerErrors)
+
+
+def _crash_response(exc: BaseException) -> Any:
+    return _error(
+        500,
+        f"The server had an error while processing your request ({type(exc).__name__}). "
+        "Retry the request; if it fails again, the server's log has the details.",
+        "server_error",
+        "internal_error",
+    )
+
+
+class _CrashesAsServerErrors:
+    """An unexpected exception becomes a 500 in OpenAI's shape on a connection that stays open.
+
+    Starlette's own handler for ``Exception`` sends the 500 and then re-raises, and uvicorn
+    answers the re-raise by closing the connection: the client's next request on that
+    keep-alive connection then fails as a connection error instead of a readable one. This
+    middleware sends the 500 and logs the traceback without re-raising; only a crash after the
+    response has started (mid-stream) still closes the connection, as nothing else can end it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            _logger.exception("The local model server failed on %s", scope.get("path"))
+            await _crash_response(exc)(scope, receive, send)
 
 
 def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
@@ -223,9 +342,13 @@ async def _deliver(
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
-def create_app(model: LocalModel) -> FastAPI:
-    """The FastAPI application serving ``model``; each group of routes registers itself."""
+def create_app(model: LocalModel, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    """The FastAPI application serving ``model``; each group of routes registers itself.
+
+    ``max_body_bytes`` caps a request body (a larger one is a 413 in OpenAI's shape).
+    """
     app = FastAPI(title="Local model server", version="1", docs_url=None, redoc_url=None)
+    app.state.max_body_bytes = max_body_bytes
     _add_error_handlers(app)
     _add_model_routes(app, model)
     _add_embedding_routes(app, model)
