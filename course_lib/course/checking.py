@@ -4,11 +4,14 @@ A lesson calls ``check("00.1", count_code_lines)`` after an exercise. The checke
 learner's answer on cases the learner has not seen and prints one line: solved, or not yet and
 why. ``hint("00.1")`` gives hints that get more specific each time it is called.
 
-Nothing a learner writes can make a checker print a traceback: ``None``, ``...``, a wrong type
-or an exception inside the learner's code each get a plain sentence. In strict mode
-(``COURSE_STRICT=1``, which CI and ``course build`` set for solution notebooks) a failing check
-raises :class:`~course_lib.course.errors.ExerciseNotSolvedError` instead, so a broken
-solution cannot pass unnoticed.
+Nothing a learner writes can make a checker print a traceback: ``None``, ``...``, a wrong type,
+an exception inside the learner's code, a function that never returns (stopped after the
+exercise's ``time_limit``, see :mod:`course_lib.course.guard`), ``sys.exit()``, a megabyte of
+output or a ``__repr__`` that raises each get a plain sentence, and so does a malformed call
+such as ``check(None, f)``, an unknown id (with the nearest known ids) or ``hint(id, level="a")``.
+In strict mode (``COURSE_STRICT=1``, which CI and ``course build`` set for solution notebooks) a
+failing check raises :class:`~course_lib.course.errors.ExerciseNotSolvedError` instead, so a
+broken solution cannot pass unnoticed.
 
 Checkers live in ``course_lib.course.exercises.lesson_<lesson>`` modules and are declared with
 :func:`exercise`; CONTRIBUTING.md shows how to write and test one.
@@ -16,16 +19,25 @@ Checkers live in ``course_lib.course.exercises.lesson_<lesson>`` modules and are
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import os
 import pkgutil
+import re
+import sys
+import sysconfig
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from course_lib.course.errors import CheckerError, ExerciseNotSolvedError, UnknownExerciseError
+from course_lib.course.guard import Outcome, run_guarded, safe_repr, shorten
 
 __all__ = [
     "CHECK_MIME",
+    "DEFAULT_TIME_LIMIT",
     "Exercise",
     "Feedback",
     "NotYet",
@@ -42,6 +54,16 @@ __all__ = [
 CHECK_MIME = "application/vnd.course.check+json"
 _REGISTRY: dict[str, Exercise] = {}
 _HINTS_SHOWN: dict[str, int] = {}
+
+DEFAULT_TIME_LIMIT = 5.0
+"""Seconds a checker may run the learner's code: every current checker needs well under two
+even on a cold start; an exercise that needs longer declares its own ``time_limit``."""
+
+DETAIL_LIMIT = 200
+"""Characters of a learner's exception message quoted in a verdict."""
+
+MESSAGE_LIMIT = 600
+"""Characters of a whole verdict: one line stays readable however long the learner's text."""
 
 Checker = Callable[[Any, "Probe"], str]
 
@@ -62,6 +84,7 @@ class Exercise:
     expects_function: bool = True
     reference: Any = None
     solution: str = ""
+    time_limit: float | None = DEFAULT_TIME_LIMIT
 
     def __post_init__(self) -> None:
         if not self.hints:
@@ -76,9 +99,12 @@ class Feedback:
     solved: bool
     message: str
     checker_failed: bool = field(default=False)
+    usage_error: bool = field(default=False)
 
     @property
     def line(self) -> str:
+        if self.usage_error:
+            return f"⚠️ {self.message}"
         if self.checker_failed:
             return f"⚠️ Exercise {self.exercise_id}: {self.message}"
         if self.solved:
@@ -107,21 +133,28 @@ class Probe:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.running: str | None = None
+        """The call in progress, named in the verdict if it never returns."""
 
     def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Calls the learner's function, turning any exception into a :class:`NotYet`."""
         shown = self.describe_call(*args, **kwargs)
+        self.running = shown  # left set if the call never returns: the time limit names it
         try:
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
         except NotImplementedError:
             raise NotYet(
                 f"{self.name} still raises NotImplementedError; replace the stub with your code."
             ) from None
+        except (SystemExit, KeyboardInterrupt) as exc:
+            raise NotYet(_stopping_exception(shown, exc)) from None
         except Exception as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            detail = _exception_detail(exc)
             raise NotYet(
                 f"{shown} raised {type(exc).__name__}" + (f": {detail}" if detail else "") + "."
             ) from None
+        self.running = None
+        return result
 
     def describe_call(self, *args: Any, **kwargs: Any) -> str:
         parts = [_short_repr(a) for a in args] + [
@@ -160,8 +193,29 @@ def _article(noun: str) -> str:
 
 
 def _short_repr(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return safe_repr(value, limit)
+
+
+def _exception_detail(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, cut to :data:`DETAIL_LIMIT` characters."""
+    try:
+        text = str(exc).strip()
+    except Exception:  # a learner's exception whose __str__ itself raises
+        return ""
+    return shorten(text.splitlines()[0], DETAIL_LIMIT) if text else ""
+
+
+def _stopping_exception(where: str, exc: BaseException) -> str:
+    """Why ``SystemExit`` or ``KeyboardInterrupt`` from learner code is not an answer."""
+    if isinstance(exc, SystemExit):
+        return (
+            f"{where} raised SystemExit (sys.exit(), exit() or quit()), which would stop the "
+            "notebook's kernel; return your answer instead."
+        )
+    return (
+        f"{where} raised KeyboardInterrupt; if you pressed Interrupt, run the check again, "
+        "otherwise return your answer instead of raising it."
+    )
 
 
 def exercise(
@@ -173,11 +227,14 @@ def exercise(
     expects_function: bool = True,
     reference: Any = None,
     solution: str = "",
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
 ) -> Callable[[Checker], Checker]:
     """Declares the checker of exercise ``id``: ``@exercise("00.1", title=..., hints=[...])``.
 
     The checker receives the learner's answer and a :class:`Probe`; it raises :class:`NotYet`
     with a reason when the answer is wrong, and returns a short sentence of praise when right.
+    It runs for at most ``time_limit`` seconds (``None``: in the calling thread, unguarded, for
+    answers that cannot leave it; see :mod:`course_lib.course.guard`).
     """
 
     def register(checker: Checker) -> Checker:
@@ -192,10 +249,16 @@ def exercise(
             expects_function=expects_function,
             reference=reference,
             solution=solution,
+            time_limit=time_limit,
         )
         return checker
 
     return register
+
+
+_ID_SHAPE = re.compile(r"[0-9A-Za-z_.]+")
+_NO_ANSWER: Any = object()
+_COURSE_DIR = os.path.normcase(str(Path(__file__).resolve().parents[1]))
 
 
 def _lesson_module(exercise_id: str) -> str:
@@ -203,22 +266,62 @@ def _lesson_module(exercise_id: str) -> str:
     return f"course_lib.course.exercises.lesson_{lesson.replace('.', '_')}"
 
 
+def _import_lesson(exercise_id: str) -> None:
+    """Imports the checkers of ``exercise_id``'s lesson, if that lesson has any."""
+    if not _ID_SHAPE.fullmatch(exercise_id):  # not an id: nothing to import
+        return
+    module = _lesson_module(exercise_id)
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+
+
+def _unknown_id_message(exercise_id: str) -> str:
+    """One line naming the known ids nearest to ``exercise_id``, or all of them."""
+    known = [e.id for e in all_exercises()]
+    near = set(difflib.get_close_matches(exercise_id, known, n=3, cutoff=0.6))
+    if near:
+        quoted = [repr(k) for k in known if k in near]  # in the course's order
+        listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        return (
+            f"No exercise {exercise_id!r}; did you mean {listed}? "
+            "Check the id in the exercise's heading."
+        )
+    return (
+        f"No exercise {exercise_id!r}; known exercises are: {', '.join(known) or 'none'}. "
+        "Check the id in the exercise's heading."
+    )
+
+
 def get_exercise(exercise_id: str) -> Exercise:
     """Returns the exercise registered as ``exercise_id``, importing its lesson's checkers."""
     if exercise_id not in _REGISTRY:
-        module = _lesson_module(exercise_id)
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        _import_lesson(exercise_id)
     if exercise_id not in _REGISTRY:
-        known = ", ".join(sorted(e.id for e in all_exercises())) or "none"
-        raise UnknownExerciseError(
-            f"No exercise {exercise_id!r}; known exercises are: {known}. "
-            "Check the id in the exercise's heading."
-        )
+        raise UnknownExerciseError(_unknown_id_message(exercise_id))
     return _REGISTRY[exercise_id]
+
+
+def _find(exercise_id: object, function: str) -> Exercise | str:
+    """The exercise ``check`` or ``hint`` (``function``) was called for, or the one line that
+    tells the learner how to fix the call."""
+    example = "check('00.1', count_code_lines)" if function == "check" else "hint('00.1')"
+    if callable(exercise_id):
+        return f"{function}() takes the exercise id first, in quotes, like {example}."
+    if not isinstance(exercise_id, str):
+        given = "None" if exercise_id is None else _article(type(exercise_id).__name__)
+        if exercise_id is not None:
+            given += f" ({_short_repr(exercise_id)})"
+        return (
+            f"{function}() needs the exercise id as a string in quotes, like {example}; "
+            f"it got {given}."
+        )
+    try:
+        return get_exercise(exercise_id)
+    except UnknownExerciseError as exc:
+        return str(exc.args[0])
 
 
 def all_exercises() -> list[Exercise]:
@@ -232,44 +335,113 @@ def all_exercises() -> list[Exercise]:
     )
 
 
-def evaluate(exercise_id: str, answer: Any) -> Feedback:
-    """Runs the checker and returns its verdict; never raises for anything the learner wrote."""
-    spec = get_exercise(exercise_id)
+def _not_an_answer(spec: Exercise, answer: Any) -> str | None:
+    """Why ``answer`` cannot be checked at all (``...``, ``None``, not a function), if it can't."""
     if answer is Ellipsis:
-        return Feedback(
-            exercise_id, False, f"{spec.answer_name} is still `...`; replace it with your answer."
-        )
+        return f"{spec.answer_name} is still `...`; replace it with your answer."
     if answer is None:
-        return Feedback(
-            exercise_id,
-            False,
-            f"{spec.answer_name} is None; "
-            + (
-                "define the function and run its cell."
-                if spec.expects_function
-                else "assign your answer to it."
-            ),
+        return f"{spec.answer_name} is None; " + (
+            "define the function and run its cell."
+            if spec.expects_function
+            else "assign your answer to it."
         )
     if spec.expects_function and not callable(answer):
-        return Feedback(
-            exercise_id,
-            False,
+        return (
             f"{spec.answer_name} should be a function, but it is "
-            f"{_article(type(answer).__name__)} ({_short_repr(answer)}).",
+            f"{_article(type(answer).__name__)} ({_short_repr(answer)})."
         )
-    try:
-        praise = spec.checker(answer, Probe(spec.answer_name))
-    except NotYet as verdict:
-        return Feedback(exercise_id, False, str(verdict))
-    except Exception as exc:  # a bug in the checker itself, not in the learner's answer
-        return Feedback(
-            exercise_id,
+    return None
+
+
+def evaluate(exercise_id: str, answer: Any) -> Feedback:
+    """Runs the checker and returns its verdict; never raises for anything the learner wrote.
+
+    The learner's code runs under :func:`~course_lib.course.guard.run_guarded`: at most the
+    exercise's ``time_limit``, its output captured, then shown again cut to a few hundred
+    characters, before the verdict, where it would have appeared anyway.
+    """
+    spec = get_exercise(exercise_id)
+    reason = _not_an_answer(spec, answer)
+    if reason is not None:
+        return Feedback(exercise_id, False, reason)
+    probe = Probe(spec.answer_name)
+    outcome = run_guarded(lambda: spec.checker(answer, probe), spec.time_limit)
+    if outcome.stdout:
+        sys.stdout.write(outcome.stdout)
+    if outcome.stderr:
+        sys.stderr.write(outcome.stderr)
+    solved, message, checker_failed = _verdict(spec, probe, outcome)
+    return Feedback(exercise_id, solved, _one_line(message), checker_failed=checker_failed)
+
+
+def _verdict(spec: Exercise, probe: Probe, outcome: Outcome) -> tuple[bool, str, bool]:
+    """``(solved, message, checker_failed)`` for what happened when the checker ran."""
+    where = probe.running or spec.answer_name
+    if outcome.timed_out:
+        message = (
+            f"{where} took longer than {spec.time_limit:g} s, so the check stopped waiting; "
+            "look for a loop that never ends or a long sleep or wait."
+        )
+        if outcome.still_running:
+            message += (
+                " It is still running in the background: if the notebook gets slow, restart "
+                "the kernel and run the cells again."
+            )
+        return False, message, False
+    if outcome.interrupted:
+        return False, "the check was interrupted; run it again when you are ready.", False
+    error = outcome.error
+    if error is None:
+        return True, str(outcome.value), False
+    if isinstance(error, NotYet):
+        return False, str(error), False
+    if isinstance(error, SystemExit | KeyboardInterrupt):
+        return False, _stopping_exception(where, error), False
+    raised = f"{type(error).__name__}" + (f": {d}" if (d := _exception_detail(error)) else "")
+    learner_function = _learner_frame(error, spec.checker)
+    if learner_function is not None:
+        return (
             False,
-            f"the checker itself failed ({type(exc).__name__}: {exc}). This is a bug in the "
-            "course, not in your answer; please report it.",
-            checker_failed=True,
+            f"your {learner_function}() raised {raised} while the checker was looking at "
+            f"{spec.answer_name}; fix it and run the check again.",
+            False,
         )
-    return Feedback(exercise_id, True, praise)
+    return (
+        False,
+        f"the checker itself failed ({raised}). This is a bug in the course, not in your "
+        "answer; please report it.",
+        True,
+    )
+
+
+def _library_dirs() -> tuple[str, ...]:
+    """Folders of the Python installation: code there is neither the course's nor yours."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.update(sysconfig.get_paths().get(key, "") for key in ("stdlib", "purelib", "platlib"))
+    return tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in paths if p)
+
+
+def _learner_frame(error: BaseException, checker: Checker) -> str | None:
+    """The name of the innermost function in ``error``'s traceback that is the learner's:
+    neither the checker, the course's package, nor the Python installation. An exception
+    raised there (say, in the learner's ``__repr__``) is the learner's bug, not the course's."""
+    checker_code = getattr(checker, "__code__", None)
+    library = _library_dirs()
+    found: str | None = None
+    trace: types.TracebackType | None = error.__traceback__
+    while trace is not None:
+        code = trace.tb_frame.f_code
+        path = os.path.normcase(os.path.abspath(code.co_filename))
+        ours = path.startswith((_COURSE_DIR + os.sep, *library)) or code is checker_code
+        if not ours and not code.co_filename.startswith("<frozen"):
+            found = code.co_name
+        trace = trace.tb_next
+    return found
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line and at most :data:`MESSAGE_LIMIT` characters long."""
+    return shorten(re.sub(r"\s*[\r\n]+\s*", " ", text), MESSAGE_LIMIT)
 
 
 def _strict() -> bool:
@@ -278,16 +450,34 @@ def _strict() -> bool:
     return load_settings().strict
 
 
-def check(exercise_id: str, answer: Any) -> Feedback:
+def check(exercise_id: str, answer: Any = _NO_ANSWER) -> Feedback:
     """Checks the learner's answer to ``exercise_id`` and returns a one-line verdict.
+
+    A malformed call (no id, an unknown id, no answer) also gets one line, not a traceback.
 
     Raises:
         ExerciseNotSolvedError: in strict mode, when the answer is not right.
         CheckerError: in strict mode, when the checker itself is broken.
+        UnknownExerciseError: in strict mode, when the call names no known exercise.
     """
-    feedback = evaluate(exercise_id, answer)
+    spec = _find(exercise_id, "check")
+    if isinstance(spec, str):
+        shown = exercise_id if isinstance(exercise_id, str) else _short_repr(exercise_id)
+        feedback = Feedback(shown, False, spec, usage_error=True)
+    elif answer is _NO_ANSWER:
+        feedback = Feedback(
+            spec.id,
+            False,
+            f"check() needs your answer too, like check({spec.id!r}, {spec.answer_name}).",
+        )
+    else:
+        feedback = evaluate(spec.id, answer)
     if not feedback.solved and _strict():
-        error = CheckerError if feedback.checker_failed else ExerciseNotSolvedError
+        error: type[Exception] = ExerciseNotSolvedError
+        if feedback.usage_error:
+            error = UnknownExerciseError
+        elif feedback.checker_failed:
+            error = CheckerError
         raise error(feedback.line)
     return feedback
 
@@ -307,20 +497,28 @@ def hint(exercise_id: str, level: int | None = None) -> _Hint:
         exercise_id: the exercise, e.g. ``"00.1"``.
         level: show this hint (1 is the gentlest) instead of the next one.
     """
-    spec = get_exercise(exercise_id)
+    spec = _find(exercise_id, "hint")
+    if isinstance(spec, str):
+        return _Hint(f"⚠️ {spec}")
     count = len(spec.hints)
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
+        return _Hint(
+            f"⚠️ level is a hint number from 1 to {count}, like hint({spec.id!r}, level=1); "
+            f"it got {_article(type(level).__name__)} ({_short_repr(level)})."
+        )
     if level is None:
-        level = _HINTS_SHOWN.get(exercise_id, 0) + 1
+        level = _HINTS_SHOWN.get(spec.id, 0) + 1
     if level > count:
         where = f" The worked answer is in {spec.solution}." if spec.solution else ""
-        return _Hint(f"No more hints for exercise {exercise_id} (there are {count}).{where}")
+        return _Hint(f"No more hints for exercise {spec.id} (there are {count}).{where}")
     if level < 1:
-        raise ValueError(f"level must be 1 or more (got {level})")
-    _HINTS_SHOWN[exercise_id] = max(level, _HINTS_SHOWN.get(exercise_id, 0))
+        return _Hint(
+            f"⚠️ Exercise {spec.id} has hints 1 to {count}, so level={level} shows none; "
+            f"run hint({spec.id!r}) for the next one."
+        )
+    _HINTS_SHOWN[spec.id] = max(level, _HINTS_SHOWN.get(spec.id, 0))
     more = " Run hint() again for a more specific one." if level < count else ""
-    return _Hint(
-        f"Hint {level} of {count} for exercise {exercise_id}: {spec.hints[level - 1]}{more}"
-    )
+    return _Hint(f"Hint {level} of {count} for exercise {spec.id}: {spec.hints[level - 1]}{more}")
 
 
 def answer_or_reference(exercise_id: str, answer: Any) -> Any:
