@@ -8,15 +8,24 @@ with one line naming the setting, the value, where it came from and what is allo
 walking up from the current directory (a notebook's kernel starts in the notebook's folder,
 so a ``course.toml`` at the repository root applies to every lesson). Set
 ``COURSE_CONFIG_FILE`` to an empty string to ignore any file.
+
+An unknown key in ``course.toml`` and an unknown ``COURSE_*`` environment variable are both
+errors that name the nearest setting: a typo must not silently leave a default in place. The
+variables of the course's own scripts (``./run``: ``COURSE_VENV``, ``COURSE_NO_UV``; CI's
+``.ci/run``: ``COURSE_CI_ALSO_PYTHON``, ``COURSE_CI_ALSO_VENV``) are not settings and are
+accepted. The API key is a secret: no error message ever shows its value.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -41,6 +50,11 @@ __all__ = [
 ENV_PREFIX = "COURSE_"
 CONFIG_FILE_NAME = "course.toml"
 CONFIG_FILE_ENV = "COURSE_CONFIG_FILE"
+# Read by the course's shell scripts, not by course_lib; ./run and .ci/run document them.
+_SCRIPT_VARIABLES = frozenset(
+    {"COURSE_VENV", "COURSE_NO_UV", "COURSE_CI_ALSO_PYTHON", "COURSE_CI_ALSO_VENV"}
+)
+_WHOLE_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
 
 # Which course.toml the settings being built should read; set only inside load_settings.
 _config_file: ContextVar[Path | None] = ContextVar("_config_file", default=None)
@@ -98,25 +112,29 @@ class CourseSettings(BaseSettings):
     llm_base_url: str | None = Field(
         default=None,
         description="Base URL of the OpenAI-compatible endpoint, e.g. https://api.openai.com/v1.",
-        json_schema_extra={"allowed": "an http(s) URL ending in the API root, e.g. .../v1"},
+        json_schema_extra={
+            "allowed": "an http(s) URL ending in the API root, e.g. .../v1, or unset"
+        },
     )
     llm_api_key: SecretStr | None = Field(
         default=None,
         description="API key of the endpoint. Held as a secret: it never prints or logs. "
         "Set it in the environment (COURSE_LLM_API_KEY), never in a committed file.",
-        json_schema_extra={"allowed": "a string"},
+        json_schema_extra={"allowed": "a string without spaces or line breaks"},
     )
     llm_connect_timeout: float = Field(
+        allow_inf_nan=False,
         default=5.0,
         gt=0,
         description="Seconds to wait for a connection to the model endpoint.",
-        json_schema_extra={"allowed": "a number of seconds > 0"},
+        json_schema_extra={"allowed": "a finite number of seconds > 0"},
     )
     llm_read_timeout: float = Field(
+        allow_inf_nan=False,
         default=30.0,
         gt=0,
         description="Seconds to wait for a model response once connected.",
-        json_schema_extra={"allowed": "a number of seconds > 0"},
+        json_schema_extra={"allowed": "a finite number of seconds > 0"},
     )
     # "memory" by default: lessons read spans into pandas with no collector running, and
     # nothing is set up until setup_tracing() is called. A long-running service should choose
@@ -151,6 +169,43 @@ class CourseSettings(BaseSettings):
     @classmethod
     def _expand_registry(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _whole_seed(cls, value: Any) -> Any:
+        # Pydantic would read true as 1 and 3.0 or "3.0" as 3: a seed is written as an integer.
+        if isinstance(value, bool | float) or (
+            isinstance(value, str) and not _WHOLE_NUMBER.fullmatch(value)
+        ):
+            raise ValueError("a seed is a whole number such as 42")
+        return value
+
+    @field_validator("llm_connect_timeout", "llm_read_timeout", mode="before")
+    @classmethod
+    def _no_bool_seconds(cls, value: Any) -> Any:
+        # Pydantic would read true as 1.0 second.
+        if isinstance(value, bool):
+            raise ValueError("a timeout is a number of seconds, not true or false")
+        return value
+
+    @field_validator("llm_base_url", "otlp_endpoint", mode="after")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty variable (COURSE_LLM_BASE_URL=) means unset
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("the URL must start with http:// or https:// and name a host")
+        return value
+
+    @field_validator("llm_api_key", mode="after")
+    @classmethod
+    def _plain_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # A key pasted with a trailing newline fails every call with a confusing 401.
+        if value is not None and re.search(r"\s", value.get_secret_value()):
+            raise ValueError("the key contains spaces or line breaks; copy it again without them")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -213,6 +268,7 @@ def load_settings(
             its source and what is allowed.
     """
     overrides = dict(overrides or {})
+    _check_environment()
     path = config_file if config_file is not None else find_config_file()
     token = _config_file.set(path)
     try:
@@ -225,6 +281,40 @@ def load_settings(
         ) from None
     finally:
         _config_file.reset(token)
+
+
+def _check_environment() -> None:
+    """Raises naming every ``COURSE_*`` variable that is no setting, with the nearest one.
+
+    Pydantic-settings ignores unknown variables, so ``COURSE_SEEED=3`` would silently keep the
+    default seed; ``course.toml`` already rejects unknown keys, and the environment should too.
+    Values are never shown: a mistyped ``COURSE_LLM_API_KEY`` holds a secret.
+    """
+    known = {f"{ENV_PREFIX}{name}".upper() for name in CourseSettings.model_fields}
+    known.add(CONFIG_FILE_ENV)
+    unknown = sorted(
+        key
+        for key in os.environ
+        if key.upper().startswith(ENV_PREFIX)
+        and key.upper() not in known
+        and key.upper() not in _SCRIPT_VARIABLES
+    )
+    if not unknown:
+        return
+    guesses = []
+    for key in unknown:
+        # Compare without the shared prefix, which would make every name look alike.
+        suffixes = {name.removeprefix(ENV_PREFIX): name for name in known}
+        bare = key.upper().removeprefix(ENV_PREFIX)
+        close = difflib.get_close_matches(bare, sorted(suffixes), n=1, cutoff=0.6)
+        guesses.append(f"{key} (did you mean {suffixes[close[0]]}?)" if close else key)
+    many = len(unknown) > 1
+    raise SettingsError(
+        f"Unknown environment variable{'s' if many else ''} {', '.join(guesses)}: no course "
+        f"setting has {'those names' if many else 'that name'}. Fix the spelling or unset "
+        f"{'them' if many else 'it'}; the settings' variables are "
+        f"{', '.join(sorted(known))}."
+    )
 
 
 @lru_cache(maxsize=1)
@@ -243,16 +333,17 @@ def _explain(
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else "?"
     fields = CourseSettings.model_fields
-    known = ", ".join(sorted(fields))
-    if error["type"] == "extra_forbidden":
-        where = _describe_source(name, overrides=overrides, config_file=config_file)
-        return SettingsError(
-            f"Unknown setting {name!r} {where}; known settings are: {known}. Check the spelling."
-        )
     where = _describe_source(name, overrides=overrides, config_file=config_file)
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(name, sorted(fields), n=1, cutoff=0.6)
+        guess = f" Did you mean {close[0]!r}?" if close else ""
+        return SettingsError(
+            f"Unknown setting {name!r} {where}.{guess} Check the spelling; known settings "
+            f"are: {', '.join(sorted(fields))}."
+        )
     extra = fields[name].json_schema_extra if name in fields else None
     allowed = extra.get("allowed") if isinstance(extra, dict) else None
-    reason = str(error["msg"]).rstrip(".")
+    reason = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
     reason = reason[0].lower() + reason[1:] if reason else reason
     hint = f" Allowed: {allowed}." if allowed else ""
     more = (
@@ -260,9 +351,18 @@ def _explain(
         if len(exc.errors()) > 1
         else ""
     )
-    return SettingsError(
-        f"Setting {name!r} has a bad value {error.get('input')!r} {where}: {reason}.{hint}{more}"
-    )
+    # A secret stays hidden whatever went wrong with it: a list holding the key, a key with a
+    # stray newline, a number... the message must be safe to paste into a chat or a CI log.
+    shown = "(hidden: a secret)" if _is_secret(name) else repr(error.get("input"))
+    return SettingsError(f"Setting {name!r} has a bad value {shown} {where}: {reason}.{hint}{more}")
+
+
+def _is_secret(name: str) -> bool:
+    field = CourseSettings.model_fields.get(name)
+    if field is None:
+        return False
+    annotation = field.annotation
+    return annotation is SecretStr or SecretStr in get_args(annotation)
 
 
 def _describe_source(name: str, *, overrides: dict[str, Any], config_file: Path | None) -> str:

@@ -54,7 +54,17 @@ def test_drift_from_the_lock_is_a_failure_with_a_fix(
 def test_unknown_course_variable_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_SEEED", "3")
     result = doctor.check_settings()
-    assert not result.ok and "COURSE_SEEED" in result.detail
+    assert not result.ok and "COURSE_SEEED (did you mean COURSE_SEED?)" in result.detail
+
+
+def test_the_run_scripts_variables_pass_the_settings_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """./run's own variables are no settings but no typos either (lesson 00 runs this check)."""
+    monkeypatch.setenv("COURSE_VENV", "/somewhere/.venv")
+    monkeypatch.setenv("COURSE_NO_UV", "1")
+    result = doctor.check_settings()
+    assert result.ok, result.line
 
 
 def test_bad_setting_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,113 @@ def test_settings_are_frozen_and_cached(monkeypatch: pytest.MonkeyPatch) -> None
 def test_work_dir_expands_user() -> None:
     settings = load_settings({"work_dir": "~/somewhere"}, config_file=None)
     assert settings.work_dir == Path.home() / "somewhere"
+
+
+FAKE_KEY = "sk-fake-settings-test-key-0000"  # pragma: allowlist secret
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No COURSE_* variable from the machine running the tests leaks into the case."""
+    for key in list(os.environ):
+        if key.upper().startswith("COURSE_"):
+            monkeypatch.delenv(key)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "true"])
+@pytest.mark.parametrize("name", ["llm_connect_timeout", "llm_read_timeout"])
+def test_timeouts_are_finite_and_positive(clean_env, toml, name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=rf"'{name}'.*Allowed: a finite number of seconds"):
+        load_settings(config_file=toml(f"{name} = {value}\n"))
+
+
+@pytest.mark.parametrize("value", ["ftp://example.com/v1", "localhost:8000/v1", "http://", "x"])
+@pytest.mark.parametrize("name", ["llm_base_url", "otlp_endpoint"])
+def test_urls_need_an_http_scheme_and_a_host(clean_env, name: str, value: str) -> None:
+    clean_env.setenv(f"COURSE_{name.upper()}", value)
+    with pytest.raises(SettingsError, match=rf"'{name}'.*http:// or https://"):
+        load_settings(config_file=None)
+
+
+def test_good_urls_pass_and_an_empty_one_means_unset(clean_env) -> None:
+    clean_env.setenv("COURSE_LLM_BASE_URL", " https://api.example.com/v1 ")
+    clean_env.setenv("COURSE_OTLP_ENDPOINT", "")
+    settings = load_settings(config_file=None)
+    assert settings.llm_base_url == "https://api.example.com/v1"
+    assert settings.otlp_endpoint is None
+
+
+@pytest.mark.parametrize("value", ["true", "3.0", '"3.5"', '"abc"', '"7 seeds"'])
+def test_seeds_are_whole_numbers(clean_env, toml, value: str) -> None:
+    """Pydantic alone would read true as 1 and 3.0 as 3."""
+    with pytest.raises(SettingsError, match=r"'seed'.*a whole number"):
+        load_settings(config_file=toml(f"seed = {value}\n"))
+
+
+def test_seed_from_the_environment_is_read_as_an_integer(clean_env) -> None:
+    clean_env.setenv("COURSE_SEED", "7")
+    assert load_settings(config_file=None).seed == 7
+
+
+def test_unknown_course_variable_names_the_nearest_setting(clean_env) -> None:
+    clean_env.setenv("COURSE_SEEED", "3")
+    clean_env.setenv("COURSE_LLM_APIKEY", FAKE_KEY)
+    with pytest.raises(SettingsError) as info:
+        load_settings(config_file=None)
+    message = str(info.value)
+    assert "COURSE_SEEED (did you mean COURSE_SEED?)" in message
+    assert "COURSE_LLM_APIKEY (did you mean COURSE_LLM_API_KEY?)" in message
+    assert FAKE_KEY not in message  # the value of an unknown variable may be a secret too
+    assert "\n" not in message
+
+
+def test_the_scripts_variables_are_not_unknown_settings(clean_env) -> None:
+    """./run documents COURSE_VENV and COURSE_NO_UV (.ci/run two more): they are no typos."""
+    for name in ("COURSE_VENV", "COURSE_NO_UV", "COURSE_CI_ALSO_PYTHON", "COURSE_CI_ALSO_VENV"):
+        clean_env.setenv(name, "1")
+    assert load_settings(config_file=None).seed == 0
+
+
+def test_unknown_key_in_the_file_names_the_nearest_setting(clean_env, toml) -> None:
+    with pytest.raises(
+        SettingsError, match=r"Unknown setting 'llm_read_timout'.*'llm_read_timeout'"
+    ):
+        load_settings(config_file=toml("llm_read_timout = 3\n"))
+
+
+@pytest.mark.parametrize(
+    "text", [f'llm_api_key = ["{FAKE_KEY}"]\n', f'llm_api_key = {{ key = "{FAKE_KEY}" }}\n']
+)
+def test_a_wrong_typed_key_in_the_file_is_never_shown(clean_env, toml, text: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(config_file=toml(text))
+    message = str(info.value)
+    assert "'llm_api_key'" in message and "hidden" in message
+    assert FAKE_KEY not in message
+
+
+def test_a_key_in_the_file_is_hidden_even_with_one_in_the_environment(clean_env, toml) -> None:
+    """The environment's key wins; if anything fails, neither key shows."""
+    clean_env.setenv("COURSE_LLM_API_KEY", FAKE_KEY)
+    path = toml(f'llm_api_key = ["{FAKE_KEY}-file"]\nseed = "abc"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings(config_file=path)
+    assert FAKE_KEY not in str(info.value)
+    assert "'seed'" in str(info.value)
+
+
+@pytest.mark.parametrize("value", [f"{FAKE_KEY}\n", f" {FAKE_KEY}", "sk-fake key"])
+def test_a_malformed_key_in_the_environment_is_never_shown(clean_env, value: str) -> None:
+    clean_env.setenv("COURSE_LLM_API_KEY", value)
+    with pytest.raises(SettingsError) as info:
+        load_settings(config_file=None)
+    message = str(info.value)
+    assert "'llm_api_key'" in message and "COURSE_LLM_API_KEY" in message
+    assert value.strip() not in message and "sk-fake" not in message
+
+
+def test_a_wrong_typed_key_override_is_never_shown(clean_env) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({"llm_api_key": [FAKE_KEY]}, config_file=None)
+    assert FAKE_KEY not in str(info.value)

@@ -1,48 +1,132 @@
 """The ``course`` command line: ``doctor``, ``build``, ``reset``, ``serve-model``, and the
 maintainers' checks ``data baselines`` and ``prompts lock``.
 
-Exit codes: 0 all good; 1 a check found a problem (a failing doctor check, a stale notebook,
-a failed build); 2 a usage error. Errors print as one ``error:`` line on stderr.
+Every expected failure prints one ``error: ...`` line on stderr that says what to do next,
+and exits with a documented code:
+
+* 0: all good.
+* 1: a check found a problem or the command could not finish: a failing doctor check, a
+  stale notebook, table or prompt lock, a failed build, a port already in use, a work
+  directory that cannot be emptied.
+* 2: a usage error: a bad option or argument (an unknown option, ``--port 99999``, a file
+  that is not a lesson), or a bad setting (a ``COURSE_*`` variable or a ``course.toml`` key
+  that is unknown or has a bad value, a work directory that is a file).
+
+Anything else is a bug in the course and still shows its traceback.
 """
 
 from __future__ import annotations
 
+import errno
+import math
+import signal
+import socket
 import sys
+import threading
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from course_lib.errors import CourseLibError
+from course_lib.errors import CourseLibError, SettingsError
 
-__all__ = ["app", "main"]
+if TYPE_CHECKING:
+    from course_lib.course.build import Lesson
+    from course_lib.settings import CourseSettings
 
-app = typer.Typer(
-    name="course",
-    help="Production AI Engineering: set up, check and build the course.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+__all__ = ["EXIT_FAILED", "EXIT_USAGE", "app", "main"]
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CODES_HELP = (
+    "Exit codes: 0 all good; 1 a check found a problem or the command could not finish "
+    "(a busy port, say); 2 a bad option, argument or setting."
 )
 
 
-data_app = typer.Typer(help="The bundled datasets: tables derived from them.", no_args_is_help=True)
-prompts_app = typer.Typer(
-    help="The bundled prompt library: the lock of released versions.", no_args_is_help=True
-)
-app.add_typer(data_app, name="data")
-app.add_typer(prompts_app, name="prompts")
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
+def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
 
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turns the failures a user can fix into one ``error:`` line and the documented code."""
+    try:
+        yield
+    except SettingsError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except CourseLibError as exc:
+        raise _fail(str(exc), EXIT_FAILED) from None
+    except typer.TyperException as exc:  # a bad option or argument, found while parsing
+        message = exc.format_message().strip()
+        message += "" if message.endswith((".", "?", "!")) else "."
+        context = getattr(exc, "ctx", None)
+        hint = f" See '{context.command_path} --help'." if context is not None else ""
+        raise _fail(f"{message}{hint}", getattr(exc, "exit_code", EXIT_USAGE)) from None
+
+
+class _CourseGroup(TyperGroup):
+    """A command group whose parsing and commands report errors through :func:`_reported`.
+
+    Subcommands are parsed and run inside the top group's ``invoke``, so wrapping this one
+    group covers every command, including ``data`` and ``prompts`` ones.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        with _reported():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _reported():
+            return super().invoke(ctx)
+
+
+def _help_when_bare(ctx: typer.Context) -> None:
+    # Instead of click's no_args_is_help, whose help screen travels as a usage error.
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(EXIT_USAGE)
+
+
+app = typer.Typer(
+    name="course",
+    cls=_CourseGroup,
+    help="Production AI Engineering: set up, check and build the course.",
+    epilog=EXIT_CODES_HELP,
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.callback()(_help_when_bare)
+
+
+data_app = typer.Typer(
+    help="The bundled datasets: tables derived from them.", invoke_without_command=True
+)
+prompts_app = typer.Typer(
+    help="The bundled prompt library: the lock of released versions.",
+    invoke_without_command=True,
+)
+data_app.callback()(_help_when_bare)
+prompts_app.callback()(_help_when_bare)
+app.add_typer(data_app, name="data")
+app.add_typer(prompts_app, name="prompts")
+
+
 def _one_action(check: bool, write: bool) -> None:
     if check and write:
-        raise _fail("use --check or --write, not both.", 2)
+        raise _fail("use --check or --write, not both.", EXIT_USAGE)
 
 
 @app.command()
@@ -99,42 +183,72 @@ def build(
 
     With --check, build nothing and fail naming every generated notebook that is out of date.
     """
-    from course_lib.course.build import (
-        build_lesson,
-        find_lessons,
-        find_project_root,
-        find_stale_files,
+    from course_lib.course.build import build_lesson, find_project_root, find_stale_files
+
+    root = find_project_root()
+    lessons = _select_lessons(root, sources or ())
+    if check:
+        stale = find_stale_files(root, lessons if sources else None)
+        for item in stale:
+            typer.echo(f"stale: {item}", err=True)
+        if stale:
+            raise _fail(
+                f"{len(stale)} generated notebooks are out of date; "
+                "run the commands above (or 'course build' for all)."
+            )
+        typer.echo(
+            f"All {2 * len(lessons)} generated notebooks of {len(lessons)} lessons are up to date."
+        )
+        return
+    _load_settings()  # the notebooks' kernels read them: a bad one fails here, not per cell
+    started = time.perf_counter()
+    for lesson in lessons:
+        lesson_started = time.perf_counter()
+        written = build_lesson(lesson, execute=execute)
+        shown = ", ".join(p.as_posix() for p in written)
+        typer.echo(f"built {shown} ({time.perf_counter() - lesson_started:.1f} s)")
+    typer.echo(
+        f"Built {2 * len(lessons)} notebooks from {len(lessons)} lessons "
+        f"in {time.perf_counter() - started:.1f} s."
     )
 
-    try:
-        root = find_project_root()
-        lessons = find_lessons(root, sources or ())
-        if check:
-            stale = find_stale_files(root, lessons if sources else None)
-            for item in stale:
-                typer.echo(f"stale: {item}", err=True)
-            if stale:
-                raise _fail(
-                    f"{len(stale)} generated notebooks are out of date; "
-                    "run the commands above (or 'course build' for all)."
-                )
-            typer.echo(
-                f"All {2 * len(lessons)} generated notebooks of {len(lessons)} lessons "
-                "are up to date."
+
+def _select_lessons(root: Path, sources: Sequence[Path]) -> list[Lesson]:
+    """The lessons to build or check; a path that names no lesson is a usage error."""
+    from course_lib.course.build import find_lessons
+    from course_lib.course.errors import BuildError
+
+    if not sources:
+        return find_lessons(root)
+    lessons: list[Lesson] = []
+    for source in sources:  # one at a time, so the error names the path at fault
+        if not source.exists() and source.suffix != ".ipynb":
+            raise _fail(
+                f"{str(source)!r} does not exist; pass a lesson source such as "
+                "solutions/<module>/<lesson>.py, or nothing to build every lesson.",
+                EXIT_USAGE,
             )
-            return
-        started = time.perf_counter()
-        for lesson in lessons:
-            lesson_started = time.perf_counter()
-            written = build_lesson(lesson, execute=execute)
-            shown = ", ".join(p.as_posix() for p in written)
-            typer.echo(f"built {shown} ({time.perf_counter() - lesson_started:.1f} s)")
-        typer.echo(
-            f"Built {2 * len(lessons)} notebooks from {len(lessons)} lessons "
-            f"in {time.perf_counter() - started:.1f} s."
-        )
-    except CourseLibError as exc:
-        raise _fail(str(exc)) from None
+        try:
+            found = find_lessons(root, [source])
+        except BuildError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        except ValueError:  # a notebook path that maps to no lesson source
+            raise _fail(
+                f"{str(source)!r} is not a lesson notebook or source; pass "
+                "notebooks/<module>/<lesson>.ipynb or solutions/<module>/<lesson>.py, or "
+                "nothing to build every lesson.",
+                EXIT_USAGE,
+            ) from None
+        # A source and its notebook name one lesson: build it once.
+        lessons.extend(lesson for lesson in found if lesson not in lessons)
+    return lessons
+
+
+def _load_settings() -> CourseSettings:
+    """Reads the settings afresh (not the process-wide cache) so a bad one fails up front."""
+    from course_lib.settings import load_settings
+
+    return load_settings()
 
 
 @app.command()
@@ -142,23 +256,37 @@ def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Empty the course work directory (indexes, databases, caches, artifacts) to start over."""
-    from course_lib.settings import load_settings
     from course_lib.workdir import reset_work_dir
 
+    settings = _load_settings()
+    work_dir = settings.work_dir
+    if work_dir.exists() and not work_dir.is_dir():
+        raise _fail(
+            f"the work directory {str(work_dir)!r} is a file, not a folder; point "
+            "COURSE_WORK_DIR (or work_dir in course.toml) at a folder of its own.",
+            EXIT_USAGE,
+        )
+    if not yes:
+        typer.confirm(f"Delete everything in {work_dir}?", abort=True)
     try:
-        settings = load_settings()
-        if not yes:
-            typer.confirm(f"Delete everything in {settings.work_dir}?", abort=True)
         removed = reset_work_dir(settings)
-    except CourseLibError as exc:
-        raise _fail(str(exc)) from None
-    typer.echo(f"Emptied {settings.work_dir} ({removed} entries removed).")
+    except CourseLibError:
+        raise
+    except OSError as exc:  # a file it may not delete, say
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise _fail(
+            f"could not empty {str(work_dir)!r}: {exc.strerror or exc}{where}. Fix the "
+            "permissions or delete it by hand, then run 'course reset' again."
+        ) from None
+    typer.echo(f"Emptied {work_dir} ({removed} entries removed).")
 
 
 @app.command("serve-model")
 def serve_model(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option(help="Port to listen on: 1 to 65535, or 0 for any free port.")
+    ] = 8000,
     fault_rate: Annotated[
         float, typer.Option(help="Share of requests that fail (429, 500/503, timeouts).")
     ] = 0.0,
@@ -170,25 +298,71 @@ def serve_model(
 ) -> None:
     """Serve the local model over an OpenAI-compatible HTTP API until interrupted.
 
-    Point any OpenAI client at http://HOST:PORT/v1 with any API key.
+    Point any OpenAI client at http://HOST:PORT/v1 with any API key. --port 0 picks a free
+    port and prints it.
     """
     from course_lib.standin.faults import FaultPlan
+    from course_lib.standin.server import serve_model as serving
 
+    _check_serve_options(port, fault_rate, latency_scale)
+    _load_settings()  # the model reads them: a bad one fails before anything starts
     try:
         plan = FaultPlan(rate=fault_rate, seed=fault_seed) if fault_rate else None
     except ValueError as exc:
-        raise _fail(str(exc)) from None
-    if latency_scale < 0:
-        raise _fail(f"--latency-scale must be >= 0, got {latency_scale}.")
-    from course_lib.standin.server import run_server
+        raise _fail(f"--fault-rate or --fault-seed: {exc}", EXIT_USAGE) from None
+    _check_port_free(host, port)
+    with serving(host=host, port=port, faults=plan, latency_scale=latency_scale) as server:
+        # Only now is the port bound and the server answering: the address printed is real.
+        typer.echo(f"Local model server on {server.base_url} (any API key; Ctrl-C to stop).")
+        _wait_until_stopped()
+    typer.echo("Stopped the local model server.")
 
-    typer.echo(f"Local model server on http://{host}:{port}/v1 (any API key; Ctrl-C to stop).")
+
+def _check_serve_options(port: int, fault_rate: float, latency_scale: float) -> None:
+    if not 0 <= port <= 65535:
+        raise _fail(f"--port must be 1 to 65535 (or 0 for any free port), got {port}.", EXIT_USAGE)
+    if not math.isfinite(fault_rate):
+        raise _fail(f"--fault-rate must be a number from 0 to 1, got {fault_rate}.", EXIT_USAGE)
+    if not (math.isfinite(latency_scale) and latency_scale >= 0):
+        raise _fail(f"--latency-scale must be a number >= 0, got {latency_scale}.", EXIT_USAGE)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fails with a line that names the port (and what to try) when it cannot be bound."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # The server binds with SO_REUSEADDR too: a port left in TIME_WAIT counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+                raise _fail(
+                    f"cannot listen on {host}:{port} ({reason}): --host {host!r} is not an "
+                    "address of this machine; use 127.0.0.1 (this machine only) or 0.0.0.0.",
+                    EXIT_USAGE,
+                ) from None
+            other = port + 1 if port < 65535 else port - 1
+            why = "needs administrator rights" if exc.errno == errno.EACCES else "is in use"
+            raise _fail(
+                f"cannot listen on {host}:{port} ({reason}): port {port} {why}. Choose another "
+                f"port (e.g. --port {other}), or --port 0 for any free one."
+            ) from None
+
+
+def _wait_until_stopped() -> None:
+    """Blocks until Ctrl-C, or SIGTERM (what ``kill`` and container runtimes send)."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        run_server(host=host, port=port, faults=plan, latency_scale=latency_scale)
-    except OSError as exc:
-        raise _fail(
-            f"Cannot listen on {host}:{port}: {exc.strerror}. Try another --port."
-        ) from None
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @data_app.command("baselines")
@@ -200,7 +374,9 @@ def data_baselines(
     write: Annotated[
         bool, typer.Option("--write", help="Update the table in the datasheet.")
     ] = False,
-    datasheet: Annotated[Path | None, typer.Option(hidden=True)] = None,
+    datasheet: Annotated[
+        Path | None, typer.Option(hidden=True, exists=True, dir_okay=False)
+    ] = None,
 ) -> None:
     """Compute the golden set's baseline retrieval numbers (BM25 and dense) and print the table.
 
@@ -212,23 +388,20 @@ def data_baselines(
     from course_lib.labs.baselines import DATASHEET, baseline_table, datasheet_table, write_table
 
     path = datasheet or DATASHEET
-    try:
-        table = baseline_table()
-        if check:
-            if datasheet_table(path) != table:
-                typer.echo(
-                    f"The baseline table in {path.name} is stale. Run "
-                    "`course data baselines --write` and commit the result."
-                )
-                raise typer.Exit(1)
-            typer.echo(f"The baseline table in {path.name} is up to date.")
-            return
-        typer.echo(table)
-        if write:
-            changed = write_table(table, path)
-            typer.echo(f"\n{'Updated' if changed else 'No change to'} {path.name}.")
-    except CourseLibError as exc:
-        raise _fail(str(exc)) from None
+    table = baseline_table()
+    if check:
+        if datasheet_table(path) != table:
+            typer.echo(
+                f"The baseline table in {path.name} is stale. Run "
+                "`course data baselines --write` and commit the result."
+            )
+            raise typer.Exit(EXIT_FAILED)
+        typer.echo(f"The baseline table in {path.name} is up to date.")
+        return
+    typer.echo(table)
+    if write:
+        changed = write_table(table, path)
+        typer.echo(f"\n{'Updated' if changed else 'No change to'} {path.name}.")
 
 
 @prompts_app.command("lock")
@@ -243,7 +416,12 @@ def prompts_lock(
         bool, typer.Option("--force", help="With --write: also rewrite hashes of changed versions.")
     ] = False,
     root: Annotated[
-        Path | None, typer.Option(help="The prompt library folder (default: the bundled one).")
+        Path | None,
+        typer.Option(
+            help="The prompt library folder (default: the bundled one).",
+            exists=True,
+            file_okay=False,
+        ),
     ] = None,
 ) -> None:
     """Check or update the content hashes of released prompt versions (prompts.lock.json).
@@ -257,21 +435,18 @@ def prompts_lock(
     from course_lib.prompts.registry import BUNDLED_LIBRARY
 
     library = root or BUNDLED_LIBRARY
-    try:
-        if write:
-            written = write_lock(library, force=force)
-            verbs = {"unreleased": "released", "changed": "re-hashed", "missing": "dropped"}
-            for problem in written:
-                typer.echo(f"{verbs[problem.kind]} {problem.name}@{problem.version}")
-            typer.echo(f"{LOCK_FILE} is up to date ({len(written)} change(s)).")
-            return
-        problems = check_lock(library)
-    except CourseLibError as exc:
-        raise _fail(str(exc)) from None
+    if write:
+        written = write_lock(library, force=force)
+        verbs = {"unreleased": "released", "changed": "re-hashed", "missing": "dropped"}
+        for problem in written:
+            typer.echo(f"{verbs[problem.kind]} {problem.name}@{problem.version}")
+        typer.echo(f"{LOCK_FILE} is up to date ({len(written)} change(s)).")
+        return
+    problems = check_lock(library)
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if problems:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
     count = sum(len(versions) for versions in compute_hashes(library).values())
     typer.echo(f"{LOCK_FILE} matches all {count} prompt version(s).")
 

@@ -7,7 +7,6 @@ line carries the command that fixes it, and the command exits non-zero if any ch
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import shutil
 import subprocess
 import sys
@@ -76,25 +75,24 @@ def check_python() -> CheckResult:
 
 
 def check_settings() -> CheckResult:
+    """Loads the settings as every lesson will; unknown ``COURSE_*`` variables fail too.
+
+    ``load_settings`` itself rejects them (naming the nearest setting) and accepts the
+    variables of the course's scripts (``COURSE_VENV``, ``COURSE_NO_UV``), so the doctor, the
+    lessons and the ``course`` command agree on what is an error.
+    """
     from course_lib.errors import SettingsError
-    from course_lib.settings import ENV_PREFIX, CourseSettings, find_config_file, load_settings
+    from course_lib.settings import find_config_file, load_settings
 
     try:
         config = find_config_file()
         settings = load_settings()
     except SettingsError as exc:
-        return CheckResult("settings", False, str(exc), "correct the value named above")
-    known = {f"{ENV_PREFIX}{name}".upper() for name in CourseSettings.model_fields}
-    known |= {"COURSE_CONFIG_FILE"}
-    typos = sorted(
-        k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known
-    )
-    if typos:
         return CheckResult(
             "settings",
             False,
-            f"unknown environment variables {', '.join(typos)} (known: {', '.join(sorted(known))})",
-            "fix their spelling or unset them",
+            str(exc),
+            "correct or unset the setting named above (in course.toml or the environment)",
         )
     source = f"from {config}" if config else "defaults, no course.toml"
     return CheckResult(
