@@ -61,6 +61,7 @@ CONCERNS: dict[str, Concern] = {
     "datasets": Concern("course data", "classroom"),
     "settings": Concern("configuration", "3 software engineering"),
     "errors": Concern("error handling", "3 software engineering"),
+    "redaction": Concern("secrets", "3 software engineering"),
     "_lazy": Concern("package structure", "3 software engineering"),
     "workdir": Concern("storage", "4 infrastructure"),
     "sqlite_db": Concern("storage", "4 infrastructure"),

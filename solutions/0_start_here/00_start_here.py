@@ -77,8 +77,9 @@ settings.seed
 # - `check("00.1", your_answer)` runs your answer on cases you have not seen and prints one
 #   line: ✅ solved, or ❌ not yet, and why.
 # - `hint("00.1")` prints a hint. Call it again for a more specific one.
-# - Stuck? Every lesson has a worked version under `solutions/`, next to this notebook's
-#   folder. Peek when you have tried; that is what it is for.
+# - Stuck? Every lesson has a worked version under `solutions/`, a folder at the top of the
+#   course (beside `notebooks/`, where this lesson is). Peek when you have tried; that is what
+#   it is for.
 # - Skipped an exercise? The lesson goes on: later cells use the course's reference answer
 #   until yours passes.
 #

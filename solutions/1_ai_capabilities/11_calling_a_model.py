@@ -615,7 +615,7 @@ def show_success_rate(_=None):
         rate_slider.value, policies[policy_menu.value], prompts=quick_prompts, seed=seed
     )
     verdict.value = (
-        f"<b>{result['success_rate']:.0%}</b> of {result['calls']} calls succeed, "
+        f"<b>{result['success_rate']:.1%}</b> of {result['calls']} calls succeed, "
         f"sending {result['requests_per_call']:.2f} requests per call"
     )
 
