@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pytest
+from test_rag_index import CountingEmbedder  # the embedder that counts what it embeds
 
 from course_lib.datasets import load_handbook
 from course_lib.embeddings import Embedder, EmbedderIdentity, get_embedder
@@ -48,22 +49,6 @@ def _chunk(text: str, doc_id: str = "doc", position: int = 0) -> Chunk:
         position=position,
         token_count=len(text.split()),
     )
-
-
-class CountingEmbedder(Embedder):
-    """The default embedder, counting the texts it embeds (same identity)."""
-
-    def __init__(self) -> None:
-        self.inner = get_embedder()
-        self.identity = self.inner.identity
-        self.texts: list[str] = []
-
-    def _embed_batch(self, texts: list[str], batch_size: int) -> np.ndarray:
-        self.texts.extend(texts)
-        return self.inner.embed(texts, batch_size=batch_size)
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
 
 
 class BlankEmbedder(Embedder):
@@ -198,7 +183,7 @@ def test_ties_keep_the_input_order() -> None:
 
 
 def test_each_chunk_is_embedded_once_and_the_cache_is_bounded() -> None:
-    embedder = CountingEmbedder()
+    embedder = CountingEmbedder(get_embedder())
     scorer = SentenceScorer(embedder, max_chunks=2)
     chunks = [_chunk(f"Rule {i}: expenses are claimed within {i} days.", "d", i) for i in range(3)]
     scorer.rank("expenses", chunks[:2])
