@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -71,8 +72,10 @@ def test_build_writes_both_variants_with_a_generated_notice(tiny_repo: Path) -> 
     assert any("NotImplementedError" in c.source for c in learner.cells)
     assert any("worked answer" in c.source for c in solution.cells)
     assert not any("worked answer" in c.source for c in learner.cells)
-    assert solution.metadata["jupytext"]["formats"] == "ipynb,py:percent"
-    assert "jupytext" not in learner.metadata  # learners' notebooks are never paired
+    # Never paired with a .py: saving a generated notebook in JupyterLab must not rewrite the
+    # lesson source (jupytext would add its header and drop the generated notice).
+    assert "jupytext" not in solution.metadata
+    assert "jupytext" not in learner.metadata
 
 
 def test_unexecuted_build_is_reported_stale(tiny_repo: Path) -> None:
@@ -118,6 +121,24 @@ def test_hand_edited_notebook_is_caught(tiny_repo: Path) -> None:
     assert stale.reason == "its cells were edited by hand"
 
 
+def test_a_notebook_not_stored_as_jupyter_saves_it_is_caught(tiny_repo: Path) -> None:
+    """Ctrl+S in an untouched lesson must write back the same bytes; a notebook stored in
+    another JSON layout (sources as one string, say) would be rewritten on the first save."""
+    repo = _fresh_copy(tiny_repo)
+    path = repo / "notebooks/9_tiny/90_tiny.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    path.write_text(json.dumps(notebook, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (stale,) = find_stale_files(repo)
+    assert "not stored as Jupyter saves it" in stale.reason
+
+
+def test_stored_notebooks_are_what_nbformat_writes(tiny_repo: Path) -> None:
+    repo = _fresh_copy(tiny_repo)
+    for path in find_lessons(repo)[0].outputs():
+        text = (repo / path).read_text(encoding="utf-8")
+        assert text == nbformat.writes(nbformat.reads(text, as_version=4)) + "\n"
+
+
 def test_orphaned_notebook_is_caught(tiny_repo: Path) -> None:
     repo = _fresh_copy(tiny_repo)
     shutil.copy(repo / "notebooks/9_tiny/90_tiny.ipynb", repo / "notebooks/9_tiny/91_gone.ipynb")
@@ -160,7 +181,7 @@ def test_build_outside_a_repository_fails_clearly(
 
 def test_the_repository_config_pairs_no_notebook_on_its_own() -> None:
     """Saving a learner notebook in JupyterLab must not write a .py beside it: the repository's
-    jupytext configuration names no formats; solution notebooks pair through their metadata."""
+    jupytext configuration names no formats, and generated notebooks carry no pairing."""
     from jupytext.config import (
         find_jupytext_configuration_file,
         load_jupytext_configuration_file,

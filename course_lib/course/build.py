@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ __all__ = [
     "find_lessons",
     "find_project_root",
     "find_stale_files",
+    "notebook_text",
 ]
 
 GENERATED_TAG = "generated-notice"
@@ -180,8 +180,6 @@ def expected_notebook(
             },
         }
     )
-    if variant == "solution":  # lets jupytext in JupyterLab keep the .py in step
-        notebook.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
     return notebook
 
 
@@ -197,11 +195,22 @@ def _strip_noise(notebook: nbformat.NotebookNode) -> None:
                 view["model_id"] = f"{cell.id}-{k}"
 
 
+def notebook_text(notebook: nbformat.NotebookNode) -> str:
+    """The notebook as Jupyter's own save writes it, byte for byte.
+
+    JupyterLab saves through nbformat (sources and outputs split into lists of lines, one
+    space of indent, sorted keys). Storing lessons in that same form means a learner who
+    presses Ctrl+S in an untouched lesson writes back the identical file: no diff, no
+    conflict on the next ``git pull``.
+    """
+    text = nbformat.writes(notebook, version=nbformat.NO_CONVERT)
+    return text if text.endswith("\n") else text + "\n"
+
+
 def _write(notebook: nbformat.NotebookNode, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.validate(notebook)
-    text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(notebook_text(notebook), encoding="utf-8")
 
 
 def build_lesson(lesson: Lesson, *, execute: bool = True) -> list[Path]:
@@ -264,6 +273,8 @@ def _stale_reason(
     ]
     if unexecuted:
         return f"{len(unexecuted)} code cells have no stored output (it was never executed)"
+    if path.read_text(encoding="utf-8") != notebook_text(stored):
+        return "it is not stored as Jupyter saves it, so saving it unchanged would rewrite it"
     return None
 
 
