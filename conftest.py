@@ -7,6 +7,7 @@ compare outputs made under different conditions.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -26,6 +27,19 @@ def _fresh_work_dir() -> Path:
     _TEMP_DIRS.append(folder)
     return Path(folder)
 
+
+def _learner_work_dir() -> Path:
+    """The work directory a learner's settings name: where tests leave what is worth keeping
+    after the run (a failing browser test's screenshots), unlike the throwaway ones below."""
+    from course_lib.settings import CourseSettings
+
+    configured = os.environ.get("COURSE_WORK_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    return Path(CourseSettings.model_fields["work_dir"].get_default(call_default_factory=True))
+
+
+LEARNER_WORK_DIR = _learner_work_dir()
 
 # Unit tests and anything else this process starts: learner mode, a throwaway work directory.
 apply_kernel_environment(strict=False, work_dir=_fresh_work_dir())
@@ -47,6 +61,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if type(notebook).__name__ == "IPyNbFile" and getattr(notebook, "kernel", None) is None:
         strict = Path(str(notebook.fspath)).resolve().is_relative_to(ROOT / "solutions")
         apply_kernel_environment(strict=strict, work_dir=_fresh_work_dir())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Keeps each phase's report on the test item, for fixtures that act on a failure."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 def _git_status() -> str | None:
