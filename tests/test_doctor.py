@@ -112,3 +112,31 @@ def test_reset_refuses_a_foreign_folder(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.exit_code == 1
     assert "error: Refusing" in result.output
     assert (tmp_path / "notes.txt").exists()
+
+
+def test_a_stock_kernel_is_reported_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the course's kernel config, lessons open as modified: doctor says how to fix it."""
+    import jupyter_client.manager
+
+    import course_lib
+
+    class Client:
+        def execute_interactive(self, code: str, timeout: float, output_hook) -> dict:  # type: ignore[no-untyped-def]
+            text = f"{course_lib.__file__}\nIPythonKernel\n"
+            output_hook({"msg_type": "stream", "content": {"text": text}})
+            return {"content": {"status": "ok"}}
+
+        def stop_channels(self) -> None:
+            pass
+
+    class Manager:
+        def shutdown_kernel(self, now: bool) -> None:
+            pass
+
+    monkeypatch.setattr(
+        jupyter_client.manager, "start_new_kernel", lambda **kwargs: (Manager(), Client())
+    )
+    result = doctor.check_jupyter_kernel()
+    assert not result.ok
+    assert "IPythonKernel" in result.detail and "marked modified" in result.detail
+    assert "course_lib.course.lab_settings" in result.fix

@@ -216,7 +216,8 @@ def check_jupyter_kernel(timeout: float = 60) -> CheckResult:
     try:
         out: list[str] = []
         reply = client.execute_interactive(
-            "import course_lib; print(course_lib.__file__)",
+            "import course_lib; print(course_lib.__file__); "
+            "print(type(get_ipython().kernel).__name__)",
             timeout=timeout,
             output_hook=_collect(out),
         )
@@ -226,7 +227,7 @@ def check_jupyter_kernel(timeout: float = 60) -> CheckResult:
         manager.shutdown_kernel(now=True)
     seconds = time.perf_counter() - started
     expected = str(Path(course_lib.__file__).resolve())
-    seen = "".join(out).strip()
+    seen, _, kernel_class = "".join(out).strip().rpartition("\n")
     if status != "ok" or Path(seen).resolve() != Path(expected):
         where = seen or "an error"
         return CheckResult(
@@ -234,6 +235,15 @@ def check_jupyter_kernel(timeout: float = 60) -> CheckResult:
             False,
             f"the python3 kernel ({spec.argv[0]}) imports course_lib from {where}, not {expected}",
             fix,
+        )
+    if kernel_class != "CourseKernel":
+        return CheckResult(
+            "kernel",
+            False,
+            f"the python3 kernel is {kernel_class or 'unknown'}, not the course's, so every "
+            "lesson is marked modified as soon as it opens",
+            "python -m course_lib.course.lab_settings (inside the course environment), "
+            "or ./run setup",
         )
     return CheckResult(
         "kernel", True, f"python3 kernel starts and imports course_lib ({seconds:.1f} s)"
