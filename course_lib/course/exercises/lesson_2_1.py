@@ -1,0 +1,289 @@
+"""Checkers of lesson 2.1, "RAG I: ingestion and chunking"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from course_lib.course.checking import NotYet, Probe, exercise
+
+if TYPE_CHECKING:
+    from course_lib.rag.documents import HandbookDocument
+
+SOLUTION = "solutions/2_engineering_patterns/21_ingestion_and_chunking.ipynb"
+
+
+def _call(probe: Probe, answer: Any, call: str, *args: Any) -> Any:
+    """Runs the learner's function; an exception becomes one line naming the hidden case."""
+    try:
+        return answer(*args)
+    except NotImplementedError:
+        raise NotYet(
+            f"{probe.name} still raises NotImplementedError; replace the stub with your code."
+        ) from None
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise NotYet(
+            f"{call} raised {type(exc).__name__}" + (f": {detail}" if detail else "") + "."
+        ) from None
+
+
+# --- 2.1.1 fixed windows with overlap --------------------------------------------------------
+
+
+def fixed_windows(words: Sequence[str], size: int, overlap: int) -> list[list[str]]:
+    """Windows of ``size`` words, each starting ``size - overlap`` words after the previous.
+
+    The last window ends at the last word; no window lies wholly inside the one before it.
+    """
+    if overlap >= size:
+        raise ValueError(f"overlap ({overlap}) must be smaller than size ({size}).")
+    step = size - overlap
+    windows: list[list[str]] = []
+    for start in range(0, len(words), step):
+        windows.append(list(words[start : start + size]))
+        if start + size >= len(words):
+            break
+    return windows
+
+
+def _words(n: int) -> list[str]:
+    return [f"w{i}" for i in range(n)]
+
+
+# (what the case tests, number of words, size, overlap)
+_WINDOW_CASES: list[tuple[str, int, int, int]] = [
+    ("10 words", 10, 4, 1),
+    ("no overlap", 12, 4, 0),
+    ("a length the step divides exactly", 9, 5, 2),
+    ("fewer words than one window", 3, 8, 2),
+    ("exactly one window of words", 6, 6, 3),
+    ("no words at all", 0, 5, 1),
+    ("a large overlap (step 1)", 7, 4, 3),
+    ("a handbook-sized text", 1003, 200, 25),
+]
+
+
+@exercise(
+    "2.1.1",
+    title="Fixed windows with overlap",
+    answer_name="fixed_windows",
+    reference=fixed_windows,
+    solution=SOLUTION,
+    hints=(
+        "Each window starts `size - overlap` words after the previous one: loop over "
+        "range(0, len(words), size - overlap) and slice words[start:start + size].",
+        "Stop as soon as a window reaches the end (start + size >= len(words)): otherwise the "
+        "loop adds tail windows that lie wholly inside the one before. No words, no windows.",
+        "When overlap >= size the step is 0 or negative and the loop never advances: raise "
+        "ValueError first. Return a list of lists of words.",
+    ),
+)
+def _check_fixed_windows(answer: Any, probe: Probe) -> str:
+    for what, n, size, overlap in _WINDOW_CASES:
+        words = _words(n)
+        expected = fixed_windows(words, size, overlap)
+        call = f"fixed_windows on {what} (size={size}, overlap={overlap})"
+        got = _call(probe, answer, call, list(words), size, overlap)
+        if got is None:
+            raise NotYet(f"{call} returned None; did you forget a `return`?")
+        if isinstance(got, str) or not isinstance(got, (list, tuple)):
+            raise NotYet(f"{call} returned a {type(got).__name__}; return a list of windows.")
+        odd = [w for w in got if isinstance(w, str) or not isinstance(w, (list, tuple))]
+        if odd:
+            raise NotYet(
+                f"{call} returned a window that is a {type(odd[0]).__name__}, not a list of "
+                "words; keep each window as a list (the lesson joins them)."
+            )
+        got_lists = [list(w) for w in got]
+        if got_lists == expected:
+            continue
+        if len(got_lists) != len(expected):
+            raise NotYet(
+                f"{call} returned {len(got_lists)} windows, expected {len(expected)} "
+                "(a new window every size - overlap words, stopping once one reaches the end)."
+            )
+        bad = next(i for i, (g, e) in enumerate(zip(got_lists, expected, strict=True)) if g != e)
+        raise NotYet(
+            f"{call}: window {bad} holds {len(got_lists[bad])} words starting at "
+            f"{got_lists[bad][0] if got_lists[bad] else 'nothing'}, expected {len(expected[bad])} "
+            f"starting at {expected[bad][0]}."
+        )
+    call = "fixed_windows with overlap equal to size (size=4, overlap=4)"
+    try:
+        got = answer(_words(10), 4, 4)
+    except ValueError:
+        return "fixed_windows cuts every hidden text right and refuses a step of 0."
+    except NotImplementedError:
+        raise NotYet(f"{probe.name} still raises NotImplementedError.") from None
+    except Exception as exc:
+        raise NotYet(f"{call} raised {type(exc).__name__}; raise ValueError instead.") from None
+    raise NotYet(f"{call} returned {type(got).__name__}; it should raise ValueError (step 0).")
+
+
+# --- 2.1.2 a content-hash change detector ------------------------------------------------------
+
+
+def detect_changes(stored: Mapping[str, str], documents: Mapping[str, str]) -> dict[str, list[str]]:
+    """Which documents to (re-)embed: compare each text's SHA-256 with the stored one.
+
+    ``stored`` maps doc id to the hex SHA-256 of the UTF-8 text last indexed; ``documents``
+    maps doc id to its text now. Returns sorted ids under ``new``, ``changed``, ``unchanged``
+    and ``deleted``.
+    """
+    from course_lib.rag.chunking import content_hash
+
+    now = {doc_id: content_hash(text) for doc_id, text in documents.items()}
+    return {
+        "new": sorted(set(now) - set(stored)),
+        "changed": sorted(i for i in now if i in stored and stored[i] != now[i]),
+        "unchanged": sorted(i for i in now if i in stored and stored[i] == now[i]),
+        "deleted": sorted(set(stored) - set(now)),
+    }
+
+
+def _change_cases() -> list[tuple[str, dict[str, str], dict[str, str]]]:
+    from course_lib.rag.chunking import content_hash
+
+    before = {
+        "oncall-policy": "Partial weeks are paid pro rata.\n",
+        "expense-policy": "Claims are due within 60 days.\n",
+        "travel-policy": "Book trains for trips under 4 hours.\n",
+        "café-menu": "Crème brûlée on Fridays.\n",
+    }
+    stored = {doc_id: content_hash(text) for doc_id, text in before.items()}
+    same_length = dict(before, **{"expense-policy": "Claims are due within 30 days.\n"})
+    return [
+        ("nothing changed", stored, dict(before)),
+        ("one edit that keeps the length", stored, same_length),
+        ("a new document", stored, dict(before, **{"vpn-guide": "Connect with WireGuard.\n"})),
+        (
+            "a deleted document",
+            stored,
+            {k: v for k, v in before.items() if k != "travel-policy"},
+        ),
+        (
+            "only a trailing space added",
+            stored,
+            dict(before, **{"oncall-policy": "Partial weeks are paid pro rata. \n"}),
+        ),
+        (
+            "every kind at once, non-ASCII text included",
+            stored,
+            {
+                "oncall-policy": before["oncall-policy"],
+                "café-menu": "Crème brûlée on Thursdays.\n",
+                "kb-new": "New page.\n",
+            },
+        ),
+        ("an empty index", {}, dict(before)),
+    ]
+
+
+_KINDS = ("new", "changed", "unchanged", "deleted")
+
+
+@exercise(
+    "2.1.2",
+    title="A content-hash change detector",
+    answer_name="detect_changes",
+    reference=detect_changes,
+    solution=SOLUTION,
+    hints=(
+        "Hash each document's text now with hashlib.sha256(text.encode('utf-8')).hexdigest() "
+        "and compare it with the stored hash of the same id.",
+        "Four groups: ids only in `documents` are new, ids only in `stored` are deleted, ids in "
+        "both are changed or unchanged depending on whether the hashes match. Python's built-in "
+        "hash() changes between runs: never store it.",
+        "Return {'new': sorted(...), 'changed': sorted(...), 'unchanged': sorted(...), "
+        "'deleted': sorted(set(stored) - set(documents))}.",
+    ),
+)
+def _check_detect_changes(answer: Any, probe: Probe) -> str:
+    for what, stored, documents in _change_cases():
+        expected = detect_changes(stored, documents)
+        call = f"detect_changes on {what}"
+        got = _call(probe, answer, call, dict(stored), dict(documents))
+        if got is None:
+            raise NotYet(f"{call} returned None; did you forget a `return`?")
+        if not isinstance(got, Mapping):
+            raise NotYet(f"{call} returned a {type(got).__name__}; return a dict of four lists.")
+        missing = [kind for kind in _KINDS if kind not in got]
+        if missing:
+            raise NotYet(f"{call} returned no {missing[0]!r} key; return all of {list(_KINDS)}.")
+        for kind in _KINDS:
+            value = got[kind]
+            if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+                raise NotYet(
+                    f"{call}: {kind!r} is a {type(value).__name__}; make it a list of ids."
+                )
+            if sorted(value) != expected[kind]:
+                raise NotYet(
+                    f"{call}: {kind!r} is {sorted(value)}, expected {expected[kind]} (compare "
+                    "SHA-256 hashes of the UTF-8 text, not lengths or Python's hash())."
+                )
+    return "detect_changes sorts every hidden case right: new, changed, unchanged and deleted."
+
+
+# --- 2.1.3 a chunker that beats the prototype, measured on the test split ---------------------
+
+
+def my_chunker(doc: HandbookDocument, count_tokens: Callable[[str], int]) -> list[Any]:
+    """The course's answer: the library's heading-aware chunker with its default options."""
+    from course_lib.rag.chunking import chunk_by_headings
+
+    return chunk_by_headings(doc, count_tokens=count_tokens)
+
+
+@lru_cache(maxsize=2)
+def _prototype_scores(split: str) -> tuple[float, float]:
+    """Recall@5 and MRR of the lesson's prototype chunking on ``split`` (computed once)."""
+    from course_lib.labs.chunking_lab import prototype_scores
+
+    return prototype_scores(split)
+
+
+@exercise(
+    "2.1.3",
+    title="A chunker that beats the prototype on unseen questions",
+    answer_name="my_chunker",
+    reference=my_chunker,
+    solution=SOLUTION,
+    time_limit=120.0,
+    hints=(
+        "Start from a production chunker: chunk_by_headings(doc, count_tokens=count_tokens) or "
+        "chunk_semantic(...) from course_lib.rag return Chunk objects with their metadata, "
+        "embedded with the title and heading in front.",
+        "Measure each idea with score_chunker(my_chunker) on the dev split. The prototype "
+        "fails the size rule: keep every chunk, title and heading included, within 512 tokens "
+        "(max_tokens=384 leaves room), and keep at least 95% of each document's words.",
+        "chunk_by_headings with its defaults (max_tokens=384, min_tokens=192) meets every rule; "
+        "to do better on dev, try other max_tokens and min_tokens, and check you did not just "
+        "fit the dev questions: the checker measures on the test split.",
+    ),
+)
+def _check_my_chunker(answer: Any, probe: Probe) -> str:
+    from course_lib.labs.chunking_lab import score_chunker
+
+    try:
+        card = score_chunker(answer, "test")
+    except NotImplementedError:
+        raise NotYet(
+            f"{probe.name} still raises NotImplementedError; replace the stub with your code."
+        ) from None
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise NotYet(
+            f"my_chunker raised {type(exc).__name__}" + (f": {detail}" if detail else "") + "."
+        ) from None
+    if card.problem:
+        raise NotYet(card.problem)
+    recall, mrr = _prototype_scores("test")
+    line = (
+        f"on the test split your chunks score recall@5 {card.recall:.3f} and MRR "
+        f"{card.mrr:.3f}; the prototype {recall:.3f} and {mrr:.3f}"
+    )
+    if card.recall < recall or card.mrr < mrr:
+        raise NotYet(f"{line[0].upper()}{line[1:]}: match or beat both.")
+    return f"{line}, and your {card.chunks} chunks meet every production rule."

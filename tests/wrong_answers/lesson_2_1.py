@@ -1,0 +1,198 @@
+"""Plausible wrong answers to lesson 2.1's exercises; each must be rejected by its checker."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+# --- 2.1.1 fixed_windows -----------------------------------------------------------------------
+
+
+def _ignores_the_overlap(words, size, overlap):
+    return [list(words[i : i + size]) for i in range(0, len(words), size)]
+
+
+def _steps_by_the_overlap(words, size, overlap):
+    if overlap >= size:
+        raise ValueError("overlap must be smaller than size")
+    step = max(overlap, 1)
+    return [list(words[i : i + size]) for i in range(0, len(words), step)]
+
+
+def _drops_the_last_partial_window(words, size, overlap):
+    if overlap >= size:
+        raise ValueError("overlap must be smaller than size")
+    return [list(words[i : i + size]) for i in range(0, len(words) - size + 1, size - overlap)]
+
+
+def _keeps_tail_windows_inside_the_previous(words, size, overlap):
+    if overlap >= size:
+        raise ValueError("overlap must be smaller than size")
+    return [list(words[i : i + size]) for i in range(0, len(words), size - overlap)]
+
+
+def _one_word_too_many(words, size, overlap):
+    if overlap >= size:
+        raise ValueError("overlap must be smaller than size")
+    windows = []
+    for start in range(0, len(words), size - overlap):
+        windows.append(list(words[start : start + size + 1]))
+        if start + size >= len(words):
+            break
+    return windows
+
+
+def _joins_each_window_into_a_string(words, size, overlap):
+    if overlap >= size:
+        raise ValueError("overlap must be smaller than size")
+    windows = []
+    for start in range(0, len(words), size - overlap):
+        windows.append(" ".join(words[start : start + size]))
+        if start + size >= len(words):
+            break
+    return windows
+
+
+def _no_check_of_the_step(words, size, overlap):
+    windows = []
+    step = max(size - overlap, 1)
+    for start in range(0, len(words), step):
+        windows.append(list(words[start : start + size]))
+        if start + size >= len(words):
+            break
+    return windows
+
+
+# --- 2.1.2 detect_changes ----------------------------------------------------------------------
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _groups(stored, now_hash):
+    return {
+        "new": sorted(set(now_hash) - set(stored)),
+        "changed": sorted(i for i in now_hash if i in stored and stored[i] != now_hash[i]),
+        "unchanged": sorted(i for i in now_hash if i in stored and stored[i] == now_hash[i]),
+        "deleted": sorted(set(stored) - set(now_hash)),
+    }
+
+
+def _builtin_hash(stored, documents):
+    return _groups(stored, {i: str(hash(t)) for i, t in documents.items()})
+
+
+def _md5_instead(stored, documents):
+    return _groups(
+        stored, {i: hashlib.md5(t.encode("utf-8")).hexdigest() for i, t in documents.items()}
+    )
+
+
+def _forgets_deleted(stored, documents):
+    result = _groups(stored, {i: _sha(t) for i, t in documents.items()})
+    result["deleted"] = []
+    return result
+
+
+def _changed_counted_as_new(stored, documents):
+    now = {i: _sha(t) for i, t in documents.items()}
+    known = {h for h in stored.values()}
+    return {
+        "new": sorted(i for i in now if now[i] not in known),
+        "changed": [],
+        "unchanged": sorted(i for i in now if now[i] in known),
+        "deleted": sorted(set(stored) - set(now)),
+    }
+
+
+def _strips_whitespace_first(stored, documents):
+    return _groups(stored, {i: _sha(t.strip() + "\n") for i, t in documents.items()})
+
+
+def _latin1_encoding(stored, documents):
+    now = {
+        i: hashlib.sha256(t.encode("latin-1", errors="replace")).hexdigest()
+        for i, t in documents.items()
+    }
+    return _groups(stored, now)
+
+
+def _returns_a_list_of_changed_ids(stored, documents):
+    return _groups(stored, {i: _sha(t) for i, t in documents.items()})["changed"]
+
+
+# --- 2.1.3 my_chunker --------------------------------------------------------------------------
+
+
+def _the_prototype_itself(doc, count_tokens):
+    from course_lib.labs import character_windows
+
+    return character_windows(doc.text, 1000, 200)
+
+
+def _whole_documents(doc, count_tokens):
+    return [doc.text]
+
+
+def _headings_only(doc, count_tokens):
+    from course_lib.datasets import split_sections
+
+    return [section.heading or doc.title for section in split_sections(doc.text)]
+
+
+def _chunks_that_lose_the_doc_id(doc, count_tokens):
+    import dataclasses
+
+    from course_lib.rag import chunk_by_headings
+
+    return [
+        dataclasses.replace(c, doc_id=doc.title)
+        for c in chunk_by_headings(doc, count_tokens=count_tokens)
+    ]
+
+
+def _headings_with_no_size_limit(doc, count_tokens):
+    from course_lib.rag import chunk_by_headings
+
+    return chunk_by_headings(doc, count_tokens=count_tokens, max_tokens=4000, min_tokens=3000)
+
+
+def _tiny_raw_windows(doc, count_tokens):
+    words = doc.text.split()
+    return [" ".join(words[i : i + 8]) for i in range(0, len(words), 8)]
+
+
+def _returns_one_string(doc, count_tokens):
+    return doc.text[:1000]
+
+
+WRONG_ANSWERS: dict[str, list[Any]] = {
+    "2.1.1": [
+        _ignores_the_overlap,
+        _steps_by_the_overlap,
+        _drops_the_last_partial_window,
+        _keeps_tail_windows_inside_the_previous,
+        _one_word_too_many,
+        _joins_each_window_into_a_string,
+        _no_check_of_the_step,
+    ],
+    "2.1.2": [
+        _builtin_hash,
+        _md5_instead,
+        _forgets_deleted,
+        _changed_counted_as_new,
+        _strips_whitespace_first,
+        _latin1_encoding,
+        _returns_a_list_of_changed_ids,
+    ],
+    "2.1.3": [
+        _the_prototype_itself,
+        _whole_documents,
+        _headings_only,
+        _chunks_that_lose_the_doc_id,
+        _headings_with_no_size_limit,
+        _tiny_raw_windows,
+        _returns_one_string,
+    ],
+}
