@@ -1,5 +1,6 @@
 """Evaluation: answer and retrieval metrics, and the statistics that say whether a change is real.
 
+* ``facts``: whether an answer states a reference's fact (its numbers and content words);
 * ``metrics``: exact match, token F1, precision/recall@k, reciprocal rank, nDCG@k;
 * ``stats``: bootstrap confidence intervals, a paired bootstrap comparison, Cohen's kappa;
 * ``runner``: run an answer function over a golden set (one row per question, with scores,
@@ -10,6 +11,7 @@
 
 from __future__ import annotations
 
+from course_lib.evaluation.facts import contains_fact, fact_recall
 from course_lib.evaluation.judge import (
     JUDGE_TEMPLATE,
     RESPONSE_FORMAT,
@@ -62,7 +64,9 @@ __all__ = [
     "bootstrap_means",
     "cohen_kappa",
     "compare_runs",
+    "contains_fact",
     "exact_match",
+    "fact_recall",
     "grade",
     "grade_all",
     "is_refusal",
