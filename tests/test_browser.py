@@ -52,28 +52,21 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = LEARNER_WORK_DIR / "browser-tests"
 LESSON_TIMEOUT_MS = 240_000
-# The course's own answer to exercise 00.1, typed into the learner's stub cell.
-ANSWER_00_1 = '''import ast
+# The learner types the course's own answer to exercise 00.1: the code cell that defines
+# count_code_lines in the solution notebook, without its solution markers.
+ANSWER_CELL = "def count_code_lines"
 
 
-def count_code_lines(source: str) -> int:
-    """Count the lines of `source` that hold code: not blank, not comments, not docstrings."""
-    docstring_lines = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = node.body[0] if node.body else None
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                docstring_lines.update(range(first.lineno, first.end_lineno + 1))
-    count = 0
-    for number, line in enumerate(source.splitlines(), start=1):
-        text = line.strip()
-        if text and not text.startswith("#") and number not in docstring_lines:
-            count += 1
-    return count'''
+def _answer_00_1() -> str:
+    import nbformat
+
+    solution = nbformat.read(ROOT / "solutions/0_start_here/00_start_here.ipynb", as_version=4)
+    for cell in solution.cells:
+        if cell.cell_type == "code" and ANSWER_CELL in cell.source:
+            lines = cell.source.splitlines()
+            markers = ("# BEGIN SOLUTION", "# END SOLUTION")
+            return "\n".join(line for line in lines if line.strip() not in markers)
+    raise AssertionError(f"no cell of lesson 00's solution defines {ANSWER_CELL!r}")
 
 
 def _chromium() -> str:
@@ -349,10 +342,10 @@ def test_lesson_00_runs_and_its_first_exercise_follows_the_answer(page: Any, lab
         assert "not solved" in _output_text(page, check)
 
         # The learner replaces the stub with an answer, runs it, then runs the check again.
-        stub = _cell_index(page, "def count_code_lines")
+        stub = _cell_index(page, ANSWER_CELL)
         _cell(page, stub).query_selector(".cm-content").click()
         page.keyboard.press("Control+a")
-        page.keyboard.insert_text(ANSWER_00_1)
+        page.keyboard.insert_text(_answer_00_1())
         _run_cell(page, stub)
         _run_cell(page, check)
         result = _output_text(page, check)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from course_lib.rag.chunking import Chunk, content_hash
+from course_lib.rag.chunking import Chunk, make_chunk
 from course_lib.rag.documents import HandbookDocument
 from course_lib.rag.retrieval_eval import DEPTH, LabelledQuestion, question_metrics
 
@@ -137,25 +137,9 @@ def chunks_from_word_windows(
         windows = windower([word for word, _ in tagged], size, overlap)
         start = 0
         for position, window in enumerate(windows):
-            text = " ".join(window)
-            digest = content_hash(text)
             section = tagged[min(start, len(tagged) - 1)][1] if tagged else doc.title
             start += max(size - overlap, 1)
-            chunks.append(
-                Chunk(
-                    id=f"{doc.id}:{position}:{digest[:12]}",
-                    doc_id=doc.id,
-                    title=doc.title,
-                    section=section,
-                    version=doc.version,
-                    access=doc.access,
-                    team=doc.team,
-                    text=text,
-                    content_hash=digest,
-                    position=position,
-                    token_count=count(text),
-                )
-            )
+            chunks.append(make_chunk(doc, section, " ".join(window), position, count))
     return chunks
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "chunk_semantic",
     "content_hash",
     "indexed_text",
+    "make_chunk",
     "resolve_options",
 ]
 
@@ -124,9 +125,11 @@ def indexed_text(title: str, section: str, text: str) -> str:
     return f"{title}\n{heading}{text}"
 
 
-def _make_chunk(
+def make_chunk(
     doc: HandbookDocument, section: str, text: str, position: int, count: TokenCounter
 ) -> Chunk:
+    """A chunk of ``doc`` with all its metadata, for any chunker: the id holds the content
+    hash, so an edited passage gets a new id and an unchanged one keeps its own."""
     digest = content_hash(text)
     return Chunk(
         id=f"{doc.id}:{position}:{digest[:12]}",
@@ -253,7 +256,7 @@ def chunk_by_headings(
                 continue
         merged.append((heading, text))
     return [
-        _make_chunk(doc, heading, text, position, count_tokens)
+        make_chunk(doc, heading, text, position, count_tokens)
         for position, (heading, text) in enumerate(merged)
     ]
 
@@ -296,7 +299,7 @@ def chunk_fixed(
     for offset, window in _token_windows(doc.text, size, overlap, count_tokens):
         where = bisect.bisect_right(offsets, offset) - 1
         heading = headings[where] if where >= 0 else doc.title
-        chunks.append(_make_chunk(doc, heading, window, len(chunks), count_tokens))
+        chunks.append(make_chunk(doc, heading, window, len(chunks), count_tokens))
     return chunks
 
 
@@ -328,7 +331,7 @@ def chunk_semantic(
         first = _HEADING.match(lines[0]) if lines else None
         start_heading = first.group(2) if first else heading
         for part in _split_oversized(text, max_tokens, count_tokens):
-            chunks.append(_make_chunk(doc, start_heading, part, len(chunks), count_tokens))
+            chunks.append(make_chunk(doc, start_heading, part, len(chunks), count_tokens))
         for line in lines:  # the heading in force after this piece, for the next one
             if match := _HEADING.match(line):
                 heading = match.group(2)
