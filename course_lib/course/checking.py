@@ -138,7 +138,11 @@ class Probe:
 
     def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Calls the learner's function, turning any exception into a :class:`NotYet`."""
-        shown = self.describe_call(*args, **kwargs)
+        return self.call_as(self.describe_call(*args, **kwargs), function, *args, **kwargs)
+
+    def call_as(self, shown: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """:meth:`call`, naming the call ``shown`` in a verdict: for arguments too large to
+        print, a checker describes the hidden case in words instead."""
         self.running = shown  # left set if the call never returns: the time limit names it
         try:
             result = function(*args, **kwargs)

@@ -10,21 +10,6 @@ from course_lib.course.checking import NotYet, Probe, exercise
 SOLUTION = "solutions/1_ai_capabilities/13_embeddings.ipynb"
 
 
-def _call(probe: Probe, answer: Any, call: str, *args: Any) -> Any:
-    """Runs the learner's function; an exception becomes one line naming the hidden case."""
-    try:
-        return answer(*args)
-    except NotImplementedError:
-        raise NotYet(
-            f"{probe.name} still raises NotImplementedError; replace the stub with your code."
-        ) from None
-    except Exception as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise NotYet(
-            f"{call} raised {type(exc).__name__}" + (f": {detail}" if detail else "") + "."
-        ) from None
-
-
 # --- 1.3.1 cosine similarity from scratch --------------------------------------------------
 
 
@@ -99,7 +84,7 @@ def _check_cosine_scores(answer: Any, probe: Probe) -> str:
     for what, query, matrix in _cosine_cases():
         expected = np.asarray(cosine_scores(query, matrix), dtype=np.float64)
         call = f"cosine_scores on {what}"
-        got = _call(probe, answer, call, query.copy(), matrix.copy())
+        got = probe.call_as(call, answer, query.copy(), matrix.copy())
         if got is None:
             raise NotYet(f"{call} returned None; did you forget a `return`?")
         try:
@@ -178,7 +163,7 @@ def _check_top_k_indices(answer: Any, probe: Probe) -> str:
         expected = top_k_indices(scores, k)
         call = f"top_k_indices on {what} (k={k})"
         given = scores.copy() if isinstance(scores, np.ndarray) else list(scores)
-        got = _call(probe, answer, call, given, k)
+        got = probe.call_as(call, answer, given, k)
         if got is None:
             raise NotYet(f"{call} returned None; did you forget a `return`?")
         if isinstance(got, (str, bytes)) or not isinstance(got, (list, tuple, np.ndarray)):
@@ -373,7 +358,7 @@ def _check_choose_model(answer: Any, probe: Probe) -> str:
 
     for what, rows, latency, kib, licences, expected, why in _CHOOSE_CASES:
         call = f"choose_model on {what}"
-        got = _call(probe, answer, call, copy.deepcopy(rows), latency, kib, licences)
+        got = probe.call_as(call, answer, copy.deepcopy(rows), latency, kib, licences)
         if isinstance(got, Mapping):
             raise NotYet(f"{call} returned a whole row; return its name (row['name']).")
         if got is not None and not isinstance(got, str):

@@ -14,21 +14,6 @@ if TYPE_CHECKING:
 SOLUTION = "solutions/2_engineering_patterns/21_ingestion_and_chunking.ipynb"
 
 
-def _call(probe: Probe, answer: Any, call: str, *args: Any) -> Any:
-    """Runs the learner's function; an exception becomes one line naming the hidden case."""
-    try:
-        return answer(*args)
-    except NotImplementedError:
-        raise NotYet(
-            f"{probe.name} still raises NotImplementedError; replace the stub with your code."
-        ) from None
-    except Exception as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise NotYet(
-            f"{call} raised {type(exc).__name__}" + (f": {detail}" if detail else "") + "."
-        ) from None
-
-
 # --- 2.1.1 fixed windows with overlap --------------------------------------------------------
 
 
@@ -85,7 +70,7 @@ def _check_fixed_windows(answer: Any, probe: Probe) -> str:
         words = _words(n)
         expected = fixed_windows(words, size, overlap)
         call = f"fixed_windows on {what} (size={size}, overlap={overlap})"
-        got = _call(probe, answer, call, list(words), size, overlap)
+        got = probe.call_as(call, answer, list(words), size, overlap)
         if got is None:
             raise NotYet(f"{call} returned None; did you forget a `return`?")
         if isinstance(got, str) or not isinstance(got, (list, tuple)):
@@ -204,7 +189,7 @@ def _check_detect_changes(answer: Any, probe: Probe) -> str:
     for what, stored, documents in _change_cases():
         expected = detect_changes(stored, documents)
         call = f"detect_changes on {what}"
-        got = _call(probe, answer, call, dict(stored), dict(documents))
+        got = probe.call_as(call, answer, dict(stored), dict(documents))
         if got is None:
             raise NotYet(f"{call} returned None; did you forget a `return`?")
         if not isinstance(got, Mapping):
@@ -266,17 +251,7 @@ def _prototype_scores(split: str) -> tuple[float, float]:
 def _check_my_chunker(answer: Any, probe: Probe) -> str:
     from course_lib.labs.chunking_lab import score_chunker
 
-    try:
-        card = score_chunker(answer, "test")
-    except NotImplementedError:
-        raise NotYet(
-            f"{probe.name} still raises NotImplementedError; replace the stub with your code."
-        ) from None
-    except Exception as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise NotYet(
-            f"my_chunker raised {type(exc).__name__}" + (f": {detail}" if detail else "") + "."
-        ) from None
+    card = probe.call_as("my_chunker", score_chunker, answer, "test")
     if card.problem:
         raise NotYet(card.problem)
     recall, mrr = _prototype_scores("test")
