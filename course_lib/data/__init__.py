@@ -1,0 +1,1 @@
+"""The dataset lifecycle: immutable versions, lineage, validation, leakage and column access."""

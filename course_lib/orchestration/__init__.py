@@ -1,0 +1,1 @@
+"""Workflows as explicit steps over a state, with checkpoints, resume, timeouts and retries."""
