@@ -8,14 +8,19 @@ from datetime import date
 import pytest
 
 from course_lib.labs import (
+    CONTEXT_BUDGET,
     EMBED_LIMIT,
+    QUALITY_MARGIN,
+    ChunkerScore,
     Passage,
     character_windows,
+    chunker_shortfall,
     chunks_from_word_windows,
     edit_document,
     embedded_texts,
     evaluate_chunks,
     prototype_passages,
+    prototype_scores,
     score_chunker,
     sweep_chunk_sizes,
     word_coverage,
@@ -151,9 +156,47 @@ def _headings(doc: HandbookDocument, count_tokens) -> list[Chunk]:
 
 
 def test_score_chunker_applies_the_production_rules() -> None:
-    too_long = score_chunker(lambda doc, count: [doc.text], "dev")
+    import dataclasses as dc
+
+    too_long = score_chunker(
+        lambda doc, count: chunk_by_headings(doc, count_tokens=count, max_tokens=4000), "dev"
+    )
     assert too_long.problem and f"within {EMBED_LIMIT}" in too_long.problem
     empty = score_chunker(lambda doc, count: [], "dev")
     assert empty.problem and "no chunks" in empty.problem
+    strings = score_chunker(lambda doc, count: [doc.text], "dev")
+    assert strings.problem and "return Chunk objects" in strings.problem
+    opened = score_chunker(
+        lambda doc, count: [dc.replace(c, access="public") for c in _headings(doc, count)], "dev"
+    )
+    assert opened.problem and "access level" in opened.problem
+    dropped = score_chunker(lambda doc, count: _headings(doc, count)[:1], "dev")
+    assert dropped.problem and "words" in dropped.problem
     good = score_chunker(_headings, "dev")
     assert good.problem is None and 0.5 < good.recall <= 1.0 and good.chunks > 100
+    assert 0 < good.context_tokens <= 5 * EMBED_LIMIT
+    assert "tokens in the top 5" in str(good)
+    assert str(empty).startswith("rule broken: ")
+
+
+def test_prototype_scores_measure_cost_as_score_chunker_does() -> None:
+    proto = prototype_scores("dev")
+    small = score_chunker(
+        lambda doc, count: chunk_by_headings(doc, count_tokens=count, max_tokens=128), "dev"
+    )
+    assert proto.problem is None and proto.chunks > 500
+    assert small.context_tokens < proto.context_tokens
+
+
+def test_chunker_shortfall_names_the_first_target_missed() -> None:
+    base = ChunkerScore(chunks=10, recall=0.70, mrr=0.55, context_tokens=1400.0)
+    good = ChunkerScore(10, 0.70 - QUALITY_MARGIN, 0.60, CONTEXT_BUDGET)
+    assert chunker_shortfall(good, base) is None
+    costly = dataclasses.replace(good, context_tokens=CONTEXT_BUDGET + 1)
+    assert "over the budget" in (chunker_shortfall(costly, base) or "")
+    weak = dataclasses.replace(good, recall=0.60)
+    assert "recall@5 is 0.600" in (chunker_shortfall(weak, base) or "")
+    vague = dataclasses.replace(good, mrr=0.50)
+    assert "MRR is 0.500" in (chunker_shortfall(vague, base) or "")
+    broken = ChunkerScore(0, 0.0, 0.0, 0.0, problem="a rule")
+    assert chunker_shortfall(broken, base) == "a rule"

@@ -13,6 +13,7 @@ from course_lib.labs.retrieval_lab import (
     citation_support,
     cited_doc_ids,
     leaking_queries,
+    repeated_documents,
     retrieval_recall,
     score_answers,
 )
@@ -59,6 +60,14 @@ def test_leaking_queries_counts_lists_with_an_unreadable_chunk() -> None:
     results = [[LEAVE, SALARY], [LEAVE], [SALARY, SALARY], []]
     assert leaking_queries(results, employee) == 2
     assert leaking_queries(results, User.manager("m")) == 0
+
+
+def test_repeated_documents_counts_lists_with_two_chunks_of_one_document() -> None:
+    a0, a1, b0 = _chunk("a", "one", position=0), _chunk("a", "two", position=1), _chunk("b", "x")
+    hits = [Retrieved(b0, 1.0, 1, "dense"), Retrieved(a0, 0.9, 2, "dense")]
+    assert repeated_documents([[a0, b0], [a0, a1], hits, []]) == 1
+    assert repeated_documents([[a0, b0, a1]], k=2) == 0
+    assert repeated_documents([[a0, b0, a1]], k=3) == 1
 
 
 def test_cited_doc_ids_maps_numbered_citations_and_filters_unknown_ids() -> None:

@@ -31,11 +31,14 @@ if TYPE_CHECKING:
     from course_lib.embeddings.base import Embedder
 
 __all__ = [
+    "CONTEXT_BUDGET",
     "COVERAGE",
     "EMBED_LIMIT",
+    "QUALITY_MARGIN",
     "ChunkerScore",
     "Passage",
     "character_windows",
+    "chunker_shortfall",
     "chunks_from_word_windows",
     "edit_document",
     "embedded_texts",
@@ -50,14 +53,82 @@ __all__ = [
 ]
 
 EMBED_LIMIT = 512
-"""Tokens a chunk may hold: a transformer embedder may read no further, and five chunks of
-this size fill 5 x 512 tokens of a prompt."""
+"""The course's cap on a chunk's tokens, title and heading included.
+
+The default embedder (WordLlama) averages token vectors and reads a text of any length, so the
+cap is a setting, not its limit: BERT-style transformer embedders read at most 512 tokens
+(all-MiniLM-L6-v2 truncates at 256 word pieces) and silently drop the rest, and five chunks
+this long fill 2,560 tokens of a prompt."""
 
 COVERAGE = 0.95
 """The share of a document's distinct words its chunks must keep (:func:`score_chunker`)."""
 
+CONTEXT_BUDGET = 700
+"""Lesson 2.1's target for the mean tokens of the top 5 chunks a question retrieves: about
+half the character-window prototype's 1,386 on the golden dev split."""
+
+QUALITY_MARGIN = 0.03
+"""How far below the prototype's recall@5 and MRR a cheaper chunker may score (a
+non-inferiority margin, well inside the noise of about 150 questions)."""
+
 Windower = Callable[[list[str], int, int], list[list[str]]]
 _HEADING = re.compile(r"^#{1,2}\s+(.*\S)\s*$")
+
+# A lesson measures the same texts many times (the prototype on dev, then on test; a chunker
+# scored on dev, then checked on test), so vectors and token counts are kept per embedder and
+# text. Both depend on the text alone, so a cached value is the value computed afresh.
+_CACHE_LIMIT = 50_000
+_VECTORS: dict[tuple[object, str], Any] = {}
+_TOKENS: dict[tuple[object, str], int] = {}
+
+
+def _embedder_key(embedder: Embedder) -> object:
+    return getattr(embedder, "identity", None) or id(embedder)
+
+
+def _embed(embedder: Embedder, texts: Sequence[str]) -> Any:
+    """``embedder.embed(texts)`` as a float64 matrix, embedding only texts not seen before."""
+    import numpy as np
+
+    key = _embedder_key(embedder)
+    missing = list(dict.fromkeys(t for t in texts if (key, t) not in _VECTORS))
+    if missing:
+        if len(_VECTORS) + len(missing) > _CACHE_LIMIT:
+            _VECTORS.clear()
+        vectors = np.asarray(embedder.embed(missing), dtype=np.float64)
+        _VECTORS.update(((key, t), row) for t, row in zip(missing, vectors, strict=True))
+    return np.array([_VECTORS[key, t] for t in texts], dtype=np.float64).reshape(len(texts), -1)
+
+
+def _over_limit(text: str, count: Callable[[str], int], limit: int = EMBED_LIMIT) -> bool:
+    """Whether ``text`` holds more than ``limit`` tokens, counting only when it could.
+
+    A token covers at least one UTF-8 byte (one more for a leading word-start marker), so a
+    text of at most ``limit - 1`` bytes is within the limit without running the tokenizer.
+    """
+    return len(text.encode("utf-8")) + 1 > limit and count(text) > limit
+
+
+def _context_tokens(texts: Sequence[str], order: Any, count: Callable[[str], int], k: int) -> float:
+    """Mean tokens of the first ``k`` units each question retrieved (``order``'s rows)."""
+    if not len(order):
+        return 0.0
+    top = order[:, :k]
+    return float(sum(count(texts[int(i)]) for i in top.ravel()) / len(top))
+
+
+def _counter(embedder: Embedder) -> Callable[[str], int]:
+    """``embedder.count_tokens``, remembering every text it has counted."""
+    key = _embedder_key(embedder)
+
+    def count(text: str) -> int:
+        if (key, text) not in _TOKENS:
+            if len(_TOKENS) >= _CACHE_LIMIT:
+                _TOKENS.clear()
+            _TOKENS[key, text] = embedder.count_tokens(text)
+        return _TOKENS[key, text]
+
+    return count
 
 
 @dataclass(frozen=True)
@@ -155,8 +226,8 @@ def _rankings(
     answerable = [q for q in questions if q.answerable]
     if not units or not answerable:
         return answerable, np.zeros((len(answerable), 0), dtype=np.int64)
-    vectors = np.asarray(embedder.embed(embedded_texts(units)), dtype=np.float64)
-    queries = np.asarray(embedder.embed([q.question for q in answerable]), dtype=np.float64)
+    vectors = _embed(embedder, embedded_texts(units))
+    queries = _embed(embedder, [q.question for q in answerable])
     order = np.argsort(-(queries @ vectors.T), axis=1, kind="stable")[:, :depth]
     return answerable, order
 
@@ -245,7 +316,6 @@ def sweep_chunk_sizes(
     ``context_tokens`` (mean tokens of the top ``k`` chunks a question retrieves: what the
     prompt pays for) and ``over_limit`` (share of chunks over :data:`EMBED_LIMIT` tokens).
     """
-    import numpy as np
     import pandas as pd
 
     from course_lib.rag.retrieval_eval import summarise_retrieval
@@ -255,7 +325,8 @@ def sweep_chunk_sizes(
     for size in sizes:
         overlap = int(size * overlap_share)
         chunks = chunks_from_word_windows(docs, windower, size, overlap)
-        tokens = np.array([embedder.count_tokens(text) for text in embedded_texts(chunks)])
+        count = _counter(embedder)
+        texts = embedded_texts(chunks)
         answerable, order = _rankings(chunks, questions, embedder, max(k, DEPTH))
         frame = _scores(answerable, order, [c.doc_id for c in chunks], k, DEPTH)
         summary = summarise_retrieval(frame.assign(size=size), by=("size",), seed=seed).iloc[0]
@@ -266,8 +337,8 @@ def sweep_chunk_sizes(
                 "overlap": overlap,
                 "chunks": len(chunks),
                 **{name: float(summary[name]) for name in metrics},
-                "context_tokens": float(tokens[order[:, :k]].sum(axis=1).mean()),
-                "over_limit": float((tokens > EMBED_LIMIT).mean()),
+                "context_tokens": _context_tokens(texts, order, count, k),
+                "over_limit": sum(_over_limit(t, count) for t in texts) / max(len(texts), 1),
             }
         )
     return pd.DataFrame(rows)
@@ -347,19 +418,61 @@ def word_coverage(doc: HandbookDocument, texts: Iterable[str]) -> float:
 
 @dataclass(frozen=True)
 class ChunkerScore:
-    """A chunker measured on a golden split, or the first production rule it broke.
+    """A chunking measured on a golden split, or the first production rule it broke.
 
     Attributes:
         chunks: how many chunks it made of the handbook.
         recall: mean recall@5 (0 when a rule was broken).
         mrr: mean reciprocal rank (0 when a rule was broken).
+        context_tokens: mean tokens of the top 5 chunks per question (title and heading
+            included): what the prompt pays for (0 when a rule was broken).
         problem: one sentence naming the broken rule and the document, or ``None``.
     """
 
     chunks: int
     recall: float
     mrr: float
+    context_tokens: float = 0.0
     problem: str | None = None
+
+    def __str__(self) -> str:
+        if self.problem:
+            return f"rule broken: {self.problem}"
+        return (
+            f"{self.chunks} chunks: recall@5 {self.recall:.3f}, MRR {self.mrr:.3f}, "
+            f"{self.context_tokens:,.0f} tokens in the top 5"
+        )
+
+
+def chunker_shortfall(
+    score: ChunkerScore,
+    baseline: ChunkerScore,
+    *,
+    budget: float = CONTEXT_BUDGET,
+    margin: float = QUALITY_MARGIN,
+) -> str | None:
+    """Which target of exercise 2.1.3 ``score`` misses against ``baseline``, or ``None``.
+
+    The targets: no broken rule, at most ``budget`` tokens in the top 5 chunks, and recall@5
+    and MRR each at least the baseline's minus ``margin`` (both measured on the same split).
+    """
+    if score.problem:
+        return score.problem
+    if score.context_tokens > budget:
+        return (
+            f"your top 5 chunks hold {score.context_tokens:,.0f} tokens on average, over the "
+            f"budget of {budget:,.0f}: make the chunks smaller."
+        )
+    for name, got, floor in (
+        ("recall@5", score.recall, baseline.recall - margin),
+        ("MRR", score.mrr, baseline.mrr - margin),
+    ):
+        if got < floor:
+            return (
+                f"your {name} is {got:.3f}, below {floor:.3f} (the prototype's minus "
+                f"{margin}): chunks this small lose the context a question needs."
+            )
+    return None
 
 
 def _rule_broken(doc: HandbookDocument, got: object, count: Callable[[str], int]) -> str | None:
@@ -372,29 +485,51 @@ def _rule_broken(doc: HandbookDocument, got: object, count: Callable[[str], int]
     if not got:
         return f"{call} returned no chunks: every document must be retrievable."
     for item in got:
-        if not isinstance(item, (str, Chunk)):
+        if not isinstance(item, Chunk):
             return (
                 f"{call} returned a {type(item).__name__} among its chunks; return Chunk "
-                "objects or strings."
+                "objects (from chunk_by_headings, chunk_fixed or chunk_semantic), which carry "
+                "the document's metadata."
             )
-        if isinstance(item, Chunk) and item.doc_id != doc.id:
+        if item.doc_id != doc.id or item.access != doc.access:
             return (
-                f"{call} returned a chunk with doc_id {item.doc_id!r}: a chunk must keep its "
-                "document's id, or citations and access control break."
+                f"{call} returned a chunk with doc_id {item.doc_id!r} and access "
+                f"{item.access!r}: a chunk must keep its document's id and access level, or "
+                "citations and access control break."
             )
-    tokens = max(count(text) for text in embedded_texts(got))
-    if tokens > EMBED_LIMIT:
+    over = [count(text) for text in embedded_texts(got) if _over_limit(text, count)]
+    if over:
         return (
-            f"{call} made a chunk of {tokens} tokens (title and heading included); keep every "
+            f"{call} made a chunk of {max(over)} tokens (title and heading included); keep every "
             f"chunk within {EMBED_LIMIT}."
         )
-    covered = word_coverage(doc, [c.text if isinstance(c, Chunk) else c for c in got])
+    covered = word_coverage(doc, embedded_texts(got))  # headings count where they are kept
     if covered < COVERAGE:
         return (
             f"{call} keeps {covered:.0%} of the document's words; chunks must keep at least "
             f"{COVERAGE:.0%} of them (text left out can never be retrieved)."
         )
     return None
+
+
+def _measure(
+    units: Sequence[Chunk | Passage],
+    split: str,
+    embedder: Embedder,
+    count: Callable[[str], int],
+) -> ChunkerScore:
+    """Recall@5, MRR and top-5 context tokens of dense retrieval over ``units`` on ``split``."""
+
+    from course_lib.datasets import load_golden_set
+
+    questions: Sequence[Any] = load_golden_set(split)
+    owners = [unit.doc_id for unit in units]
+    answerable, order = _rankings(units, questions, embedder, DEPTH)
+    frame = _scores(answerable, order, owners, 5, DEPTH)
+    context = _context_tokens(embedded_texts(units), order, count, 5)
+    return ChunkerScore(
+        len(units), float(frame["recall"].mean()), float(frame["mrr"].mean()), context
+    )
 
 
 def score_chunker(
@@ -405,42 +540,34 @@ def score_chunker(
 ) -> ChunkerScore:
     """Chunks the whole handbook with ``chunker(doc, count_tokens)`` and measures it on ``split``.
 
-    The production rules come first: a list of :class:`~course_lib.rag.Chunk` objects or
-    strings per document, each chunk's ``doc_id`` its document's, every embedded text within
-    :data:`EMBED_LIMIT` tokens, and at least :data:`COVERAGE` of each document's words kept.
-    Strings are embedded as they are; chunks by their title + heading + text. Exceptions from
-    ``chunker`` propagate.
+    The production rules come first: a list of :class:`~course_lib.rag.Chunk` objects per
+    document, each with its document's ``doc_id`` and ``access``, every embedded text (title +
+    heading + text) within :data:`EMBED_LIMIT` tokens, and at least :data:`COVERAGE` of each
+    document's words kept. Then dense retrieval over the chunks is scored: recall@5, MRR and
+    the mean tokens of the top 5 chunks. Exceptions from ``chunker`` propagate.
     """
-    from course_lib.datasets import load_golden_set, load_handbook
+    from course_lib.datasets import load_handbook
 
     embedder = _default_embedder(embedder)
-    cache: dict[str, int] = {}
-
-    def count(text: str) -> int:
-        if text not in cache:
-            cache[text] = embedder.count_tokens(text)
-        return cache[text]
-
-    units: list[Chunk | str] = []
-    owners: list[str] = []
+    count = _counter(embedder)
+    units: list[Chunk] = []
     for doc in load_handbook():
         got = chunker(doc, count)
         problem = _rule_broken(doc, got, count)
         if problem:
-            return ChunkerScore(len(units), 0.0, 0.0, problem)
+            return ChunkerScore(len(units), 0.0, 0.0, 0.0, problem)
         units.extend(got)
-        owners.extend([doc.id] * len(got))
-    questions: Sequence[Any] = load_golden_set(split)
-    frame = evaluate_chunks(units, questions, doc_ids=owners, embedder=embedder)
-    return ChunkerScore(len(units), float(frame["recall"].mean()), float(frame["mrr"].mean()))
+    return _measure(units, split, embedder, count)
 
 
-def prototype_scores(
-    split: str = "dev", *, embedder: Embedder | None = None
-) -> tuple[float, float]:
-    """Recall@5 and MRR of :func:`prototype_passages` (its defaults) on the golden ``split``."""
-    from course_lib.datasets import load_golden_set, load_handbook
+def prototype_scores(split: str = "dev", *, embedder: Embedder | None = None) -> ChunkerScore:
+    """The character-window prototype (:func:`prototype_passages`, its defaults) on ``split``.
 
-    questions: Sequence[Any] = load_golden_set(split)
-    frame = evaluate_chunks(prototype_passages(load_handbook()), questions, embedder=embedder)
-    return float(frame["recall"].mean()), float(frame["mrr"].mean())
+    Measured as :func:`score_chunker` measures a chunker, without its rules (the prototype
+    breaks them: that is the lesson).
+    """
+    from course_lib.datasets import load_handbook
+
+    embedder = _default_embedder(embedder)
+    passages = prototype_passages(load_handbook())
+    return _measure(passages, split, embedder, _counter(embedder))

@@ -37,6 +37,7 @@ __all__ = [
     "leaking_queries",
     "lesson_index",
     "prototype_answer",
+    "repeated_documents",
     "retrieval_recall",
     "score_answers",
 ]
@@ -65,12 +66,19 @@ class PrototypeStore:
     def from_documents(
         cls, docs: Iterable[HandbookDocument], *, embedder: Embedder | None = None
     ) -> PrototypeStore:
-        """Chunks ``docs`` as the index does (headings) and embeds every chunk."""
-        from course_lib.embeddings import get_embedder
-        from course_lib.rag import chunk_documents
+        """Chunks ``docs`` as the index does (headings) and embeds every chunk.
 
+        Token counts (the chunker's, not the embedding) are remembered between builds, so a
+        lesson can rebuild the store quickly; every chunk is still embedded on every build.
+        """
+        from course_lib.embeddings import get_embedder
+        from course_lib.labs.chunking_lab import _counter
+        from course_lib.rag import DEFAULT_OPTIONS, chunk_by_headings
+
+        count = _counter(get_embedder())  # the tokenizer chunk_documents counts with
+        options = DEFAULT_OPTIONS["headings"]
+        chunks = [c for doc in docs for c in chunk_by_headings(doc, count_tokens=count, **options)]
         embedder = embedder or get_embedder()
-        chunks = list(chunk_documents(list(docs)))
         vectors = embedder.embed([chunk.text for chunk in chunks])
         return cls(chunks, vectors, embedder, embedded_texts=len(chunks))
 
@@ -112,6 +120,19 @@ def lesson_index(
 def leaking_queries(results: Sequence[Sequence[Chunk]], user: User) -> int:
     """How many result lists hold at least one chunk ``user`` may not read."""
     return sum(any(not user.can_read(chunk.access) for chunk in hits) for hits in results)
+
+
+def repeated_documents(results: Iterable[Sequence[Any]], *, k: int = 5) -> int:
+    """How many result lists repeat a document among their first ``k`` results.
+
+    A result is a :class:`~course_lib.rag.Retrieved` or a :class:`Chunk`. Recall@k counts
+    documents, so a second chunk of a document already in the top ``k`` is a place that could
+    have held another document.
+    """
+    return sum(
+        len({getattr(hit, "chunk", hit).doc_id for hit in hits[:k]}) < len(hits[:k])
+        for hits in results
+    )
 
 
 def cited_doc_ids(answer: str, citations: dict[str, str] | None = None) -> list[str]:

@@ -118,9 +118,11 @@ class UpsertReport:
     embedded_texts: int = 0
 
     def __str__(self) -> str:
+        chunks = "chunk" if self.added == 1 else "chunks"
+        texts = "text" if self.embedded_texts == 1 else "texts"
         return (
-            f"{self.added} chunks added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.deleted} deleted; {self.embedded_texts} texts embedded."
+            f"{self.added} {chunks} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.deleted} deleted; {self.embedded_texts} {texts} embedded."
         )
 
 

@@ -1,29 +1,25 @@
 # %% [markdown]
 # # 2.1 RAG I: ingestion and chunking
 #
-# Retrieval-augmented generation (RAG) answers a question from passages it finds first. Before
-# anything can be found, every document has to be **ingested**: loaded, cleaned, cut into
-# **chunks** (the passages the index embeds, searches and cites) and embedded. Ingestion
-# decides what retrieval can ever return: a fact cut in half, a passage that lost its heading
-# or a chunk that no longer says which document it came from cannot be fixed later by a
-# better model.
+# Retrieval-augmented generation (RAG) answers a question from passages it retrieves first.
+# Before that, every document is **ingested**: loaded, cleaned, cut into **chunks** (the
+# passages the index embeds, searches and cites) and embedded. Ingestion decides what
+# retrieval can ever return: a fact cut in half, or a chunk that lost its document, cannot be
+# fixed later by a better model.
 #
-# A tutorial cuts the text into fixed windows of characters, embeds them all, and re-embeds
-# everything whenever anything changes. In this lesson you measure that prototype on the
-# Handbook Assistant's golden questions, see what it breaks, and build the production version:
-# chunks with metadata, strategies compared with confidence intervals, a chunk size chosen
-# from a sweep, and ingestion that embeds only what changed.
+# A tutorial cuts the text into windows of characters and embeds everything again on every
+# run. You will measure that prototype on the Handbook Assistant's golden questions, count
+# what it breaks, and build the production version.
 #
-# **Time:** about 45 minutes. **You need:** lesson 1.3 (embeddings, recall@5 and MRR) and
-# lesson 1.4 (bootstrap intervals).
+# **Time:** about 50 minutes: 10 to read, 15 to run and read the code, 25 for the three
+# exercises. **You need:** lesson 1.3 (embeddings) and lesson 1.4 (recall@k, MRR and
+# bootstrap intervals).
 #
 # ## Learning objectives
-# - Load the handbook with its metadata (document id, title, section, access level, version)
-#   and keep that metadata on every chunk.
-# - Compare fixed-size, heading-aware and semantic chunking on recall@5 and MRR with 95%
-#   intervals, and tell a real difference from noise.
-# - Choose a chunk size from a sweep that puts retrieval quality next to its cost.
-# - Re-ingest by content hash, and count the embeddings it saves against a full rebuild.
+# - Keep each document's metadata (id, title, section, access level, version) on every chunk.
+# - Compare chunkers on recall@5 and MRR with 95% intervals, and tell a difference from noise.
+# - Choose a chunk size by putting retrieval quality next to its prompt cost.
+# - Re-ingest by content hash, and count the embeddings it saves.
 
 # %% [markdown]
 # ## Setup
@@ -41,7 +37,7 @@ fast = False
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from course_lib.course import answer_or_reference, check, hint
+from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
 from course_lib.datasets import handbook_frame, load_golden_set, load_handbook
 from course_lib.embeddings import get_embedder
 from course_lib.labs import EMBED_LIMIT, evaluate_chunks
@@ -64,11 +60,10 @@ raw = (files("course_lib.datasets") / "handbook" / "current" / "oncall-policy.md
 print("".join(raw.splitlines(keepends=True)[:9]))
 
 # %% [markdown]
-# The front matter is not text to embed: a search for "on-call" should not match the line
-# `id: oncall-policy` of every page's header. But every field in it is something the system
-# needs later: the **id** to cite, the **title** and section to show, the **access** level to
-# decide who may read it, and the **version** to tell a current fact from a stale one.
-# `load_handbook` parses the front matter into fields and keeps the Markdown body as `text`:
+# The front matter is not text to embed, but the system needs every field: the **id** to
+# cite, the **title** to show, the **access** level to decide who may read it, the
+# **version** to tell a current fact from a stale one. `load_handbook` parses it into fields
+# and keeps the Markdown body as `text`:
 
 # %%
 docs = load_handbook()
@@ -77,27 +72,25 @@ print({field: getattr(doc, field) for field in ("id", "title", "team", "version"
 print(repr(doc.text[:80]))
 
 # %% [markdown]
-# Cleaning means deciding what must never reach the index. For this handbook: the front
-# matter (parsed out above), and the writers' `notes/` folder, the answer key of the data set,
-# which lives beside the documents but is not one of them. Real corpora add more (navigation
-# menus, cookie banners, page footers repeated on every page). Check what you loaded before
-# you embed it, by team and access level:
+# Cleaning means deciding what must never reach the index: here the front matter and the
+# writers' `notes/` folder (the data set's answer key); elsewhere menus and footers. Check
+# what you loaded before you embed it:
 
 # %%
 frame = handbook_frame()
 print(pd.crosstab(frame["team"], frame["access"], margins=True, margins_name="total"))
 
 # %% [markdown]
-# The `restricted` column is why metadata must travel with every chunk: once a restricted
+# The `restricted` column is why metadata must travel with every chunk. Once a restricted
 # page is cut into chunks, each chunk has to say so, or nothing can keep it from a reader
-# without clearance (lesson 2.2 enforces it).
+# without clearance (lesson 2.2 enforces that).
 
 # %% [markdown]
-# ## 2. The prototype, and what it breaks
+# ## 2. The character-window prototype, and what it breaks
 #
-# The tutorial version: cut each document's text into windows of 1,000 characters, each
-# starting 800 characters after the last (200 of overlap), keep the document id so that
-# retrieval can be scored, and embed each window as it is:
+# The tutorial version cuts each document's text into windows of 1,000 characters, each
+# starting 800 characters after the last (200 of overlap). It keeps only the document id,
+# so that retrieval can be scored, and embeds each window as it is:
 
 # %%
 from course_lib.labs import prototype_passages
@@ -109,11 +102,10 @@ print(
 )
 
 # %% [markdown]
-# It starts in the middle of a word. Measure the prototype as lesson 1.3 measured retrievers:
-# for each answerable dev question, rank the passages by cosine similarity with the question
-# and score recall@5 and MRR against the documents the question's answer cites.
-# `evaluate_chunks` does that for any list of chunks, and `summarise_retrieval` (the
-# production summary, lesson 1.4's bootstrap inside) adds 95% intervals:
+# It starts in the middle of a word. Measure it with lesson 1.4's metrics: for each
+# answerable dev question, rank the passages by cosine similarity with the question, and
+# score recall@5 and MRR against the documents the answer cites. `evaluate_chunks` does that
+# for any list of chunks; `summarise_retrieval` adds 95% bootstrap intervals:
 
 # %%
 results = {"prototype: 1,000 characters": evaluate_chunks(passages, dev)}
@@ -128,11 +120,12 @@ def summary_of(results):
 summary_of(results).round(3)
 
 # %% [markdown]
-# Now count what the prototype breaks, with the embedder's own tokenizer: windows that begin
-# inside a word, windows over the 512 tokens a chunk may hold (a transformer embedder such as
-# all-MiniLM-L6-v2 silently ignores everything past its input limit, and five chunks that long
-# fill 5 x 512 tokens of a prompt), passages of restricted documents that carry no access
-# level, and the texts the prototype embeds again on every run, changed or not:
+# Now count what it breaks. The course's embedder, WordLlama, averages token vectors and
+# reads a text of any length. Transformer embedders do not: BERT-style models read at most
+# 512 tokens, and all-MiniLM-L6-v2 silently drops everything past 256 word pieces. So the
+# course caps a chunk at `EMBED_LIMIT`, 512 tokens, counted with the embedder's tokenizer: a
+# setting of this course, not a limit of WordLlama. The cell counts windows that begin inside
+# a word, windows over the cap, unmarked restricted passages, and texts embedded per run:
 
 # %%
 access_of = {d.id: d.access for d in docs}
@@ -140,27 +133,25 @@ tokens = pd.Series([embedder.count_tokens(p.text) for p in passages])
 starts = [(d.text, s) for d in docs for s in range(800, len(d.text), 800) if s + 200 < len(d.text)]
 mid_word = sum(text[s - 1].isalnum() and text[s].isalnum() for text, s in starts)
 restricted = sum(access_of[p.doc_id] == "restricted" for p in passages)
-print(f"windows that begin inside a word: {mid_word} of {len(passages)}")
-print(
-    f"over {EMBED_LIMIT} tokens:                 {(tokens > EMBED_LIMIT).sum()} (longest {tokens.max()})"
-)
-print(f"from restricted documents:        {restricted}, none marked as such")
-print(f"embedded again on every run:      {len(passages)}")
+print(f"windows that begin inside a word: {mid_word} of the {len(starts)} after a first window")
+print(f"over {EMBED_LIMIT} tokens: {(tokens > EMBED_LIMIT).sum()} (longest {tokens.max()})")
+print(f"from restricted documents: {restricted}, none marked as such")
+print(f"embedded again on every run: {len(passages)}")
 
 # %% [markdown]
 # ## 3. Fixed windows with overlap, done properly
 #
-# Fixed-size chunking is a fair baseline when it is done properly: cut at word boundaries,
-# count in words or tokens rather than characters, overlap neighbours so that a sentence cut
-# at one boundary is whole in the next window, and keep the metadata.
+# Fixed-size chunking is a fair baseline when done properly: cut at word boundaries, count
+# words or tokens, and overlap neighbours so that a sentence cut at one boundary is whole in
+# the next window.
 #
 # ### Exercise 2.1.1: Fixed windows with overlap
 #
 # Complete `fixed_windows(words, size, overlap)`: the list of windows (each a list of at most
-# `size` words) that start every `size - overlap` words. The last window ends at the last
-# word, and no window may lie wholly inside the previous one (stop once a window reaches the
-# end). No words give no windows. Raise `ValueError` when `overlap >= size` (the windows would
-# never advance). Stuck? `hint("2.1.1")`.
+# `size` words) that start every `size - overlap` words. Stop once a window reaches the last
+# word, so that no window lies wholly inside the one before. No words give no windows. Raise
+# `ValueError` when `overlap >= size` (the windows would never advance). Stuck?
+# `hint("2.1.1")`.
 
 
 # %%
@@ -185,9 +176,9 @@ def fixed_windows(words, size, overlap):
 check("2.1.1", fixed_windows)
 
 # %% [markdown]
-# `chunks_from_word_windows` runs your windows over each document and wraps every window in a
-# `Chunk` with the document's metadata and the heading in force where it starts. Windows of
-# 200 words with 25 of overlap:
+# `chunks_from_word_windows` runs your windows over each document. It wraps every window in a
+# `Chunk` with the document's metadata and the heading in force where the window starts.
+# Windows of 200 words with 25 of overlap:
 
 # %%
 from course_lib.labs import chunks_from_word_windows
@@ -204,16 +195,15 @@ print({k: getattr(sample, k) for k in ("id", "doc_id", "section", "version", "ac
 # %% [markdown]
 # ## 4. Three chunkers, compared with intervals
 #
-# `course_lib.rag` has the two other strategies:
+# `course_lib.rag` has two other strategies:
 #
 # - **heading-aware** (`"headings"`, the library's default): one chunk per Markdown section,
-#   oversized sections cut at paragraphs, sections under 192 tokens joined with the next;
+#   cut at paragraphs above 384 tokens, joined with the next below 192;
 # - **semantic** (`"semantic"`): WordLlama's splitter cuts where the similarity between
-#   neighbouring lines dips, wherever the headings are.
+#   neighbouring lines dips.
 #
 # Each chunk is embedded with its document title and section heading in front
-# (`Chunk.indexed_text`): "Exceptions" alone says little, "Expense policy / Exceptions" says
-# where it belongs. Chunk the whole handbook each way and measure all four:
+# (`Chunk.indexed_text`): "Exceptions" alone says little. Measure all four:
 
 # %%
 from course_lib.rag import chunk_documents
@@ -242,8 +232,8 @@ plot_chunking_comparison(
 plt.show()
 
 # %% [markdown]
-# Read the intervals before the means. The next cell computes the spread of the four recall@5
-# means, and the narrowest of their intervals:
+# Read the intervals before the means. The next cell compares the spread of the four recall@5
+# means with the narrowest of their intervals:
 
 # %%
 spread = summary["recall"].max() - summary["recall"].min()
@@ -251,12 +241,10 @@ narrowest = (summary["recall_high"] - summary["recall_low"]).min()
 print(f"best minus worst recall@5: {spread:.3f}; narrowest 95% interval: {narrowest:.3f} wide")
 
 # %% [markdown]
-# On this handbook and this dev split the four recall@5 means lie closer together than any
-# interval is wide: the golden set cannot rank these chunkers on recall. That is a finding
-# too. It says: do not pick a chunker because its mean is a point higher; decide on what does
-# differ, which the next table counts: how many chunks (embedding and storage cost), how long
-# they are (prompt cost per retrieved chunk), how many break the 512-token limit, and whether
-# each chunk carries its section:
+# The four means lie closer together than any interval is wide: this golden set cannot rank
+# these chunkers on recall. So decide on what does differ: the number of chunks (embedding
+# cost), their median length (prompt cost), how many break the cap, and whether every chunk
+# names its section:
 
 # %%
 counts = {"prototype: 1,000 characters": (passages, tokens)}
@@ -269,24 +257,22 @@ pd.DataFrame(
             "chunks": len(units),
             "median tokens": n.median(),
             f"over {EMBED_LIMIT}": (n > EMBED_LIMIT).sum(),
-            "has section": hasattr(units[0], "section"),
+            "every chunk has a section": all(getattr(u, "section", "").strip() for u in units),
         }
         for name, (units, n) in counts.items()
     }
 ).T
 
 # %% [markdown]
-# Heading-aware chunks win on what the golden set *can* see: every chunk is a piece an author
-# wrote to be read together, it carries its section for the citation, and it stays within the
-# limit. That is why the Handbook Assistant uses them. (Retrieval quality also depends on the
-# retriever: lesson 2.2 adds BM25 and hybrid search, where chunking matters again.)
+# Heading-aware chunks win on what the golden set *cannot* see. Each chunk is a section an
+# author wrote to be read together, it names that section for the citation, and none breaks
+# the cap. That is why the Handbook Assistant uses them.
 
 # %% [markdown]
 # ## 5. A chunk-size sweep
 #
-# Chunk size is the knob every RAG system turns. Smaller chunks are precise, but a fact and
-# its context can land in different chunks; larger chunks keep context, but each retrieved
-# chunk costs more prompt tokens and dilutes the embedding. `sweep_chunk_sizes` runs your
+# Small chunks are precise, but a fact and its context can land in different chunks. Large
+# chunks keep the context, but cost more prompt tokens each. `sweep_chunk_sizes` runs your
 # fixed windows at each size (overlap one eighth), measures recall@5 and MRR with intervals,
 # and counts the tokens the top 5 chunks put in front of the model:
 
@@ -295,12 +281,14 @@ from course_lib.labs import plot_chunk_size_sweep, sweep_chunk_sizes
 
 sweep_sizes = (50, 200, 800) if fast else (50, 100, 200, 400, 800)
 sweep = sweep_chunk_sizes(docs, dev, sweep_sizes, my_windows, embedder=embedder, seed=seed)
+spread = sweep["recall"].max() - sweep["recall"].min()
+narrowest = (sweep["recall_high"] - sweep["recall_low"]).min()
+print(f"recall@5 spread: {spread:.3f}; narrowest 95% interval: {narrowest:.3f} wide")
 sweep.round(3)
 
 # %% [markdown]
-# Try it: the slider marks a size on both plots and prints its row. (In a copy of this
-# notebook that is not running, the control shows only as `VBox(...)`; the plain call after
-# it draws the same figure.)
+# Try it: the slider marks a size on both plots. (In a notebook that is not running, it shows
+# as `VBox(...)`; the next call draws the same figure.)
 
 
 # %%
@@ -327,27 +315,25 @@ widgets.interactive(show_size, size=widgets.SelectionSlider(options=list(sweep["
 show_size(200)
 
 # %% [markdown]
-# Recall stays within one band of noise across a sixteen-fold change of size, while the
-# tokens in the top 5 grow with the size, and past a few hundred words most chunks break the
-# 512-token limit. On this corpus, with this embedder, the cheap end of the flat region is
-# the sensible choice; the library's heading-aware default (up to 384 tokens, most sections
-# whole) sits there. Re-run the sweep when the corpus, the embedder or the questions change:
-# the curve is a property of all three.
+# Across a sixteen-fold change of size, recall@5 moves less than any interval is wide, while
+# the prompt cost grows with size; past a few hundred words most chunks break the cap too.
+# Here size buys no measurable recall, so choose it by cost (exercise 2.1.3). Re-run the
+# sweep when the corpus, the embedder or the questions change.
 
 # %% [markdown]
 # ## 6. Incremental ingestion by content hash
 #
-# The prototype embeds every passage on every run. The handbook changes a few pages a week;
-# re-embedding 120 documents for that is waste, and with a paid embedding API it is money.
-# The fix: store a hash of each text (SHA-256: equal text, equal hash, on every machine and
-# every run) and embed only texts whose hash the index has not seen.
+# The prototype embeds every passage on every run, though the handbook changes a few pages a
+# week. The fix: store a hash of each text (SHA-256: the same on every machine and run) and
+# embed only texts the index does not already hold.
 #
 # ### Exercise 2.1.2: A content-hash change detector
 #
 # Complete `detect_changes(stored, documents)`. `stored` maps each indexed document id to the
 # hex SHA-256 of its UTF-8 text at indexing time; `documents` maps each document id to its
 # text now. Return a dict with four sorted lists of ids: `"new"` (not in `stored`),
-# `"changed"` (hash differs), `"unchanged"` and `"deleted"` (in `stored`, gone now).
+# `"changed"` (hash differs), `"unchanged"` and `"deleted"` (in `stored`, gone now). Stuck?
+# `hint("2.1.2")`.
 
 # %%
 import hashlib
@@ -388,10 +374,10 @@ plan = detector({d.id: content_hash(d.text) for d in v1}, {d.id: d.text for d in
 print({kind: len(ids) for kind, ids in plan.items()}, "| changed, e.g.:", plan["changed"][:3])
 
 # %% [markdown]
-# `HandbookIndex` does the same at the level of chunks: its `upsert` skips documents whose
-# text and metadata are as stored, re-chunks the others, embeds only chunks whose text it has
-# never embedded, and deletes the chunks that are gone. Build an index from v1, then bring it
-# up to date, and compare the texts embedded with what a full rebuild embeds:
+# `HandbookIndex` does the same for each chunk, in an **upsert** (update or insert). It skips
+# documents whose text and metadata are as stored, re-chunks the others, embeds only chunk
+# texts it does not already hold, and deletes the chunks that are gone. Build an index from
+# v1, upsert today's handbook, and compare the texts embedded with a full rebuild:
 
 # %%
 from course_lib.rag import HandbookIndex
@@ -405,7 +391,7 @@ print("upsert to current: ", update)
 print(f"a full rebuild embeds {len(index)} texts; the upsert embedded {update.embedded_texts}")
 
 # %% [markdown]
-# Now a one-sentence edit: add a line at the top of the on-call policy's "Rotations" section
+# Now a one-sentence edit: add a line at the top of the on-call policy's "Rotations" section,
 # and upsert again.
 
 # %%
@@ -416,10 +402,9 @@ today = [edited if d.id == doc.id else d for d in docs]
 print("upsert one edit:   ", index.upsert(today))
 
 # %% [markdown]
-# One new chunk embedded, the rest of the document's chunks kept (their metadata updated to
-# the new version number). The chunker matters here too: with fixed windows, one inserted
-# sentence shifts every later window of the document, so every one of them is new text. Count
-# the chunk texts each chunker has never seen after the same edit:
+# One chunk embedded; the document's other chunks kept their vectors and took the new version
+# number. With fixed windows, one inserted sentence shifts every later window. For each
+# chunker, count the edited document's chunks whose text is new:
 
 
 # %%
@@ -452,56 +437,59 @@ print(f"full rebuild {full:.2f} s; incremental upsert {time.perf_counter() - sta
 index.close()
 
 # %% [markdown]
-# ## 7. Your chunker, judged on questions you never saw
+# ## 7. The same quality for half the prompt
 #
-# ### Exercise 2.1.3: Beat the prototype on unseen questions
-#
-# Write `my_chunker(doc, count_tokens)`: it returns the chunks of one document, as `Chunk`
-# objects (for instance from `chunk_by_headings`, `chunk_fixed` or `chunk_semantic` in
-# `course_lib.rag`, whose options you may tune) or as plain strings (embedded as they are).
-# `count_tokens` counts tokens with the embedder's tokenizer. The production rules:
-#
-# - every chunk keeps its document's id, and every embedded text (title and heading
-#   included) fits in 512 tokens;
-# - the chunks keep at least 95% of the document's distinct words.
-#
-# Tune on the dev split with `score_chunker(my_chunker, "dev")`, which checks the rules and
-# scores recall@5 and MRR. The checker then measures your chunker once on the **test** split,
-# questions you did not tune on, and passes it when it matches or beats the prototype there
-# on both recall@5 and MRR. The prototype's dev scores, to aim at:
+# The top 5 chunks go into every prompt, so their tokens are paid on every question.
+# `score_chunker` checks a chunker against the production rules, then scores recall@5, MRR
+# and those tokens. The prototype and the library's default chunker on dev:
 
 # %%
-from course_lib.labs import prototype_scores, score_chunker
-
-recall, mrr = prototype_scores("dev", embedder=embedder)
-print(f"prototype on dev: recall@5 {recall:.3f}, MRR {mrr:.3f}")
-
-# %% [markdown]
-# The first hint (call `hint("2.1.3")` again for more specific ones):
-
-# %%
-hint("2.1.3")
-
-# %% [markdown]
-# Your chunker:
-
-# %%
+from course_lib.labs import chunker_shortfall, prototype_scores, score_chunker
 from course_lib.rag import chunk_by_headings
 
+baseline = prototype_scores("dev", embedder=embedder)
+default = score_chunker(
+    lambda d, count: chunk_by_headings(d, count_tokens=count), "dev", embedder=embedder
+)
+print("prototype:       ", baseline)
+print("library default: ", default)
 
+# %% [markdown]
+# ### Exercise 2.1.3 (open-ended): The prototype's quality at half its cost
+#
+# Write `my_chunker(doc, count_tokens)`, returning one document's chunks as `Chunk` objects
+# (from `chunk_by_headings`, `chunk_fixed` or `chunk_semantic` in `course_lib.rag`, with
+# options of your choice, or your own). `count_tokens` counts with the embedder's tokenizer.
+# The targets:
+#
+# - the production rules: each chunk keeps its document's id and access level, each embedded
+#   text fits in 512 tokens, and the chunks keep 95% of the document's distinct words;
+# - the top 5 chunks hold at most 700 tokens on average, about half the prototype's;
+# - recall@5 and MRR each at least the prototype's minus 0.03.
+#
+# The 0.03 is a non-inferiority margin: a loss that small, well inside the noise, is what you
+# accept for half the cost. Tune on dev; the checker then measures once on the **test**
+# split. Stuck? `hint("2.1.3")`.
+
+
+# %%
 def my_chunker(doc, count_tokens):
     """The chunks of one handbook document."""
     # BEGIN SOLUTION
-    return chunk_by_headings(doc, count_tokens=count_tokens, max_tokens=384, min_tokens=192)
+    from course_lib.rag import chunk_by_headings
+
+    return chunk_by_headings(doc, count_tokens=count_tokens, max_tokens=128, min_tokens=96)
     # END SOLUTION
 
 
 # %% [markdown]
-# Its score on dev (run this as often as you like while you tune):
+# Its score on dev, and the first target it misses (run this as often as you like):
 
 # %%
 try:
-    print(score_chunker(my_chunker, "dev", embedder=embedder))
+    score = score_chunker(my_chunker, "dev", embedder=embedder)
+    print(score)
+    print(chunker_shortfall(score, baseline) or "Meets every target on dev.")
 except NotImplementedError:
     print("my_chunker is not written yet.")
 
@@ -512,35 +500,33 @@ except NotImplementedError:
 check("2.1.3", my_chunker)
 
 # %% [markdown]
-# If your dev score was well above the prototype's and the test score is closer, that gap is
-# what tuning on dev bought that does not carry to new questions: the reason the test split
-# exists, and the reason to look at it once.
+# Compare the margins over the prototype on the two splits. In the reference run, the MRR
+# gain on dev (0.615 against 0.565) is gone on test (0.506 against 0.506), and recall@5 went
+# from below the prototype's to above it. With about 150 questions, differences of a few
+# hundredths come and go: hence a margin, and one look at test.
 
 # %% [markdown]
 # ## Takeaways
 #
-# - Ingestion decides what retrieval can return: keep each chunk's document id, title,
-#   section, version and access level on the chunk itself.
+# - Keep each chunk's document id, title, section, version and access level on the chunk.
 # - Clean before you embed: front matter, navigation and answer keys are not content.
-# - Compare chunkers with intervals. Here fixed, heading-aware and semantic chunking were
-#   indistinguishable on recall@5; they differed on size, cost, limits and citations.
-# - Sweep the chunk size and plot quality next to cost: past the flat part, bigger chunks
-#   only buy prompt tokens and truncation.
-# - Hash every text; embed only what the index has never seen. Chunk boundaries that follow
-#   structure keep an edit local, where fixed windows shift.
+# - Compare chunkers with intervals; where recall cannot tell them apart, decide on cost,
+#   the token cap and citations.
+# - Plot quality next to cost; where quality is flat, choose by cost.
+# - Embed only text the index does not hold. Boundaries that follow structure keep an edit
+#   local.
 # - Tune on dev, report on test, once.
 #
 # ## Production checklist
 #
 # - Does every chunk carry doc id, title, section, version, access level and a content hash?
-# - Is anything that is not content (front matter, boilerplate, notes) kept out of the index?
+# - Is everything that is not content kept out of the index?
 # - Does every chunk fit the embedder's input limit, counted with its own tokenizer?
-# - Was the chunker chosen on a labelled dev set with intervals, and checked once on held-out
-#   questions?
-# - Does re-ingestion embed only new text, delete chunks of removed documents, and report
-#   what it did?
+# - Was the chunker chosen on a dev set with intervals and a cost measure, and checked once
+#   on held-out questions?
+# - Does re-ingestion embed only new text, delete removed documents' chunks, and report it?
 # - Does the index record its chunking settings, so that a change forces a rebuild?
-# - Are chunk ids stable and content-addressed, so that a citation cannot point at new words?
+# - Are chunk ids content-addressed, so that a citation cannot point at new words?
 #
 # ## Check your understanding
 #
@@ -550,35 +536,34 @@ check("2.1.3", my_chunker)
 # 3. Why does a one-sentence edit re-embed a whole document's tail with fixed windows, but one
 #    chunk with heading-aware chunks?
 # 4. Why is Python's `hash()` the wrong function for change detection?
-# 5. Your chunker beats the prototype on dev by a wide margin and only just on test. Why?
+# 5. A chunker clears every target on dev with little room and misses on test. Why, and what
+#    should you have preferred?
 #
 # <details>
 # <summary>Short answers</summary>
 #
 # 1. Retrieval returns chunks, not documents: a filter can only use what the chunk carries.
-# 2. The golden set cannot tell them apart; choose on cost, size limits, citation quality and
-#    how edits propagate, or collect more questions.
-# 3. Windows are positions in the text, so inserting words moves every later boundary and
-#    changes every later window's text; sections keep their boundaries.
+# 2. The golden set cannot tell them apart; decide on cost, limits, citations and how edits
+#    propagate, or collect more questions.
+# 3. Inserting words moves every later window boundary; sections keep theirs.
 # 4. It is salted per process for strings, so it changes between runs; SHA-256 does not.
-# 5. Choices tuned on dev fit its questions; the test split measures what generalises.
+# 5. A setting that just clears dev fits dev's questions partly by chance. Prefer one that
+#    clears the targets with room.
 #
 # </details>
 #
 # ## Further reading
 #
 # - Anthropic, "Introducing Contextual Retrieval", 2024
-#   (https://www.anthropic.com/news/contextual-retrieval). Prepending context to each chunk
-#   before embedding: the idea behind `indexed_text`, taken further with a model.
-# - LangChain, text splitters (https://docs.langchain.com/oss/python/integrations/splitters).
-#   Length-based, structure-based (recursive, Markdown headers) and semantic splitters.
-# - LlamaIndex, node parser modules
-#   (https://developers.llamaindex.ai/python/framework/module_guides/loading/node_parsers/modules/).
-#   Sentence, token, Markdown and semantic splitting; each node inherits its document's
-#   metadata.
+#   (https://www.anthropic.com/engineering/contextual-retrieval): `indexed_text`'s idea, taken
+#   further with a model.
+# - LangChain, text splitters (https://reference.langchain.com/python/langchain-text-splitters/).
+# - LlamaIndex, "Defining and Customizing Documents"
+#   (https://developers.llamaindex.ai/python/framework/module_guides/loading/documents_and_nodes/usage_documents):
+#   document metadata carried onto every chunk.
 # - Pinecone, "Chunking Strategies for LLM Applications"
-#   (https://www.pinecone.io/learn/chunking-strategies/). The trade-offs of chunk size.
-# - D. Miller, WordLlama (https://github.com/dleemiller/WordLlama). The `split` method behind
-#   `chunk_semantic`.
+#   (https://www.pinecone.io/learn/chunking-strategies/).
+# - D. Lee Miller, WordLlama (https://github.com/dleemiller/WordLlama): the course's embedder
+#   and the splitter behind `chunk_semantic`.
 #
 # **Next:** lesson 2.2, RAG II: index, retrieve, answer.

@@ -119,28 +119,52 @@ def _support_keeps_markers(answer: str, passages: dict[str, str]) -> dict[str, b
     return verdicts
 
 
-# -- 2.2.3 tuned retrieval ----------------------------------------------------------------------
+# -- 2.2.3 five sources, not five chunks -------------------------------------------------------
 
 
-def _dense_only(index: Any, question: str, user: User) -> Any:
-    return search(index, question, user=user, k=5, mode="dense")
+def _one_per_document(hits: Any, k: int = 5) -> list[Any]:
+    kept, seen = [], set()
+    for hit in hits:
+        if hit.chunk.doc_id not in seen:
+            seen.add(hit.chunk.doc_id)
+            kept.append(hit)
+    return kept[:k]
 
 
-def _hybrid_top_two(index: Any, question: str, user: User) -> Any:
-    return search(index, question, user=user, k=2, mode="hybrid")
+def _plain_hybrid_search(index: Any, question: str, user: User) -> Any:
+    # The library default: five chunks, often two of one document.
+    return search(index, question, user=user, k=5)
+
+
+def _reranked_search(index: Any, question: str, user: User) -> Any:
+    return search(index, question, user=user, k=5, mode="reranked")
+
+
+def _dedupes_only_the_top_five(index: Any, question: str, user: User) -> Any:
+    # Drops repeats from five results instead of fetching more: often fewer than five.
+    return _one_per_document(search(index, question, user=user, k=5))
+
+
+def _dense_one_per_document(index: Any, question: str, user: User) -> Any:
+    # Five documents, but dense retrieval alone misses too many on test.
+    return _one_per_document(search(index, question, user=user, k=20, mode="dense"))
 
 
 def _ignores_the_user(index: Any, question: str, user: User) -> Any:
     # Searches as a manager "to get better recall": restricted text reaches employees.
-    return search(index, question, user=User.manager("tuning"), k=5, mode="hybrid")
+    return _one_per_document(search(index, question, user=User.manager("tuning"), k=20))
+
+
+def _six_documents(index: Any, question: str, user: User) -> Any:
+    return _one_per_document(search(index, question, user=user, k=20), k=6)
 
 
 def _returns_doc_ids(index: Any, question: str, user: User) -> Any:
-    return [hit.chunk.doc_id for hit in search(index, question, user=user, k=5, mode="hybrid")]
+    return [hit.chunk.doc_id for hit in _one_per_document(search(index, question, user=user, k=20))]
 
 
 def _forgets_to_return(index: Any, question: str, user: User) -> Any:
-    search(index, question, user=user, k=5, mode="hybrid")
+    _one_per_document(search(index, question, user=user, k=20))
 
 
 WRONG_ANSWERS: dict[str, list[Any]] = {
@@ -161,9 +185,12 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _support_keeps_markers,
     ],
     "2.2.3": [
-        _dense_only,
-        _hybrid_top_two,
+        _plain_hybrid_search,
+        _reranked_search,
+        _dedupes_only_the_top_five,
+        _dense_one_per_document,
         _ignores_the_user,
+        _six_documents,
         _returns_doc_ids,
         _forgets_to_return,
     ],

@@ -211,19 +211,23 @@ def _check_detect_changes(answer: Any, probe: Probe) -> str:
     return "detect_changes sorts every hidden case right: new, changed, unchanged and deleted."
 
 
-# --- 2.1.3 a chunker that beats the prototype, measured on the test split ---------------------
+# --- 2.1.3 the prototype's quality at half its prompt cost, measured on the test split --------
 
 
 def my_chunker(doc: HandbookDocument, count_tokens: Callable[[str], int]) -> list[Any]:
-    """The course's answer: the library's heading-aware chunker with its default options."""
+    """The course's answer: heading-aware chunks of at most 128 tokens, short ones joined.
+
+    Chosen on the dev split: the heading-aware setting with the highest recall@5 among those
+    whose top 5 chunks fit the budget (recall@5 0.687, MRR 0.615, 543 tokens on dev).
+    """
     from course_lib.rag.chunking import chunk_by_headings
 
-    return chunk_by_headings(doc, count_tokens=count_tokens)
+    return chunk_by_headings(doc, count_tokens=count_tokens, max_tokens=128, min_tokens=96)
 
 
 @lru_cache(maxsize=2)
-def _prototype_scores(split: str) -> tuple[float, float]:
-    """Recall@5 and MRR of the lesson's prototype chunking on ``split`` (computed once)."""
+def _prototype_score(split: str) -> Any:
+    """The character-window prototype measured on ``split`` (computed once per process)."""
     from course_lib.labs.chunking_lab import prototype_scores
 
     return prototype_scores(split)
@@ -231,34 +235,43 @@ def _prototype_scores(split: str) -> tuple[float, float]:
 
 @exercise(
     "2.1.3",
-    title="A chunker that beats the prototype on unseen questions",
+    title="The prototype's quality at half its prompt cost",
     answer_name="my_chunker",
     reference=my_chunker,
     solution=SOLUTION,
     time_limit=120.0,
     hints=(
-        "Start from a production chunker: chunk_by_headings(doc, count_tokens=count_tokens) or "
-        "chunk_semantic(...) from course_lib.rag return Chunk objects with their metadata, "
-        "embedded with the title and heading in front.",
-        "Measure each idea with score_chunker(my_chunker) on the dev split. The prototype "
-        "fails the size rule: keep every chunk, title and heading included, within 512 tokens "
-        "(max_tokens=384 leaves room), and keep at least 95% of each document's words.",
-        "chunk_by_headings with its defaults (max_tokens=384, min_tokens=192) meets every rule; "
-        "to do better on dev, try other max_tokens and min_tokens, and check you did not just "
-        "fit the dev questions: the checker measures on the test split.",
+        "The top 5 chunks go into every prompt, so smaller chunks cost less. Start from "
+        "chunk_by_headings(doc, count_tokens=count_tokens, max_tokens=..., min_tokens=...) "
+        "from course_lib.rag and lower max_tokens (the default, 384, costs about 1,280 tokens "
+        "in the top 5). Print score_chunker(my_chunker, 'dev') after each change.",
+        "Chunks must stay Chunk objects (the metadata travels with them) and keep the whole "
+        "text. Try max_tokens between 96 and 192; min_tokens joins short sections, which keeps "
+        "a two-line section from being a chunk of its own. Do not go far below the budget: "
+        "tiny chunks lose the context that makes them findable, and a setting that only just "
+        "clears dev often falls short on test.",
+        "chunk_by_headings(doc, count_tokens=count_tokens, max_tokens=128, min_tokens=96) "
+        "costs about 540 tokens in the top 5 on dev and stays within the margin on both "
+        "splits; chunk_fixed(doc, count_tokens=count_tokens, size=112, overlap=28) also "
+        "works.",
     ),
 )
 def _check_my_chunker(answer: Any, probe: Probe) -> str:
-    from course_lib.labs.chunking_lab import score_chunker
+    from course_lib.labs.chunking_lab import CONTEXT_BUDGET, chunker_shortfall, score_chunker
 
     card = probe.call_as("my_chunker", score_chunker, answer, "test")
     if card.problem:
         raise NotYet(card.problem)
-    recall, mrr = _prototype_scores("test")
+    baseline = _prototype_score("test")
     line = (
-        f"on the test split your chunks score recall@5 {card.recall:.3f} and MRR "
-        f"{card.mrr:.3f}; the prototype {recall:.3f} and {mrr:.3f}"
+        f"On the test split your chunks score recall@5 {card.recall:.3f} and MRR "
+        f"{card.mrr:.3f} with {card.context_tokens:,.0f} tokens in the top 5; the prototype "
+        f"{baseline.recall:.3f}, {baseline.mrr:.3f} and {baseline.context_tokens:,.0f}"
     )
-    if card.recall < recall or card.mrr < mrr:
-        raise NotYet(f"{line[0].upper()}{line[1:]}: match or beat both.")
-    return f"{line}, and your {card.chunks} chunks meet every production rule."
+    missing = chunker_shortfall(card, baseline)
+    if missing:
+        raise NotYet(f"{line}. Not yet: {missing}")
+    return (
+        f"{line}: the prototype's quality (within the margin) for at most "
+        f"{CONTEXT_BUDGET} tokens, and your {card.chunks:,} chunks meet every production rule."
+    )
