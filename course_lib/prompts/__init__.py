@@ -23,17 +23,42 @@ Passages are any objects (or mappings) with ``id`` and ``text``. Lessons that mo
 work on a copy of the library (``shutil.copytree(BUNDLED_LIBRARY, ...)``), and
 ``course prompts lock --write`` releases new versions.
 
+Changing what production serves takes four more pieces:
+
+* :func:`derive_version` / :func:`add_version` write a change as the next version file;
+* :func:`regression_gate` decides from paired intervals on the golden set whether a candidate
+  may replace the version an environment serves (non-inferiority within a margin);
+* :class:`PromptDeployer` promotes through the gate, runs canaries, keeps a history of every
+  alias move, and rolls an environment back one step;
+* :class:`MlflowPromptStore` does the same registration and alias moves in MLflow's prompt
+  registry, for comparison (MLflow loads only when a store is created).
+
 Importing this package loads neither Jinja2 nor PyYAML; they load on first use.
 """
 
 from __future__ import annotations
 
+from course_lib.prompts.authoring import add_version, derive_version, version_file_text
+from course_lib.prompts.gate import (
+    DEFAULT_MARGIN,
+    GateDecision,
+    MetricCheck,
+    PairedInterval,
+    regression_gate,
+)
 from course_lib.prompts.lockfile import (
     LOCK_FILE,
     LockProblem,
     check_lock,
     verify_lock,
     write_lock,
+)
+from course_lib.prompts.mlflow_registry import MlflowPromptStore, MlflowPromptVersion
+from course_lib.prompts.promotion import (
+    HISTORY_FILE,
+    PROTECTED_ENVIRONMENTS,
+    AliasMove,
+    PromptDeployer,
 )
 from course_lib.prompts.registry import (
     ALIASES_FILE,
@@ -53,17 +78,31 @@ from course_lib.prompts.versions import (
 __all__ = [
     "ALIASES_FILE",
     "BUNDLED_LIBRARY",
+    "DEFAULT_MARGIN",
+    "HISTORY_FILE",
     "LOCK_FILE",
+    "PROTECTED_ENVIRONMENTS",
+    "AliasMove",
     "Aliases",
     "Canary",
+    "GateDecision",
     "LockProblem",
+    "MetricCheck",
+    "MlflowPromptStore",
+    "MlflowPromptVersion",
+    "PairedInterval",
+    "PromptDeployer",
     "PromptMessage",
     "PromptRegistry",
     "PromptVersion",
     "RenderedPrompt",
+    "add_version",
     "canary_bucket",
     "check_lock",
     "content_sha256",
+    "derive_version",
+    "regression_gate",
     "verify_lock",
+    "version_file_text",
     "write_lock",
 ]
