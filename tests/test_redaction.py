@@ -22,6 +22,7 @@ from course_lib.errors import CourseLibError
 from course_lib.llm import LLMClient, ReliabilityPolicy
 from course_lib.models import get_registry
 from course_lib.observability import setup_tracing, spans_frame, trace_chat, traced_chat
+from course_lib.personal_data import find_personal_data
 from course_lib.redaction import (
     REDACTED,
     RedactingFilter,
@@ -183,6 +184,24 @@ def test_text_set_on_a_span_by_hand_is_redacted_on_export() -> None:
         (exported,) = tracing.spans()
         assert exported.attributes["http.request.header.authorization"] == (f"Bearer {REDACTED}",)
         _assert_hidden(_span_texts(tracing), KEY)
+
+
+def test_secrets_go_first_and_whole_when_personal_data_is_redacted_too() -> None:
+    """A key made of digits is a secret, not a phone or card number with a tail left over."""
+    digits_key = "07791 2345 6780 0423 1977"  # pragma: allowlist secret
+    register_secret(digits_key)
+    with setup_tracing("memory", redact_personal_data=True) as tracing:
+        with tracing.tracer.start_as_current_span("by hand") as span:
+            span.set_attribute("note", f"key {digits_key} and {KEY} for ana@example.org")
+            span.set_attribute("auth", f"Authorization: Bearer {KEY}, call 0113 496 0321")
+        (exported,) = tracing.spans()
+    assert exported.attributes["note"] == f"key {REDACTED} and {REDACTED} for [REDACTED:email]"
+    assert exported.attributes["auth"] == f"Authorization: {REDACTED}, call [REDACTED:phone]"
+    # Each pass leaves the other's placeholder alone.
+    assert (
+        redact("[REDACTED:email] and [REDACTED:phone]") == "[REDACTED:email] and [REDACTED:phone]"
+    )
+    assert find_personal_data(f"{REDACTED} {REDACTED}") == []
 
 
 # -- the redaction itself ------------------------------------------------------------------------

@@ -15,7 +15,11 @@ The exporter decides where finished spans go:
 * ``"none"``: spans are made (so trace ids still propagate) and then dropped.
 
 Whatever the exporter, spans reach it redacted (:mod:`course_lib.redaction`): no API key or
-``Authorization`` value in a name, an attribute, an exception event or a status.
+``Authorization`` value in a name, an attribute, an exception event or a status. With
+``redact_personal_data=True``, personal data is replaced too (every kind
+:mod:`course_lib.personal_data` knows: e-mail addresses, phone, card, IBAN and tracking
+numbers, street addresses, National Insurance numbers), in every span of the provider,
+including those other libraries' instrumentations make.
 
 The tracer provider stays local to the returned :class:`Tracing` unless ``set_global=True``:
 OpenTelemetry allows the global provider to be set once per process, so a notebook that
@@ -24,6 +28,7 @@ re-runs its set-up cell, or a test suite, could otherwise never start afresh.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -59,6 +64,7 @@ class Tracing:
         capture_message_content: whether the trace_* functions record prompts, answers
             and queries.
         service_name: the ``service.name`` resource attribute of every span.
+        redacts_personal_data: whether personal data is replaced before spans are exported.
     """
 
     provider: TracerProvider | NoOpTracerProvider
@@ -67,6 +73,7 @@ class Tracing:
     memory: InMemorySpanExporter | None
     capture_message_content: bool
     service_name: str
+    redacts_personal_data: bool = False
 
     def spans(self) -> tuple[ReadableSpan, ...]:
         """The finished spans kept in memory, oldest first.
@@ -114,6 +121,8 @@ def setup_tracing(
     max_spans: int | None = DEFAULT_MAX_SPANS,
     set_global: bool = False,
     resource_attributes: dict[str, Any] | None = None,
+    otlp_headers: Mapping[str, str] | None = None,
+    redact_personal_data: bool = False,
 ) -> Tracing:
     """Builds a tracer provider that sends spans to ``exporter``.
 
@@ -131,6 +140,11 @@ def setup_tracing(
         max_spans: how many spans ``"memory"`` keeps (the newest); None for no limit.
         set_global: also install the provider as OpenTelemetry's global one, so libraries
             that trace themselves (HTTP clients, web frameworks) join the same traces.
+        otlp_headers: headers sent with each OTLP export (e.g. a backend's routing header,
+            such as MLflow's ``x-mlflow-experiment-id``); keys belong in the environment.
+        redact_personal_data: replace personal data (see :mod:`course_lib.personal_data`)
+            with ``[REDACTED:<kind>]`` in every span before it is exported (off by default,
+            as before this option).
 
     Raises:
         SettingsError: ``exporter`` is not one of the four names.
@@ -161,6 +175,8 @@ def setup_tracing(
         otlp_endpoint=otlp_endpoint,
         max_spans=max_spans,
         resource_attributes=resource_attributes,
+        otlp_headers=otlp_headers,
+        redact_personal_data=redact_personal_data,
     )
     if set_global:
         _install_globally(provider)
@@ -172,6 +188,7 @@ def setup_tracing(
         memory=memory,
         capture_message_content=bool(capture_message_content),
         service_name=service_name,
+        redacts_personal_data=redact_personal_data,
     )
 
 
@@ -182,6 +199,8 @@ def _provider(
     otlp_endpoint: str | None,
     max_spans: int | None,
     resource_attributes: dict[str, Any] | None,
+    otlp_headers: Mapping[str, str] | None = None,
+    redact_personal_data: bool = False,
 ) -> tuple[TracerProvider, InMemorySpanExporter | None]:
     """A tracer provider whose spans go to ``exporter``, and its in-memory exporter if any."""
     from opentelemetry.sdk.resources import Resource
@@ -201,12 +220,17 @@ def _provider(
     if exporter == "memory":
         memory = _memory_exporter(max_spans)
         # Simple (synchronous) processing: a span is readable the moment it ends.
-        provider.add_span_processor(SimpleSpanProcessor(RedactingExporter(memory)))
+        provider.add_span_processor(
+            SimpleSpanProcessor(RedactingExporter(memory, personal_data=redact_personal_data))
+        )
     elif exporter == "console":
-        provider.add_span_processor(SimpleSpanProcessor(RedactingExporter(ConsoleSpanExporter())))
+        console = RedactingExporter(ConsoleSpanExporter(), personal_data=redact_personal_data)
+        provider.add_span_processor(SimpleSpanProcessor(console))
     elif exporter == "otlp":
         # Batches: a slow or absent collector must never slow down answering a question.
-        otlp = RedactingExporter(_otlp_exporter(otlp_endpoint))
+        otlp = RedactingExporter(
+            _otlp_exporter(otlp_endpoint, otlp_headers), personal_data=redact_personal_data
+        )
         provider.add_span_processor(BatchSpanProcessor(otlp))
     return provider, memory
 
@@ -254,7 +278,7 @@ def _memory_exporter(max_spans: int | None) -> InMemorySpanExporter:
         return InMemorySpanExporter()
 
 
-def _otlp_exporter(endpoint: str | None) -> SpanExporter:
+def _otlp_exporter(endpoint: str | None, headers: Mapping[str, str] | None = None) -> SpanExporter:
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as exc:
@@ -264,5 +288,10 @@ def _otlp_exporter(endpoint: str | None) -> SpanExporter:
             "to 'memory' or 'console')."
         ) from exc
     # The package is optional, so the type checker may not see it: name the type it implements.
-    exporter: SpanExporter = OTLPSpanExporter(endpoint=endpoint) if endpoint else OTLPSpanExporter()
+    options: dict[str, Any] = {}
+    if endpoint:
+        options["endpoint"] = endpoint
+    if headers:
+        options["headers"] = dict(headers)
+    exporter: SpanExporter = OTLPSpanExporter(**options)
     return exporter
