@@ -33,6 +33,18 @@ The production library's exception hierarchy (``tests/test_errors.py`` pins it):
   + AccessDeniedError (PermissionError)
   + IndexNotFoundError (FileNotFoundError)
   + IndexMismatchError (ValueError)
+  + WorkflowDefinitionError (ValueError)
+  + StepOutputError (TypeError)
+  + StepTimeoutError (TimeoutError)
+  + StepFailedError (RuntimeError)
+  + CheckpointMismatchError (ValueError)
+  + DataVersionError (ValueError)
+    - DataVersionNotFoundError (KeyError)
+    - DataIntegrityError
+  + DataValidationError (ValueError)
+  + LineageError (ValueError)
+  + AccessDeniedError (PermissionError)
+    - ColumnAccessError
 
 The classroom's errors (a stale notebook, an unsolved exercise, a dataset asked for wrongly,
 the stand-in model's refusals) subclass :class:`CourseLibError` too, and live with the
@@ -42,18 +54,30 @@ classroom: ``course_lib.course.errors``, ``course_lib.datasets.errors`` and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "AccessDeniedError",
     "ArtifactError",
     "BudgetExceededError",
+    "CheckpointMismatchError",
     "CircuitOpenError",
+    "ColumnAccessError",
     "ConnectionFailedError",
     "CourseLibError",
+    "DataIntegrityError",
+    "DataValidationError",
+    "DataVersionError",
+    "DataVersionNotFoundError",
     "EmbedderMismatchError",
     "IndexMismatchError",
     "IndexNotFoundError",
     "JSONExtractionError",
     "LLMError",
+    "LineageError",
     "ModelRequestError",
     "ModelTimeoutError",
     "OptionalDependencyError",
@@ -65,11 +89,15 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "SettingsError",
+    "StepFailedError",
+    "StepOutputError",
+    "StepTimeoutError",
     "ToolArgumentError",
     "TracingError",
     "UnknownModelError",
     "UnparseableVerdictError",
     "WorkDirError",
+    "WorkflowDefinitionError",
 ]
 
 
@@ -205,3 +233,51 @@ class UnparseableVerdictError(CourseLibError, ValueError):
 
 class ArtifactError(CourseLibError, ValueError):
     """A model artifact is missing, incomplete, altered, or made for another environment."""
+
+
+class WorkflowDefinitionError(CourseLibError, ValueError):
+    """A workflow, one of its steps or a step's policy was defined with a value it cannot run."""
+
+
+class StepOutputError(CourseLibError, TypeError):
+    """A workflow step returned something that cannot update the state or be checkpointed."""
+
+
+class StepTimeoutError(CourseLibError, TimeoutError):
+    """One attempt of a workflow step ran longer than its timeout and was abandoned."""
+
+
+class StepFailedError(CourseLibError, RuntimeError):
+    """A workflow step still failed after every attempt its policy allows; the run can resume."""
+
+
+class CheckpointMismatchError(CourseLibError, ValueError):
+    """A run id's checkpoints were written by another workflow, or for another input."""
+
+
+class DataVersionError(CourseLibError, ValueError):
+    """A dataset name, version reference or commit was not one the store can accept."""
+
+
+class DataVersionNotFoundError(DataVersionError, KeyError):
+    """No dataset, version or file of that name is in the store."""
+
+
+class DataIntegrityError(DataVersionError):
+    """Bytes of a stored version changed after it was written: its hash no longer matches."""
+
+
+class DataValidationError(CourseLibError, ValueError):
+    """Rows of a dataset broke its schema; ``failures`` has one row per problem."""
+
+    def __init__(self, message: str, failures: pd.DataFrame) -> None:
+        super().__init__(message)
+        self.failures = failures
+
+
+class LineageError(CourseLibError, ValueError):
+    """A lineage record was incomplete, or a query named a result that was never recorded."""
+
+
+class ColumnAccessError(AccessDeniedError):
+    """A role asked for a column its access policy does not grant, or is not in the policy."""

@@ -42,6 +42,17 @@ TREE: dict[str, tuple[str | None, type[BaseException] | None]] = {
     "AccessDeniedError": ("CourseLibError", PermissionError),
     "IndexNotFoundError": ("CourseLibError", FileNotFoundError),
     "IndexMismatchError": ("CourseLibError", ValueError),
+    "WorkflowDefinitionError": ("CourseLibError", ValueError),
+    "StepOutputError": ("CourseLibError", TypeError),
+    "StepTimeoutError": ("CourseLibError", TimeoutError),
+    "StepFailedError": ("CourseLibError", RuntimeError),
+    "CheckpointMismatchError": ("CourseLibError", ValueError),
+    "DataVersionError": ("CourseLibError", ValueError),
+    "DataVersionNotFoundError": ("DataVersionError", KeyError),
+    "DataIntegrityError": ("DataVersionError", None),
+    "DataValidationError": ("CourseLibError", ValueError),
+    "LineageError": ("CourseLibError", ValueError),
+    "ColumnAccessError": ("AccessDeniedError", PermissionError),
 }
 
 CLASSROOM_TREE: dict[str, tuple[object, str, type[BaseException] | None]] = {
