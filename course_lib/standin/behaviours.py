@@ -228,6 +228,8 @@ def answer_in_prose(turn: Turn) -> Reply:
     answer = answer_question(turn.read, turn.tier, temperature=turn.temperature, rng=turn.rng)
     if answer.injected:
         behaviour = "injected"
+    elif answer.leaked:
+        behaviour = "leaked"
     elif answer.refused:
         behaviour = "refused"
     elif answer.grounded:
