@@ -94,6 +94,8 @@ def test_the_server_runs_offline(tmp_path: Path) -> None:
     """Telemetry off and no download of model prices, in the server's own environment."""
     backend = start_mlflow_backend(tmp_path)
     try:
+        # Until the child has exec'd the server, /proc shows the environment it forked with.
+        backend.wait_until_ready()
         environ = Path(f"/proc/{backend.process.pid}/environ")
         if not environ.exists():
             pytest.skip("no /proc on this system")

@@ -2,16 +2,16 @@
 # # 2.4 Prompt versioning
 #
 # A prompt is code: change one sentence and every answer can change. Tutorials keep it as a
-# string constant next to the model call and ship an edit with the next deploy. In production
-# that means a wording fix reaches every user at once, tested against nothing; yesterday's
-# answers cannot say which prompt wrote them; and undoing it takes another deploy. This lesson
+# string constant next to the model call and ship an edit with the next deploy. The fix
+# reaches every user at once, untested. Old answers cannot say which prompt wrote them.
+# Undoing it takes another deploy. This lesson
 # makes such an edit to the Handbook Assistant and measures the damage. Then it builds what
 # teams use instead: versions as files with content hashes, aliases per environment, a
 # regression gate on the golden set, a deterministic canary, one-step rollback, and every
 # answer stamped `name@version`. Last, MLflow's prompt registry does the same promotion and
 # rollback, and you compare what each records.
 #
-# **Time:** about 45 minutes. **You need:** lessons 1.4 (paired comparisons with bootstrap
+# **Time:** about 60 minutes. **You need:** lessons 1.4 (paired comparisons with bootstrap
 # intervals) and 2.2 (the Handbook Assistant).
 #
 # ## Learning objectives
@@ -32,14 +32,12 @@ seed = 0
 fast = False
 
 # %% [markdown]
-# The handbook index (built in your course work directory) and the golden set's dev split. A
-# prompt change does not change retrieval, so `golden_contexts` retrieves and packs each
-# question's passages once, as the assistant does, and every prompt below is measured on the
-# same passages. To keep the lesson fast, the assistant here uses hybrid search (lesson 2.2)
-# without its re-ranker, and the golden set is measured the same way. The model is the course's **local stand-in**. It follows a system prompt in
-# ways built into it: it cites when asked for sources, says "I don't know" when allowed to,
-# and skips a passage's instructions when told passages are data. These reactions are
-# *planted*, so read every effect below as a planted behaviour, measured, not as a finding
+# Load the handbook index (built in your course work directory) and the golden set's dev
+# split. Retrieval is done once per question (`golden_contexts`), so every prompt sees the
+# same passages (hybrid search, lesson 2.2, without the re-ranker). The model is the course's
+# **local stand-in**, with *planted* reactions to its system prompt: it cites when asked,
+# says "I don't know" when allowed to, ignores instructions in passages when told they are
+# data, and follows a length limit. Read every effect below as planted, not as a finding
 # about real models.
 
 # %%
@@ -131,7 +129,7 @@ run_table({"before the edit": before, "after the edit": after})
 # %% [markdown]
 # Support got what it asked for: no brackets, and no answerable question refused. Everything
 # else broke. Citations are gone, so the sources panel, which reads the ids, is empty, and
-# success falls to nothing; the unanswerable questions that were refused now get a confident
+# success falls to nothing; the 2 of 14 unanswerable questions that were refused now get an
 # answer instead. And the prototype cannot tell you which answers came from which prompt:
 
 # %%
@@ -171,7 +169,7 @@ print("same answers as the prototype:", baseline["answer"].equals(before["answer
 print("answers stamped with:", set(baseline["prompt_version"]))
 
 # %% [markdown]
-# A released version never changes. `prompts.lock.json` records the hash of every released
+# A version is **released** once the lock lists its hash, and it never changes. `prompts.lock.json` records the hash of every released
 # file, and the registry refuses to serve one that no longer matches, so `handbook-answer@v3`
 # means the same text in every log, trace and answer, next month too. Edit v3 in place:
 
@@ -209,13 +207,16 @@ print(edit.ref, edit.sha256[:12], "| released:", released_now)
 # %% [markdown]
 # ### Exercise 2.4.1: Which released versions changed?
 #
-# The course's CI runs this check on every commit (`course prompts lock --check`). Complete
-# `changed_versions(files, lock)`. `files` maps version names (`"v1"`, ...) to their file's
-# text; `lock` maps each released version to the sha256 hex digest of its text, computed after
-# replacing `"\r\n"` and then `"\r"` with `"\n"` (so a Windows checkout is no change) and
-# encoding as UTF-8. Return the released versions whose file is missing or whose hash
-# differs, sorted by version number (`v2` before `v10`). A draft the lock does not list is not
-# a problem.
+# The course's tests run this check on the bundled library (`check_lock`). Complete
+# `changed_versions(files, lock)`:
+#
+# - `files` maps version names (`"v1"`, ...) to their file's text.
+# - `lock` maps each released version to the sha256 hex digest of its text.
+# - The digest is of the text with `"\r\n"`, then `"\r"`, replaced by `"\n"` (a Windows
+#   checkout is no change), encoded as UTF-8.
+#
+# Return the released versions whose file is missing or whose hash differs, sorted by version
+# number (`v2` before `v10`). A draft the lock does not list is not a problem.
 
 # %%
 import hashlib
@@ -254,7 +255,9 @@ print("v3 edited:  ", find_changed({**files, "v3": files["v3"] + "# one more lin
 #
 # Versions are immutable; **aliases** are mutable pointers. `aliases.yaml` says which version
 # each environment serves, and deploying is moving one. `PromptDeployer` moves aliases and
-# appends every move to a history. `dev` is not protected, so the edit goes there at once:
+# appends every move to a history. A **protected** environment (production) accepts a move
+# only with a passing gate decision; `dev` is not protected, so the edit goes there at once
+# (`staging`, a third environment, stays on v3 in this lesson):
 
 # %%
 from course_lib.prompts import PromptDeployer
@@ -283,7 +286,8 @@ for environment in ("dev", "production"):
     print(f"{environment:>10} {answer.prompt_ref}: {answer.text[:95]}")
 
 # %% [markdown]
-# The stamp travels with the answer to your logs, and the client puts it on the model call's
+# v4's answer has lost its `[load-testing-guide]` citation; production's keeps it. The stamp
+# travels with the answer to your logs, and the client puts it on the model call's
 # trace span (lesson 2.5), so any figure computed from them can be split by version.
 #
 # ## 5. A regression gate before production
@@ -303,9 +307,6 @@ for environment in ("dev", "production"):
 # asked, and keeps the citations.
 
 # %%
-from course_lib.labs import compare_runs_on, plot_gate, prompt_probes
-from course_lib.prompts import regression_gate
-
 refuse_less = derive_version(
     registry,
     NAME,
@@ -315,14 +316,29 @@ refuse_less = derive_version(
 )
 write_lock(registry.root)
 
+# %% [markdown]
+# `gate` answers the dev questions with a candidate, compares each metric with production's
+# run question by question (`compare_runs_on`: a paired bootstrap per metric), runs the
+# probes, and applies the rule. It keeps each run for the table after it.
 
-def gate(candidate):
-    run = answer_golden(client, contexts, candidate)
+# %%
+from course_lib.labs import compare_runs_on, plot_gate, prompt_probes
+from course_lib.prompts import regression_gate
+
+runs = {}
+
+
+def gate(candidate, probes=True):
+    run = runs[candidate.ref] = answer_golden(client, contexts, candidate)
     comparisons = compare_runs_on(baseline, run, seed=seed)
-    probes = prompt_probes(client, candidate)
-    return regression_gate(candidate, production, comparisons, assertions=probes)
+    checks = prompt_probes(client, candidate) if probes else None
+    return regression_gate(candidate, production, comparisons, assertions=checks)
 
 
+# %% [markdown]
+# Both candidates through the gate:
+
+# %%
 decisions = {candidate.ref: gate(candidate) for candidate in (edit, refuse_less)}
 for decision in decisions.values():
     print(decision)
@@ -337,11 +353,22 @@ plot_gate(decisions)
 plt.show()
 
 # %% [markdown]
-# v4's loss is unmistakable. v5 is the case a gate exists for: it loses only the few
-# unanswerable questions production refused, so its mean drop is small and its interval
-# reaches zero. "Block only when the whole interval is below zero" would ship it; the
-# non-inferiority rule blocks it, and so does its failed probe. Production is protected, so
-# the deployer refuses a promotion the gate blocked:
+# v4's loss is unmistakable. v5 is the case a gate exists for. Its runs side by side:
+
+# %%
+run_table({"production v3": baseline, **runs})
+
+# %% [markdown]
+# v5 loses only the 2 unanswerable questions production refused, so its mean drop is small
+# and its interval reaches zero. "Block only when the whole interval is below zero" would
+# ship it. Its probe fails too, so here is the margin rule on its own, without the probes:
+
+# %%
+print(gate(refuse_less, probes=False))
+
+# %% [markdown]
+# The rule alone blocks it. Production is protected, so the deployer refuses a promotion the
+# gate blocked:
 
 # %%
 from course_lib.errors import PromptError
@@ -357,7 +384,8 @@ except PromptError as error:
 # Complete `gate_passes(production, candidate, margin=0.02, seed=0)`. The two lists hold each
 # version's score on the same questions, in the same order. Compute the paired comparison with
 # `paired_bootstrap(production, candidate, seed=seed)` from `course_lib.evaluation` and return
-# True when the candidate may be promoted under the rule above.
+# True when the candidate may be promoted under the rule above (the result's lower bound is
+# its `.low`).
 
 # %%
 from course_lib.evaluation import paired_bootstrap
@@ -376,13 +404,22 @@ check("2.4.2", gate_passes)
 # %% [markdown]
 # ## 6. Exercise 2.4.3 (open-ended): a better version
 #
-# Now write a version that passes the gate *and* is better. Change production's system prompt
-# (the cell loads it; change it with `.replace` or write the whole text). Measure your draft on
-# the dev split with the cell after it, as often as you like: aim for the paired interval's
-# lower bound **above zero** (which also passes the gate) with both probes holding. The
-# checker then measures it on the golden **test** split, 158 questions you have not tuned on,
-# and asks for the same there: success better than production's, the 95% paired interval
-# above zero, and both probes.
+# Where does production fail? Its success on dev by question type:
+
+# %%
+baseline.groupby("type")["success"].agg(["mean", "size"]).round(3)
+
+# %% [markdown]
+# Questions whose answer spans two passages (`multi_doc`) succeed least. Now write a version
+# that passes the gate *and* is better. Two planted reactions matter:
+# the stand-in follows a length limit in the system prompt (without one, it answers in one
+# sentence), and it reads the system prompt whole but instructions in a long user message
+# only in that message's first and last 400 characters. So put your change in the system
+# prompt.
+#
+# Change production's system prompt (the cell loads it). **Target:** paired lower bound
+# above zero, both probes pass. Tune on dev below; the checker repeats it on the 158 test
+# questions.
 
 # %%
 from course_lib.prompts import PromptRegistry
@@ -421,7 +458,7 @@ mine = derive_version(
     NAME,
     base=3,
     system=answer_or_reference("2.4.3", MY_SYSTEM_PROMPT),
-    description="v3 changed in exercise 2.4.3, to answer questions that span two passages.",
+    description="v3 as changed in exercise 2.4.3.",
 )
 write_lock(registry.root)
 decision = gate(mine)
@@ -542,10 +579,10 @@ pd.DataFrame(
 ).set_axis([f"MLflow v{v.number}" for v in in_mlflow])
 
 # %% [markdown]
-# MLflow numbers registrations, not contents: its v1 is the course's v3, and the same file is
-# now two MLflow versions, which only the hash tag says are the same. One more difference hides in rendering. MLflow's
-# own `format` renders the template with Jinja2's default whitespace handling; the course's
-# engine trims block lines. So the same version sends the model different bytes:
+# MLflow numbers registrations: the same file is now MLflow v1 and v4. Only the hash tag
+# shows they match. Rendering differs too: the course's engine drops the newline after a block
+# tag (Jinja `trim_blocks`); MLflow's `format` keeps it. So the same version sends the model
+# different bytes:
 
 # %%
 loaded = store.load(NAME, "production")
@@ -565,8 +602,8 @@ print(repr(theirs[1]["content"][:60]))
 # | a version is | a file, `name@vN` and its sha256, released in a lock | a numbered registration; the same text twice is two numbers |
 # | lives in | the repository: reviewed in pull requests | a tracking server's database, with a UI and an API |
 # | aliases | `aliases.yaml`, moved by the deployer | one row per alias, moved by any client allowed to write |
-# | history of moves | every move, why, and the gate's verdict | only where each alias points now |
-# | gate before production | required, bound to both content hashes | none: policy is yours to build around it |
+# | history of moves | every move, why, and the gate's verdict | in open-source MLflow, only where each alias points now |
+# | gate before production | required to move a protected environment | none: policy is yours to build around it |
 # | canary | a share of users by a stable hash | none built in: route between two aliases yourself |
 # | rollback | one step, from the history | set the alias back to a number you looked up |
 # | beyond this | | links versions to runs, traces and evaluations; a UI to diff versions; access control on a server |
@@ -591,8 +628,7 @@ print(repr(theirs[1]["content"][:60]))
 # ## Production checklist
 #
 # - Prompts live in version files with hashes in a lock; CI fails on a changed released file.
-# - Production moves only through a gate bound to both versions' hashes; overrides need a
-#   reason and are recorded.
+# - Production moves only through a passing gate, and every move is recorded with its reason.
 # - The gate compares on the golden set, paired, with a stated margin, plus deterministic
 #   probes (injection, refusal).
 # - Every answer, log line and span carries the prompt version.
@@ -616,8 +652,9 @@ print(repr(theirs[1]["content"][:60]))
 #    Collect more questions or keep production.
 # 3. A user would see answers from both versions in one conversation, and no replica or
 #    restart would agree on who is in the canary; a stable hash keeps each user on one version.
-# 4. The gate only judged quality: decide whether the cost is worth it, or roll back in one
-#    step and make a cheaper version.
+# 4. The gate judged quality on the golden set, not cost; the canary measured cost on real
+#    traffic. Decide whether the cost is worth it, or roll back in one step and make a cheaper
+#    version.
 #
 # </details>
 #

@@ -245,10 +245,12 @@ def _production_run() -> pd.DataFrame:
     solution=SOLUTION,
     time_limit=180.0,
     hints=(
-        "Look at the answers in the tables above: the stand-in answers with one sentence, and "
-        "questions whose answer spans two passages need more. What could the prompt ask for?",
-        "The stand-in follows length instructions ('in detail', 'at most two sentences'). Keep "
-        "every other instruction: citations, the refusal phrase, the injection guard.",
+        "Look at the table of success by question type before the exercise: which type does "
+        "production fail most? The stand-in answers in one sentence; how many does an answer "
+        "that spans two passages need?",
+        "The planted length reaction reads a maximum number of sentences, phrased as a style "
+        "guide would phrase a maximum. Add one to the system prompt's first instruction, and "
+        "keep every other instruction: citations, the refusal phrase, the injection guard.",
         "Take production's text and change 'and only from them.' to 'and only from them, in at "
         "most two sentences.'; nothing else.",
     ),
