@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from question_stub import StubQuestion
 
 from course_lib.errors import PromptError
 from course_lib.labs.prompt_versioning_lab import (
@@ -30,24 +31,11 @@ from course_lib.standin import local_client
 NAME = "handbook-answer"
 
 
-@dataclass(frozen=True)
-class _Question:
-    id: str
-    question: str
-    answer: str
-    doc_ids: tuple[str, ...]
-    type: str = "fact"
-
-    @property
-    def answerable(self) -> bool:
-        return self.type != "unanswerable"
+LEAVE = StubQuestion("q-1", "How much leave?", "25 days of annual leave", ("leave-policy",))
+UNKNOWN = StubQuestion("q-2", "Adoption leave?", "The handbook does not say.", (), "unanswerable")
 
 
-LEAVE = _Question("q-1", "How much leave?", "25 days of annual leave", ("leave-policy",))
-UNKNOWN = _Question("q-2", "Adoption leave?", "The handbook does not say.", (), "unanswerable")
-
-
-def _context(question: _Question) -> GoldenContext:
+def _context(question: StubQuestion) -> GoldenContext:
     passages = ({"id": "leave-policy", "text": "Staff get 25 days of annual leave."},)
     return GoldenContext(question, passages, {"leave-policy": "leave-policy"})  # type: ignore[arg-type]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from question_stub import StubQuestion
 
 from course_lib.labs.retrieval_lab import (
     PrototypeStore,
@@ -35,19 +35,6 @@ def _chunk(doc_id: str, text: str, access: str = "internal", position: int = 0) 
         position=position,
         token_count=len(text.split()),
     )
-
-
-@dataclass(frozen=True)
-class _Question:
-    id: str
-    question: str
-    answer: str
-    doc_ids: tuple[str, ...]
-    type: str = "fact"
-
-    @property
-    def answerable(self) -> bool:
-        return self.type != "unanswerable"
 
 
 LEAVE = _chunk("leave-policy", "Full-time staff get 26 days of annual leave a year.")
@@ -95,9 +82,9 @@ def test_citation_support_judges_each_sentence_against_its_passage() -> None:
 
 def test_score_answers_counts_correct_and_cited_on_answerable_questions_only() -> None:
     questions = [
-        _Question("q1", "Leave?", "26 days of annual leave", ("leave-policy",)),
-        _Question("q2", "Pay?", "EUR 300 per week", ("oncall-policy",)),
-        _Question("q3", "Moon?", "", (), type="unanswerable"),
+        StubQuestion("q1", "Leave?", "26 days of annual leave", ("leave-policy",)),
+        StubQuestion("q2", "Pay?", "EUR 300 per week", ("oncall-policy",)),
+        StubQuestion("q3", "Moon?", "", (), type="unanswerable"),
     ]
     answers = [
         ("You get 26 days of annual leave.", ["leave-policy"]),
@@ -114,9 +101,9 @@ def test_score_answers_counts_correct_and_cited_on_answerable_questions_only() -
 
 def test_retrieval_recall_reads_retrieved_results_and_chunks() -> None:
     questions = [
-        _Question("q1", "leave", "", ("leave-policy",)),
-        _Question("q2", "pay", "", ("oncall-policy", "salary-bands")),
-        _Question("q3", "moon", "", (), type="unanswerable"),
+        StubQuestion("q1", "leave", "", ("leave-policy",)),
+        StubQuestion("q2", "pay", "", ("oncall-policy", "salary-bands")),
+        StubQuestion("q3", "moon", "", (), type="unanswerable"),
     ]
     results = {"leave": [Retrieved(LEAVE, 1.0, 1, "dense")], "pay": [ONCALL, LEAVE]}
     assert retrieval_recall(lambda text: results[text], questions) == [1.0, 0.5]
