@@ -5,6 +5,8 @@
 * :class:`Embedder` is the interface: ``embed``, ``embed_one``, ``count_tokens`` and an
   :class:`EmbedderIdentity` that indexes record, so vectors from different embedders never mix.
 * :func:`cosine_similarity` and :func:`top_k` compare vectors with numpy.
+* :class:`EmbeddingCache` (and :func:`shared_cache`, one per embedder) keeps the vectors and
+  token counts of texts that recur at query time.
 
 Importing this package loads no numpy and no model: that happens on first use.
 """
@@ -12,6 +14,7 @@ Importing this package loads no numpy and no model: that happens on first use.
 from __future__ import annotations
 
 from course_lib.embeddings.base import Embedder
+from course_lib.embeddings.cache import EmbeddingCache, shared_cache
 from course_lib.embeddings.factory import (
     clear_embedder_cache,
     get_embedder,
@@ -31,6 +34,7 @@ __all__ = [
     "TRANSFORMER_INSTALL_HINT",
     "Embedder",
     "EmbedderIdentity",
+    "EmbeddingCache",
     "SentenceTransformerEmbedder",
     "WordLlamaEmbedder",
     "clear_embedder_cache",
@@ -38,5 +42,6 @@ __all__ = [
     "get_embedder",
     "load_wordllama",
     "register_backend",
+    "shared_cache",
     "top_k",
 ]

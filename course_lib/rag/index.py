@@ -635,7 +635,9 @@ class HandbookIndex:
         levels = user.readable_levels
         if not levels or limit < 1 or (teams is not None and not teams):
             return []
-        vector = np.asarray(self.embedder.embed_one(query), dtype=np.float32)
+        from course_lib.embeddings.cache import shared_cache
+
+        vector = np.asarray(shared_cache(self.embedder).embed_one(query), dtype=np.float32)
         if not np.any(vector):
             return []  # no known token in the query: it has no direction to compare
         filters, params = metadata_filters(levels, teams, version)

@@ -302,7 +302,9 @@ def _drop_near_duplicates(
         from course_lib.embeddings import get_embedder
 
         embedder = get_embedder()
-    vectors = embedder.embed([chunk.text for chunk in chunks])
+    from course_lib.embeddings.cache import shared_cache
+
+    vectors = shared_cache(embedder).embed([chunk.text for chunk in chunks])
     kept: list[int] = []
     for i, chunk in enumerate(chunks):
         best, best_j = -1.0, -1
@@ -322,5 +324,6 @@ def _drop_near_duplicates(
 def _default_counter() -> Callable[[str], int]:
     """The default embedder's tokenizer: the same counts whichever embedder finds duplicates."""
     from course_lib.embeddings import get_embedder
+    from course_lib.embeddings.cache import shared_cache
 
-    return get_embedder().count_tokens
+    return shared_cache(get_embedder()).count_tokens

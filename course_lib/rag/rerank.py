@@ -93,7 +93,9 @@ class SentenceScorer:
 
         if not chunks:
             return []
-        query_vector = np.asarray(self.embedder.embed_one(query), dtype=np.float32)
+        from course_lib.embeddings.cache import shared_cache
+
+        query_vector = np.asarray(shared_cache(self.embedder).embed_one(query), dtype=np.float32)
         vectors = self._sentence_vectors(chunks)
         return [float(np.max(matrix @ query_vector)) for matrix in vectors]
 
