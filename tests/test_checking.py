@@ -126,6 +126,37 @@ def test_answer_or_reference_falls_back(capsys: pytest.CaptureFixture[str]) -> N
     assert "Using the course's reference square" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("square_exercise")
+def test_the_reference_handed_back_is_not_the_learners_answer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fallback = answer_or_reference("99.1", None)
+    feedback = check("99.1", fallback)
+    assert not feedback.solved
+    assert "the course's reference square" in feedback.line
+    assert "pass the square you wrote" in feedback.line
+    assert check("99.1", lambda x: fallback(x)).solved  # a function of one's own is checked
+
+
+def test_values_equal_to_the_reference_are_checked_as_usual() -> None:
+    @exercise(
+        "99.3",
+        title="Answer",
+        answer_name="ANSWER",
+        expects_function=False,
+        reference=7,
+        hints=("Seven.",),
+    )
+    def _check(answer, probe: Probe) -> str:
+        probe.expect_equal(answer, 7, "ANSWER")
+        return "right."
+
+    try:
+        assert check("99.3", 7).solved  # small ints are one object: a value never counts
+    finally:
+        checking._REGISTRY.pop("99.3", None)
+
+
 def test_unknown_exercise_lists_known_ones() -> None:
     with pytest.raises(UnknownExerciseError, match=r"No exercise 'zz'; known exercises are: 00.1"):
         get_exercise("zz")

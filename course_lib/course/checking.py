@@ -474,6 +474,13 @@ def check(exercise_id: str, answer: Any = _NO_ANSWER) -> Feedback:
             False,
             f"check() needs your answer too, like check({spec.id!r}, {spec.answer_name}).",
         )
+    elif _is_the_reference(spec, answer):
+        feedback = Feedback(
+            spec.id,
+            False,
+            f"That is the course's reference {spec.answer_name} (what answer_or_reference falls "
+            f"back to), not yours: pass the {spec.answer_name} you wrote.",
+        )
     else:
         feedback = evaluate(spec.id, answer)
     if not feedback.solved and _strict():
@@ -484,6 +491,19 @@ def check(exercise_id: str, answer: Any = _NO_ANSWER) -> Feedback:
             error = CheckerError
         raise error(feedback.line)
     return feedback
+
+
+_VALUE_TYPES = (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))
+
+
+def _is_the_reference(spec: Exercise, answer: Any) -> bool:
+    """Whether ``answer`` is the reference object itself, handed back by answer_or_reference.
+
+    Only objects a learner builds (functions, classes, lists, configured objects) count: two
+    equal numbers or strings may be one object, so values never do.
+    """
+    reference = spec.reference
+    return reference is not None and answer is reference and not isinstance(reference, _VALUE_TYPES)
 
 
 @dataclass(frozen=True)
