@@ -6,22 +6,24 @@ The endpoint misbehaves on a seeded plan: some calls are rate limited, fail or h
 (:class:`LatencyPlan`): most requests are quick, a few are slow on every attempt. A
 :class:`~course_lib.labs.orchestration_lab.LessonProcess` delivers them; every fault and latency
 is drawn when the call starts, from the seed, the request and how often that request was sent
-before, so :func:`measure_policy` gives the same counts whatever order its workers run in.
+before. :func:`measure_policy` runs on a :class:`SimulatedClock`: planted latencies, timeouts and
+retry waits are added up, never slept, so its figures are the same on an idle laptop and on a
+loaded server, and it takes seconds.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from course_lib.orchestration import AnswerState, rewrite_query
 
 if TYPE_CHECKING:
-    from course_lib.orchestration import RunResult, StepPolicy
+    from course_lib.orchestration import RunResult, StepContext, StepPolicy
     from course_lib.rag import HandbookIndex
     from course_lib.standin import FaultPlan
 
@@ -37,6 +39,7 @@ __all__ = [
     "TUNING_SEEDS",
     "LatencyPlan",
     "PolicyReport",
+    "SimulatedClock",
     "describe_endpoint",
     "fault_plan",
     "measure_policy",
@@ -58,8 +61,9 @@ CALL_BUDGET = 1.5
 """Model calls per question the budget allows on average (abandoned calls are billed too)."""
 TUNING_SEEDS = (21, 22)
 """The fault seeds the lesson tunes its answer-step policy on (the checker uses others)."""
-TUNING_QUESTIONS = 20
-"""How many dev-split questions the tuning batch holds (the checker uses test-split ones)."""
+TUNING_QUESTIONS = 161
+"""How many dev-split questions the tuning batch holds: the whole dev split, so its slowest
+healthy requests show the latency tail (the checker uses test-split questions)."""
 
 
 @dataclass(frozen=True)
@@ -149,8 +153,10 @@ def _percentile(values: Sequence[float], q: float) -> float:
 class PolicyReport:
     """How a batch did under faults with one answer-step policy.
 
-    Counts come from the planted faults and latencies and from each run's outcome; only
-    ``slowest_s`` is a wall-clock time.
+    Everything comes from the planted faults and latencies and each run's outcome; times are
+    on the :class:`SimulatedClock`. ``healthy_latencies_s`` lists every healthy call (so it
+    grows with retries); ``request_latencies_s`` lists each run's request once, at its first
+    call, so it is the same whatever the policy.
     """
 
     runs: int
@@ -162,6 +168,7 @@ class PolicyReport:
     healthy_cut: int = 0
     slowest_s: float = 0.0
     errors: tuple[str, ...] = ()
+    request_latencies_s: tuple[float, ...] = ()
 
     @property
     def calls_per_question(self) -> float:
@@ -172,29 +179,82 @@ class PolicyReport:
         return self.within_sla / self.runs if self.runs else 0.0
 
     def missed_targets(self) -> list[str]:
-        """Which targets the batch missed: ``"sla"``, ``"budget"``, both or none."""
+        """Which targets the batch missed: ``"sla"``, ``"budget"``, ``"cuts"`` (the timeout
+        cut a healthy call: it is there for hung ones), any of them or none."""
         missed = []
         if self.within_sla_share < SLA_SHARE - 1e-9:
             missed.append("sla")
         if self.calls_per_question > CALL_BUDGET + 1e-9:
             missed.append("budget")
+        if self.healthy_cut:
+            missed.append("cuts")
         return missed
 
     def summary(self) -> str:
-        """Three lines of counts (no timings, which vary from machine to machine)."""
-        latencies = self.healthy_latencies_s
+        """Three lines: the targets, the calls, and the planted latency and faults met."""
+        latencies = self.request_latencies_s or self.healthy_latencies_s
         faults = self.faults
         return (
             f"{self.within_sla} of {self.runs} questions answered within the {SLA_S:g} s SLA "
             f"({self.within_sla_share:.0%}, target {SLA_SHARE:.0%}); {self.answered} answered "
             f"in all\n{self.calls_per_question:.2f} model calls per question (budget "
-            f"{CALL_BUDGET:g}); {_count(self.healthy_cut, 'healthy call')} cut by the timeout\n"
-            f"healthy calls: median {_percentile(latencies, 50):.2f} s, 90th percentile "
-            f"{_percentile(latencies, 90):.2f} s, slowest {max(latencies, default=0.0):.2f} s; "
+            f"{CALL_BUDGET:g}); {_count(self.healthy_cut, 'healthy call')} cut by the timeout "
+            f"(target 0)\n"
+            f"healthy latency per request: median {_percentile(latencies, 50):.2f} s, "
+            f"slowest {max(latencies, default=0.0):.2f} s; "
             f"faults: {faults.get('rate_limit', 0)} rate limited, "
             f"{_count(faults.get('server_error', 0), 'server error')}, "
             f"{faults.get('timeout', 0)} hung"
         )
+
+
+class SimulatedClock:
+    """The time one run spends on the planted endpoint, added up instead of waited for.
+
+    The endpoint adds each call's planted latency with :meth:`spend`; the workflow's retry
+    waits go through :meth:`sleep`; :meth:`attempt` applies a timeout to one attempt. ``now``
+    is the seconds the run has taken so far.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._spent = 0.0
+
+    def __repr__(self) -> str:
+        return f"SimulatedClock(now={self.now:.3f})"
+
+    def sleep(self, seconds: float) -> None:
+        """A retry's wait: the clock moves on, nothing sleeps."""
+        if seconds < 0:
+            raise ValueError(f"Cannot sleep a negative time, got {seconds!r}.")
+        self.now += seconds
+
+    def spend(self, seconds: float) -> None:
+        """A model call's planted latency, inside the attempt being timed."""
+        self._spent += seconds
+
+    def attempt(
+        self, call: Callable[[], dict[str, Any]], timeout_s: float | None, context: StepContext
+    ) -> dict[str, Any]:
+        """``call()`` as an attempt with ``timeout_s``: one that spends longer is abandoned at
+        the timeout with :class:`~course_lib.errors.StepTimeoutError`, as the engine does
+        (its call was already sent, so it is billed)."""
+        from course_lib.errors import StepTimeoutError
+
+        self._spent = 0.0
+        try:
+            output = call()
+        finally:
+            spent, self._spent = self._spent, 0.0
+        if timeout_s is not None and spent > timeout_s:
+            self.now += timeout_s
+            raise StepTimeoutError(
+                f"Step {context.step!r} of run {context.run_id!r} took longer than its "
+                f"{timeout_s:g} s timeout on attempt {context.attempt}; the attempt was "
+                "abandoned."
+            )
+        self.now += spent
+        return output
 
 
 def _with_gold_passages(batch: Sequence[tuple[str, AnswerState]]) -> list[tuple[str, AnswerState]]:
@@ -228,6 +288,18 @@ def _with_gold_passages(batch: Sequence[tuple[str, AnswerState]]) -> list[tuple[
     return prepared
 
 
+def _timed(
+    answer: Callable[[AnswerState], dict[str, Any]], clock: SimulatedClock, timeout_s: float | None
+) -> Callable[[AnswerState, StepContext], dict[str, Any]]:
+    """The answer step with ``timeout_s`` applied on ``clock``."""
+    import functools
+
+    def step(state: AnswerState, context: StepContext) -> dict[str, Any]:
+        return clock.attempt(functools.partial(answer, state), timeout_s, context)
+
+    return step
+
+
 def measure_policy(
     policy: StepPolicy,
     *,
@@ -235,20 +307,19 @@ def measure_policy(
     batch: Sequence[tuple[str, AnswerState]],
     seeds: Sequence[int] = TUNING_SEEDS,
     rate: float = FAULT_RATE,
-    workers: int = 32,
 ) -> PolicyReport:
     """Runs the answer step of every question of ``batch`` once per fault seed, with
     ``policy``, the endpoint failing as :func:`fault_plan` ``(seed, rate=rate)`` says and
     healthy calls taking :class:`LatencyPlan` ``(seed)``'s latency.
 
-    Each question gets the passages the golden set gives it (no retrieval); then
-    ``workers`` threads run the questions, each in its own one-step workflow whose retry
-    jitter is seeded by the fault seed and run id, so the counts do not depend on which
-    worker runs what. Counts what was answered within :data:`SLA_S`, the calls billed, and
-    the healthy calls the timeout cut.
+    Each question gets the passages the golden set gives it (no retrieval) and runs in its
+    own one-step workflow, whose retry jitter is seeded by the fault seed and run id. Time is
+    a :class:`SimulatedClock`: the policy's timeout, attempts and waits are applied to the
+    planted latencies as the engine applies them to real ones, so the report is the same on
+    any machine. Counts what was answered within :data:`SLA_S`, the calls billed, and the
+    healthy calls the timeout cut.
     """
     import dataclasses
-    from concurrent.futures import ThreadPoolExecutor
 
     from course_lib.labs.orchestration_lab import LessonProcess
     from course_lib.orchestration import Step, StepPolicy, Workflow
@@ -259,36 +330,36 @@ def measure_policy(
     if not seeds:
         raise ValueError("measure_policy needs at least one fault seed.")
     prepared = _with_gold_passages(batch)
-    if prepared:  # the stand-in loads what it needs on its first answers: not in the timings
-        warm_up = LessonProcess("warm-up", index).handbook_steps()
-        state = prepared[0][1]
-        for passages in (state.passages, []):  # no passages: it answers from "memory"
-            warm_up.answer(dataclasses.replace(state, passages=passages))
-    processes = {
-        seed: LessonProcess(
+    timeout = policy.timeout_s
+    in_caller = dataclasses.replace(policy, timeout_s=None)  # the clock applies the timeout
+    results: list[RunResult[AnswerState]] = []
+    durations: list[float] = []
+    calls: list[Any] = []
+    requests: list[float] = []
+    for seed in seeds:
+        clock = SimulatedClock()
+        plan = LatencyPlan(seed)
+        process = LessonProcess(
             f"faults, seed {seed}",
             index,
             faults=fault_plan(seed, rate=rate),
-            latency=LatencyPlan(seed),
+            latency=plan,
+            clock=clock,
         )
-        for seed in seeds
-    }
-    answer_steps = {seed: process.handbook_steps().answer for seed, process in processes.items()}
-
-    def one(job: tuple[int, str, AnswerState]) -> RunResult[AnswerState]:
-        seed, run_id, state = job
-        step = Step("answer", answer_steps[seed], policy)
-        workflow: Workflow[AnswerState] = Workflow(
-            "handbook-answer", [step], seed=stable_hash("jitter", seed, run_id)
-        )
-        return workflow.run(run_id, state)
-
-    jobs = [(seed, run_id, state) for seed in seeds for run_id, state in prepared]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(one, jobs))
-    durations = [r.durations_ms.get("answer", 0.0) / 1000 for r in results]
-    calls = [call for process in processes.values() for call in process.call_log]
-    timeout = policy.timeout_s
+        step = Step("answer", _timed(process.handbook_steps().answer, clock, timeout), in_caller)
+        for run_id, state in prepared:
+            clock.now = 0.0
+            first = len(process.call_log)
+            workflow: Workflow[AnswerState] = Workflow(
+                "handbook-answer",
+                [step],
+                sleep=clock.sleep,
+                seed=stable_hash("jitter", seed, run_id),
+            )
+            results.append(workflow.run(run_id, state))
+            durations.append(clock.now)
+            requests.append(plan.latency(process.call_log[first].fingerprint, 0))
+        calls += process.call_log
     return PolicyReport(
         runs=len(results),
         answered=sum(r.ok for r in results),
@@ -301,4 +372,5 @@ def measure_policy(
         ),
         slowest_s=max(durations, default=0.0),
         errors=tuple(r.error for r in results if r.error),
+        request_latencies_s=tuple(requests),
     )

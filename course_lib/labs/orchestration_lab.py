@@ -4,14 +4,17 @@ measurements that compare a loop, the course's workflow engine and LangGraph.
 Nothing here is production code. A :class:`LessonProcess` stands in for one run of a batch
 job in its own operating-system process: it has its own model client, it counts every model
 request it sends and every step call it makes, and it can die at a chosen point
-(:class:`SimulatedCrash`, which no ``except Exception`` catches, as a killed process runs no
-handler at all). Only what is on disk, or in another service (the :class:`Outbox`), outlives
-it. ``tests/test_orchestration.py`` repeats the crash with a real ``kill -9`` of a child
-process and gets the same result.
+(:class:`SimulatedCrash`, which no ``except Exception`` catches, so no step or retry layer
+handles it). Unlike a real kill it unwinds the stack, so ``finally`` blocks and ``with`` exits
+still run (open spans end and are exported); the job keeps nothing in memory it could save
+there, so only what is on disk, or in another service (the :class:`Outbox`), outlives it.
+``tests/test_orchestration.py`` repeats the crash with a real ``kill -9`` of a child process
+and gets the same result.
 
 For the faults section a process's model endpoint delivers the planted faults and latency of
 :mod:`~course_lib.labs.orchestration_faults` (whose names this module re-exports), drawn when
-each call starts.
+each call starts; given a :class:`SimulatedClock`, it adds the planted latency to that clock
+instead of sleeping, so what is measured does not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from course_lib.labs.orchestration_faults import (
     TUNING_SEEDS,
     LatencyPlan,
     PolicyReport,
+    SimulatedClock,
     describe_endpoint,
     fault_plan,
     measure_policy,
@@ -74,6 +78,7 @@ __all__ = [
     "Outbox",
     "OutboxMessage",
     "PolicyReport",
+    "SimulatedClock",
     "SimulatedCrash",
     "backend_comparison",
     "code_lines",
@@ -96,7 +101,8 @@ class SimulatedCrash(BaseException):
     """The process running the job died here (a kill, an out-of-memory, a deploy).
 
     A ``BaseException``, like ``KeyboardInterrupt``: no ``except Exception`` in a step, a
-    retry layer or a framework catches it, so nothing gets to clean up or save.
+    retry layer or a framework catches it. Unlike ``kill -9`` it unwinds the stack, so
+    ``finally`` blocks and ``with`` exits still run.
     """
 
 
@@ -218,6 +224,10 @@ class _MeteredProvider:
         started = time.perf_counter()
         delay = self._deliver(self.process._record_call(request))
         result: dict[str, Any] = self.inner.complete(request, **options)
+        clock = self.process.clock
+        if clock is not None:
+            clock.spend(delay)
+            return result
         remaining = delay - (time.perf_counter() - started)
         if remaining > 0:
             time.sleep(remaining)
@@ -225,7 +235,9 @@ class _MeteredProvider:
 
     def stream(self, request: Mapping[str, Any], **options: Any) -> Any:
         delay = self._deliver(self.process._record_call(request))
-        if delay > 0:
+        if self.process.clock is not None:
+            self.process.clock.spend(delay)
+        elif delay > 0:
             time.sleep(delay)
         return self.inner.stream(request, **options)
 
@@ -275,6 +287,7 @@ class LessonProcess:
         crash_after_sends: the process dies right after its n-th outbox send returns.
         faults: the model endpoint's fault plan (rate limits, server errors, hung calls).
         latency: how long healthy calls take; None answers at once.
+        clock: when given, the planted latency is added to it instead of slept.
 
     Its client has no retries of its own (``ReliabilityPolicy.bare()``): retrying is the
     workflow's job. ``call_log`` lists each request with its planted fault and latency.
@@ -289,6 +302,7 @@ class LessonProcess:
         crash_after_sends: int | None = None,
         faults: FaultPlan | None = None,
         latency: LatencyPlan | None = None,
+        clock: SimulatedClock | None = None,
     ) -> None:
         from course_lib.llm import LLMClient, ReliabilityPolicy
         from course_lib.standin import LocalProvider
@@ -299,6 +313,7 @@ class LessonProcess:
         self.crash_at_call = crash_at_call
         self.crash_after_sends = crash_after_sends
         self.latency = latency
+        self.clock = clock
         self.calls: list[str] = []
         self.call_log: list[_Call] = []
         self.ledger: list[tuple[str, str, bool]] = []

@@ -64,6 +64,12 @@ def _resume_returns_only_steps(initial: dict, steps: Any, saved: dict) -> Any:
     return []
 
 
+def _resume_delegates(initial: dict, steps: Any, saved: dict) -> Any:
+    from course_lib.orchestration import resume_state as engine_resume
+
+    return engine_resume(initial, steps, saved)  # the engine's function, not the learner's
+
+
 # -- 2.3.2 deliver exactly once -------------------------------------------------------------------
 
 
@@ -116,6 +122,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _resume_off_by_one,
         _resume_forgets_outputs,
         _resume_returns_only_steps,
+        _resume_delegates,
     ],
     "2.3.2": [
         _deliver_without_key,
@@ -136,6 +143,10 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         StepPolicy(timeout_s=0.1, max_attempts=5, backoff_s=0.05),
         StepPolicy(timeout_s=0.2, max_attempts=4, backoff_s=0.05),
         StepPolicy(timeout_s=0.3, max_attempts=5, backoff_s=0.05),
+        # above every healthy call on the tuning side, without headroom: the check's slower
+        # requests are cut
+        StepPolicy(timeout_s=0.4, max_attempts=4, backoff_s=0.1),
+        StepPolicy(timeout_s=0.45, max_attempts=5, backoff_s=0.05),
         StepPolicy(timeout_s=1.1, max_attempts=4, backoff_s=0.05),  # no room left for a retry
         StepPolicy(timeout_s=0.55, max_attempts=4, backoff_s=1.0),  # backoff eats the SLA
         {"timeout_s": 0.55, "max_attempts": 4},  # the settings, not a StepPolicy
