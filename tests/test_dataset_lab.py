@@ -19,9 +19,11 @@ from course_lib.labs import (
     cleaning_day,
     evaluate_routers,
     file_md5,
+    leak_gap,
     leak_pairs,
     leak_score,
     plant_leaks,
+    reference_flag_leaks,
     service_desk_export,
     split_files,
     ticket_schema,
@@ -137,6 +139,40 @@ def test_the_library_default_misses_forwarded_copies_and_the_reference_does_not(
         assert score.recall == 1.0 and score.false_flags == 0, (which, score)
 
 
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / max(len(a | b), 1)
+
+
+def _share(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / max(min(len(a), len(b)), 1)
+
+
+def test_leak_gap_shows_jaccards_overlap_and_the_shares_gap() -> None:
+    jaccard = leak_gap(_jaccard)
+    assert list(jaccard.index) == ["exact", "light", "heavy", "forwarded", "genuine"]
+    assert jaccard.loc["genuine", "count"] == 584 and jaccard["count"].sum() == 624
+    assert jaccard.loc["forwarded", "min"] < jaccard.loc["genuine", "max"]  # no gap
+    share = leak_gap(_share)
+    copies = share.drop(index="genuine")["min"].min()
+    assert share.loc["genuine", "max"] < 0.7 < copies  # the reference threshold is in the gap
+
+
+def test_leak_gap_explains_a_broken_similarity() -> None:
+    with pytest.raises(TypeError, match="similarity"):
+        leak_gap(0.4)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="two sets of shingles"):
+        leak_gap(lambda a, b: 1 / 0)
+
+
+def test_the_labs_reference_detector_is_the_checkers() -> None:
+    from course_lib.course.exercises.lesson_2_6 import flag_leaks
+
+    assert flag_leaks is reference_flag_leaks
+    train, test, planted = leak_pairs("tune")
+    assert set(reference_flag_leaks(train, test)) == planted
+    assert reference_flag_leaks(train.iloc[:0], test) == []
+
+
 def test_leak_score_explains_unusable_answers() -> None:
     assert "None" in leak_score(lambda train, test: None).problem
     assert "str" in leak_score(lambda train, test: "TCK-0001").problem
@@ -152,7 +188,7 @@ def test_leak_score_explains_unusable_answers() -> None:
 def test_the_calibration_separates_edited_copies_but_not_forwarded_ones() -> None:
     frame = calibration_similarities()
     edited = frame.loc[frame["kind"].isin(["exact", "light", "heavy"]), "similarity"]
-    highest_genuine = frame.loc[frame["kind"] == "unrelated", "similarity"].max()
+    highest_genuine = frame.loc[frame["kind"] == "genuine", "similarity"].max()
     assert highest_genuine < 0.4 < edited.min()
     assert frame.loc[frame["kind"] == "forwarded", "similarity"].max() < 0.4
 
@@ -248,3 +284,18 @@ def test_the_schema_checker_copes_with_table_wide_rules() -> None:
     columns["body"] = pa.Column(str, nullable=True)
     loose = pa.DataFrameSchema(columns)
     assert "body = '   \\n'" in evaluate("2.6.2", loose).line
+
+
+def test_the_lab_schema_is_the_reference_and_check_refuses_it() -> None:
+    """``ticket_schema()`` hands back the checker's reference object, which check refuses."""
+    from course_lib.course import check
+    from course_lib.course.errors import ExerciseNotSolvedError
+    from course_lib.course.exercises.lesson_2_6 import TICKET_SCHEMA
+
+    assert ticket_schema() is ticket_schema() is TICKET_SCHEMA
+    try:
+        feedback = check("2.6.2", ticket_schema())
+    except ExerciseNotSolvedError as error:  # strict mode raises instead
+        assert "reference" in str(error)
+    else:
+        assert not feedback.solved and "reference" in feedback.line

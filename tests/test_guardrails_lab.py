@@ -17,17 +17,27 @@ from course_lib.labs import (
     assistant_prompt,
     attack_matrix,
     false_blocks,
+    handbook_contacts,
     handbook_section,
     load_attacks,
     ordinary_questions,
     owasp_map,
-    production_guardrails,
     run_agent_task,
     run_attack,
     steady_client,
     summarise_attacks,
 )
 from course_lib.standin.answering import asks_for_instructions
+
+
+def production_guardrails() -> Guardrails:
+    """The guardrails the lesson ends with: exercise 2.7.3's reference, the guarded prompt, the
+    production tool policy."""
+    from course_lib.course.exercises.lesson_2_7 import company_guardrails
+
+    guards = company_guardrails(assistant_prompt("guarded"))
+    guards.policy = PRODUCTION_POLICY
+    return guards
 
 
 @pytest.fixture(scope="module")
@@ -226,14 +236,53 @@ def test_the_guard_checker_reports_counts_never_held_out_ids() -> None:
     from course_lib.course.checking import evaluate
 
     held_out = [case.id for case in load_attacks("held-out")]
-    feedback = evaluate("2.7.3", lambda text, channel: text)
+    loose = Guardrails(
+        allowed_domains=["kestrel.example", "okta.com"],
+        allowed_contacts=[
+            "kestrel.example",
+            "+44 113 555 0142",
+            "+44 113 496 0880",
+            "+44 113 496 0750",
+            "ul. Zabłocie 23",
+            "Rua da Boavista 84",
+        ],
+        injection_rules=(),
+        block_credential_requests=False,
+        max_input_chars=1_000_000,
+    )
+
+    def company_guardrails(system_prompt: str) -> Guardrails:
+        loose.system_prompt = system_prompt
+        return loose
+
+    feedback = evaluate("2.7.3", company_guardrails)
     assert not feedback.solved and "of 23 held-out attacks" in feedback.line
     assert not [case_id for case_id in held_out if case_id in feedback.line]
 
 
-def test_production_guardrails_use_the_published_lists() -> None:
-    from course_lib.labs import COMPANY_DOMAINS, PUBLISHED_CONTACTS, production_guardrails
-
+def test_the_reference_guardrails_keep_published_contacts_and_hide_others() -> None:
     guards = production_guardrails()
-    assert list(guards.allowed_domains) == list(COMPANY_DOMAINS)
-    assert list(guards.allowed_contacts) == list(PUBLISHED_CONTACTS)
+    published = "Call +44 113 496 0880 or open https://help.kestrel.example."
+    assert guards.check(published, "output").text == published
+    shown = guards.check("Write to it-verify@kestrel-support.example.", "output").text
+    assert "kestrel-support" not in shown
+
+
+def test_handbook_contacts_lists_what_the_guardrails_would_still_remove() -> None:
+    section_4 = Guardrails(
+        allowed_domains=["kestrel.example"],
+        allowed_contacts=["kestrel.example", "+44 113 555 0142"],
+    )
+    listed = handbook_contacts(section_4)
+    assert list(listed.columns) == ["hosts", "contacts"]
+    assert "+44 113 496 0880" in listed.loc["business-travel-insurance", "contacts"]
+    assert "Rua das Flores 40" in listed.loc["parcel-api-reference", "contacts"]
+    assert "status.okta.com" in listed.loc["sso-and-okta", "hosts"]
+    assert "pentest-findings-2026" not in listed.index  # restricted: the assistant never reads it
+    hosts = ", ".join(h for h in listed["hosts"] if h).split(", ")
+    assert "localhost" in hosts and not [h for h in hosts if h.endswith("kestrel.example")]
+    left = handbook_contacts(production_guardrails())
+    assert "office-access" not in left.index and "sso-and-okta" not in left.index
+    assert "it-verify@kestrel-support.example" in left.loc["onboarding-faq-contractors", "contacts"]
+    with pytest.raises(TypeError, match="Guardrails"):
+        handbook_contacts(["kestrel.example"])  # type: ignore[arg-type]

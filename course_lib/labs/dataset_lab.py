@@ -17,7 +17,10 @@ Everything here sets up what the lesson measures; the reusable pieces are in
   the local stand-in model (a prompt and a model) and a classifier trained on the train split;
 * :func:`ticket_schema`: the pandera schema of an export;
 * :func:`leak_score`, :func:`calibration_similarities`, :func:`plot_calibration`: how a leak
-  detector is scored, and the evidence its threshold was chosen on.
+  detector is scored, and the evidence its threshold was chosen on;
+* :func:`leak_gap`: a similarity's highest score per train row, planted copies beside genuine
+  tickets (exercise 2.6.3's measuring aid); :func:`reference_flag_leaks`: the exercise's
+  reference detector, for the cells after it.
 """
 
 from __future__ import annotations
@@ -46,10 +49,12 @@ __all__ = [
     "calibration_similarities",
     "cleaning_day",
     "evaluate_routers",
+    "leak_gap",
     "leak_pairs",
     "leak_score",
     "plant_leaks",
     "plot_calibration",
+    "reference_flag_leaks",
     "service_desk_export",
     "split_files",
     "ticket_schema",
@@ -446,8 +451,13 @@ def _vectors(classifier: Any, texts: list[str]) -> Any:
 # -- validation -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
 def ticket_schema() -> Any:
-    """The pandera schema of a service-desk export (exercise 2.6.2's reference)."""
+    """The pandera schema of a service-desk export (exercise 2.6.2's reference).
+
+    Every call returns the one cached schema object, so ``check`` refuses it as the
+    course's reference rather than passing it off as the learner's work.
+    """
     import pandera.pandas as pa
 
     from course_lib.datasets import TICKET_CATEGORIES, TICKET_PRIORITIES
@@ -615,12 +625,12 @@ def leak_score(
 
 
 def calibration_similarities() -> pd.DataFrame:
-    """The evidence for the threshold: planted copies against the nearest unrelated rows.
+    """The evidence for the threshold: planted copies beside the closest genuine rows.
 
     On the calibration planting (:data:`CALIBRATION_SEED`, never reported on; with eight
     forwarded copies), one row per planted copy (its Jaccard similarity to the test ticket it
     copies; ``kind`` exact, light, heavy or forwarded) and one per test ticket (its highest
-    similarity to any genuine train ticket, ``kind`` "unrelated": the closest a non-leak gets).
+    similarity to any genuine train ticket, ``kind`` "genuine": the closest a non-leak gets).
     """
     import pandas as pd
 
@@ -638,7 +648,7 @@ def calibration_similarities() -> pd.DataFrame:
         for i, (key, kind) in enumerate(zip(truth["test_key"], truth["kind"], strict=True))
     ]
     natural = jaccard_matrix(row_texts(test, text), row_texts(train, text)).max(axis=1)
-    rows += [("unrelated", float(s)) for s in natural]
+    rows += [("genuine", float(s)) for s in natural]
     return pd.DataFrame(rows, columns=["kind", "similarity"])
 
 
@@ -647,8 +657,8 @@ def plot_calibration(similarities: pd.DataFrame, threshold: float) -> Figure:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(7, 2.9))
-    kinds = ["unrelated", "forwarded", "heavy", "light", "exact"]
-    labels = ["nearest genuine", "forwarded copy", "heavy copy", "light copy", "exact copy"]
+    kinds = ["genuine", "forwarded", "heavy", "light", "exact"]
+    labels = ["genuine", "forwarded copy", "heavy copy", "light copy", "exact copy"]
     for y, kind in enumerate(kinds):
         values = similarities.loc[similarities["kind"] == kind, "similarity"]
         jitter = [y + 0.25 * ((k * 7919) % 13 / 13 - 0.5) for k in range(len(values))]
@@ -659,6 +669,78 @@ def plot_calibration(similarities: pd.DataFrame, threshold: float) -> Figure:
     axis.set_ylim(-0.6, len(kinds) - 0.5)
     axis.set_xlim(0, 1.02)
     axis.set_xlabel("Jaccard similarity of character 5-shingles")
-    axis.set_title("Calibration planting: each copy against the closest genuine pair", fontsize=10)
+    axis.set_title("Calibration planting: each copy beside the closest genuine pairs", fontsize=10)
     figure.tight_layout()
     return figure
+
+
+_GAP_KINDS = ("exact", "light", "heavy", "forwarded", "forwarded heavy", "genuine")
+
+
+def leak_gap(similarity: Callable[[frozenset[str], frozenset[str]], float], seed: int = 0) -> Any:
+    """Each train row's highest ``similarity`` to a test row, planted copies beside genuine rows.
+
+    On the tuning planting (:func:`leak_pairs` ``"tune"``), ``similarity(train_shingles,
+    test_shingles)`` scores a pair of 5-shingle sets (:func:`course_lib.data.shingles`). Returns
+    one row per kind of train row (``exact``, ``light``, ``heavy``, ``forwarded`` copies and
+    ``genuine`` tickets): how many, and their lowest and highest score. A threshold belongs in
+    the gap between the genuine rows' highest score and the copies' lowest.
+    """
+    import pandas as pd
+
+    from course_lib.data import row_texts, shingles
+
+    if not callable(similarity):
+        raise TypeError(
+            f"leak_gap takes a function similarity(train_shingles, test_shingles), "
+            f"not a {type(similarity).__name__}."
+        )
+    train, test, _ = leak_pairs("tune", seed)
+    truth = plant_leaks(_export(), seed=seed)[1].set_index("train_key")["kind"]
+    columns = ("subject", "body")
+    tests = [shingles(text) for text in row_texts(test, columns)]
+    rows = []
+    for key, text in zip(train["id"], row_texts(train, columns), strict=True):
+        own = shingles(text)
+        try:
+            best = max(float(similarity(own, other)) for other in tests)
+        except Exception as exc:
+            raise ValueError(
+                f"similarity(train_shingles, test_shingles) raised {type(exc).__name__} "
+                f"({exc}) on train row {key}; it takes two sets of shingles (either may be "
+                "empty) and returns a number."
+            ) from None
+        rows.append((truth.get(key, "genuine"), best))
+    scores = pd.DataFrame(rows, columns=["kind", "score"])
+    table = scores.groupby("kind")["score"].agg(["count", "min", "max"]).round(3)
+    return table.reindex([k for k in _GAP_KINDS if k in table.index])
+
+
+def reference_flag_leaks(train: pd.DataFrame, test: pd.DataFrame) -> list[str]:
+    """Exercise 2.6.3's reference: the ids of the train rows that copy a test row.
+
+    The course's reference detector: lesson 2.6 uses it to build the leak-free version, so the
+    figures after the exercise do not depend on the learner's answer.
+    """
+    import numpy as np
+
+    from course_lib.data import row_texts, shingles
+
+    columns = ("subject", "body")
+    tests = [shingles(text) for text in row_texts(test, columns)]
+    postings: dict[str, list[int]] = {}
+    for position, pieces in enumerate(tests):
+        for piece in pieces:
+            postings.setdefault(piece, []).append(position)
+    sizes = np.array([len(pieces) for pieces in tests], dtype=float)
+    flagged = []
+    for key, text in zip(train["id"], row_texts(train, columns), strict=True):
+        own = shingles(text)
+        hits = [position for piece in own for position in postings.get(piece, ())]
+        if not tests or not hits:
+            continue
+        shared = np.bincount(hits, minlength=len(tests))
+        share = shared / np.maximum(np.minimum(len(own), sizes), 1)
+        if share.max() >= 0.7:
+            flagged.append(str(key))
+    return flagged

@@ -14,7 +14,9 @@ This module sets up what the lesson measures:
   and which tool policy a run uses; :func:`run_attack` runs one case through the RAG
   assistant or the agent under them and returns what the user saw and what ran;
 * :func:`attack_matrix` and :func:`false_blocks`: attack success per case, and what the guards
-  did to ordinary golden questions, the cost side of every guard.
+  did to ordinary golden questions, the cost side of every guard;
+* :func:`handbook_contacts`: the link hosts and contacts in the handbook a configuration of
+  :class:`~course_lib.guardrails.Guardrails` would still remove, document by document.
 """
 
 from __future__ import annotations
@@ -60,11 +62,9 @@ __all__ = [
     "AGENT_SYSTEM",
     "AGENT_SYSTEM_GUARDED",
     "ATTACK_SUITE",
-    "COMPANY_DOMAINS",
     "LESSON_USER",
     "PLANTED",
     "PRODUCTION_POLICY",
-    "PUBLISHED_CONTACTS",
     "Defences",
     "SecurityWorld",
     "TextGuard",
@@ -73,12 +73,12 @@ __all__ = [
     "assistant_prompt",
     "attack_matrix",
     "false_blocks",
+    "handbook_contacts",
     "handbook_section",
     "load_attacks",
     "ordinary_questions",
     "owasp_map",
     "plot_attack_success",
-    "production_guardrails",
     "run_agent_task",
     "run_attack",
     "steady_client",
@@ -588,36 +588,41 @@ def false_blocks(
     return frame
 
 
-# -- the guardrails the lesson ships, the map and a figure ----------------------------------
+def handbook_contacts(guards: Guardrails) -> pd.DataFrame:
+    """What ``guards`` would remove from the handbook the assistant answers from.
+
+    One row per public or internal document that holds a link host off
+    ``guards.allowed_domains`` or a contact (phone, e-mail, address, ...) that
+    ``guards.allowed_contacts`` does not spare: ``hosts`` and ``contacts``, each listed once.
+    An empty frame means every link and contact in the handbook passes.
+
+    Raises:
+        TypeError: ``guards`` is not a :class:`~course_lib.guardrails.Guardrails`.
+    """
+    import pandas as pd
+
+    from course_lib.datasets import load_handbook
+    from course_lib.guardrails import find_personal_data, untrusted_links
+
+    if not isinstance(guards, Guardrails):
+        raise TypeError(
+            f"handbook_contacts takes a Guardrails(...) object, got {type(guards).__name__}."
+        )
+    rows = []
+    for doc in load_handbook(access=("public", "internal")):
+        hosts = dict.fromkeys(
+            link.host for link in untrusted_links(doc.text, guards.allowed_domains) if link.host
+        )
+        found = find_personal_data(doc.text, guards.personal_data, allow=guards.allowed_contacts)
+        contacts = dict.fromkeys(item.value for item in found)
+        if hosts or contacts:
+            rows.append(
+                {"document": doc.id, "hosts": ", ".join(hosts), "contacts": ", ".join(contacts)}
+            )
+    return pd.DataFrame(rows, columns=["document", "hosts", "contacts"]).set_index("document")
 
 
-COMPANY_DOMAINS = ("kestrel.example", "okta.com", "githubusercontent.com")
-"""The hosts the company's answers may link to: its own domain and the services it names."""
-
-PUBLISHED_CONTACTS = (
-    "kestrel.example",
-    "+44 113 555 0142",
-    "+44 113 496 0880",
-    "+44 113 496 0750",
-    "ul. Zabłocie 23",
-)
-"""The contacts the handbook publishes for everyone: the company's e-mail domain, the IT
-helpdesk (``it-helpdesk``), the travel insurer (``business-travel-insurance``), the employee
-assistance line (``wellbeing-support``) and the Krakow office (``office-access``)."""
-
-
-def production_guardrails(
-    *, approver: Approver = deny_all, system_prompt: str | None = None
-) -> Guardrails:
-    """The Handbook Assistant's guardrails as the lesson ends: the company's own domains and
-    published contacts allowed, everything else checked."""
-    return Guardrails(
-        allowed_domains=list(COMPANY_DOMAINS),
-        allowed_contacts=list(PUBLISHED_CONTACTS),
-        system_prompt=assistant_prompt("guarded") if system_prompt is None else system_prompt,
-        policy=PRODUCTION_POLICY,
-        approver=approver,
-    )
+# -- the map and a figure -------------------------------------------------------------------
 
 
 _MAP: dict[str, tuple[str, str]] = {

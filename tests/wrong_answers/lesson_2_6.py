@@ -8,6 +8,7 @@ from typing import Any
 
 import pandera.pandas as pa
 
+from course_lib.data import content_sha256
 from course_lib.datasets import TICKET_CATEGORIES, TICKET_PRIORITIES
 
 # --- 2.6.1 content_hash ------------------------------------------------------------------------
@@ -181,55 +182,6 @@ def _flags_the_test_ids(train, test):
     return list(find_leaks(train, test)["test_key"])
 
 
-# --- 2.6.4 affected_results ----------------------------------------------------------------------
-
-
-def _only_the_bad_version(versions, results, bad_version):
-    return list(results.loc[results["dataset"] == bad_version, "result_id"])
-
-
-def _one_generation(versions, results, bad_version):
-    children = set(versions.loc[versions["parent"] == bad_version, "version"])
-    return list(results.loc[results["dataset"].isin(children | {bad_version}), "result_id"])
-
-
-def _ancestors_instead(versions, results, bad_version):
-    parent_of = dict(zip(versions["version"], versions["parent"], strict=True))
-    found, current = {bad_version}, bad_version
-    while isinstance(parent_of.get(current), str):
-        current = parent_of[current]
-        found.add(current)
-    return list(results.loc[results["dataset"].isin(found), "result_id"])
-
-
-def _first_child_only(versions, results, bad_version):
-    found, current = {bad_version}, bad_version
-    while True:
-        children = list(versions.loc[versions["parent"] == current, "version"])
-        if not children:
-            break
-        current = children[0]
-        found.add(current)
-    return list(results.loc[results["dataset"].isin(found), "result_id"])
-
-
-def _returns_versions(versions, results, bad_version):
-    tainted, frontier = {bad_version}, [bad_version]
-    while frontier:
-        frontier = [
-            v
-            for v in versions.loc[versions["parent"].isin(frontier), "version"]
-            if v not in tainted
-        ]
-        tainted.update(frontier)
-    return sorted(tainted)
-
-
-def _whole_dataset_by_name(versions, results, bad_version):
-    name = bad_version.split("@")[0]
-    return list(results.loc[results["dataset"].str.startswith(name + "@"), "result_id"])
-
-
 WRONG_ANSWERS: dict[str, list[Any]] = {
     "2.6.1": [
         _hashes_the_csv_as_written,
@@ -240,6 +192,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _sorts_each_column_on_its_own,
         _md5_instead,
         _hashes_only_the_ids,
+        content_sha256,  # the library's own hash, handed in unchanged
     ],
     "2.6.2": [
         _ids_not_unique,
@@ -263,13 +216,5 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _share_of_the_train_row,
         _strips_the_desk_boilerplate,
         _flags_the_test_ids,
-    ],
-    "2.6.4": [
-        _only_the_bad_version,
-        _one_generation,
-        _ancestors_instead,
-        _first_child_only,
-        _returns_versions,
-        _whole_dataset_by_name,
     ],
 }

@@ -7,11 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from course_lib.datasets import load_handbook
-from course_lib.guardrails import (
-    Guardrails,
-    find_injection_attempts,
-    remove_instructions,
-)
+from course_lib.guardrails import Guardrails
 
 _URL = re.compile(r"https?://[^\s)\]>\"']+", re.I)
 
@@ -136,57 +132,89 @@ def _approve_returns_strings(request: Any) -> Any:
     return "no"
 
 
-# -- 2.7.3 the guard -------------------------------------------------------------------------------
+# -- 2.7.3 the company's guardrails -----------------------------------------------------------
+
+_DOMAINS = ["kestrel.example", "okta.com"]
+_CONTACTS = [
+    "kestrel.example",
+    "+44 113 555 0142",
+    "+44 113 496 0880",
+    "+44 113 496 0750",
+    "ul. Zabłocie 23",
+    "Rua da Boavista 84",
+]
 
 
-def _guard_nothing(text: str, channel: str) -> str | None:
-    return text
+def _guardrails_defaults(system_prompt: str) -> Any:
+    # Every check, but the company's own contacts are redacted too.
+    return Guardrails(system_prompt=system_prompt)
 
 
-def _guard_blocks_everything(text: str, channel: str) -> str | None:
-    return None
+def _guardrails_dev_only(system_prompt: str) -> Any:
+    # Only what the dev answers showed: the travel insurer and the offices are redacted.
+    return Guardrails(
+        allowed_domains=["kestrel.example"],
+        allowed_contacts=["kestrel.example", "+44 113 555 0142"],
+        system_prompt=system_prompt,
+    )
 
 
-def _guard_input_only(text: str, channel: str) -> str | None:
-    # Screens what comes in, never what goes out.
-    if channel == "user":
-        return None if find_injection_attempts(text) else text
-    if channel in ("document", "tool"):
-        return remove_instructions(text)[0]
-    return text
+def _guardrails_everything_in_the_handbook(system_prompt: str) -> Any:
+    # Allows whatever the handbook mentions: the phishing page's address and customers' details.
+    return Guardrails(
+        allowed_domains=[*_DOMAINS, "kestrel-support.example", "example.org"],
+        allowed_contacts=[
+            *_CONTACTS,
+            "kestrel-support.example",
+            "example.org",
+            "+351912345678",
+        ],
+        system_prompt=system_prompt,
+    )
 
 
-def _guard_dev_wording(text: str, channel: str) -> str | None:
-    # Rules fitted to the dev attacks' wording.
-    dev_rule = r"ignore (all )?previous instructions|system prompt"
-    if channel == "user" and re.search(dev_rule, text, re.I):
-        return None
-    if channel in ("document", "tool"):
-        sentence = r"[^.]*ignore (your |all )?previous instructions[^.]*\."
-        return re.sub(sentence, "", text, flags=re.I)
-    if channel == "output":
-        return re.sub(r"https?://\S+", "[link removed]", text)
-    return text
+def _guardrails_address_prefixes(system_prompt: str) -> Any:
+    # Addresses are allowed by prefix: "Rua" and "ul." spare every street in Lisbon and Krakow,
+    # customers' homes included.
+    return Guardrails(
+        allowed_domains=_DOMAINS,
+        allowed_contacts=[*_CONTACTS[:4], "Rua", "ul."],
+        system_prompt=system_prompt,
+    )
 
 
-_DEFAULTS = Guardrails()
+def _guardrails_forget_the_prompt(system_prompt: str) -> Any:
+    # Right lists, but the prompt is never passed on: a repeated prompt goes out.
+    return Guardrails(allowed_domains=_DOMAINS, allowed_contacts=_CONTACTS)
 
 
-def _guard_library_defaults(text: str, channel: str) -> str | None:
-    # Every check, but no allow-list: published contacts and company links are redacted too.
-    verdict = _DEFAULTS.check(text, channel)
-    return None if verdict.blocked else verdict.text
+def _guardrails_always_the_naive_prompt(system_prompt: str) -> Any:
+    from course_lib.labs import assistant_prompt
+
+    return Guardrails(
+        allowed_domains=_DOMAINS,
+        allowed_contacts=_CONTACTS,
+        system_prompt=assistant_prompt("naive"),
+    )
 
 
-def _guard_keywords(text: str, channel: str) -> str | None:
-    # Blocks every message that mentions a password, MFA or a prompt: ordinary questions too.
-    if channel == "user" and re.search(r"password|mfa|okta|prompt|instructions", text, re.I):
-        return None
-    return _guard_library_defaults(text, channel)
+def _guardrails_as_a_function(system_prompt: str) -> Any:
+    guards = Guardrails(
+        allowed_domains=_DOMAINS, allowed_contacts=_CONTACTS, system_prompt=system_prompt
+    )
+    return lambda text, channel: guards.check(text, channel).text
 
 
-def _guard_returns_verdict(text: str, channel: str) -> Any:
-    return _DEFAULTS.check(text, channel)
+def _guardrails_no_injection_rules(system_prompt: str) -> Any:
+    # Input checks switched off to stop false blocks: injected instructions reach the model.
+    return Guardrails(
+        allowed_domains=_DOMAINS,
+        allowed_contacts=_CONTACTS,
+        system_prompt=system_prompt,
+        injection_rules=(),
+        block_credential_requests=False,
+        max_input_chars=1_000_000,
+    )
 
 
 WRONG_ANSWERS: dict[str, list[Any]] = {
@@ -207,12 +235,13 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _approve_returns_strings,
     ],
     "2.7.3": [
-        _guard_nothing,
-        _guard_blocks_everything,
-        _guard_input_only,
-        _guard_dev_wording,
-        _guard_library_defaults,
-        _guard_keywords,
-        _guard_returns_verdict,
+        _guardrails_defaults,
+        _guardrails_dev_only,
+        _guardrails_everything_in_the_handbook,
+        _guardrails_address_prefixes,
+        _guardrails_forget_the_prompt,
+        _guardrails_always_the_naive_prompt,
+        _guardrails_as_a_function,
+        _guardrails_no_injection_rules,
     ],
 }
