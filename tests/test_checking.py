@@ -157,6 +157,33 @@ def test_values_equal_to_the_reference_are_checked_as_usual() -> None:
         checking._REGISTRY.pop("99.3", None)
 
 
+def test_answer_calls_finds_the_library_function_by_any_name() -> None:
+    import json
+    from json import dumps as encode
+
+    from course_lib.course import checking as module
+
+    def direct(x):
+        return json.dumps(x)
+
+    def aliased(x):
+        return encode(x)
+
+    def nested(x):
+        def inner():
+            return json.dumps(x)
+
+        return inner()
+
+    def own(x):
+        return "[" + ",".join(str(v) for v in x) + "]"
+
+    for answer in (direct, aliased, nested, json.dumps):
+        assert module.answer_calls(answer, json.dumps) or answer is json.dumps
+    assert not module.answer_calls(own, json.dumps)
+    assert not module.answer_calls(42, json.dumps)
+
+
 def test_unknown_exercise_lists_known_ones() -> None:
     with pytest.raises(UnknownExerciseError, match=r"No exercise 'zz'; known exercises are: 00.1"):
         get_exercise("zz")

@@ -11,6 +11,7 @@ from course_lib.labs.observability_lab import (
     add_canary,
     canary_week,
     compare_span_attributes,
+    plot_version_share,
     plot_week,
     score_finding,
 )
@@ -71,6 +72,8 @@ def test_compare_span_attributes_lines_up_both_spans() -> None:
     assert table.loc["gen_ai.response.finish_reasons", "course_lib"] == "stop"
     assert table.loc["server.port"].tolist() == ["<port>", "-", "-"]  # never a random port
     assert table.loc["course.cost_usd", "course_lib"] == "0.000123457"
+    picked = compare_span_attributes(ours, theirs, only=["course.cost_usd", "server.port"])
+    assert list(picked.index) == ["server.port", "course.cost_usd"]  # in the groups' order
 
 
 def test_plot_week_draws_volume_and_z_with_the_anomalies_shaded() -> None:
@@ -118,6 +121,28 @@ def test_canary_week_adds_an_early_canary_and_leaves_the_rest() -> None:
     assert canary["timestamp"].min() >= truth.start - pd.Timedelta(hours=3)
     assert tuning.drop(columns="prompt_version").equals(week.drop(columns="prompt_version"))
     assert load_traffic()["prompt_version"].equals(week["prompt_version"])  # no change in place
+
+
+def test_canary_week_of_an_already_loaded_week_is_the_same() -> None:
+    tuning, _ = canary_week()
+    assert canary_week(load_traffic())[0].equals(tuning)
+
+
+def test_plot_version_share_shows_the_canary_step_and_the_rollout_plateau() -> None:
+    import matplotlib.pyplot as plt
+
+    from course_lib.errors import CourseLibError
+
+    tuning, truth = canary_week()
+    figure = plot_version_share(tuning, truth.bad)
+    (axis,) = figure.axes
+    share = axis.lines[0].get_ydata()
+    assert 0.03 < min(s for s in share if s > 0) < 0.3  # the canary
+    assert max(share) > 0.95  # the rollout
+    assert truth.bad in axis.get_title()
+    plt.close(figure)
+    with pytest.raises(CourseLibError, match="No request carries"):
+        plot_version_share(tuning, "nobody@1")
 
 
 def test_add_canary_is_deterministic_per_seed() -> None:

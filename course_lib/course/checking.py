@@ -43,6 +43,7 @@ __all__ = [
     "NotYet",
     "Probe",
     "all_exercises",
+    "answer_calls",
     "answer_or_reference",
     "check",
     "evaluate",
@@ -491,6 +492,37 @@ def check(exercise_id: str, answer: Any = _NO_ANSWER) -> Feedback:
             error = CheckerError
         raise error(feedback.line)
     return feedback
+
+
+def answer_calls(answer: Any, function: Callable[..., Any]) -> bool:
+    """Whether the learner's function ``answer`` calls the library's ``function``.
+
+    An exercise that asks the learner to write what the library already does refuses an answer
+    that just calls the library. Found by name, through another name bound to the same
+    function, or through ``module.function``, in the answer's own code or in functions defined
+    inside it. A determined learner can still hide a call; this stops the obvious shortcut.
+    """
+    code = getattr(answer, "__code__", None)
+    if code is None:
+        return False
+    names: set[str] = set()
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        names.update(current.co_names)
+        pending += [const for const in current.co_consts if hasattr(const, "co_names")]
+    scope = getattr(answer, "__globals__", {})
+    enclosed = []
+    for cell in getattr(answer, "__closure__", None) or ():
+        try:
+            enclosed.append(cell.cell_contents)
+        except ValueError:  # a variable of the enclosing function not yet assigned
+            continue
+    return (
+        getattr(function, "__name__", None) in names
+        or any(scope.get(name) is function for name in names)
+        or any(value is function for value in enclosed)
+    )
 
 
 _VALUE_TYPES = (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))

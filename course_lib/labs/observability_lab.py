@@ -24,6 +24,7 @@ __all__ = [
     "add_canary",
     "canary_week",
     "compare_span_attributes",
+    "plot_version_share",
     "plot_week",
     "score_finding",
 ]
@@ -57,12 +58,13 @@ def compare_span_attributes(
     theirs: ReadableSpan,
     *,
     labels: Sequence[str] = ("course_lib", "openai-v2"),
+    only: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every attribute either span carries, one row each: both values and whether they agree.
 
     Rows follow the conventions' groups: ``gen_ai.*`` first, then ``server.*``, then the
     rest (``course.*``, vendor names). A missing attribute shows as ``-``; a free port as
-    ``<port>``.
+    ``<port>``. ``only`` keeps just those attributes (in the same order).
     """
     import pandas as pd
 
@@ -72,8 +74,11 @@ def compare_span_attributes(
     def order(name: str) -> tuple[int, str]:
         return (group.get(name.split(".")[0], 3), name)
 
+    names = set(mine) | set(other)
+    if only is not None:
+        names = set(only)
     rows = []
-    for name in sorted(set(mine) | set(other), key=order):
+    for name in sorted(names, key=order):
         left, right = mine.get(name), other.get(name)
         if name in _RANDOM_VALUES:
             left = None if left is None else "<port>"
@@ -120,6 +125,46 @@ def plot_week(
     for axis in (top, bottom):
         axis.grid(alpha=0.3)
     bottom.xaxis.set_major_formatter(_day_formatter())
+    figure.tight_layout()
+    return figure
+
+
+def plot_version_share(
+    requests: pd.DataFrame, version: str, *, freq: str = "10min", margin_hours: float = 1.0
+) -> Figure:
+    """The share of its feature's requests that ``version`` serves, per ``freq`` bucket.
+
+    Only the feature(s) that ever ran ``version``, and only from ``margin_hours`` before its
+    first request to as long after its last: a canary shows as a low step, a full rollout as
+    a plateau near 1. The dotted line marks a share of one half.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from course_lib.errors import CourseLibError
+
+    carrying = requests["prompt_version"] == version
+    if not carrying.any():
+        raise CourseLibError(
+            f"No request carries prompt version {version!r}; pick one from "
+            "requests['prompt_version'].unique()."
+        )
+    features = requests.loc[carrying, "feature"].unique()
+    rows = requests[requests["feature"].isin(features)]
+    margin = pd.Timedelta(hours=margin_hours)
+    first, last = rows.loc[carrying, "timestamp"].agg(["min", "max"])
+    near = rows[(rows["timestamp"] >= first - margin) & (rows["timestamp"] <= last + margin)]
+    share = (near["prompt_version"] == version).groupby(near["timestamp"].dt.floor(freq)).mean()
+    figure, axis = plt.subplots(figsize=(10, 2.6))
+    axis.step(share.index, share.to_numpy(), where="post", color="tab:red", linewidth=1.2)
+    axis.axhline(0.5, color="black", linestyle=":", linewidth=1)
+    axis.set_ylim(-0.03, 1.05)
+    axis.set_ylabel(f"share per {freq}")
+    axis.set_title(f"{version}: its share of {', '.join(features)} requests", fontsize="medium")
+    axis.grid(alpha=0.3)
+    from matplotlib.dates import DateFormatter
+
+    axis.xaxis.set_major_formatter(DateFormatter("%a %H:%M"))
     figure.tight_layout()
     return figure
 
@@ -191,9 +236,14 @@ def add_canary(requests: pd.DataFrame, truth: TrafficIncident, *, seed: int = 0)
     return out
 
 
-def canary_week() -> tuple[pd.DataFrame, TrafficIncident]:
-    """The course's bundled week with a canary added (:func:`add_canary`), and its truth."""
+def canary_week(requests: pd.DataFrame | None = None) -> tuple[pd.DataFrame, TrafficIncident]:
+    """The course's bundled week with a canary added (:func:`add_canary`), and its truth.
+
+    ``requests`` is the bundled week already loaded (:func:`course_lib.datasets.load_traffic`),
+    to save loading it again; by default it is loaded here.
+    """
     from course_lib.datasets import load_traffic, load_traffic_incident
 
     truth = load_traffic_incident()
-    return add_canary(load_traffic(), truth, seed=2026), truth
+    week = load_traffic() if requests is None else requests
+    return add_canary(week, truth, seed=2026), truth

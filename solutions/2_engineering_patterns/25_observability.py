@@ -1,28 +1,24 @@
 # %% [markdown]
 # # 2.5 Observability
 #
-# The Handbook Assistant has answered Kestrel Freight's staff for a week. Now the questions
-# come. Why did the bill go up? Is the slowest one percent of answers getting slower? Which
-# prompt version was serving when the complaints came in? And did the logs just keep a
-# customer's phone number? A tutorial's observability is `print()`, which answers none of them.
+# The Handbook Assistant has answered Kestrel Freight's staff for a week. Why did the bill go
+# up? Which prompt version was live when the complaints came in? Did the logs keep a
+# customer's phone number? A tutorial's `print()` answers none of these.
 #
 # This lesson replaces it with traces: a timed record of every step of every request, free of
-# personal data, stored in a real trace backend. Then you use a week of production traffic the
-# way an on-call engineer would: latency percentiles, cost per team, a queue of answers for
-# people to review, and a search for what went wrong that week.
+# personal data, in a real trace backend. Then you read a week of traffic as on-call would.
 #
-# **Time:** about 45 minutes (about 15 minutes of reading, 10 of running and reading output,
-# 20 for the exercises). **You need:** lesson 1.1 (tokens, cost and latency of a call)
-# and lesson 2.2 (the Handbook Assistant and its index).
-#
+# **Time:** about 47 minutes: 10 of reading, 9 of running cells and reading code and output,
+# 26 for the three exercises (3, 7 and 16), 2 for the questions. **You need:** lesson 1.1 (tokens, cost and
+# latency of a call) and lesson 2.2 (the Handbook Assistant and its index).
+
+# %% [markdown]
 # ## Learning objectives
-# - Trace every step of a request with OpenTelemetry, the open standard for traces, and know
-#   what the official `openai` instrumentation records and what it cannot know.
-# - Keep message content out of traces by default, and redact personal data from any text that
-#   gets in.
-# - Send traces to a trace backend (MLflow's server here) and read them back.
-# - Report latency as p50, p95 and p99 per feature, and cost per team.
-# - Pick answers for human review, a fixed number from every feature, the same on every run.
+# - Trace every step of a request with OpenTelemetry, beside the official `openai`
+#   instrumentation, and send the traces to a backend (MLflow).
+# - Keep message content out of traces, and redact personal data from any that gets in.
+# - Report latency percentiles per feature and cost per team.
+# - Sample answers for review, every feature, reproducibly.
 # - Find an incident in a week of traffic with a generic detector.
 
 # %% [markdown]
@@ -35,10 +31,8 @@ seed = 0
 fast = False
 
 # %% [markdown]
-# The imports, and a trace backend (a server that stores traces) started early: section 4
-# uses [MLflow](https://mlflow.org)'s tracking server, which takes seconds to start. It runs in
-# the background on a free local port, with its database in your course work directory, and
-# stops after section 4 or with the kernel.
+# The imports. [MLflow](https://mlflow.org)'s tracking server, section 4's trace backend,
+# starts here in the background, with its database in your course work directory.
 
 # %%
 import json
@@ -55,6 +49,7 @@ from course_lib.labs import (
     canary_week,
     compare_span_attributes,
     lesson_index,
+    plot_version_share,
     plot_week,
     score_finding,
 )
@@ -67,6 +62,7 @@ from course_lib.observability import (
     explain_anomaly,
     find_personal_data,
     model_prices,
+    nearest_rank_percentile,
     setup_tracing,
     spans_frame,
     start_mlflow_backend,
@@ -83,10 +79,9 @@ pd.set_option("display.max_colwidth", 100)
 # %% [markdown]
 # ## 1. The prototype: print statements
 #
-# The assistant from lesson 2.2, with a tutorial's logging: one `print` per question. The
-# model is the course's **local stand-in**, an offline program that answers from the
-# passages it is given. Some of the questions are what people really type into a support tool:
-# a parcel number, a phone number, an email address.
+# The assistant from lesson 2.2 on the course's **local stand-in** model (an offline program),
+# with one `print` per question. Two questions hold what people really type into a support
+# tool: a parcel number, a phone number, an email address.
 
 # %%
 client = local_client()
@@ -107,49 +102,43 @@ for question in questions:
 # ## 2. What breaks
 #
 # **Personal data.** Those lines go wherever logs go: a log store kept for 30 days, an error
-# tracker, a screenshot in an incident channel. The handbook's own page `logging-and-pii`
-# forbids it. Count what they hold:
+# tracker, a screenshot in an incident channel. The handbook's page `logging-and-pii` forbids
+# it. Count what they hold:
 
 # %%
 kinds = Counter(match.kind for line in log for match in find_personal_data(line))
-print(
-    f"{sum(bool(find_personal_data(line)) for line in log)} of {len(log)} lines hold personal data:",
-    dict(kinds),
-)
+leaky = sum(bool(find_personal_data(line)) for line in log)
+print(f"{leaky} of {len(log)} lines hold personal data:", dict(kinds))
 
 # %% [markdown]
-# **Averages.** The course ships a week of the assistant's traffic: 20,000 simulated requests
-# with feature, team, model, prompt version, tokens, cost, latency and outcome (the datasets
-# README, section 4). Something went wrong that week (section 7). First, the number a
-# prototype dashboard shows, the mean latency:
+# **Averages.** The course ships a week of simulated traffic: 20,000 requests, each with ids,
+# timestamp, feature, team, model, prompt version, tokens, cost, latency, outcome and `cited`
+# (whether the answer cited the handbook). The number a prototype dashboard shows:
 
 # %%
 requests = load_traffic()
 latency = requests["latency_ms"]
 print(f"{len(requests):,} requests, mean latency {latency.mean():,.0f} ms")
-print("median and 99th percentile:", latency.quantile([0.5, 0.99]).round().tolist(), "ms")
+print(f"median latency {latency.median():,.0f} ms")
 
 # %% [markdown]
-# A long tail pulls the mean far above the typical request, and it says nothing about the
-# requests that wait longest. And the print lines carry no id tying a model call to its
-# retrieval, no prompt version, no team: "which prompt version was live?" and "which team
-# spent it?" have no answer in them.
-#
+# A long tail pulls the mean far above the typical request, and the mean says nothing about
+# the requests that wait longest. The print lines also carry no prompt version and no team,
+# and nothing ties a model call to its retrieval.
+
+# %% [markdown]
 # ## 3. Traces with the GenAI semantic conventions
 #
-# A **trace** is one request; a **span** is one timed step of it, with a parent, a status and
-# attributes. OpenTelemetry is the open standard for both, and its **GenAI semantic
-# conventions** name the attributes of model calls (`gen_ai.operation.name`,
-# `gen_ai.request.model`, `gen_ai.usage.input_tokens`...), so any backend that reads them
-# shows your spans as model calls. They are still of "Development" status and may change.
-# What they do not cover (cost, prompt version, retrieval details) goes under `course.`.
+# A **trace** is one request; a **span** is one timed step of it, with a parent and
+# attributes. OpenTelemetry's **GenAI semantic conventions** (still "Development" status) name
+# the attributes of model calls (`gen_ai.request.model`, `gen_ai.usage.input_tokens`...), so
+# any backend shows your spans as model calls. Cost, prompt version and team go under
+# `course.`.
 #
-# A **tracer provider** is the process's tracing set-up: code asks it for a
-# tracer, and it hands every finished span to its **exporters**. An exporter sends spans
-# somewhere: to memory here, to a backend in section 4. `setup_tracing` builds both and returns
-# a `Tracing`. The assistant traces each step when it is given one. Content capture is off
-# (spans carry sizes, ids and costs, not text), and personal data is redacted from whatever
-# text does get in:
+# A **tracer provider** is the process's tracing set-up: it hands every finished span to its
+# **exporters**, which send spans somewhere (to memory here, to a backend in section 4).
+# `setup_tracing` builds both. Content capture is off (spans carry sizes and costs, not text),
+# and personal data is redacted from any text that gets in:
 
 # %%
 tracing = setup_tracing("memory", capture_message_content=False, redact_personal_data=True)
@@ -162,21 +151,16 @@ spans["parent"] = spans["parent_id"].map(spans.set_index("span_id")["name"])
 spans[["name", "parent", "kind", "gen_ai.usage.input_tokens", "course.cost_usd"]].head(4)
 
 # %% [markdown]
-# One request, four spans: the workflow, and under it retrieval, packing and the model call,
-# each with its own duration. Here is the model call's span, attribute by attribute:
-
-# %%
-chat = spans[spans["name"].str.startswith("chat ")].iloc[0]
-chat[[c for c in spans.columns if c.startswith(("gen_ai.", "course.")) and pd.notna(chat[c])]]
+# One request, four spans: the workflow, and under it retrieval, packing and the model call.
+# Only the model call uses tokens, so only it carries them and their cost.
 
 # %% [markdown]
 # ### The official instrumentation, side by side
 #
-# You rarely write spans for every library yourself. OpenTelemetry's
+# OpenTelemetry's
 # [`opentelemetry-instrumentation-openai-v2`](https://opentelemetry-python-contrib.readthedocs.io/en/latest/instrumentation-genai/openai.html)
-# patches the official `openai` SDK, so every chat call it makes becomes a span, with no change
-# to your code. Run both on the same call: the course's client over HTTP to the stand-in's
-# local server, through the `openai` SDK, instrumented.
+# patches the official `openai` SDK so that every chat call becomes a span, with no change to
+# your code. Run both on one call, through the `openai` SDK to the stand-in's local server:
 
 # %%
 from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
@@ -196,28 +180,20 @@ traced_chat(
 )
 instrumentor.uninstrument()
 sdk_span, course_span = both.spans()  # the SDK's span ends first: it is the child
-compare_span_attributes(course_span, sdk_span)
+shown = ["gen_ai.provider.name", "gen_ai.request.model", "gen_ai.usage.input_tokens"]
+shown += ["gen_ai.usage.output_tokens", "server.address", "course.cost_usd", "course.prompt.ref"]
+compare_span_attributes(course_span, sdk_span, only=[*shown, "course.attempts"])
 
 # %% [markdown]
-# The request and usage attributes agree: both follow the same conventions. `gen_ai.provider.name` differs: the instrumentation names the API it calls
-# (`openai`), the course names who serves the model (`local`, from its model registry).
+# Request and usage attributes agree: both follow the conventions. The provider differs: the
+# instrumentation names the API it calls (`openai`), the course who serves the model (`local`).
+# The instrumentation sees only the SDK call, so cost, prompt version and retries are `-`.
+# Use it for breadth (every SDK call, in libraries too), your own spans for what only your code
+# knows, such as the team (on the course's workflow span).
 #
-# The instrumentation sees only the SDK call. Cost, prompt version, retries, team, retrieval
-# and packing are invisible to it: `-` in its column. Its `server.address` is empty for another
-# reason: this release (2.4b0) reads the address only from an `httpx.URL`, and `openai` 3
-# keeps its base URL as an `httpx2.URL`, so the check fails. It adds the vendor's
-# `openai.response.system_fingerprint`, and records token and duration metrics when given a
-# meter provider. Use it for breadth (every SDK call, in libraries you did not write too) and
-# your own spans for what only your code knows.
-#
-# Neither recorded the prompt or the answer. In this release, the instrumentation captures
-# content only when `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` is `span_only`,
-# `event_only` or `span_and_event`. The value `true`, which older releases and many guides
-# use, is rejected with a warning and captures nothing. With `event_only`, content leaves as
-# **log events**, which no span exporter sees: redacting spans does not cover them. Whoever
-# turns capture on to debug a bad answer puts what users typed into every span. That is why the
-# course's tracing redacts at its span exporter, for every span of its provider, whoever made
-# it. Here is one span recorded with content capture on, before and after redaction:
+# Neither span holds the prompt or the answer. With capture on, content leaks into spans and
+# into **log events** (OpenTelemetry's separate log signal). The course redacts every span at
+# its exporter; a production log pipeline must redact too. One span, before and after:
 
 # %%
 for redact in (False, True):
@@ -230,19 +206,16 @@ for redact in (False, True):
     print("after: " if redact else "before:", typed)
 
 # %% [markdown]
-# Emails, phone numbers, IBANs, card numbers (checked with the Luhn algorithm), Kestrel
-# tracking numbers, street addresses and National Insurance numbers become `[REDACTED:<kind>]`,
-# as the handbook's logging page asks. The same detector guards answers in lesson 2.7. Like any
-# pattern, it misses names: "Anna Nowak" went through, and the handbook counts a recipient's
-# name as personal data. Redaction is a safety net; keeping content capture off is the rule.
-#
+# Emails, phone, card and tracking numbers, IBANs, addresses and national insurance numbers
+# (`national_id`) become `[REDACTED:<kind>]`. Like any pattern, the detector misses names: "Anna Nowak" went through, and the handbook
+# counts her name as personal data. Redaction is a safety net; capture off is the rule.
+
+# %% [markdown]
 # ## 4. Export to a trace backend, and read it back
 #
-# In production, spans leave the process over **OTLP**, OpenTelemetry's protocol, to a
-# **collector** (a relay that batches, filters and forwards spans) or straight to a backend.
-# MLflow's tracking server accepts OTLP at `/v1/traces`, with the experiment's id in a header
-# (`x-mlflow-experiment-id`). The server started in the setup cell; wait for it, then send
-# the assistant's traces there, with the SDK instrumented too:
+# Spans leave the process over **OTLP**, OpenTelemetry's protocol, to a **collector** (a
+# relay that batches and forwards spans) or straight to a backend. MLflow's server accepts
+# OTLP at `/v1/traces`. Send it the assistant's traces, content capture on, SDK instrumented:
 
 # %%
 backend.wait_until_ready()
@@ -261,18 +234,17 @@ instrumentor.uninstrument()
 print("every span sent:", exported.force_flush())  # OTLP sends in batches: flush the last one
 
 # %% [markdown]
-# Now read the traces back through MLflow's own client, as a dashboard would:
+# Read them back through MLflow's own client, as a dashboard would:
 
 # %%
 stored = backend.spans_frame()
-stored[
-    ["trace", "name", "parent", "span_type", "gen_ai.provider.name", "gen_ai.usage.input_tokens"]
-].head(5)
+chat_spans = stored[stored["span_type"] == "CHAT_MODEL"]
+chat_spans[["trace", "name", "parent", "span_type", "gen_ai.provider.name"]].head(2)
 
 # %% [markdown]
-# Both kinds of span arrived, in one tree per request: the course's `chat` span (provider
-# `local`) and, under it, the instrumentation's (`openai`). MLflow typed the model calls
-# `CHAT_MODEL` from their GenAI attributes. Content capture was on, so check what it holds:
+# Both kinds of span arrived in one tree: the course's `chat` span (provider `local`) and
+# under it the instrumentation's (`openai`). MLflow typed both `CHAT_MODEL` from their GenAI
+# attributes. What does the backend hold?
 
 # %%
 stored_text = json.dumps(stored.to_dict("records"), default=str)
@@ -288,48 +260,21 @@ print(
 backend.stop()
 
 # %% [markdown]
-# Zero pattern matches is a weak claim: the same detector redacted the spans and counted what
-# is left, so it can only confirm itself. It sees no names, and the recipient's name is stored
-# in the backend. That is what content capture on costs.
-#
-
-# ## 5. Latency and cost, the way people ask
-#
-# Back to the week. Latency is reported as **percentiles**: p95 is the latency that 95% of
-# requests stay under. There are several definitions (Hyndman and Fan list nine); for
-# monitoring, the **nearest-rank** one has a useful property: the answer is the latency of a
-# real request, whose trace you can open.
-#
-# ### Exercise 2.5.1: Nearest-rank percentile
-#
-# Complete `percentile(values, q)`: sort the values and return the one at rank
-# `ceil(q / 100 * n)`, counting from 1 (rank 1 when `q` is 0). Raise `ValueError` when there
-# are no values.
-
-
-# %%
-import math
-
-
-def percentile(values, q):
-    """The nearest-rank q-th percentile of values (q from 0 to 100)."""
-    # BEGIN SOLUTION
-    ordered = sorted(values)
-    if not ordered:
-        raise ValueError("No values: a percentile of nothing is undefined.")
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
-    # END SOLUTION
-
-
-# %%
-check("2.5.1", percentile)
+# Zero matches is a weak claim: the same detector redacted the spans. It sees no names, so the
+# recipient's name is now in the backend. That is what content capture costs.
 
 # %% [markdown]
-# Now p50, p95 and p99 per feature with your function, next to all requests pooled:
+# ## 5. Latency and cost, the way people ask
+#
+# Back to the week. p95 is the latency that 95% of requests stay under. Of the **percentile**
+# definitions (Hyndman and Fan list nine), **nearest-rank** suits monitoring: sort the values
+# and take the one at rank `ceil(q / 100 * n)`. Its answer is a real request, whose trace you
+# can open. On four values, p50 is the 2nd smallest, not 25 interpolated. Then p50, p95 and
+# p99 per feature, and for all requests pooled:
 
 # %%
-pct = answer_or_reference("2.5.1", percentile)
+pct = nearest_rank_percentile
+print("p50 of [40, 10, 30, 20]:", pct([40, 10, 30, 20], 50))
 everyone = requests.assign(feature="(all requests)")
 latency_by_feature = (
     pd.concat([requests, everyone])
@@ -345,38 +290,27 @@ latency_by_feature = (
 latency_by_feature.round(0)
 
 # %% [markdown]
-# `ask`, the feature most people use, has a p95 several times lower than the slowest features,
-# and the pooled p95 hides it. Watch percentiles per feature, where a regression of that feature
-# shows. (`latency_report` in `course_lib.observability` does the same; pandas' `quantile`
-# interpolates between two requests instead.)
-#
-# Which model serves each feature, as a share of its requests, and its p95? The latency gap
-# between the models is planted in the simulated traffic, not measured on real models:
+# `ask`, the feature most people use, has a p95 several times lower than the slowest
+# features, and the pooled p95 hides it. Watch percentiles per feature. Cost per feature, with
+# its model and its share of the spend:
 
 # %%
-mix = pd.crosstab(requests["feature"], requests["model"], normalize="index").round(2)
-mix["p95_ms"] = latency_by_feature["p95"].round()
-mix
+by_feature = usage_report(requests, "feature")
+by_feature["model"] = requests.groupby("feature")["model"].agg(lambda m: ", ".join(m.unique()))
+by_feature[["requests", "model", "cost_usd", "cost_share", "cost_per_1k_requests"]].round(4)
 
 # %% [markdown]
-# Tokens and money come from the same log. Per feature, with each one's share of the spend:
-
-# %%
-usage_report(requests, "feature").round(4)
+# `summarise` sends fewer than one request in ten and pays about half of the bill. It and
+# `ticket-triage` run on the large model, which is also why they are slow: that latency gap is
+# planted in the simulated traffic, not measured on real models.
 
 # %% [markdown]
-# `summarise` sends fewer than one request in ten and pays about half of the bill: the table
-# above shows it on the large model. A feature's cost per request matters more than its
-# traffic.
+# ### Exercise 2.5.1: Cost by team at new prices
 #
-# ### Exercise 2.5.2: Cost by team at new prices
-#
-# Spans record tokens and the model, not dollars: prices change, and live in one table. The
-# provider has just cut the large model's prices by 40%, and finance asks what last week would
-# have cost each team at the new prices. Complete `cost_by_team(requests, prices)`: `prices`
-# maps a model id to its (input, output) price in US dollars **per million tokens**; return
-# each team's total cost (a Series indexed by team, or a dict). Every request with tokens is
-# billed, failed ones included. Do not read `cost_usd`: it holds the old prices.
+# The provider has cut the large model's prices by 40%. What would last week have cost each
+# team? `prices` maps a model id to its (input, output) price in US dollars **per million
+# tokens**. The function maps each request to its prices and sums per team; write the one
+# line between: each request's `cost`. Do not read `cost_usd`: it holds the old prices.
 
 # %%
 old_prices = model_prices(["chat-small", "chat-large"])  # model id -> (input, output) USD
@@ -388,79 +322,66 @@ new_prices
 # %%
 def cost_by_team(requests, prices):
     """Each team's cost in US dollars: tokens times its model's prices per million tokens."""
-    # BEGIN SOLUTION
-    price_in = requests["model"].map(lambda model: prices[model][0])
+    price_in = requests["model"].map(lambda model: prices[model][0])  # USD per million
     price_out = requests["model"].map(lambda model: prices[model][1])
+    # BEGIN SOLUTION
     cost = (requests["input_tokens"] * price_in + requests["output_tokens"] * price_out) / 1_000_000
-    return cost.groupby(requests["team"]).sum()
     # END SOLUTION
+    return cost.groupby(requests["team"]).sum()
 
 
 # %%
-check("2.5.2", cost_by_team)
+check("2.5.1", cost_by_team)
 
 # %% [markdown]
-# The week per team at both price tables, with each team's share and cost per 1,000 requests:
+# Each team's saving at the new prices:
 
 # %%
-repriced = pd.Series(answer_or_reference("2.5.2", cost_by_team)(requests, new_prices))
-teams = usage_report(requests, "team")[
-    ["requests", "cost_usd", "cost_share", "cost_per_1k_requests"]
-]
-teams["at_new_prices"] = repriced
-teams["change"] = (teams["at_new_prices"] / teams["cost_usd"] - 1).map("{:+.0%}".format)
-teams.round(3)
+repriced = pd.Series(answer_or_reference("2.5.1", cost_by_team)(requests, new_prices))
+old = requests.groupby("team")["cost_usd"].sum()
+print((1 - repriced / old).sort_values().round(2).to_dict())
 
 # %% [markdown]
-# Read the `change` column: every team saves 27% to 35%. A 40% cut on one model saves that
-# much only if that model is most of each team's bill. Is it? The large model's share of each
-# team's requests and of its cost:
-
-# %%
-on_large = requests["model"] == large
-by_team = requests.assign(large=on_large, large_cost=requests["cost_usd"].where(on_large, 0))
-by_team = by_team.groupby("team").agg(
-    large_requests=("large", "mean"), large_cost=("large_cost", "sum"), cost=("cost_usd", "sum")
-)
-by_team["large_cost_share"] = by_team.pop("large_cost") / by_team.pop("cost")
-by_team.round(2)
+# Every team saves 27% to 35%: 40% of its spend on the large model. Answering it needed
+# tokens, model and team on every request.
 
 # %% [markdown]
-# The large model serves a minority of every team's requests and takes most of every team's
-# bill. The teams that send it the most requests (a quarter or more: they summarise and triage
-# tickets most) pay most per 1,000 requests and save most. That is the answer
-# finance wanted, and it needed tokens, model and team on every request.
-#
 # ## 6. Answers for people to review
 #
-# Whether an answer was right needs a reviewer (or a judge checked against reviewers, lesson
-# 1.4), who reads a few dozen answers per round, so which ones matters. Take 20 at random from the answered requests and count them per feature:
+# Only a reviewer (or a judge checked against reviewers, lesson 1.4) can say an answer was
+# right. Reviewers read a few dozen a round, so which ones matters. Take 20 at random from the
+# answered requests:
 
 # %%
 answered = requests[requests["outcome"].isin(["ok", "refused"])]
-answered.sample(20, random_state=seed)["feature"].value_counts()
+picked = answered.sample(20, random_state=seed)
+print(picked["feature"].value_counts().to_dict())
+again = answered[::-1].sample(20, random_state=seed)  # the same rows in reverse order
+print("the same requests after reversing the rows:", len(set(picked.index) & set(again.index)))
 
 # %% [markdown]
-# The busiest feature fills the queue and the smallest may not appear at all. A random sample
-# also changes with the order in which a query returned the rows. The fix is a **stratified**
-# sample: the population cut into groups (strata, here features), a fixed number from each.
+# The sample follows the traffic: `ask` takes 11 of 20 places, while `summarise` and
+# `ticket-triage`, three quarters of the bill, get two answers each. Reverse the rows and the
+# same seed picks 20 other requests. The fix is a **stratified** sample: a fixed number from
+# each group (stratum), here each feature.
+
+# %% [markdown]
+# ### Exercise 2.5.2: A review queue
 #
-# ### Exercise 2.5.3: A review queue
-#
-# Complete `review_queue(requests, per_feature, seed)`. Return the `request_id`s of up to
-# `per_feature` **answered** requests (`outcome` "ok" or "refused") from **each feature**.
-# Every answered request must have the same chance, the same call must give the same queue
-# whatever the order of the rows, and another seed must give another queue. `hint("2.5.3")`
-# if stuck.
+# Complete `review_queue(requests, per_feature, seed)`: the `request_id`s of up to
+# `per_feature` answered requests from **each feature** (the stub keeps the answered ones).
+# Every answered request must have the same chance; the same call must give the same queue
+# whatever the order of the rows, and another seed another queue. Write the sampling yourself. `sample_key(trace_id, seed)`
+# gives a number fixed by the id and the seed (a SHA-256 hash): sort by it.
 
 # %%
 from course_lib.observability import sample_key
 
 
 def review_queue(requests, per_feature=5, seed=0):
-    """Request ids of up to per_feature answered requests per feature, hash-sampled."""
-    # BEGIN SOLUTION
+    """Request ids of up to per_feature answered requests per feature, sorted by sample_key."""
     answered = requests[requests["outcome"].isin(["ok", "refused"])]
+    # BEGIN SOLUTION
     keys = answered["trace_id"].map(lambda trace_id: sample_key(trace_id, seed))
     ranked = answered.assign(key=keys).sort_values(["feature", "key"])
     return ranked.groupby("feature").head(per_feature)["request_id"].tolist()
@@ -468,30 +389,29 @@ def review_queue(requests, per_feature=5, seed=0):
 
 
 # %%
-check("2.5.3", review_queue)
+check("2.5.2", review_queue)
 
 # %% [markdown]
 # This round's queue, five answers per feature:
 
 # %%
-queue = answer_or_reference("2.5.3", review_queue)(requests, 5, seed)
-to_review = requests.set_index("request_id").loc[queue]
-print(to_review["feature"].value_counts().to_dict())
-to_review[["feature", "question", "outcome", "cited"]].head(6)
+queue = answer_or_reference("2.5.2", review_queue)(requests, 5, seed)
+print(requests.set_index("request_id").loc[queue, "feature"].value_counts().to_dict())
 
 # %% [markdown]
-# `review_sample` in `course_lib.observability` does the same for any strata, e.g.
-# `by=["feature", "prompt_version"]`: a new prompt version gets reviews from its first day.
-#
 # ## 7. Finding the incident
 #
 # Something went wrong during the week. Find it without knowing what to look for.
 #
-# The detector in `course_lib.observability` cuts the week into 30-minute buckets. Per feature,
-# it compares each bucket's per-request metrics (tokens, cost, latency, error, refusal and
-# citation rates) with their usual value, as a **z-score** (in standard errors). |z| >= 6 marks
-# an anomaly. Rates use Anscombe's arcsine scale, so two errors in a small bucket do not look
-# extreme. The week, in one figure:
+# The detector in `course_lib.observability` cuts the week into 30-minute buckets and scores
+# each **segment** (a slice of traffic, here one feature) on its own. For each bucket and
+# per-request metric (tokens, cost, latency, error, refusal and citation rates), a **z-score**
+# says how many standard errors the bucket's mean lies from the segment's usual value: the
+# median of its bucket means over the week (for a rate, its rate over the week).
+#
+# |z| >= 6 marks an anomaly, a threshold chosen on simulated weeks the course does not grade
+# on. Rates go on Anscombe's arcsine scale, latency on a log scale, so rare events such as two
+# errors in a small bucket don't look extreme.
 
 # %%
 scores = bucket_scores(requests)
@@ -500,19 +420,18 @@ plot_week(requests, scores, anomalies)
 plt.show()
 
 # %% [markdown]
-# The top panel is what a request counter shows: the tallest peak is a Monday morning, and it
-# is not shaded. Request counts are not one of the detector's metrics: every morning is busier
-# than every night. The bottom panel is the detector's view: each feature's largest |z| per
-# bucket, with the anomalies shaded. Its gaps are night buckets with fewer than 20 requests,
-# too few to score. What it found:
+# Top: requests per bucket. The Monday morning peak is not shaded: request counts are not a
+# metric. Bottom: each feature's largest |z| per bucket. Gaps are buckets of under 20 requests,
+# too few to score: nights, the weekend, and most of `summarise` and `ticket-triage`, which
+# need longer buckets. What the detector found:
 
 # %%
 anomaly_table(anomalies)
 
 # %% [markdown]
-# Two anomalies. For each, `explain_anomaly` compares the requests inside the window with the
-# same feature's requests outside it, and names the prompt version, model and team whose share
-# changed most, with a z for that change:
+# Two anomalies, both in `ask`. `explain_anomaly` compares each window's requests with the
+# feature's requests outside it, and names the prompt version, model and team whose share
+# changed most:
 
 # %%
 for number, anomaly in enumerate(anomalies, start=1):
@@ -521,16 +440,10 @@ for number, anomaly in enumerate(anomalies, start=1):
 
 # %% [markdown]
 # The first is the incident: hours long, tokens and cost up, citations down, and a prompt
-# version that, in this week, exists only inside the window. No team stands out: everyone who asked was
-# affected. The second is short, only errors moved, and no prompt, model or team changed: a
-# serving problem, not a release. Segmented by model, it shows on the whole small model:
-
-# %%
-anomaly_table(detect_anomalies(requests, by="model"))
-
-# %% [markdown]
-# Now, and only now, the week's ground truth. Score the detector's first finding (its window
-# is cut at bucket edges):
+# version that, this week, exists only inside the window. No team stands out. The second is
+# short, only errors moved, and nothing changed with it: a serving problem, not a release.
+#
+# Now, and only now, the ground truth. Score the detector's first finding:
 
 # %%
 truth = load_traffic_incident()
@@ -539,49 +452,54 @@ suspect = explain_anomaly(requests, top, exclude=anomalies).iloc[0]["value"]
 score_finding({"start": top.start, "end": top.end, "prompt_version": suspect}, truth)
 
 # %% [markdown]
-# The right prompt version, and a window within the bucket width. The truth also lists two
-# harmless anomalies planted to mislead. Did either pass for the incident?
+# The right version, and a window off by less than a bucket. The truth also lists two
+# harmless anomalies planted to mislead:
 
 # %%
-for planted in truth.distractors:
-    flagged = [
-        n for n, a in enumerate(anomalies, 1) if a.start < planted.end and planted.start < a.end
-    ]
-    verdict = f"found as anomaly {flagged[0]}" if flagged else "not flagged"
-    print(f"{planted.kind}, {planted.start:%a %H:%M} to {planted.end:%H:%M}: {verdict}")
+print([f"{planted.kind}, {planted.start:%a %H:%M}" for planted in truth.distractors])
 
 # %% [markdown]
-# The Monday peak was never flagged, and the error burst came second, explained by no change.
-#
-# ## 8. Exercise 2.5.4 (open-ended): the incident in weeks you have not seen
+# The Monday peak was never flagged. The error burst is anomaly 2, which no change explains.
+
+# %% [markdown]
+# ## 8. Exercise 2.5.3 (open-ended): the incident in weeks you have not seen
 #
 # Before a release goes to everyone, a **canary** serves it to a few requests. In this
 # exercise's weeks, the bad prompt version first ran as a canary on about 10% of its feature's
-# requests, hours before the full rollout, and looked healthy. Its first request is not when
-# the incident began.
+# requests, hours before the full rollout. So its first request is not when the incident began.
+# `canary_week()` is the bundled week with such a canary added. There, the version's share of
+# its feature's requests, per 10 minutes:
+
+# %%
+tuning, tuning_truth = canary_week(requests)  # the bundled week, loaded in section 2
+plot_version_share(tuning, suspect)
+plt.show()
+
+# %% [markdown]
+# The low step is the canary, the plateau the rollout. The incident's **start** is the first
+# request once the version serves most of its feature's requests (at least half of those
+# around it); its **end** is the last such request. The rollback's bucket holds both sides:
+# clock buckets blur the edges.
 #
-# **Task.** Write `find_incident(requests)` returning a dict with the incident's `start` and
-# `end` (UTC timestamps: the full rollout and the rollback) and the `prompt_version` that
-# caused it. Use anything: the library's detector, your own thresholds, the rows.
+# **Task.** Complete `find_incident(requests)`: return a dict with `start` and `end` (UTC
+# timestamps) and `prompt_version`. The stub already finds the version; change anything.
 #
-# **Target.** Start and end within 5 minutes of the truth, which 30-minute buckets cannot give.
+# **Target.** Start and end within 5 minutes of the truth, on every week.
 #
-# **How it is checked.** Tune on `canary_week()`: the bundled week with a canary added, scored
-# by the cell after yours. The checker then runs your function on three **other weeks** you
-# never see: other seeds and days, prompt versions with other names, and two weeks in EU summer
-# time, where every UTC time of day moves by an hour (so a fixed UTC hour fails). It must be
-# right on all three.
+# **How it is checked.** Tune on the canary week, scored by the cell after yours. The checker
+# runs your function on three weeks you never see, with other seeds, days and prompt names.
+# Two are in EU summer time, so a fixed UTC hour fails.
 
 
 # %%
-from course_lib.observability import detect_anomalies, explain_anomaly
+from course_lib.observability import detect_anomalies, explain_anomaly  # so the cell stands alone
 
 
 def find_incident(requests):
     """The incident's start, end and prompt version, found in a week of requests."""
-    # BEGIN SOLUTION
-    anomalies = detect_anomalies(requests)
+    anomalies = detect_anomalies(requests)  # worst first, cut at 30-minute buckets
     version = explain_anomaly(requests, anomalies[0], exclude=anomalies).iloc[0]["value"]
+    # BEGIN SOLUTION
     features = requests.loc[requests["prompt_version"] == version, "feature"].unique()
     rows = requests[requests["feature"].isin(features)].sort_values("timestamp")
     carrying = (rows["prompt_version"] == version).astype(float)
@@ -592,10 +510,9 @@ def find_incident(requests):
 
 
 # %% [markdown]
-# Your own function on the tuning week (dashes until it is written):
+# Your function on the tuning week (dashes until it is written):
 
 # %%
-tuning, tuning_truth = canary_week()
 try:
     found = find_incident(tuning)
 except NotImplementedError:
@@ -603,62 +520,54 @@ except NotImplementedError:
 score_finding(found, tuning_truth)
 
 # %%
-check("2.5.4", find_incident)
+check("2.5.3", find_incident)
 
 # %% [markdown]
 # ## Takeaways
 #
-# - `print` leaks what users typed and answers no question about a week. Trace instead: one
-#   span per step, named and attributed by the GenAI semantic conventions, in one trace per
-#   request.
-# - The official instrumentation traces every SDK call for free; only your code knows cost,
-#   prompt version, team and retrieval. Use both, in one tracer provider.
-# - Keep content capture off by default; redact at the exporter, for every span.
-# - Report latency as percentiles per feature; attribute cost from tokens and a price table,
-#   per team and feature.
-# - Review a stratified, hash-based sample of answers: every feature, every round, reproducible.
-# - Detect departures per segment and per request, then ask what changed inside the window;
-#   a busy hour is not an incident, and a short error burst with no change is not a release.
-#
+# - `print` leaks what users typed and answers no question about a week. Trace every step,
+#   with the GenAI conventions; the SDK instrumentation adds breadth, your spans add meaning.
+# - Keep content capture off; redact at the span and log-event exporters.
+# - Latency as percentiles per feature; cost from tokens and a price table.
+# - Review a stratified, hash-based sample. Detect per segment, then ask what changed.
+
+# %% [markdown]
 # ## Production checklist
 #
-# - One tracer provider per process; every model call, retrieval and tool call is a span with
-#   `gen_ai.*` attributes, plus cost, prompt version and team.
-# - The official instrumentation for the SDKs you use, on the same provider.
-# - Content capture off in production (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`
-#   unset); personal-data redaction on at the span exporter, and on any log-event exporter; a
-#   test that fails if an email reaches a span or a log event.
-# - Spans exported over OTLP in batches to a backend with retention matched to the data
-#   policy (the handbook says 7 days for traces).
-# - Dashboards of p50/p95/p99 and cost per feature, team and prompt version, from spans.
-# - A review queue sampled by feature and prompt version every day, with reviewers' verdicts
-#   stored next to the trace.
-# - Anomaly detection per feature on per-request metrics, with alerts that say what changed
-#   (prompt version, model, team) inside the window.
-#
+# - One tracer provider per process, SDK instrumentation on it; a span per model call,
+#   retrieval and tool call; cost and prompt version on model calls, the team on the root span.
+# - Content capture off; redaction at the span and log-event exporters, with a test.
+# - OTLP export in batches; traces kept 7 days (the handbook's policy).
+# - p50/p95/p99 and cost per feature, team and prompt version.
+# - A daily review queue by feature and prompt version (`review_sample` in
+#   `course_lib.observability` takes any strata), verdicts stored with the trace.
+# - Anomaly alerts per feature that say what changed; every feature scored.
+
+# %% [markdown]
 # ## Check your understanding
 #
 # 1. The mean latency of the week is well under two seconds. Why is that not a reassuring
 #    number, and what would you report instead?
 # 2. The openai-v2 instrumentation and your own chat span both record input tokens. Why keep
 #    your own span at all?
-# 3. Why does the review queue hash the trace id instead of calling `DataFrame.sample`?
+# 3. Why does the review queue sort by a hash of the trace id instead of calling
+#    `DataFrame.sample`?
 # 4. A detector flags the busiest hour of every Monday. What is wrong with its metrics?
 #
 # <details><summary>Short answers</summary>
 #
-# 1. A long tail pulls the mean above the typical request while hiding the slowest ones, and
-#    pooling features lets the slow features (on the large model, slow by the simulation's
-#    design) decide it. Report p50, p95 and p99 per feature.
-# 2. The SDK cannot know the cost in your price table, the prompt version, the team, the
-#    retries, or the retrieval and packing steps that came before the call.
-# 3. A hash of id and seed gives every request the same chance, the same queue whatever the
-#    order of the rows and on every machine, and a new queue for a new seed.
+# 1. A long tail pulls the mean above the typical request and hides the slowest ones; pooling
+#    lets the slow features decide it. Report p50, p95 and p99 per feature.
+# 2. The SDK cannot know your cost, prompt version, team, retries, or the retrieval and
+#    packing steps before the call.
+# 3. A hash of id and seed gives every request the same chance and the same queue in any row
+#    order, on every machine; a new seed gives a new queue.
 # 4. It watches request counts, which rise every morning. Watch per-request metrics (tokens,
 #    cost, latency, error and citation rates) per segment instead.
 #
 # </details>
-#
+
+# %% [markdown]
 # ## Further reading
 #
 # - OpenTelemetry, "Semantic conventions for generative AI systems"

@@ -2,54 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from course_lib.datasets import load_traffic_incident
-from course_lib.observability import detect_anomalies, explain_anomaly, sample_key
+from course_lib.observability import (
+    detect_anomalies,
+    explain_anomaly,
+    review_sample,
+    sample_key,
+    usage_report,
+)
 
-# -- 2.5.1 nearest-rank percentile ---------------------------------------------------------------
-
-
-def _percentile_interpolated(values: Any, q: float) -> Any:
-    return float(np.percentile(list(values), q))  # linear interpolation between two values
-
-
-def _percentile_off_by_one(values: Any, q: float) -> Any:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)))]
-
-
-def _percentile_floor(values: Any, q: float) -> Any:
-    ordered = sorted(values)
-    return ordered[max(0, int(q / 100 * len(ordered)) - 1)]
-
-
-def _percentile_unsorted(values: Any, q: float) -> Any:
-    values = list(values)
-    return values[max(1, math.ceil(q / 100 * len(values))) - 1]
-
-
-def _percentile_numpy_nearest(values: Any, q: float) -> Any:
-    return float(np.percentile(list(values), q, method="nearest"))
-
-
-def _percentile_round(values: Any, q: float) -> Any:
-    ordered = sorted(values)
-    return ordered[max(1, round(q / 100 * len(ordered))) - 1]
-
-
-def _percentile_no_error_on_empty(values: Any, q: float) -> Any:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
-
-
-# -- 2.5.2 cost by team ---------------------------------------------------------------------------
+# -- 2.5.1 cost by team ---------------------------------------------------------------------------
 
 
 def _cost_from_stale_column(requests: pd.DataFrame, prices: Any) -> Any:
@@ -89,7 +55,11 @@ def _cost_one_price_for_all(requests: pd.DataFrame, prices: Any) -> Any:
     return cost.groupby(requests["team"]).sum()
 
 
-# -- 2.5.3 review queue ---------------------------------------------------------------------------
+def _cost_via_usage_report(requests: pd.DataFrame, prices: Any) -> Any:
+    return usage_report(requests, "team", prices=prices)["cost_usd"]  # the library's answer
+
+
+# -- 2.5.2 review queue ---------------------------------------------------------------------------
 
 _ANSWERED = ["ok", "refused"]
 
@@ -132,7 +102,12 @@ def _queue_returns_frame(requests: pd.DataFrame, per_feature: int = 5, seed: int
     return ranked.groupby("feature").head(per_feature)
 
 
-# -- 2.5.4 the incident ---------------------------------------------------------------------------
+def _queue_via_review_sample(requests: pd.DataFrame, per_feature: int = 5, seed: int = 0) -> Any:
+    answered = requests[requests["outcome"].isin(_ANSWERED)]
+    return review_sample(answered, per_stratum=per_feature, seed=seed)["request_id"].tolist()
+
+
+# -- 2.5.3 the incident ---------------------------------------------------------------------------
 
 
 def _incident_bucket_window(requests: pd.DataFrame) -> Any:
@@ -218,31 +193,24 @@ def _incident_as_tuple(requests: pd.DataFrame) -> Any:
 
 WRONG_ANSWERS: dict[str, list[Any]] = {
     "2.5.1": [
-        _percentile_interpolated,
-        _percentile_off_by_one,
-        _percentile_floor,
-        _percentile_unsorted,
-        _percentile_numpy_nearest,
-        _percentile_round,
-        _percentile_no_error_on_empty,
-    ],
-    "2.5.2": [
         _cost_from_stale_column,
         _cost_prices_swapped,
         _cost_per_thousand,
         _cost_only_ok,
         _cost_input_only,
         _cost_one_price_for_all,
+        _cost_via_usage_report,
     ],
-    "2.5.3": [
+    "2.5.2": [
         _queue_first_per_feature,
         _queue_not_stratified,
         _queue_row_order,
         _queue_includes_failures,
         _queue_total_not_per_feature,
         _queue_returns_frame,
+        _queue_via_review_sample,
     ],
-    "2.5.4": [
+    "2.5.3": [
         _incident_bucket_window,
         _incident_busiest_hour,
         _incident_most_errors,

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from course_lib.course.checking import NotYet, Probe, exercise
+from course_lib.course.checking import NotYet, Probe, answer_calls, exercise
 from course_lib.orchestration import StepPolicy, deliver_answer, resume_state
 
 SOLUTION = "solutions/2_engineering_patterns/23_orchestration.ipynb"
@@ -62,19 +62,9 @@ _RESUME_CASES: list[tuple[dict[str, Any], Sequence[str], dict[str, dict[str, Any
 
 
 def _delegates(answer: Any) -> bool:
-    """Whether ``answer`` calls the engine's own ``resume_state``, by any name. (The function
-    itself, handed in as the answer, is refused by ``check`` as the course's reference.)"""
-    code = getattr(answer, "__code__", None)
-    if code is None:
-        return False
-    names: set[str] = set()
-    pending = [code]
-    while pending:  # the function's own names and those of functions defined inside it
-        current = pending.pop()
-        names.update(current.co_names)
-        pending += [c for c in current.co_consts if hasattr(c, "co_names")]
-    scope = getattr(answer, "__globals__", {})
-    return "resume_state" in names or any(scope.get(name) is resume_state for name in names)
+    """Whether ``answer`` calls the engine's own ``resume_state``. (The function itself, handed
+    in as the answer, is refused by ``check`` as the course's reference.)"""
+    return answer_calls(answer, resume_state)
 
 
 @exercise(

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import math
-import numbers
 import random
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from course_lib.course.checking import NotYet, Probe, exercise
+from course_lib.course.checking import NotYet, Probe, answer_calls, exercise
 from course_lib.observability import (
     detect_anomalies,
     explain_anomaly,
-    nearest_rank_percentile,
     review_sample,
+    sample_key,
     usage_report,
 )
 
@@ -26,81 +25,15 @@ if TYPE_CHECKING:
 SOLUTION = "solutions/2_engineering_patterns/25_observability.ipynb"
 
 
-# -- 2.5.1 nearest-rank percentile -----------------------------------------------------------
-
-
-def percentile(values: Any, q: float) -> float:
-    """The reference: course_lib's nearest-rank percentile."""
-    return nearest_rank_percentile(values, q)
-
-
-# (values, q, why)
-_PERCENTILE_CASES: list[tuple[list[float], float, str]] = [
-    ([10, 20, 30, 40], 50, "rank ceil(0.5 * 4) = 2: an observed value, not 25 interpolated"),
-    ([10, 20, 30, 40], 75, "rank ceil(0.75 * 4) = 3"),
-    ([42, 7, 19, 3, 25], 60, "sort first: the input comes in any order"),
-    ([float(v) for v in range(1, 11)], 99, "rank ceil(0.99 * 10) = 10: round the rank up"),
-    ([70, 10, 60, 20, 50, 30, 40], 30, "rank ceil(0.3 * 7) = ceil(2.1) = 3: always round up"),
-    ([120.5, 99.0, 310.2], 100, "p100 is the largest value"),
-    ([5.0], 95, "a single value is every percentile"),
-    ([3, 3, 3, 8, 8, 9, 12, 40, 41, 900], 90, "rank ceil(0.9 * 10) = 9"),
-    ([float(v) for v in range(200, 0, -1)], 95, "rank ceil(0.95 * 200) = 190"),
-    ([float(v * 7 % 101) for v in range(1, 102)], 99, "101 values: rank ceil(99.99) = 100"),
-]
-
-
-@exercise(
-    "2.5.1",
-    title="Nearest-rank percentile",
-    answer_name="percentile",
-    reference=percentile,
-    solution=SOLUTION,
-    hints=(
-        "Sort the values. The nearest-rank p-th percentile is the value at rank "
-        "ceil(q / 100 * n), counting ranks from 1.",
-        "Use math.ceil for the rank, and index sorted_values[rank - 1] (Python counts from 0). "
-        "For q = 0 use rank 1. Raise ValueError when there are no values.",
-        "ordered = sorted(values); if not ordered: raise ValueError(...); "
-        "rank = max(1, math.ceil(q / 100 * len(ordered))); return ordered[rank - 1]",
-    ),
-)
-def _check_percentile(answer: Any, probe: Probe) -> str:
-    for values, q, why in _PERCENTILE_CASES:
-        call = probe.describe_call(values, q)
-        got = probe.call(answer, list(values), q)
-        if isinstance(got, bool) or not isinstance(got, numbers.Real):
-            probe.expect_type(got, (int, float), call)
-        if math.isnan(float(got)):
-            raise NotYet(f"{call} returned NaN; expected one of the values.")
-        expected = percentile(values, q)
-        if not math.isclose(float(got), float(expected), rel_tol=1e-9, abs_tol=1e-9):
-            interpolated = " (that is an interpolation, not an observed value)" * (
-                float(got) not in values
-            )
-            raise NotYet(f"{call} returned {got!r}{interpolated}, expected {expected!r} ({why}).")
-    try:
-        answer([], 50)
-    except ValueError:
-        pass
-    except Exception as exc:
-        raise NotYet(
-            f"percentile([], 50) raised {type(exc).__name__}; raise ValueError instead: a "
-            "percentile of no values is undefined."
-        ) from None
-    else:
-        raise NotYet(
-            "percentile([], 50) returned a value; raise ValueError instead: a percentile of no "
-            "values is undefined."
-        )
-    return f"nearest-rank percentiles right on all {len(_PERCENTILE_CASES)} hidden cases."
-
-
-# -- 2.5.2 cost by team at new prices --------------------------------------------------------
+# -- 2.5.1 cost by team at new prices --------------------------------------------------------
 
 
 def cost_by_team(requests: pd.DataFrame, prices: Mapping[str, tuple[float, float]]) -> Any:
     """The reference: each team's cost in USD, from tokens and the price table."""
-    return usage_report(requests, "team", prices=prices)["cost_usd"]
+    price_in = requests["model"].map(lambda model: prices[model][0])
+    price_out = requests["model"].map(lambda model: prices[model][1])
+    cost = (requests["input_tokens"] * price_in + requests["output_tokens"] * price_out) / 1e6
+    return cost.groupby(requests["team"]).sum()
 
 
 def _cost_frame(seed: int, n: int) -> pd.DataFrame:
@@ -163,29 +96,33 @@ def _as_costs(got: Any, call: str) -> dict[str, float]:
 
 
 @exercise(
-    "2.5.2",
+    "2.5.1",
     title="Cost by team at new prices",
     answer_name="cost_by_team",
     reference=cost_by_team,
     solution=SOLUTION,
     hints=(
         "A request costs input_tokens x its model's input price + output_tokens x its output "
-        "price, and prices are per million tokens. Sum that per team. Do not read cost_usd: it "
-        "holds last month's prices.",
-        "prices[model] is (input price, output price). Map each row's model to its two prices "
-        "(requests['model'].map(...)), multiply, divide by 1_000_000, then groupby('team').sum(). "
-        "Keep failed requests: a time-out still billed its prompt.",
-        "price_in = requests['model'].map(lambda m: prices[m][0]); price_out likewise with [1]; "
-        "cost = (requests.input_tokens * price_in + requests.output_tokens * price_out) / 1e6; "
-        "return cost.groupby(requests['team']).sum()",
+        "price. Do not read cost_usd: it holds the old prices.",
+        "price_in and price_out are already each request's prices, in USD per million tokens: "
+        "multiply by the token columns, add, divide by 1_000_000. Keep every row: a time-out "
+        "still billed its prompt.",
+        "cost = (requests['input_tokens'] * price_in + requests['output_tokens'] * price_out) "
+        "/ 1_000_000",
     ),
 )
 def _check_cost(answer: Any, probe: Probe) -> str:
+    if answer_calls(answer, usage_report):
+        raise NotYet(
+            "cost_by_team calls usage_report: that is the library's report; write your own "
+            "from the tokens and the price table, then compare."
+        )
     for seed, n, prices, why in _PRICE_CASES:
         frame = _cost_frame(seed, n)
         call = f"cost_by_team(<{n} requests of 5 teams on 2 models>, {prices})"
         got = _as_costs(probe.call_as(call, answer, frame.copy(), dict(prices)), call)
-        expected = {str(k): float(v) for k, v in cost_by_team(frame, prices).items()}
+        report = usage_report(frame, "team", prices=prices)["cost_usd"]
+        expected = {str(k): float(v) for k, v in report.items()}
         if set(got) != set(expected):
             raise NotYet(f"{call} returned the teams {sorted(got)}, expected {sorted(expected)}.")
         stale = frame.groupby("team")["cost_usd"].sum()
@@ -194,7 +131,7 @@ def _check_cost(answer: Any, probe: Probe) -> str:
                 value, float(stale[team]), rel_tol=1e-9
             ):
                 raise NotYet(
-                    f"{call}: {team!r} costs what the cost_usd column says (last month's "
+                    f"{call}: {team!r} costs what the cost_usd column says (the old "
                     "prices); compute the cost from the tokens and the new prices."
                 )
             if not math.isclose(got[team], value, rel_tol=1e-6, abs_tol=1e-12):
@@ -206,7 +143,7 @@ def _check_cost(answer: Any, probe: Probe) -> str:
     return f"every team's cost right on all {len(_PRICE_CASES)} hidden request logs."
 
 
-# -- 2.5.3 a review queue --------------------------------------------------------------------
+# -- 2.5.2 a review queue --------------------------------------------------------------------
 
 ANSWERED = ("ok", "refused")
 
@@ -214,8 +151,9 @@ ANSWERED = ("ok", "refused")
 def review_queue(requests: pd.DataFrame, per_feature: int = 5, seed: int = 0) -> list[str]:
     """The reference: up to ``per_feature`` answered requests of each feature, hash-sampled."""
     answered = requests[requests["outcome"].isin(ANSWERED)]
-    sample = review_sample(answered, per_stratum=per_feature, by="feature", seed=seed)
-    return sample["request_id"].tolist()
+    keys = answered["trace_id"].map(lambda trace_id: sample_key(trace_id, seed))
+    ranked = answered.assign(key=keys).sort_values(["feature", "key"])
+    return ranked.groupby("feature").head(per_feature)["request_id"].tolist()
 
 
 def _queue_frame(seed: int, n: int) -> pd.DataFrame:
@@ -256,15 +194,15 @@ def _queue(answer: Callable[..., Any], probe: Probe, frame: Any, n: int, seed: i
 
 
 @exercise(
-    "2.5.3",
+    "2.5.2",
     title="A review queue",
     answer_name="review_queue",
     reference=review_queue,
     solution=SOLUTION,
     hints=(
-        "Keep answered requests only (outcome 'ok' or 'refused'). Then, per feature, give every "
-        "request a sort key that depends on its id and the seed only, and take the per_feature "
-        "smallest keys.",
+        "Keep answered requests only (outcome 'ok' or 'refused'), as the stub does. Then, per "
+        "feature, give every request a sort key that depends on its id and the seed only, and "
+        "take the per_feature smallest keys.",
         "A key that is the same on every machine and in every row order: "
         "sample_key(trace_id, seed) from course_lib.observability (SHA-256 of seed and id). "
         "Python's hash() and df.sample() on rows in another order give other picks.",
@@ -275,6 +213,11 @@ def _queue(answer: Callable[..., Any], probe: Probe, frame: Any, n: int, seed: i
     ),
 )
 def _check_queue(answer: Any, probe: Probe) -> str:
+    if answer_calls(answer, review_sample):
+        raise NotYet(
+            "review_queue calls review_sample: that is the library's sampler; write your own, "
+            "then compare."
+        )
     frame = _queue_frame(5, 900)
     answered = frame[frame["outcome"].isin(ANSWERED)].set_index("request_id")
     queue = _queue(answer, probe, frame.copy(), 6, 3)
@@ -318,7 +261,7 @@ def _check_queue(answer: Any, probe: Probe) -> str:
     return "stratified, answered only, the same in any row order, and a new sample per seed."
 
 
-# -- 2.5.4 the incident on weeks you have not seen (open-ended) ------------------------------
+# -- 2.5.3 the incident on weeks you have not seen (open-ended) ------------------------------
 
 TOLERANCE_MINUTES = 5
 """How close the learner's start and end must come to the truth, on every held-out week."""
@@ -403,24 +346,23 @@ def _canary_note(start: pd.Timestamp, true_start: pd.Timestamp) -> str:
 
 
 @exercise(
-    "2.5.4",
+    "2.5.3",
     title="Find the incident in weeks you have not seen",
     answer_name="find_incident",
     reference=find_incident,
     solution=SOLUTION,
     time_limit=120.0,
     hints=(
-        "Start from the lesson's detector: detect_anomalies(requests)[0] is the window, and "
-        "explain_anomaly names the prompt version. Its window is cut at 30-minute buckets, "
-        f"too coarse for {TOLERANCE_MINUTES} minutes.",
-        "The first and last request carrying the version are not the answer: a canary served "
-        "it to a few requests hours before the rollout. Follow the version's share of its "
-        "feature's requests over time (a rolling mean over a few dozen requests) and keep the "
-        "stretch where it serves most of them.",
-        "rows = requests[requests.feature.isin(features_of_version)].sort_values('timestamp'); "
-        "on = (rows.prompt_version == version).astype(float); share = on.rolling(21, "
-        "center=True, min_periods=1).mean(); live = rows[(share >= 0.5) & (on == 1)]; then "
-        "start and end are live.timestamp.min() and .max().",
+        "The stub's detector window is cut at 30-minute buckets, too coarse for "
+        f"{TOLERANCE_MINUTES} minutes. Work from the requests that carry the version. The first "
+        "of them is the canary, hours early: plot_version_share shows it as a low step.",
+        "The start is the first request once the version serves most of its feature's "
+        "requests, the end the last such request. Follow the version's share of its feature's "
+        "requests, over a window of nearby requests rather than fixed clock buckets.",
+        "Sort the feature's requests by time and mark those that carry the version. A "
+        "centred rolling mean of that mark over nearby requests is the version's share; "
+        "keep the marked requests where the share says it serves most of them. The first and "
+        "last of those are the start and end. Check the window size on the canary week.",
     ),
 )
 def _check_incident(answer: Any, probe: Probe) -> str:
@@ -440,16 +382,18 @@ def _check_incident(answer: Any, probe: Probe) -> str:
             raise NotYet(f"{call} returned a dict without {missing}.")
         start = _timestamp(got["start"], "start", call)
         end = _timestamp(got["end"], "end", call)
+        # Which bound is off and in which direction, never by how much: the held-out weeks
+        # judge the method, they are not a second tuning set.
         off = [
-            f"{key} {(found - true).total_seconds() / 60:+.0f} min"
+            f"{key} is too {'early' if found < true else 'late'}"
             for key, found, true in (("start", start, truth.start), ("end", end, truth.end))
             if abs((found - true).total_seconds()) > TOLERANCE_MINUTES * 60
         ]
         if off:
             raise NotYet(
-                f"on held-out week {number} your window is off by {' and '.join(off)} (at most "
-                f"{TOLERANCE_MINUTES} allowed).{_canary_note(start, truth.start)} Tune on the "
-                "canary week, not on this message."
+                f"on held-out week {number} your {' and '.join(off)} (more than "
+                f"{TOLERANCE_MINUTES} minutes off).{_canary_note(start, truth.start)} Tune on "
+                "the canary week, not on this message."
             )
         if got["prompt_version"] != bad:
             raise NotYet(
