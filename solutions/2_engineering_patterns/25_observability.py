@@ -309,8 +309,9 @@ by_feature[["requests", "model", "cost_usd", "cost_share", "cost_per_1k_requests
 #
 # The provider has cut the large model's prices by 40%. What would last week have cost each
 # team? `prices` maps a model id to its (input, output) price in US dollars **per million
-# tokens**. The function maps each request to its prices and sums per team; write the one
-# line between: each request's `cost`. Do not read `cost_usd`: it holds the old prices.
+# tokens**. The function maps each request to its prices; write each request's `cost`, then
+# return its sum per team (the stub's last line says how). Do not read `cost_usd`: it holds
+# the old prices.
 
 # %%
 old_prices = model_prices(["chat-small", "chat-large"])  # model id -> (input, output) USD
@@ -326,8 +327,10 @@ def cost_by_team(requests, prices):
     price_out = requests["model"].map(lambda model: prices[model][1])
     # BEGIN SOLUTION
     cost = (requests["input_tokens"] * price_in + requests["output_tokens"] * price_out) / 1_000_000
-    # END SOLUTION
     return cost.groupby(requests["team"]).sum()
+    # END SOLUTION
+    # STUB: cost = ...  # your line: each request's cost in US dollars
+    # STUB: raise NotImplementedError("Exercise: compute cost; then return cost.groupby(requests['team']).sum()")
 
 
 # %%
