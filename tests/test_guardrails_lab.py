@@ -234,18 +234,12 @@ def test_the_default_guardrails_know_no_company_contact(client) -> None:
 
 def test_the_guard_checker_reports_counts_never_held_out_ids() -> None:
     from course_lib.course.checking import evaluate
+    from course_lib.course.exercises.lesson_2_7 import PUBLISHED_CONTACTS
 
     held_out = [case.id for case in load_attacks("held-out")]
     loose = Guardrails(
         allowed_domains=["kestrel.example", "okta.com"],
-        allowed_contacts=[
-            "kestrel.example",
-            "+44 113 555 0142",
-            "+44 113 496 0880",
-            "+44 113 496 0750",
-            "ul. Zabłocie 23",
-            "Rua da Boavista 84",
-        ],
+        allowed_contacts=list(PUBLISHED_CONTACTS),
         injection_rules=(),
         block_credential_requests=False,
         max_input_chars=1_000_000,

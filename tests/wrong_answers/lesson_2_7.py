@@ -6,6 +6,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from course_lib.course.exercises.lesson_2_7 import PUBLISHED_CONTACTS
 from course_lib.datasets import load_handbook
 from course_lib.guardrails import Guardrails
 
@@ -135,14 +136,7 @@ def _approve_returns_strings(request: Any) -> Any:
 # -- 2.7.3 the company's guardrails -----------------------------------------------------------
 
 _DOMAINS = ["kestrel.example", "okta.com"]
-_CONTACTS = [
-    "kestrel.example",
-    "+44 113 555 0142",
-    "+44 113 496 0880",
-    "+44 113 496 0750",
-    "ul. Zabłocie 23",
-    "Rua da Boavista 84",
-]
+_CONTACTS = list(PUBLISHED_CONTACTS)  # the reference's contacts: each answer below errs elsewhere
 
 
 def _guardrails_defaults(system_prompt: str) -> Any:
