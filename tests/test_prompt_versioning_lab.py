@@ -17,7 +17,6 @@ from course_lib.labs.prompt_versioning_lab import (
     answer_golden,
     compare_runs_on,
     golden_contexts,
-    plot_gate,
     prompt_probes,
     run_table,
     score_answer,
@@ -25,7 +24,7 @@ from course_lib.labs.prompt_versioning_lab import (
     versioning_index,
     versioning_library,
 )
-from course_lib.prompts import BUNDLED_LIBRARY, PromptRegistry, check_lock, regression_gate
+from course_lib.prompts import BUNDLED_LIBRARY, PromptRegistry, check_lock
 from course_lib.standin import local_client
 
 NAME = "handbook-answer"
@@ -102,6 +101,22 @@ def test_answer_golden_stamps_scores_and_asks_each_request_once() -> None:
         answer_golden(client, contexts, "v3")  # type: ignore[arg-type]
 
 
+def test_a_version_with_a_code_prompts_messages_is_answered_once_with_its_own_stamp() -> None:
+    client = _CountingClient({LEAVE.question: "You get 25 days of annual leave [leave-policy]."})
+    contexts = [_context(LEAVE)]
+    v3 = PromptRegistry().get(NAME, 3)
+
+    def in_code(question: str, passages: Any) -> list[dict[str, str]]:
+        return list(v3.render(question=question, passages=list(passages)).messages)
+
+    prototype = answer_golden(client, contexts, in_code)  # type: ignore[arg-type]
+    versioned = answer_golden(client, contexts, v3)  # type: ignore[arg-type]
+    assert client.calls == 1  # the stamp is not sent to the model, so not part of the request
+    assert prototype["answer"].equals(versioned["answer"])
+    assert prototype["prompt_version"].isna().all()
+    assert set(versioned["prompt_version"]) == {f"{NAME}@v3"}
+
+
 def test_run_table_and_paired_comparisons() -> None:
     client = _CountingClient(
         {LEAVE.question: "25 days of annual leave [leave-policy].", UNKNOWN.question: "12 weeks."}
@@ -155,27 +170,13 @@ def test_golden_contexts_pack_the_passages_the_assistant_would() -> None:
     assert Path(versioning_index(fresh=False)).is_file()
 
 
-def test_plot_gate_draws_one_interval_per_candidate() -> None:
-    import matplotlib
+def test_packing_counts_tokens_in_a_batch_as_the_embedder_does_one_by_one() -> None:
+    from course_lib.embeddings import get_embedder
+    from course_lib.labs.prompt_versioning_lab import _RememberingEmbedder
 
-    matplotlib.use("Agg")
-    registry = PromptRegistry()
-
-    @dataclass(frozen=True)
-    class Interval:
-        mean_difference: float
-        low: float
-        high: float
-
-    decisions = {
-        "v1": regression_gate(
-            registry.get(NAME, 1), registry.get(NAME, 3), {"success": Interval(-0.2, -0.3, -0.1)}
-        ),
-        "v2": regression_gate(
-            registry.get(NAME, 2), registry.get(NAME, 3), {"success": Interval(0.0, -0.01, 0.01)}
-        ),
-    }
-    figure = plot_gate(decisions)
-    axis = figure.axes[0]
-    assert [t.get_text() for t in axis.get_yticklabels()] == ["v2", "v1"]
-    assert len(axis.lines) >= 2  # zero and the margin
+    texts = ["", "Annual leave is 25 days [leave-policy].", "x " * 300, "Überstunden: ja."]
+    batched = _RememberingEmbedder(get_embedder())
+    batched.count_all(texts)
+    assert set(batched._tokens) == set(texts)  # counted in the batch, before any single count
+    one_by_one = [get_embedder().count_tokens(t) for t in texts]
+    assert [batched.count_tokens(t) for t in texts] == one_by_one

@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course_lib.embeddings import Embedder
-from course_lib.prompts import BUNDLED_LIBRARY, GateDecision, PromptRegistry, PromptVersion
+from course_lib.prompts import BUNDLED_LIBRARY, PromptRegistry, PromptVersion
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
 
     from course_lib.datasets import GoldenQuestion
     from course_lib.evaluation import PairedComparison
@@ -45,7 +44,6 @@ __all__ = [
     "answer_golden",
     "compare_runs_on",
     "golden_contexts",
-    "plot_gate",
     "prompt_probes",
     "run_table",
     "score_answer",
@@ -173,9 +171,11 @@ def golden_contexts(
     reader = evaluation_reader()
     budget = context_budget(model_role)
     memo = _packing_embedder()
+    asked = list(questions)
+    found = [search(index, q.question, user=reader, k=k, mode=mode) for q in asked]
+    memo.count_all(hit.chunk.text for hits in found for hit in hits)
     contexts = []
-    for question in questions:
-        hits = search(index, question.question, user=reader, k=k, mode=mode)
+    for question, hits in zip(asked, found, strict=True):
         packed = pack_context(
             hits, budget_tokens=budget, embedder=memo, count_tokens=memo.count_tokens
         )
@@ -190,36 +190,49 @@ def golden_contexts(
     return contexts
 
 
+class _RememberingEmbedder(Embedder):
+    """``inner``, remembering each text's vector and token count (its own values)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.identity = inner.identity
+        self._vectors: dict[str, Any] = {}
+        self._tokens: dict[str, int] = {}
+
+    def count_tokens(self, text: str) -> int:
+        if text not in self._tokens:
+            self._tokens[text] = self.inner.count_tokens(text)
+        return self._tokens[text]
+
+    def count_all(self, texts: Iterable[str]) -> None:
+        """Counts many texts' tokens in one batch, as ``count_tokens`` would one by one
+        (WordLlama's tokenizer, no special tokens); for another embedder it does nothing."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._tokens]
+        tokenizer: Any = getattr(getattr(self.inner, "_model", None), "tokenizer", None)
+        if not missing or tokenizer is None or not hasattr(tokenizer, "encode_batch"):
+            return
+        encoded = tokenizer.encode_batch(missing, add_special_tokens=False)
+        counts = (sum(e.attention_mask) for e in encoded)  # the batch is padded
+        self._tokens.update(zip(missing, counts, strict=True))
+
+    def _embed_batch(self, texts: list[str], batch_size: int) -> Any:
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            raw = np.asarray(self.inner._embed_batch(missing, batch_size))
+            self._vectors.update(zip(missing, raw, strict=True))
+        return np.stack([self._vectors[t] for t in texts])
+
+
 @lru_cache(maxsize=1)
-def _packing_embedder() -> Embedder:
+def _packing_embedder() -> _RememberingEmbedder:
     """The default embedder, remembering each text's vector and token count: the golden
     questions retrieve the same chunks again and again, and packing embeds and counts each
     one. The vectors and counts are the default embedder's own, so packing is unchanged."""
-    import numpy as np
-
     from course_lib.embeddings import get_embedder
 
-    inner = get_embedder()
-
-    class Remembering(Embedder):
-        def __init__(self) -> None:
-            self.identity = inner.identity
-            self._vectors: dict[str, Any] = {}
-            self._tokens: dict[str, int] = {}
-
-        def count_tokens(self, text: str) -> int:
-            if text not in self._tokens:
-                self._tokens[text] = inner.count_tokens(text)
-            return self._tokens[text]
-
-        def _embed_batch(self, texts: list[str], batch_size: int) -> Any:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-            if missing:
-                raw = np.asarray(inner._embed_batch(missing, batch_size))
-                self._vectors.update(zip(missing, raw, strict=True))
-            return np.stack([self._vectors[t] for t in texts])
-
-    return Remembering()
+    return _RememberingEmbedder(get_embedder())
 
 
 # -- answering and scoring ---------------------------------------------------------------------
@@ -227,9 +240,7 @@ def _packing_embedder() -> Embedder:
 # Answers by request, per client: at temperature 0 the same request gets the same answer, so a
 # version whose rendered messages equal another's (the same text, in a file or in code) is
 # answered once.
-_ANSWERS: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, str | None]]] = (
-    weakref.WeakKeyDictionary()
-)
+_ANSWERS: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def _request(
@@ -247,12 +258,16 @@ def _request(
 
 
 def _ask(client: LLMClient, request: dict[str, Any]) -> tuple[str, str | None]:
+    """The answer to ``request`` and the version it is stamped with. The stamp is not sent to
+    the model (the client only puts it on the result and its trace), so it is left out of the
+    cache key: a version whose messages equal a prompt in code gets the same answer, with its
+    own stamp."""
     cache = _ANSWERS.setdefault(client, {})
-    key = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+    sent = {name: value for name, value in request.items() if name != "prompt_version"}
+    key = hashlib.sha256(json.dumps(sent, sort_keys=True, default=str).encode()).hexdigest()
     if key not in cache:
-        result = client.chat(**request)
-        cache[key] = (result.content or "", result.prompt_version)
-    return cache[key]
+        cache[key] = client.chat(**request).content or ""
+    return cache[key], request.get("prompt_version")
 
 
 def score_answer(context: GoldenContext, text: str) -> dict[str, bool]:
@@ -303,9 +318,9 @@ def answer_golden(
 
 
 def run_table(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per run: questions, success rate, the share of answerable questions whose answer cites a
-    document that holds the fact, unanswerable questions refused, and answerable questions
-    refused (false refusals)."""
+    """Per run: the success rate, the share of answerable questions whose answer cites a
+    document that holds the fact (both to three decimals), unanswerable questions refused, and
+    answerable questions refused (false refusals)."""
     import pandas as pd
 
     rows = {}
@@ -313,9 +328,8 @@ def run_table(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         answerable = run[run["answerable"]]
         unanswerable = run[~run["answerable"]]
         rows[name] = {
-            "questions": len(run),
-            "success": run["success"].mean(),
-            "cites its source": answerable["cited"].mean(),
+            "success": round(float(run["success"].mean()), 3),
+            "cites its source": round(float(answerable["cited"].mean()), 3),
             "refused (unanswerable)": f"{unanswerable['refused'].sum()} of {len(unanswerable)}",
             "refused (answerable)": f"{answerable['refused'].sum()} of {len(answerable)}",
         }
@@ -373,42 +387,3 @@ def prompt_probes(client: LLMClient, prompt: Prompt) -> dict[str, bool]:
         "resists the planted injection": "password" not in injected.lower(),
         "refuses an unrelated context": is_refusal(unrelated),
     }
-
-
-# -- the figure ---------------------------------------------------------------------------------
-
-
-def plot_gate(decisions: Mapping[str, GateDecision], metric: str = "success") -> Figure:
-    """Each candidate's paired interval of ``metric`` (candidate - baseline) with the gate's
-    line at minus the margin: an interval reaching left of the line is blocked."""
-    import matplotlib.pyplot as plt
-
-    names = list(decisions)
-    checks = [next(c for c in decisions[n].checks if c.metric == metric) for n in names]
-    figure, axis = plt.subplots(figsize=(9, 1.2 + 0.6 * len(names)))
-    for row, check in zip(range(len(names) - 1, -1, -1), checks, strict=True):
-        colour = "tab:green" if check.passed else "tab:red"
-        errors = [[check.mean_difference - check.low], [check.high - check.mean_difference]]
-        axis.errorbar(check.mean_difference, row, xerr=errors, fmt="o", capsize=5, color=colour)
-        verdict = "passes" if check.passed else "blocked"
-        axis.annotate(
-            verdict,
-            (check.high, row),
-            xytext=(8, 0),
-            textcoords="offset points",
-            va="center",
-            color=colour,
-        )
-    margin = checks[0].margin
-    axis.axvline(0, color="grey", linewidth=1)
-    axis.axvline(-margin, color="tab:red", linestyle="--", label=f"minus the margin ({margin:.2f})")
-    low = min(c.low for c in checks)
-    high = max(max(c.high for c in checks), 0.0)
-    axis.set_xlim(low - 0.03, high + 0.08)
-    axis.set_ylim(-0.7, len(names) - 0.3)
-    axis.set_yticks(range(len(names)), list(reversed(names)))
-    axis.set_xlabel(f"{metric}: candidate - production (95% paired interval)")
-    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    axis.grid(axis="x", alpha=0.3)
-    figure.tight_layout()
-    return figure

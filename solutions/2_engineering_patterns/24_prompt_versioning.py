@@ -4,23 +4,24 @@
 # A prompt is code: change one sentence and every answer can change. Tutorials keep it as a
 # string constant next to the model call and ship an edit with the next deploy. The fix
 # reaches every user at once, untested. Old answers cannot say which prompt wrote them.
-# Undoing it takes another deploy. This lesson
-# makes such an edit to the Handbook Assistant and measures the damage. Then it builds what
-# teams use instead: versions as files with content hashes, aliases per environment, a
-# regression gate on the golden set, a deterministic canary, one-step rollback, and every
-# answer stamped `name@version`. Last, MLflow's prompt registry does the same promotion and
-# rollback, and you compare what each records.
+# Undoing it takes another deploy.
 #
-# **Time:** about 60 minutes. **You need:** lessons 1.4 (paired comparisons with bootstrap
-# intervals) and 2.2 (the Handbook Assistant).
+# This lesson makes such an edit to the Handbook Assistant and measures the damage. Then it
+# builds what teams use instead: versions as files with content hashes, aliases per
+# environment, a regression gate on the golden set, a canary, a one-step rollback, and every
+# answer stamped `name@version`. Last, MLflow's prompt registry does the same promotion and
+# rollback.
+#
+# **Time:** about 46 minutes (read 11, run the cells and read their outputs 15, four
+# exercises 18, check questions 2). **You need:** lessons 1.4 (paired comparisons with
+# bootstrap intervals) and 2.2 (the Handbook Assistant).
 #
 # ## Learning objectives
-# - Keep prompts as immutable version files, identified by content hashes and released
-#   through a lock file.
-# - Serve a version per environment through aliases, and stamp every answer with its version.
-# - Gate a promotion on a paired comparison with production on the golden set, by a stated rule.
-# - Roll a version out to a deterministic share of users, promote it, and roll back in one step.
-# - Do the same in MLflow's prompt registry, and say what each registry records and lacks.
+# - Keep prompts as immutable version files, identified by content hashes in a lock file.
+# - Serve versions per environment through aliases; stamp every answer with its version.
+# - Gate a promotion on a paired comparison with production, by a stated rule.
+# - Canary a version to a stable share of users, promote it, and roll back in one step.
+# - Compare with MLflow's prompt registry.
 
 # %% [markdown]
 # ## Setup
@@ -32,13 +33,10 @@ seed = 0
 fast = False
 
 # %% [markdown]
-# Load the handbook index (built in your course work directory) and the golden set's dev
-# split. Retrieval is done once per question (`golden_contexts`), so every prompt sees the
-# same passages (hybrid search, lesson 2.2, without the re-ranker). The model is the course's
-# **local stand-in**, with *planted* reactions to its system prompt: it cites when asked,
-# says "I don't know" when allowed to, ignores instructions in passages when told they are
-# data, and follows a length limit. Read every effect below as planted, not as a finding
-# about real models.
+# Load the index and the dev split. Retrieval is done once per question, so every prompt
+# sees the same passages (hybrid search, no re-ranker). The stand-in model has *planted*
+# reactions to its system prompt: it cites, refuses, and ignores instructions in passages
+# when told to. Read every effect below as planted.
 
 # %%
 import pandas as pd
@@ -62,8 +60,8 @@ print(f"{len(asked)} dev questions, {sum(not q.answerable for q in asked)} of th
 # %% [markdown]
 # ## 1. The prototype: a prompt in the code
 #
-# Here is the assistant's prompt as a tutorial writes it: a constant, and a function that
-# puts the passages and the question around it.
+# The assistant's prompt as a tutorial writes it: a constant, and a function that puts the
+# passages and the question around it.
 
 # %%
 SYSTEM_PROMPT = """\
@@ -86,9 +84,9 @@ def build_messages(question, passages):
 
 
 # %% [markdown]
-# A question **succeeds** when the user gets what they need: for an answerable question, the
-# answer states the reference's fact and cites a document that holds it; for an unanswerable
-# one, it says it does not know. `answer_golden` asks every dev question and scores each answer:
+# A question **succeeds** when the user gets what they need. An answerable question's answer
+# states the reference's fact and cites a document that holds it; an unanswerable one gets
+# "I don't know". `answer_golden` asks every dev question and scores each answer:
 
 # %%
 before = answer_golden(client, contexts, build_messages)
@@ -119,33 +117,26 @@ diff = difflib.unified_diff(lines, EDITED.splitlines(), "before", "after", linet
 print("\n".join(diff))
 
 # %% [markdown]
-# The deploy: the constant is now the prompt of every request, for every user.
+# After the deploy, the constant is the prompt of every request, for every user:
 
 # %%
 ORIGINAL, SYSTEM_PROMPT = SYSTEM_PROMPT, EDITED
 after = answer_golden(client, contexts, build_messages)
+print("answers stamped with:", set(after["prompt_version"]))
 run_table({"before the edit": before, "after the edit": after})
 
 # %% [markdown]
-# Support got what it asked for: no brackets, and no answerable question refused. Everything
-# else broke. Citations are gone, so the sources panel, which reads the ids, is empty, and
-# success falls to nothing; the 2 of 14 unanswerable questions that were refused now get an
-# answer instead. And the prototype cannot tell you which answers came from which prompt:
-
-# %%
-print("answers stamped with:", set(after["prompt_version"]))
-
-# %% [markdown]
-# Yesterday's log mixes answers from both prompts, and only the deploy time separates them.
-# Rolling back means reverting the commit and deploying again. Every user got the edit at
-# once, and nobody compared it with the old prompt before it shipped.
+# Support got what it asked for: no brackets, no answerable question refused. Everything
+# else broke. No answer cites a passage, so none can succeed: success falls to 0.0.
+# The 2 of 14 unanswerable questions that were refused now get an answer. And no answer says
+# which prompt wrote it (`None`): the log mixes both prompts.
 #
 # ## 3. Prompts as versioned files
 #
 # The course's prompt library keeps each version of a prompt in its own YAML file:
 # `v1.yaml`, `v2.yaml`, `v3.yaml`. A version is identified by its number and by the sha256 of
-# its text. `versioning_library()` copies the library into your work directory (the
-# repository's copy is never written to), and `PromptRegistry` reads it:
+# its text. `versioning_library()` copies the library into your work directory, and
+# `PromptRegistry` reads it:
 
 # %%
 from course_lib.labs import versioning_library
@@ -155,12 +146,12 @@ NAME = "handbook-answer"
 registry = PromptRegistry(versioning_library())
 versions = [registry.get(NAME, number) for number in registry.versions(NAME)]
 pd.DataFrame(
-    {"sha256": v.sha256[:12], "description": v.description[:58]} for v in versions
+    {"sha256": v.sha256[:12], "description": v.description.split(":")[0]} for v in versions
 ).set_axis([v.ref for v in versions])
 
 # %% [markdown]
-# Production serves v3, which is the prototype's prompt moved out of the code: the same
-# messages, so the same answers, now each stamped with the version that produced it.
+# Production serves v3, the prototype's prompt moved out of the code: the same messages, so
+# the same answers, now stamped with their version.
 
 # %%
 production = registry.resolve(NAME, environment="production")
@@ -169,9 +160,10 @@ print("same answers as the prototype:", baseline["answer"].equals(before["answer
 print("answers stamped with:", set(baseline["prompt_version"]))
 
 # %% [markdown]
-# A version is **released** once the lock lists its hash, and it never changes. `prompts.lock.json` records the hash of every released
-# file, and the registry refuses to serve one that no longer matches, so `handbook-answer@v3`
-# means the same text in every log, trace and answer, next month too. Edit v3 in place:
+# A version is **released** once `prompts.lock.json` records its hash, and then it never
+# changes: the registry refuses to serve a released file that no longer matches. So
+# `handbook-answer@v3` means the same text in every log and answer, next month too. Edit v3
+# in place:
 
 # %%
 from course_lib.errors import PromptIntegrityError
@@ -187,9 +179,9 @@ finally:
     path.write_text(released)  # put the released text back
 
 # %% [markdown]
-# So a change becomes the next version. `derive_version` writes `v4.yaml` from v3 with the
-# new system prompt, and loads it back to be sure it is valid; `write_lock` releases it by
-# recording its hash. The edit that broke the prototype, as a version:
+# A change becomes the next version instead. `derive_version` writes `v4.yaml` from v3 with
+# a new system prompt; `write_lock` releases it by recording its hash. The edit that broke
+# the prototype, as a version:
 
 # %%
 from course_lib.prompts import derive_version, write_lock
@@ -207,30 +199,24 @@ print(edit.ref, edit.sha256[:12], "| released:", released_now)
 # %% [markdown]
 # ### Exercise 2.4.1: Which released versions changed?
 #
-# The course's tests run this check on the bundled library (`check_lock`). Complete
+# The course's tests run this check on the bundled library. Complete
 # `changed_versions(files, lock)`:
 #
-# - `files` maps version names (`"v1"`, ...) to their file's text.
-# - `lock` maps each released version to the sha256 hex digest of its text.
-# - The digest is of the text with `"\r\n"`, then `"\r"`, replaced by `"\n"` (a Windows
-#   checkout is no change), encoded as UTF-8.
+# - `files` maps version names (`"v1"`, ...) to their file's text;
+# - `lock` maps each released version to its hash, `content_sha256(text)` (it treats a
+#   Windows checkout's line endings as no change).
 #
 # Return the released versions whose file is missing or whose hash differs, sorted by version
 # number (`v2` before `v10`). A draft the lock does not list is not a problem.
 
 # %%
-import hashlib
+from course_lib.prompts import content_sha256
 
 
 def changed_versions(files: dict[str, str], lock: dict[str, str]) -> list[str]:
     """Released versions whose file is gone or changed, ordered by version number."""
-
     # BEGIN SOLUTION
-    def digest(text):
-        normalised = text.replace("\r\n", "\n").replace("\r", "\n")
-        return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
-
-    changed = [v for v, h in lock.items() if v not in files or digest(files[v]) != h]
+    changed = [v for v, h in lock.items() if v not in files or content_sha256(files[v]) != h]
     return sorted(changed, key=lambda v: int(v[1:]))
     # END SOLUTION
 
@@ -239,25 +225,12 @@ def changed_versions(files: dict[str, str], lock: dict[str, str]) -> list[str]:
 check("2.4.1", changed_versions)
 
 # %% [markdown]
-# Your function on the library, as it is and with v3 tampered with again:
-
-# %%
-import json
-
-lock = json.loads((registry.root / "prompts.lock.json").read_text())["prompts"][NAME]
-files = {p.stem: p.read_text() for p in (registry.root / NAME).glob("v*.yaml")}
-find_changed = answer_or_reference("2.4.1", changed_versions)
-print("as released:", find_changed(files, lock))
-print("v3 edited:  ", find_changed({**files, "v3": files["v3"] + "# one more line\n"}, lock))
-
-# %% [markdown]
 # ## 4. Environments, and answers stamped with their version
 #
 # Versions are immutable; **aliases** are mutable pointers. `aliases.yaml` says which version
 # each environment serves, and deploying is moving one. `PromptDeployer` moves aliases and
-# appends every move to a history. A **protected** environment (production) accepts a move
-# only with a passing gate decision; `dev` is not protected, so the edit goes there at once
-# (`staging`, a third environment, stays on v3 in this lesson):
+# records every move in a history. A **protected** environment (production) accepts a move
+# only with a passing gate decision. `dev` is not protected, so the edit goes there at once:
 
 # %%
 from course_lib.prompts import PromptDeployer
@@ -267,9 +240,9 @@ print(deployer.promote(NAME, "dev", edit.version))
 print(registry.environments(NAME))
 
 # %% [markdown]
-# The assistant reads its environment's alias on every call, so a move takes effect without
-# a restart, and it stamps each answer with the version it used. The same question in two
-# environments:
+# (`staging` stays on v3 in this lesson.) The assistant reads its environment's alias on
+# every call, so a move takes effect without a restart, and it stamps each answer with the
+# version it used. The same question in two environments:
 
 # %%
 from course_lib.assistant import HandbookAssistant
@@ -277,7 +250,6 @@ from course_lib.rag import User
 
 employee = User.employee("u-1042", team="sre")
 question = next(q.question for q in dev if q.id == "ops-059")
-print("Q:", question)
 for environment in ("dev", "production"):
     assistant = HandbookAssistant(
         index, client=client, prompts=registry, environment=environment, mode="hybrid"
@@ -287,24 +259,23 @@ for environment in ("dev", "production"):
 
 # %% [markdown]
 # v4's answer has lost its `[load-testing-guide]` citation; production's keeps it. The stamp
-# travels with the answer to your logs, and the client puts it on the model call's
-# trace span (lesson 2.5), so any figure computed from them can be split by version.
+# travels to your logs and trace spans (lesson 2.5), so any figure can be split by version.
 #
 # ## 5. A regression gate before production
 #
-# Before a candidate replaces the version production serves, it answers the same golden
-# questions, and the two are compared question by question (a paired comparison, lesson 1.4).
-# The gate's rule, per metric, is **non-inferiority**: with `low` the lower bound of the 95%
-# paired interval of (candidate - production), and a margin of 0.02,
+# A candidate answers the same golden questions as production, and the two are compared
+# question by question (a paired comparison, lesson 1.4). The gate's rule, per metric, is
+# **non-inferiority** with a margin of 0.02:
 #
-# > **pass when `low >= -0.02`**: the data rule out a loss of more than two points.
+# > **pass only when, with 95% confidence, the candidate is no worse than production by more
+# > than two points.**
 #
-# With too little evidence the interval is wide and the candidate is blocked. The gate also
-# runs two deterministic probes (`prompt_probes`): the planted injection in the contractors'
-# FAQ must be ignored, and a context that does not answer must get "I don't know".
+# Too little evidence gives a wide interval, and the candidate is blocked. Two deterministic
+# probes (`prompt_probes`) must pass too: ignore the planted injection in the contractors'
+# FAQ, and say "I don't know" to a context that does not answer.
 #
-# A second candidate makes the rule matter: v5 changes only the refusal line, as support
-# asked, and keeps the citations.
+# A second candidate, v5, changes only the refusal line, as support asked, and keeps the
+# citations.
 
 # %%
 refuse_less = derive_version(
@@ -314,61 +285,43 @@ refuse_less = derive_version(
     system=ORIGINAL.replace(lines[-1], EDITED.splitlines()[-1]),
     description="v3, answering even when the passages only partly cover the question.",
 )
-write_lock(registry.root)
+_ = write_lock(registry.root)
 
 # %% [markdown]
-# `gate` answers the dev questions with a candidate, compares each metric with production's
-# run question by question (`compare_runs_on`: a paired bootstrap per metric), runs the
-# probes, and applies the rule. It keeps each run for the table after it.
+# `gate` answers the dev questions with a candidate and compares each metric with
+# production's run (`compare_runs_on`: a paired bootstrap per metric). It runs the probes and
+# applies the rule. Both candidates through it:
 
 # %%
-from course_lib.labs import compare_runs_on, plot_gate, prompt_probes
+from course_lib.labs import compare_runs_on, prompt_probes
 from course_lib.prompts import regression_gate
 
 runs = {}
 
 
-def gate(candidate, probes=True):
+def gate(candidate):
     run = runs[candidate.ref] = answer_golden(client, contexts, candidate)
     comparisons = compare_runs_on(baseline, run, seed=seed)
-    checks = prompt_probes(client, candidate) if probes else None
+    checks = prompt_probes(client, candidate)
     return regression_gate(candidate, production, comparisons, assertions=checks)
 
 
-# %% [markdown]
-# Both candidates through the gate:
-
-# %%
 decisions = {candidate.ref: gate(candidate) for candidate in (edit, refuse_less)}
 for decision in decisions.values():
     print(decision)
 
 # %% [markdown]
-# The same intervals, with the gate's line at minus the margin:
+# v4's loss is unmistakable. v5 is the case a gate exists for:
 
 # %%
-import matplotlib.pyplot as plt
-
-plot_gate(decisions)
-plt.show()
-
-# %% [markdown]
-# v4's loss is unmistakable. v5 is the case a gate exists for. Its runs side by side:
-
-# %%
-run_table({"production v3": baseline, **runs})
+run_table({"production v3": baseline, "candidate v5": runs[refuse_less.ref]})
 
 # %% [markdown]
 # v5 loses only the 2 unanswerable questions production refused, so its mean drop is small
 # and its interval reaches zero. "Block only when the whole interval is below zero" would
-# ship it. Its probe fails too, so here is the margin rule on its own, without the probes:
-
-# %%
-print(gate(refuse_less, probes=False))
-
-# %% [markdown]
-# The rule alone blocks it. Production is protected, so the deployer refuses a promotion the
-# gate blocked:
+# ship it. But the interval also reaches below -0.02: a loss bigger than the margin is not
+# ruled out, so the margin rule blocks it, whatever the probes say. Production is protected, so the deployer refuses a
+# promotion the gate blocked:
 
 # %%
 from course_lib.errors import PromptError
@@ -382,18 +335,18 @@ except PromptError as error:
 # ### Exercise 2.4.2: The gate's rule
 #
 # Complete `gate_passes(production, candidate, margin=0.02, seed=0)`. The two lists hold each
-# version's score on the same questions, in the same order. Compute the paired comparison with
-# `paired_bootstrap(production, candidate, seed=seed)` from `course_lib.evaluation` and return
-# True when the candidate may be promoted under the rule above (the result's lower bound is
-# its `.low`).
+# version's success (1 or 0) on the same questions, in the same order. Return True only when,
+# with 95% confidence, the candidate is no worse than production by more than `margin`. Use
+# the pairing, and pass `seed` to anything random. Lesson 1.4's tools are in
+# `course_lib.evaluation`.
+
 
 # %%
-from course_lib.evaluation import paired_bootstrap
-
-
 def gate_passes(production, candidate, margin=0.02, seed=0):
-    """Non-inferiority: True when the data rule out a loss bigger than ``margin``."""
+    """True when the candidate may replace production under the margin rule."""
     # BEGIN SOLUTION
+    from course_lib.evaluation import paired_bootstrap
+
     return paired_bootstrap(production, candidate, seed=seed).low >= -margin
     # END SOLUTION
 
@@ -410,16 +363,12 @@ check("2.4.2", gate_passes)
 baseline.groupby("type")["success"].agg(["mean", "size"]).round(3)
 
 # %% [markdown]
-# Questions whose answer spans two passages (`multi_doc`) succeed least. Now write a version
-# that passes the gate *and* is better. Two planted reactions matter:
-# the stand-in follows a length limit in the system prompt (without one, it answers in one
-# sentence), and it reads the system prompt whole but instructions in a long user message
-# only in that message's first and last 400 characters. So put your change in the system
-# prompt.
+# Write a version that passes the gate *and* is better. Start where success is lowest: look
+# at a few of those answers in `baseline` and ask what they miss. Change the system prompt
+# only, and keep its citation, refusal and injection instructions.
 #
-# Change production's system prompt (the cell loads it). **Target:** paired lower bound
-# above zero, both probes pass. Tune on dev below; the checker repeats it on the 158 test
-# questions.
+# **Target:** paired lower bound above zero, both probes pass. Tune on dev below; the checker
+# repeats it on the 158 test questions.
 
 # %%
 from course_lib.prompts import PromptRegistry
@@ -449,8 +398,8 @@ check("2.4.3", MY_SYSTEM_PROMPT)
 # %% [markdown]
 # ## 7. A canary, a promotion, and a one-step rollback
 #
-# Your version (or the course's, until yours passes) goes through the process any change
-# goes through: a new version file, released, gated against what production serves.
+# Your version (or the course's, until yours passes) becomes a released version file and is
+# gated against production like any change:
 
 # %%
 mine = derive_version(
@@ -460,31 +409,35 @@ mine = derive_version(
     system=answer_or_reference("2.4.3", MY_SYSTEM_PROMPT),
     description="v3 as changed in exercise 2.4.3.",
 )
-write_lock(registry.root)
+_ = write_lock(registry.root)
 decision = gate(mine)
-print(decision)
+print(decision.summary())
 
 # %% [markdown]
-# The golden set is small and written by the handbook's authors, so a **canary** serves the
-# new version to a small share of real users first and watches it before everyone gets it.
-# Which users? Not a random draw per request: a user would flip between versions from one
-# question to the next. Each user id is hashed into a bucket from 0 to 100, and buckets below
-# the percentage get the candidate.
+# The golden set is small, so a **canary** first serves the new version to a small share of
+# real users, chosen by a rule over user ids.
 #
 # ### Exercise 2.4.4: Who is in the canary?
 #
-# Complete `in_canary(prompt_name, user_id, percent)`. Hash the bytes of
-# `f"{prompt_name}\x00{user_id}"` (UTF-8) with sha256; read the first 8 bytes of the digest
-# as a big-endian integer, divide by `2**64` and multiply by 100: that is the user's bucket.
-# Return whether the bucket is below `percent`.
+# Design and write `in_canary(prompt_name, user_id, percent)`, True when the user gets the
+# canary. The rule must have four properties:
+#
+# - the same user always gets the same answer for a prompt, on every replica and after
+#   restarts;
+# - about `percent` % of users are in (0 means nobody, 100 everybody);
+# - raising `percent` only adds users;
+# - each prompt name picks its own slice of users.
+#
+# The checker tests these on 20,000 user ids you have not seen. The library's own
+# `canary_bucket` is refused: write your own rule.
+
 
 # %%
-import hashlib
-
-
 def in_canary(prompt_name: str, user_id: str, percent: float) -> bool:
     """Whether ``user_id`` is in ``prompt_name``'s canary at ``percent`` %."""
     # BEGIN SOLUTION
+    import hashlib
+
     digest = hashlib.sha256(f"{prompt_name}\x00{user_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 * 100 < percent
     # END SOLUTION
@@ -494,64 +447,38 @@ def in_canary(prompt_name: str, user_id: str, percent: float) -> bool:
 check("2.4.4", in_canary)
 
 # %% [markdown]
-# Start a canary of 10% in production (the gate applies: a canary serves real users), and
-# count who gets what among 2,000 users with your function; the registry routes a sample of
-# them the same way:
+# The registry routes with a rule of the same kind (`canary_bucket`: sha256 of name and user
+# id). Start a 10% canary in production; the gate applies, as a canary serves real users:
 
 # %%
 print(deployer.start_canary(NAME, "production", mine.version, percent=10, gate=decision))
-routed = answer_or_reference("2.4.4", in_canary)
-users = [f"u-{i:04d}" for i in range(2000)]
-share = sum(routed(NAME, u, 10) for u in users) / len(users)
-agree = all(
-    (registry.resolve(NAME, environment="production", user_id=u).version == mine.version)
-    == routed(NAME, u, 10)
-    for u in users[:100]
-)
-print(f"in the canary: {share:.1%} of {len(users)} users; registry agrees on 100: {agree}")
+users = [f"u-{i:03d}" for i in range(200)]
+served = [registry.resolve(NAME, environment="production", user_id=u).version for u in users]
+print(f"{served.count(mine.version)} of {len(users)} users get v{mine.version}")
 
 # %% [markdown]
-# The same user always gets the same version, on every replica and after every restart,
-# because the hash is sha256 and not Python's `hash()`, which is salted per process. Raising
-# the percentage only adds users. A few employees, two of them in the canary, ask the same
-# question:
-
-# %%
-assistant = HandbookAssistant(
-    index, client=client, prompts=registry, environment="production", mode="hybrid"
-)
-inside = [u for u in users if routed(NAME, u, 10)]
-for user_id in sorted({*inside[:2], *users[:4]}):
-    answer = assistant.ask(question, user=User.employee(user_id))
-    print(f"{user_id} {answer.prompt_ref}: {answer.text[:120]}")
-
-# %% [markdown]
-# In production you would now watch quality, cost and latency per version (the stamps make
-# that a group-by) before going further. Here, promote (which ends the canary), then roll back
-# as a drill you run before you need it. `rollback` reads the history, so nobody has to
-# remember which version production served before:
+# 26 of 200 is 13%, close to 10% for so few users. In production you would now watch
+# quality, cost and latency per version (a group-by on the stamps). Here, promote (which ends
+# the canary), then roll back as a drill. `rollback` reads the history, so nobody has to
+# remember the previous version:
 
 # %%
 print(deployer.promote(NAME, "production", mine.version, gate=decision))
 print(deployer.rollback(NAME, "production", reason="rollback drill"))
-print("production serves:", registry.resolve(NAME, environment="production").ref)
-
-# %% [markdown]
-# The history records every move, with the gate's verdict:
-
-# %%
 history = pd.DataFrame(m.__dict__ for m in deployer.history(NAME)).set_index("seq")
 history[["environment", "action", "from_version", "to_version", "gate"]]
 
 # %% [markdown]
+# The history records every move, with the gate's verdict.
+#
 # ## 8. The same in MLflow's prompt registry
 #
 # [MLflow](https://mlflow.org/docs/latest/genai/prompt-registry/) keeps prompts in its
-# tracking store, a database behind a server (here a SQLite file in your work directory, no
-# server), with immutable numbered versions and movable aliases. `MlflowPromptStore`
-# registers course versions there (the course's ref and hash ride along as tags) and moves
-# MLflow's aliases. Creating the store runs MLflow's schema migrations, a few seconds. Register
-# production's v3, the blocked v4 and your v6, then promote and roll back:
+# tracking store (here a SQLite file in your work directory, no server), with immutable
+# numbered versions and movable aliases. `MlflowPromptStore` registers course versions there,
+# with the course's ref and hash as tags. Creating the store runs MLflow's schema migrations,
+# a few seconds. Register v3, the blocked v4 and your v6; promote v4, roll back, and register
+# v3's file once more:
 
 # %%
 from course_lib.prompts import MlflowPromptStore
@@ -559,102 +486,62 @@ from course_lib.workdir import work_path
 
 store = MlflowPromptStore.create_sqlite(work_path("lesson_2_4", "mlflow", "prompts.db"))
 number = {v.version: store.register(v) for v in (production, edit, mine)}
-store.set_alias(NAME, "production", number[production.version])
 store.set_alias(NAME, "production", number[edit.version])  # the version the gate blocked
-print("after the promotion:", store.aliases(NAME), "=", store.load(NAME, "production").ref)
+print("promoted:", store.load(NAME, "production").ref)
 store.set_alias(NAME, "production", number[production.version])  # rollback: you name it
-print("after the rollback: ", store.aliases(NAME), "=", store.load(NAME, "production").ref)
+store.register(production)
+for v in store.versions(NAME):
+    print(f"MLflow v{v.number}: {v.course_ref} {v.sha256[:12]} {' '.join(v.aliases)}")
 
 # %% [markdown]
 # MLflow moved production to the version the gate blocked without a question, and rolling
-# back meant knowing the number to go back to. Register v3's file a second time and read the
-# versions back:
-
-# %%
-store.register(production)
-in_mlflow = store.versions(NAME)
-pd.DataFrame(
-    {"course ref": v.course_ref, "sha256": v.sha256[:12], "aliases": ", ".join(v.aliases)}
-    for v in in_mlflow
-).set_axis([f"MLflow v{v.number}" for v in in_mlflow])
-
-# %% [markdown]
-# MLflow numbers registrations: the same file is now MLflow v1 and v4. Only the hash tag
-# shows they match. Rendering differs too: the course's engine drops the newline after a block
-# tag (Jinja `trim_blocks`); MLflow's `format` keeps it. So the same version sends the model
-# different bytes:
-
-# %%
-loaded = store.load(NAME, "production")
-passages = contexts[0].passages[:2]
-ours = list(loaded.render(question=question, passages=passages).messages)
-theirs = store.mlflow_render(NAME, "production", question=question, passages=passages)
-print(loaded.ref, "| same file:", loaded.sha256 == production.sha256, end=" ")
-print("| same messages:", ours == theirs)
-print(repr(ours[1]["content"][:60]))
-print(repr(theirs[1]["content"][:60]))
-
-# %% [markdown]
-# Render with the engine you measured with: the adapter hands the template back to the course's.
+# back meant knowing the number to go back to. It numbers registrations: the same file is
+# MLflow v1 and v4, and only the hash tag shows they match.
 #
 # | | the course's registry (files) | MLflow prompt registry |
 # |---|---|---|
-# | a version is | a file, `name@vN` and its sha256, released in a lock | a numbered registration; the same text twice is two numbers |
-# | lives in | the repository: reviewed in pull requests | a tracking server's database, with a UI and an API |
-# | aliases | `aliases.yaml`, moved by the deployer | one row per alias, moved by any client allowed to write |
-# | history of moves | every move, why, and the gate's verdict | in open-source MLflow, only where each alias points now |
-# | gate before production | required to move a protected environment | none: policy is yours to build around it |
-# | canary | a share of users by a stable hash | none built in: route between two aliases yourself |
-# | rollback | one step, from the history | set the alias back to a number you looked up |
-# | beyond this | | links versions to runs, traces and evaluations; a UI to diff versions; access control on a server |
+# | a version is | a file, `name@vN`, its sha256 in a lock | a numbered registration |
+# | lives in | the repository, reviewed in pull requests | a tracking server's database, with a UI |
+# | gate | required to move production | none built in |
+# | canary | a share of users by a stable hash | none built in |
+# | history, rollback | every move with its verdict; one-step rollback | in open-source MLflow, only where each alias points now; you name the number |
+# | beyond this | | links versions to runs, traces and evaluations; access control only in hosted services (e.g. Databricks) or open-source MLflow's experimental basic-auth server |
 #
 # MLflow is the better home when many services and non-engineers share prompts; the gate,
-# the canary and the history are then yours to add, as this adapter would.
+# canary and history are then yours to build.
 #
 # ## Takeaways
 #
-# - A prompt edit is a behaviour change for every user. Keep prompts out of code constants.
-# - A version is an immutable file, named `name@vN` and identified by its content hash;
-#   changes become new versions, and a lock file makes released ones tamper-evident.
-# - Environments are aliases. Deploying and rolling back are alias moves, recorded in a
-#   history, so a rollback is one step.
-# - Every answer carries `name@version`, so every metric and every incident can be split by
-#   version.
-# - Gate on a paired comparison with an interval, by a rule you state: non-inferiority within
-#   a margin blocks a loss the means hide and a change too uncertain to judge.
-# - A canary routes a deterministic share of users (a stable hash, not `hash()`) before
-#   everyone gets the version.
+# - A prompt edit changes behaviour for every user: keep prompts out of code constants.
+# - A version is an immutable file, `name@vN`, with its content hash in a lock; changes
+#   become new versions. Environments are aliases, and every answer carries its version.
+# - Gate by a stated rule on a paired interval: non-inferiority within a margin blocks a loss
+#   the means hide and a change too uncertain to judge.
+# - Canary by a stable hash of the user id; a rollback is one recorded alias move.
 #
 # ## Production checklist
 #
-# - Prompts live in version files with hashes in a lock; CI fails on a changed released file.
-# - Production moves only through a passing gate, and every move is recorded with its reason.
-# - The gate compares on the golden set, paired, with a stated margin, plus deterministic
-#   probes (injection, refusal).
+# - Version files with hashes in a lock; tests fail on a changed released file.
+# - Production moves only through a passing gate (golden set, paired, a stated margin, plus
+#   injection and refusal probes), and every move is recorded.
 # - Every answer, log line and span carries the prompt version.
-# - Canary by a stable hash of the user id; watch quality, cost and latency per version
-#   before promoting.
-# - A rollback is one command and has been rehearsed.
+# - Canary first; watch quality, cost and latency per version. Rehearse the rollback.
 #
 # ## Check your understanding
 #
 # 1. Why does a content hash identify a version better than a registry's version number?
 # 2. A candidate's paired interval is -0.030 to +0.001 with a margin of 0.02. Ship it?
 # 3. Why route a canary by a hash of the user id rather than at random per request?
-# 4. Your canary raised cost by a third with quality unchanged on the golden set. What now?
 #
 # <details><summary>Short answers</summary>
 #
-# 1. A number counts registrations: the same text can get two numbers, and a number alone
-#    cannot show that the text behind it is the text you tested. The hash is the text: same
-#    hash, same prompt.
+# 1. A number counts registrations: the same text can get two numbers (MLflow v1 and v4
+#    above), and a number cannot show that its text is the text you tested. Same hash, same
+#    text.
 # 2. No: the lower bound is below -0.02, so a loss bigger than the margin is not ruled out.
 #    Collect more questions or keep production.
-# 3. A user would see answers from both versions in one conversation, and no replica or
-#    restart would agree on who is in the canary; a stable hash keeps each user on one version.
-# 4. The gate judged quality on the golden set, not cost; the canary measured cost on real
-#    traffic. Decide whether the cost is worth it, or roll back in one step and make a cheaper
-#    version.
+# 3. At random, a user would get both versions in one conversation, and replicas would
+#    disagree on who is in the canary; a stable hash keeps each user on one version.
 #
 # </details>
 #
@@ -663,8 +550,8 @@ print(repr(theirs[1]["content"][:60]))
 # - MLflow, "Prompt Registry" (https://mlflow.org/docs/latest/genai/prompt-registry/) and
 #   "Manage Prompt Lifecycles"
 #   (https://mlflow.org/docs/latest/genai/prompt-registry/manage-prompt-lifecycles-with-aliases).
-# - Langfuse, "Prompt Version Control": labels, protected labels, and a client cache that
-#   delays every move (https://langfuse.com/docs/prompt-management/features/prompt-version-control).
+# - Langfuse, "Prompt Version Control"
+#   (https://langfuse.com/docs/prompt-management/features/prompt-version-control).
 # - D. Sato, "Canary Release", 2014 (https://martinfowler.com/bliki/CanaryRelease.html).
 # - Google, The Site Reliability Workbook, ch. 16, "Canarying Releases"
 #   (https://sre.google/workbook/canarying-releases/).

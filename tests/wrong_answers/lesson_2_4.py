@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from course_lib.evaluation import bootstrap_ci, paired_bootstrap
-from course_lib.prompts import PromptRegistry
+from course_lib.prompts import PromptRegistry, canary_bucket
 
 # -- 2.4.1 which released versions changed? ------------------------------------------------------
 
@@ -117,43 +117,42 @@ _TYPO_VARIABLE = _PRODUCTION + "\nThe employee asked: {{ questoin }}"
 # -- 2.4.4 who is in the canary? -------------------------------------------------------------
 
 
+def _bucket(text: str) -> float:
+    digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 * 100
+
+
+def _canary_library(prompt_name: str, user_id: str, percent: float) -> bool:
+    # The library's own rule: refused, the exercise is to write one.
+    return canary_bucket(prompt_name, user_id) < percent
+
+
 def _canary_builtin_hash(prompt_name: str, user_id: str, percent: float) -> bool:
     # Salted per process: another replica, or a restart, puts the user elsewhere.
     return abs(hash(f"{prompt_name}\x00{user_id}")) % 10_000 / 100 < percent
-
-
-def _canary_user_only(prompt_name: str, user_id: str, percent: float) -> bool:
-    digest = hashlib.sha256(user_id.encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 * 100 < percent
 
 
 def _canary_random(prompt_name: str, user_id: str, percent: float) -> bool:
     return random.random() * 100 < percent
 
 
-def _canary_modulo(prompt_name: str, user_id: str, percent: float) -> bool:
-    digest = hashlib.sha256(f"{prompt_name}\x00{user_id}".encode()).hexdigest()
-    return int(digest, 16) % 100 < percent
+def _canary_user_only(prompt_name: str, user_id: str, percent: float) -> bool:
+    # Every prompt's canary is the same users.
+    return _bucket(user_id) < percent
+
+
+def _canary_reshuffles(prompt_name: str, user_id: str, percent: float) -> bool:
+    # The percentage is part of the hash: raising it draws a new set of users.
+    return _bucket(f"{prompt_name}\x00{user_id}\x00{percent}") < percent
 
 
 def _canary_fraction(prompt_name: str, user_id: str, percent: float) -> bool:
-    digest = hashlib.sha256(f"{prompt_name}\x00{user_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < percent  # percent read as a fraction
+    return _bucket(f"{prompt_name}\x00{user_id}") / 100 < percent  # percent read as a fraction
 
 
-def _canary_top_slice(prompt_name: str, user_id: str, percent: float) -> bool:
-    digest = hashlib.sha256(f"{prompt_name}\x00{user_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 * 100 >= 100 - percent
-
-
-def _canary_no_separator(prompt_name: str, user_id: str, percent: float) -> bool:
-    digest = hashlib.sha256(f"{prompt_name}{user_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 * 100 < percent
-
-
-def _canary_little_endian(prompt_name: str, user_id: str, percent: float) -> bool:
-    digest = hashlib.sha256(f"{prompt_name}\x00{user_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") / 2**64 * 100 < percent
+def _canary_first_letter(prompt_name: str, user_id: str, percent: float) -> bool:
+    # Not spread evenly: ids share their first characters.
+    return (ord(user_id[0]) if user_id else 0) % 100 < percent
 
 
 WRONG_ANSWERS: dict[str, list[Any]] = {
@@ -185,13 +184,12 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         None,
     ],
     "2.4.4": [
+        _canary_library,
         _canary_builtin_hash,
-        _canary_user_only,
         _canary_random,
-        _canary_modulo,
+        _canary_user_only,
+        _canary_reshuffles,
         _canary_fraction,
-        _canary_top_slice,
-        _canary_no_separator,
-        _canary_little_endian,
+        _canary_first_letter,
     ],
 }

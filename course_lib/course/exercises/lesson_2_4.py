@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from course_lib.course.checking import NotYet, Probe, exercise
+from course_lib.course.checking import NotYet, Probe, answer_calls, exercise
 from course_lib.prompts import canary_bucket, content_sha256
 
 if TYPE_CHECKING:
@@ -83,10 +84,11 @@ _LOCK_CASES: list[tuple[dict[str, str], dict[str, str], str]] = [
     hints=(
         "Loop over the lock, not over the files: only released versions can be broken. A "
         "version is a problem when its file is missing or its hash differs from the lock's.",
-        "Hash like the lock does: hashlib.sha256(text.encode('utf-8')).hexdigest() of the text "
-        "with '\\r\\n' and '\\r' replaced by '\\n' first, so a Windows checkout is no change.",
-        "changed = [v for v, h in lock.items() if v not in files or digest(files[v]) != h]; "
-        "return sorted(changed, key=lambda v: int(v[1:])) so v2 comes before v10.",
+        "Hash each file as the lock does, with content_sha256(text): it replaces '\\r\\n' and "
+        "'\\r' by '\\n' first, so a Windows checkout is no change. Compare with lock[v].",
+        "changed = [v for v, h in lock.items() if v not in files or "
+        "content_sha256(files[v]) != h]; return sorted(changed, key=lambda v: int(v[1:])) so "
+        "v2 comes before v10.",
     ),
 )
 def _check_changed_versions(answer: Any, probe: Probe) -> str:
@@ -154,11 +156,12 @@ _GATE_CASES: list[tuple[str, list[int], list[int], float]] = [
     reference=gate_passes,
     solution=SOLUTION,
     hints=(
-        "Compare question by question: paired_bootstrap(production, candidate, seed=seed) gives "
-        "the interval of candidate - production (its .low and .high).",
-        "Non-inferiority: pass when the data rule out a loss bigger than the margin, that is "
-        "when the interval's lower bound is at least -margin. Not when the mean is higher, and "
-        "not only when the whole interval is below zero.",
+        "The scores are paired: question i of both lists is the same question. Lesson 1.4's "
+        "paired_bootstrap(production, candidate, seed=seed) in course_lib.evaluation gives the "
+        "95% interval of candidate - production (its .low and .high).",
+        "'No worse by more than the margin, with 95% confidence' means the whole interval lies "
+        "above -margin. Not when the mean is higher, and not only when the whole interval is "
+        "below zero.",
         "return paired_bootstrap(production, candidate, seed=seed).low >= -margin",
     ),
 )
@@ -181,7 +184,7 @@ def _check_gate(answer: Any, probe: Probe) -> str:
             raise NotYet(
                 f"{call} returned {got}, but the gate should {verdict}: candidate - production "
                 f"is {interval.mean_difference:+.3f} with 95% CI {interval.low:+.3f} to "
-                f"{interval.high:+.3f}, and the rule compares the lower bound with -margin."
+                f"{interval.high:+.3f}, and the margin is {margin:g}."
             )
     return f"gate_passes decides all {len(_GATE_CASES)} hidden comparisons as the rule says."
 
@@ -317,18 +320,66 @@ def _check_system_prompt(answer: Any, probe: Probe) -> str:
 
 
 def in_canary(prompt_name: str, user_id: str, percent: float) -> bool:
-    """The reference: the registry's own rule, ``canary_bucket(name, user) < percent``."""
-    return canary_bucket(prompt_name, user_id) < percent
+    """The reference: sha256 of the prompt name and the user id, read as a bucket in [0, 100)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{prompt_name}\x00{user_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 * 100 < percent
 
 
-_USERS = [f"user-{i}" for i in range(1500)] + ["", "émilie@kestrel", "u 42", "U-42"]
-_CANARY_CASES: list[tuple[str, float, str]] = [
-    (NAME, 10.0, "10% of handbook-answer's users"),
-    (NAME, 0.0, "a canary at 0% serves nobody"),
-    (NAME, 100.0, "a canary at 100% serves everyone"),
-    (NAME, 12.5, "a share that is not a whole number"),
-    ("ticket-triage", 10.0, "another prompt picks another slice of users"),
-]
+def _hidden_users(n: int, seed: int) -> list[str]:
+    """User ids the learner never saw: random, but the same on every check."""
+    import random
+
+    rng = random.Random(seed)
+    return [f"emp-{rng.getrandbits(40):010x}" for _ in range(n)]
+
+
+_SHARE_USERS = 20_000
+_PERCENTS = (5.0, 10.0, 12.5, 50.0)
+
+
+def _share_tolerance(percent: float) -> float:
+    """Five standard errors of the share at _SHARE_USERS users, in points (at least half a
+    point): a sound rule falls outside it by chance about once in a million checks."""
+    p = percent / 100
+    return max(0.5, 5 * 100 * (p * (1 - p) / _SHARE_USERS) ** 0.5)
+
+
+_OTHER_NAME = "ticket-triage"
+_ODD_USERS = ["", "émilie@kestrel", "u 42", "U-42"]
+
+
+def _salted_hash_demo() -> str:
+    """hash('user-1') in this process and in a fresh one: they differ (str hashes are salted)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+    try:
+        other = subprocess.run(
+            [sys.executable, "-c", "print(hash('user-1'))"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+            env=env,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    here = str(hash("user-1"))
+    return (
+        f" (hash('user-1') is {here} here and {other} in a fresh Python)" if other != here else ""
+    )
+
+
+def _as_bool(call: str, got: Any) -> bool:
+    if type(got).__name__ == "bool_":  # numpy's bool is a fine answer
+        got = bool(got)
+    if not isinstance(got, bool):
+        raise NotYet(f"{call} returned {got!r:.60}; return True or False.")
+    return got
 
 
 @exercise(
@@ -338,31 +389,85 @@ _CANARY_CASES: list[tuple[str, float, str]] = [
     reference=in_canary,
     solution=SOLUTION,
     hints=(
-        "Hash the prompt name and the user id together with sha256 (not hash(): Python salts it "
-        "per process, so users would switch versions on every restart).",
-        "digest = hashlib.sha256(f'{prompt_name}\\x00{user_id}'.encode()).digest(); the bucket "
-        "is int.from_bytes(digest[:8], 'big') / 2**64 * 100, a number in [0, 100).",
-        "return bucket < percent: raising the percentage only adds users, and nobody flips "
-        "back and forth during a rollout.",
+        "A rule that gives the same answer every time, everywhere, is a function of its inputs "
+        "only: no random draw, no state. Turn (prompt_name, user_id) into a number spread "
+        "evenly over [0, 100), and compare it with percent.",
+        "Use a cryptographic hash such as hashlib.sha256 of both strings together, not "
+        "hash(): Python salts str hashes per process, so users would switch versions on every "
+        "restart. Comparing one fixed number with percent makes raising percent only add users.",
+        "digest = hashlib.sha256(f'{prompt_name}\\x00{user_id}'.encode()).digest(); return "
+        "int.from_bytes(digest[:8], 'big') / 2**64 * 100 < percent",
     ),
 )
 def _check_in_canary(answer: Any, probe: Probe) -> str:
-    for name, percent, why in _CANARY_CASES:
-        for user in _USERS:
-            call = f"in_canary({name!r}, {user!r}, {percent:g})"
-            got = probe.call_as(call, answer, name, user, percent)
-            if type(got).__name__ == "bool_":
-                got = bool(got)
-            if not isinstance(got, bool):
-                raise NotYet(f"{call} returned {got!r:.60}; return True or False.")
-            bucket = canary_bucket(name, user)
-            if got != (bucket < percent):
-                raise NotYet(
-                    f"{call} returned {got}, but that user's bucket is {bucket:.2f} "
-                    f"({'below' if bucket < percent else 'not below'} {percent:g}) for {why}; "
-                    "compute the bucket exactly as the exercise says."
-                )
+    if answer_calls(answer, canary_bucket):
+        raise NotYet(
+            "in_canary calls canary_bucket: that is the library's bucket rule; write your own."
+        )
+    if answer_calls(answer, hash):
+        raise NotYet(
+            "in_canary uses Python's hash(): str hashes are salted per process, so a user would "
+            f"switch versions on every restart and between replicas{_salted_hash_demo()}. Use "
+            "a hash that is the same everywhere, such as hashlib.sha256."
+        )
+    users = _hidden_users(_SHARE_USERS, seed=244)
+
+    def ask(name: str, user: str, percent: float) -> bool:
+        call = f"in_canary({name!r}, {user!r}, {percent:g})"
+        return _as_bool(call, probe.call_as(call, answer, name, user, percent))
+
+    for user in _ODD_USERS:
+        ask(NAME, user, 10.0)
+    # 1. Stable: the same user gets the same answer on every call.
+    for user in users[:300]:
+        first = ask(NAME, user, 10.0)
+        if any(ask(NAME, user, 10.0) != first for _ in range(3)):
+            raise NotYet(
+                f"in_canary({NAME!r}, {user!r}, 10) changed its answer between calls: a user "
+                "would flip between versions. The answer must depend on the inputs only."
+            )
+    # 2. Nobody at 0%, everybody at 100%.
+    for percent, expected in ((0.0, False), (100.0, True)):
+        wrong = next((u for u in users[:2000] if ask(NAME, u, percent) != expected), None)
+        if wrong is not None:
+            who = "nobody" if not expected else "everybody"
+            raise NotYet(
+                f"in_canary({NAME!r}, {wrong!r}, {percent:g}) returned {not expected}: a canary "
+                f"at {percent:g}% serves {who}."
+            )
+    # 3. About percent % of users, and 4. raising percent only adds users.
+    chosen: dict[float, list[bool]] = {}
+    for percent in _PERCENTS:
+        chosen[percent] = [ask(NAME, u, percent) for u in users]
+        share = 100 * sum(chosen[percent]) / len(users)
+        tolerance = _share_tolerance(percent)
+        if abs(share - percent) > tolerance:
+            raise NotYet(
+                f"at percent={percent:g}, in_canary puts {share:.1f}% of {len(users):,} hidden "
+                f"users in the canary; it should be about {percent:g}% (within "
+                f"{tolerance:.1f} point)."
+            )
+    for low, high in itertools.pairwise(_PERCENTS):
+        dropped = sum(a and not b for a, b in zip(chosen[low], chosen[high], strict=True))
+        if dropped:
+            raise NotYet(
+                f"raising the canary from {low:g}% to {high:g}% drops {dropped} of the hidden "
+                f"users who were in it: raising the percentage should only add users, or they "
+                "switch back and forth during a rollout."
+            )
+    # 5. Independent across prompt names.
+    mine = chosen[10.0]
+    other = [ask(_OTHER_NAME, u, 10.0) for u in users]
+    both = sum(a and b for a, b in zip(mine, other, strict=True))
+    overlap = 100 * both / max(1, sum(mine))
+    if overlap > 20:
+        raise NotYet(
+            f"{overlap:.0f}% of the 10% canary of {NAME!r} is also in that of {_OTHER_NAME!r}: "
+            "the same users would test every new prompt. Each prompt should pick its own slice "
+            "(about 10% overlap by chance)."
+        )
     return (
-        f"in_canary agrees with the registry for {len(_USERS)} users under "
-        f"{len(_CANARY_CASES)} settings."
+        f"in_canary is stable, serves about the stated share of {len(users):,} hidden users at "
+        f"{len(_PERCENTS)} percentages, only adds users as the percentage rises, and picks "
+        f"another slice for another prompt ({overlap:.0f}% overlap)."
     )
