@@ -12,8 +12,8 @@
 # answer stamped `name@version`. Last, MLflow's prompt registry does the same promotion and
 # rollback.
 #
-# **Time:** about 46 minutes (read 11, run the cells and read their outputs 15, four
-# exercises 18, check questions 2). **You need:** lessons 1.4 (paired comparisons with
+# **Time:** about 50 minutes (read 11, run the cells and read their outputs 15, four
+# exercises 22, check questions 2). **You need:** lessons 1.4 (paired comparisons with
 # bootstrap intervals) and 2.2 (the Handbook Assistant).
 #
 # ## Learning objectives
@@ -320,8 +320,10 @@ run_table({"production v3": baseline, "candidate v5": runs[refuse_less.ref]})
 # v5 loses only the 2 unanswerable questions production refused, so its mean drop is small
 # and its interval reaches zero. "Block only when the whole interval is below zero" would
 # ship it. But the interval also reaches below -0.02: a loss bigger than the margin is not
-# ruled out, so the margin rule blocks it, whatever the probes say. Production is protected, so the deployer refuses a
-# promotion the gate blocked:
+# ruled out, so the margin rule blocks it, whatever the probes say.
+#
+# Production is protected: the deployer refuses to promote a version the gate blocked, here
+# v4:
 
 # %%
 from course_lib.errors import PromptError
@@ -365,7 +367,8 @@ baseline.groupby("type")["success"].agg(["mean", "size"]).round(3)
 # %% [markdown]
 # Write a version that passes the gate *and* is better. Start where success is lowest: look
 # at a few of those answers in `baseline` and ask what they miss. Change the system prompt
-# only, and keep its citation, refusal and injection instructions.
+# only, and keep its citation, refusal and injection instructions. The stand-in follows an
+# explicit limit on how much to write (planted), and answers in one sentence without one.
 #
 # **Target:** paired lower bound above zero, both probes pass. Tune on dev below; the checker
 # repeats it on the 158 test questions.
