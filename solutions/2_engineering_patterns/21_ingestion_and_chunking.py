@@ -11,7 +11,7 @@
 # run. You will measure that prototype on the Handbook Assistant's golden questions, count
 # what it breaks, and build the production version.
 #
-# **Time:** about 50 minutes: 10 to read, 15 to run and read the code, 25 for the three
+# **Time:** about 45 minutes: 10 to read, 12 to run and read the code, 23 for the three
 # exercises. **You need:** lesson 1.3 (embeddings) and lesson 1.4 (recall@k, MRR and
 # bootstrap intervals).
 #
@@ -149,24 +149,24 @@ print(f"embedded again on every run: {len(passages)}")
 #
 # Complete `fixed_windows(words, size, overlap)`: the list of windows (each a list of at most
 # `size` words) that start every `size - overlap` words. Stop once a window reaches the last
-# word, so that no window lies wholly inside the one before. No words give no windows. Raise
-# `ValueError` when `overlap >= size` (the windows would never advance). Stuck?
+# word, so that no window lies wholly inside the one before. No words give no windows. The
+# `ValueError` for `overlap >= size` (windows that never advance) is written for you. Stuck?
 # `hint("2.1.1")`.
 
 
 # %%
 def fixed_windows(words, size, overlap):
     """Windows of `size` words starting every `size - overlap` words."""
-    # BEGIN SOLUTION
     if overlap >= size:
         raise ValueError(f"overlap ({overlap}) must be smaller than size ({size})")
     windows = []
+    # BEGIN SOLUTION
     for start in range(0, len(words), size - overlap):
         windows.append(list(words[start : start + size]))
         if start + size >= len(words):
             break
-    return windows
     # END SOLUTION
+    return windows
 
 
 # %% [markdown]
@@ -217,19 +217,6 @@ for name, chunks in chunkings.items():
     results[name] = evaluate_chunks(chunks, dev, embedder=embedder)
 summary = summary_of(results)
 summary.round(3)
-
-# %% [markdown]
-# The same with the intervals drawn (MRR's interval comes from the same bootstrap):
-
-# %%
-from course_lib.labs import plot_chunking_comparison
-
-plot_chunking_comparison(
-    summarise_retrieval(
-        pd.concat(f.assign(chunking=n) for n, f in results.items()), by=("chunking",), seed=seed
-    )
-)
-plt.show()
 
 # %% [markdown]
 # Read the intervals before the means. The next cell compares the spread of the four recall@5
@@ -284,35 +271,9 @@ sweep = sweep_chunk_sizes(docs, dev, sweep_sizes, my_windows, embedder=embedder,
 spread = sweep["recall"].max() - sweep["recall"].min()
 narrowest = (sweep["recall_high"] - sweep["recall_low"]).min()
 print(f"recall@5 spread: {spread:.3f}; narrowest 95% interval: {narrowest:.3f} wide")
-sweep.round(3)
-
-# %% [markdown]
-# Try it: the slider marks a size on both plots. (In a notebook that is not running, it shows
-# as `VBox(...)`; the next call draws the same figure.)
-
-
-# %%
-def show_size(size):
-    row = sweep[sweep["size"] == size].iloc[0]
-    plot_chunk_size_sweep(sweep, highlight=size)
-    plt.show()
-    print(
-        f"{size} words: recall@5 {row.recall:.3f} [{row.recall_low:.3f}, {row.recall_high:.3f}], "
-        f"{row.context_tokens:.0f} tokens in the top 5, {row.over_limit:.0%} of chunks over "
-        f"{EMBED_LIMIT} tokens"
-    )
-
-
-# %% tags=["nbval-ignore-output"]
-import ipywidgets as widgets
-
-widgets.interactive(show_size, size=widgets.SelectionSlider(options=list(sweep["size"]), value=200))
-
-# %% [markdown]
-# The same function without the control, at 200 words:
-
-# %%
-show_size(200)
+plot_chunk_size_sweep(sweep, highlight=200)
+plt.show()
+sweep[["size", "recall", "recall_low", "recall_high", "context_tokens", "over_limit"]].round(3)
 
 # %% [markdown]
 # Across a sixteen-fold change of size, recall@5 moves less than any interval is wide, while
@@ -332,8 +293,8 @@ show_size(200)
 # Complete `detect_changes(stored, documents)`. `stored` maps each indexed document id to the
 # hex SHA-256 of its UTF-8 text at indexing time; `documents` maps each document id to its
 # text now. Return a dict with four sorted lists of ids: `"new"` (not in `stored`),
-# `"changed"` (hash differs), `"unchanged"` and `"deleted"` (in `stored`, gone now). Stuck?
-# `hint("2.1.2")`.
+# `"changed"` (hash differs), `"unchanged"` and `"deleted"` (in `stored`, gone now). Today's
+# hashes, `now`, are computed for you. Stuck? `hint("2.1.2")`.
 
 # %%
 import hashlib
@@ -341,11 +302,11 @@ import hashlib
 
 def detect_changes(stored, documents):
     """Sort document ids into new, changed, unchanged and deleted by SHA-256 of their text."""
-    # BEGIN SOLUTION
     now = {
         doc_id: hashlib.sha256(text.encode("utf-8")).hexdigest()
         for doc_id, text in documents.items()
     }
+    # BEGIN SOLUTION
     return {
         "new": sorted(set(now) - set(stored)),
         "changed": sorted(i for i in now if i in stored and stored[i] != now[i]),
@@ -419,22 +380,8 @@ for name, chunk_fn in {
 }.items():
     changed, total = new_texts(chunk_fn)
     print(f"{name:<14} {changed} of {total} chunks to embed again")
-
-# %% [markdown]
-# The embedding time saved, on this machine (a timing, so yours will differ):
-
-# %% tags=["nbval-ignore-output"]
-import time
-
-started = time.perf_counter()
-HandbookIndex.build(
-    today, path=work_path("indexes", "lesson-2-1-full.sqlite"), rebuild=True, embedder=embedder
-).close()
-full = time.perf_counter() - started
-started = time.perf_counter()
-index.upsert(docs)  # back to the unedited text
-print(f"full rebuild {full:.2f} s; incremental upsert {time.perf_counter() - started:.2f} s")
 index.close()
+
 
 # %% [markdown]
 # ## 7. The same quality for half the prompt
@@ -475,9 +422,9 @@ print("library default: ", default)
 # %%
 def my_chunker(doc, count_tokens):
     """The chunks of one handbook document."""
-    # BEGIN SOLUTION
-    from course_lib.rag import chunk_by_headings
+    from course_lib.rag import chunk_by_headings  # or chunk_fixed, chunk_semantic
 
+    # BEGIN SOLUTION
     return chunk_by_headings(doc, count_tokens=count_tokens, max_tokens=128, min_tokens=96)
     # END SOLUTION
 
