@@ -9,7 +9,7 @@
 # to any employee who asks, and embeds the whole corpus again to apply one edit. You will
 # measure those failures, build the production version, and measure again.
 #
-# **Time:** about 50 minutes: 10 to read, 15 to run and read the code, 25 for the three
+# **Time:** about 45 minutes: 10 to read, 13 to run and read the code, 22 for the three
 # exercises. **You need:** lesson 2.1, lesson 1.3 (embeddings) and lesson 1.4 (recall@k,
 # MRR, bootstrap intervals and paired comparisons).
 #
@@ -46,7 +46,6 @@ from course_lib.datasets import load_golden_set, load_handbook
 from course_lib.evaluation import bootstrap_ci, paired_bootstrap
 from course_lib.labs import (
     PrototypeStore,
-    answer_position,
     cited_doc_ids,
     leaking_queries,
     lesson_index,
@@ -55,7 +54,7 @@ from course_lib.labs import (
     retrieval_recall,
     score_answers,
 )
-from course_lib.rag import HandbookIndex, User, pack_context, search
+from course_lib.rag import HandbookIndex, User, search
 from course_lib.standin import local_client
 
 pd.set_option("display.width", 120)
@@ -283,51 +282,12 @@ for mode in ("hybrid", "reranked"):
 #
 # The prototype pasted ten chunks, however long. `pack_context` fits passages into a token
 # budget: it drops near duplicates, takes passages in rank order while they fit, and gives
-# each a citation id. Liu et al. ("Lost in the Middle", 2023) found that models use the start
-# and end of a long context better than the middle. Motivated by that, `order="edges"` puts
-# the best passage first, the second best last, and the weakest in the middle.
+# each a citation id. Its `order="edges"` puts the best passage first and the second best
+# last, since models use the middle of a long context least (Liu et al., 2023). The stand-in
+# reads every position alike, so this lesson claims no gain from the order.
 #
-# Where does the answer's passage sit? Pack ten hybrid results into 2,000 tokens per
-# answerable question, and count its distance from the nearer end (0: first or last; 3: 3 or
-# more), as packed (`edges`) and sorted back into rank order (`rank`):
-
-
-# %%
-def from_edge(chunks, gold):
-    """Passages between the answer's passage and the nearer end of the context (0: at an end)."""
-    place = answer_position(chunks, gold)
-    if place is None:
-        return "not packed"
-    return min(min(place - 1, len(chunks) - place), 3)
-
-
-from functools import cache
-
-count_tokens = cache(index.embedder.count_tokens)  # the same chunks recur across questions
-places, packed_sizes, ranked_first = {"rank": Counter(), "edges": Counter()}, [], 0
-for q in (q for q in asked if q.answerable):
-    hits = search(index, q.question, user=reader_for(q), k=10, mode="hybrid")
-    packed = pack_context(hits, budget_tokens=2000, order="edges", count_tokens=count_tokens)
-    rank_of = {hit.chunk.id: hit.rank for hit in hits}
-    in_rank_order = sorted(packed.chunks, key=lambda chunk: rank_of[chunk.id])
-    places["rank"][from_edge(in_rank_order, q.doc_ids)] += 1
-    places["edges"][from_edge(packed.chunks, q.doc_ids)] += 1
-    packed_sizes.append(len(packed.chunks))
-    ranked_first += answer_position(in_rank_order, q.doc_ids) == 1
-print(f"passages packed per question: {sum(packed_sizes) / len(packed_sizes):.1f} of 10")
-print(f"answer's passage ranked first: {ranked_first} of {len(packed_sizes)}")
-pd.DataFrame(places).reindex([0, 1, 2, 3, "not packed"]).fillna(0).astype(int).rename_axis(
-    "from the nearer end"
-)
-
-# %% [markdown]
-# Over half the answer passages are ranked first, and both orders put those first, so the
-# columns differ only in the rest. "not packed" counts answers outside the ten results or over the
-# budget. The stand-in reads every position alike (no planted position effect), so this lesson
-# claims no gain from the order; with a real model, measure it.
-#
-# Now the production assistant, `HandbookAssistant`, with its defaults (reranked retrieval,
-# k = 5, packing, the production prompt), against the prototype on the same questions:
+# The production assistant, `HandbookAssistant`, packs this way (the default, `edges`), after
+# reranked retrieval with k = 5, and uses the production prompt. Compare it with the prototype:
 
 # %%
 from course_lib.assistant import HandbookAssistant
@@ -351,8 +311,8 @@ print(
 # ### Exercise 2.2.2: Does each citation support the answer?
 #
 # Complete `citation_support(answer, passages)`. `passages` maps each citation id the prompt
-# held to the passage's text. Split the answer into sentences after `.`, `!` or `?` followed
-# by whitespace. A sentence's **claim** is its text without the `[cite-id]` markers. A cited
+# held to the passage's text. The skeleton splits the answer into sentences; you write the
+# loop's body. A sentence's **claim** is its text without the `[cite-id]` markers. A cited
 # id is **supported** when it is one of `passages` and, in every sentence citing it,
 # `fact_recall(passage, claim) >= 0.5` (from `course_lib.evaluation`: at least half the
 # claim's content words are in the passage). Return `{cite_id: supported}` for every cited
@@ -363,19 +323,23 @@ import re
 
 from course_lib.evaluation import fact_recall
 
+MARKER = re.compile(r"\[([^\[\]\s]+)\]")  # one [cite-id] marker: MARKER.findall(text) lists ids
+
 
 def citation_support(answer: str, passages: dict[str, str]) -> dict[str, bool]:
     """For each id the answer cites: does that passage support every sentence citing it?"""
-    # BEGIN SOLUTION
-    marker = re.compile(r"\[([^\[\]\s]+)\]")
     verdicts: dict[str, bool] = {}
     for sentence in re.split(r"(?<=[.!?])\s+", answer):
-        claim = " ".join(marker.sub(" ", sentence).split())
-        for cite_id in dict.fromkeys(marker.findall(sentence)):
+        # BEGIN SOLUTION
+        claim = " ".join(MARKER.sub(" ", sentence).split())
+        for cite_id in dict.fromkeys(MARKER.findall(sentence)):
             ok = cite_id in passages and fact_recall(passages[cite_id], claim) >= 0.5
             verdicts[cite_id] = verdicts.get(cite_id, True) and ok
+        # END SOLUTION
+        # STUB: claim = ...  # the sentence without its [cite-id] markers
+        # STUB: # for each id the sentence cites: supported here, and in every sentence before?
+        # STUB: raise NotImplementedError("Exercise: fill verdicts for this sentence")
     return verdicts
-    # END SOLUTION
 
 
 # %% [markdown]

@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 from course_lib.evaluation.facts import fact_recall
-from course_lib.rag import User, search
+from course_lib.labs import citation_support
+from course_lib.rag import User, reciprocal_rank_fusion, search
 
 # -- 2.2.1 reciprocal rank fusion -----------------------------------------------------------------
 
@@ -55,6 +56,11 @@ def _rrf_only_ids_in_every_ranking(rankings: dict[str, list[str]], k: int = 60) 
     lists = [ranking for ranking in rankings.values() if ranking]
     common = set.intersection(*(set(r) for r in lists)) if lists else set()
     return {item: sum(1 / (k + r.index(item) + 1) for r in lists) for item in common}
+
+
+def _rrf_via_library(rankings: dict[str, list[str]], k: int = 60) -> dict[str, float]:
+    # The library's fusion in one line: right numbers, none of the work.
+    return {item.key: item.score for item in reciprocal_rank_fusion(rankings, k=k)}
 
 
 # -- 2.2.2 citation support ---------------------------------------------------------------------
@@ -119,6 +125,10 @@ def _support_keeps_markers(answer: str, passages: dict[str, str]) -> dict[str, b
     return verdicts
 
 
+def _support_via_lab(answer: str, passages: dict[str, str]) -> dict[str, bool]:
+    return citation_support(answer, passages)  # the lab's function, not the learner's own
+
+
 # -- 2.2.3 five sources, not five chunks -------------------------------------------------------
 
 
@@ -175,6 +185,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _rrf_ignores_k_argument,
         _rrf_best_first_list,
         _rrf_only_ids_in_every_ranking,
+        _rrf_via_library,
     ],
     "2.2.2": [
         _support_whole_answer,
@@ -183,6 +194,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _support_reversed_recall,
         _support_skips_unknown_ids,
         _support_keeps_markers,
+        _support_via_lab,
     ],
     "2.2.3": [
         _plain_hybrid_search,

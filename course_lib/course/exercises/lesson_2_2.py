@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from course_lib.course.checking import NotYet, Probe, exercise
+from course_lib.course.checking import NotYet, Probe, answer_calls, exercise
 from course_lib.labs.retrieval_lab import citation_support
 from course_lib.rag import reciprocal_rank_fusion
 
@@ -17,7 +17,16 @@ SOLUTION = "solutions/2_engineering_patterns/22_index_retrieve_answer.ipynb"
 
 
 def rrf_scores(rankings: dict[str, list[str]], k: int = 60) -> dict[str, float]:
-    """The reference: each id's RRF score, from course_lib's reciprocal_rank_fusion."""
+    """The reference: each id's RRF score, summed over the rankings it appears in."""
+    scores: dict[str, float] = {}
+    for ranking in rankings.values():
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1 / (k + rank)
+    return scores
+
+
+def _library_scores(rankings: dict[str, list[str]], k: int) -> dict[str, float]:
+    """The expected scores, from course_lib's reciprocal_rank_fusion."""
     return {item.key: item.score for item in reciprocal_rank_fusion(rankings, k=k)}
 
 
@@ -56,11 +65,16 @@ _RRF_CASES: list[tuple[dict[str, list[str]], int, str]] = [
     ),
 )
 def _check_rrf(answer: Any, probe: Probe) -> str:
+    if answer_calls(answer, reciprocal_rank_fusion):
+        raise NotYet(
+            "rrf_scores calls reciprocal_rank_fusion: that is the library's fusion; write your "
+            "own from the ranks, then compare."
+        )
     for rankings, k, why in _RRF_CASES:
         call = probe.describe_call(rankings, k=k)
         got = probe.call(answer, {name: list(r) for name, r in rankings.items()}, k=k)
         probe.expect_type(got, dict, call)
-        expected = rrf_scores(rankings, k=k)
+        expected = _library_scores(rankings, k)
         if set(got) != set(expected):
             raise NotYet(
                 f"{call} scored the ids {sorted(map(str, got))}, expected {sorted(expected)} "
@@ -125,16 +139,20 @@ _SUPPORT_CASES: list[tuple[str, dict[str, str], str]] = [
     reference=citation_support,
     solution=SOLUTION,
     hints=(
-        "Split the answer into sentences with re.split(r'(?<=[.!?])\\s+', answer). In each, "
-        "find the cited ids with a regular expression for [id] markers.",
-        "The claim is the sentence with its [id] markers removed (re.sub them away). An id is "
-        "supported in that sentence when it is in passages and fact_recall(passages[id], "
-        "claim) >= 0.5.",
-        "Keep a dict verdicts; for each (sentence, id): verdicts[id] = verdicts.get(id, True) "
-        "and ok, so one unsupported sentence makes the id unsupported. Return verdicts.",
+        "The skeleton gives you each sentence. MARKER.findall(sentence) lists the ids it cites, "
+        "and MARKER.sub(' ', sentence) removes the markers, leaving the claim.",
+        "An id is supported in a sentence when it is in passages and fact_recall("
+        "passages[id], claim) >= 0.5; an id that passages lacks is unsupported (made up).",
+        "For each id the sentence cites: verdicts[id] = verdicts.get(id, True) and ok, so one "
+        "unsupported sentence makes the id unsupported. The skeleton returns verdicts.",
     ),
 )
 def _check_support(answer: Any, probe: Probe) -> str:
+    if answer_calls(answer, citation_support):
+        raise NotYet(
+            "citation_support calls the lab's citation_support: write your own from "
+            "fact_recall, then compare."
+        )
     for text, passages, why in _SUPPORT_CASES:
         call = probe.describe_call(text, passages)
         got = probe.call(answer, text, dict(passages))
