@@ -9,7 +9,6 @@ from question_stub import StubQuestion
 
 from course_lib.labs.retrieval_lab import (
     PrototypeStore,
-    answer_position,
     citation_support,
     cited_doc_ids,
     leaking_queries,
@@ -62,12 +61,6 @@ def test_cited_doc_ids_maps_numbered_citations_and_filters_unknown_ids() -> None
     assert cited_doc_ids(answer) == ["oncall-policy", "leave-policy"]
     assert cited_doc_ids(answer, {"leave-policy": "x"}) == ["leave-policy"]
     assert cited_doc_ids("No citation here.") == []
-
-
-def test_answer_position_is_one_based_and_none_when_missing() -> None:
-    assert answer_position([LEAVE, ONCALL], {"oncall-policy"}) == 2
-    assert answer_position([LEAVE, ONCALL], {"leave-policy", "oncall-policy"}) == 1
-    assert answer_position([LEAVE], {"salary-bands"}) is None
 
 
 def test_citation_support_judges_each_sentence_against_its_passage() -> None:

@@ -236,7 +236,6 @@ if TYPE_CHECKING:
     from course_lib.labs.retrieval_lab import (
         SUPPORT_THRESHOLD,
         PrototypeStore,
-        answer_position,
         citation_support,
         cited_doc_ids,
         leaking_queries,
@@ -309,7 +308,6 @@ _EXPORTS = {
     "score_finding": "course_lib.labs.observability_lab",
     "PrototypeStore": "course_lib.labs.retrieval_lab",
     "SUPPORT_THRESHOLD": "course_lib.labs.retrieval_lab",
-    "answer_position": "course_lib.labs.retrieval_lab",
     "citation_support": "course_lib.labs.retrieval_lab",
     "cited_doc_ids": "course_lib.labs.retrieval_lab",
     "leaking_queries": "course_lib.labs.retrieval_lab",
@@ -513,7 +511,6 @@ __all__ = [
     "add_canary",
     "all_of",
     "answer_golden",
-    "answer_position",
     "as_guard",
     "ask_assistant",
     "assistant_prompt",

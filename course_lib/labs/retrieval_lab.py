@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SUPPORT_THRESHOLD",
     "PrototypeStore",
-    "answer_position",
     "citation_support",
     "cited_doc_ids",
     "leaking_queries",
@@ -200,16 +199,6 @@ def score_answers(
             }
         )
     return pd.DataFrame(rows, columns=["question_id", "type", "correct", "cited", "good"])
-
-
-def answer_position(chunks: Sequence[Chunk], gold_doc_ids: Iterable[str]) -> int | None:
-    """The 1-based place, among ``chunks`` in the order the model reads them (e.g. a
-    :class:`~course_lib.rag.PackedContext`'s ``chunks``), of the first from a gold document."""
-    gold = set(gold_doc_ids)
-    for place, chunk in enumerate(chunks, start=1):
-        if chunk.doc_id in gold:
-            return place
-    return None
 
 
 def retrieval_recall(
