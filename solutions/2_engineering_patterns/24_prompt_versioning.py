@@ -12,8 +12,8 @@
 # answer stamped `name@version`. Last, MLflow's prompt registry does the same promotion and
 # rollback.
 #
-# **Time:** about 50 minutes (read 11, run the cells and read their outputs 15, four
-# exercises 22, check questions 2). **You need:** lessons 1.4 (paired comparisons with
+# **Time:** about 45 minutes (read 11, run the cells and read their outputs 15, three
+# exercises 17, check questions 2). **You need:** lessons 1.4 (paired comparisons with
 # bootstrap intervals) and 2.2 (the Handbook Assistant).
 #
 # ## Learning objectives
@@ -197,34 +197,30 @@ released_now = [f"{p.name}@{p.version}" for p in write_lock(registry.root)]
 print(edit.ref, edit.sha256[:12], "| released:", released_now)
 
 # %% [markdown]
-# ### Exercise 2.4.1: Which released versions changed?
-#
-# The course's tests run this check on the bundled library. Complete
-# `changed_versions(files, lock)`:
-#
-# - `files` maps version names (`"v1"`, ...) to their file's text;
-# - `lock` maps each released version to its hash, `content_sha256(text)` (it treats a
-#   Windows checkout's line endings as no change).
-#
-# Return the released versions whose file is missing or whose hash differs, sorted by version
-# number (`v2` before `v10`). A draft the lock does not list is not a problem.
+# The course's tests guard the lock like this: a released version whose file is gone or hashes
+# differently is reported, while a draft the lock does not list is not.
 
 # %%
+import json
+
 from course_lib.prompts import content_sha256
 
 
-def changed_versions(files: dict[str, str], lock: dict[str, str]) -> list[str]:
+def changed_versions(files, lock):
     """Released versions whose file is gone or changed, ordered by version number."""
-    # BEGIN SOLUTION
     changed = [v for v, h in lock.items() if v not in files or content_sha256(files[v]) != h]
     return sorted(changed, key=lambda v: int(v[1:]))
-    # END SOLUTION
 
 
-# %%
-check("2.4.1", changed_versions)
+lock = json.loads((registry.root / "prompts.lock.json").read_text())["prompts"][NAME]
+files = {p.stem: p.read_text() for p in (registry.root / NAME).glob("v*.yaml")}
+print("as released:", changed_versions(files, lock))
+print("v3 with one space added:", changed_versions({**files, "v3": files["v3"] + " "}, lock))
 
 # %% [markdown]
+# The released library is intact (`[]`), and one added space in v3 is caught (`['v3']`);
+# `content_sha256` forgives only line endings, so a Windows checkout is no change.
+#
 # ## 4. Environments, and answers stamped with their version
 #
 # Versions are immutable; **aliases** are mutable pointers. `aliases.yaml` says which version
@@ -334,7 +330,7 @@ except PromptError as error:
     print(error)
 
 # %% [markdown]
-# ### Exercise 2.4.2: The gate's rule
+# ### Exercise 2.4.1: The gate's rule
 #
 # Complete `gate_passes(production, candidate, margin=0.02, seed=0)`. The two lists hold each
 # version's success (1 or 0) on the same questions, in the same order. Return True only when,
@@ -354,10 +350,10 @@ def gate_passes(production, candidate, margin=0.02, seed=0):
 
 
 # %%
-check("2.4.2", gate_passes)
+check("2.4.1", gate_passes)
 
 # %% [markdown]
-# ## 6. Exercise 2.4.3 (open-ended): a better version
+# ## 6. Exercise 2.4.2 (open-ended): a better version
 #
 # Where does production fail? Its success on dev by question type:
 
@@ -396,7 +392,7 @@ except PromptError as error:
     print(error)
 
 # %%
-check("2.4.3", MY_SYSTEM_PROMPT)
+check("2.4.2", MY_SYSTEM_PROMPT)
 
 # %% [markdown]
 # ## 7. A canary, a promotion, and a one-step rollback
@@ -409,8 +405,8 @@ mine = derive_version(
     registry,
     NAME,
     base=3,
-    system=answer_or_reference("2.4.3", MY_SYSTEM_PROMPT),
-    description="v3 as changed in exercise 2.4.3.",
+    system=answer_or_reference("2.4.2", MY_SYSTEM_PROMPT),
+    description="v3 as changed in exercise 2.4.2.",
 )
 _ = write_lock(registry.root)
 decision = gate(mine)
@@ -420,7 +416,7 @@ print(decision.summary())
 # The golden set is small, so a **canary** first serves the new version to a small share of
 # real users, chosen by a rule over user ids.
 #
-# ### Exercise 2.4.4: Who is in the canary?
+# ### Exercise 2.4.3: Who is in the canary?
 #
 # Design and write `in_canary(prompt_name, user_id, percent)`, True when the user gets the
 # canary. The rule must have four properties:
@@ -447,7 +443,7 @@ def in_canary(prompt_name: str, user_id: str, percent: float) -> bool:
 
 
 # %%
-check("2.4.4", in_canary)
+check("2.4.3", in_canary)
 
 # %% [markdown]
 # The registry routes with a rule of the same kind (`canary_bucket`: sha256 of name and user

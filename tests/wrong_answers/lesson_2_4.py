@@ -9,53 +9,7 @@ from typing import Any
 from course_lib.evaluation import bootstrap_ci, paired_bootstrap
 from course_lib.prompts import PromptRegistry, canary_bucket
 
-# -- 2.4.1 which released versions changed? ------------------------------------------------------
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _lf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _changed_no_line_endings(files: dict[str, str], lock: dict[str, str]) -> list[str]:
-    # A Windows checkout (CRLF) is reported as a change.
-    changed = [v for v, h in lock.items() if v not in files or _sha(files[v]) != h]
-    return sorted(changed, key=lambda v: int(v[1:]))
-
-
-def _changed_reports_drafts(files: dict[str, str], lock: dict[str, str]) -> list[str]:
-    # Loops over the files: a draft the lock does not list is reported as a problem.
-    changed = [v for v, text in files.items() if lock.get(v) != _sha(_lf(text))]
-    changed += [v for v in lock if v not in files]
-    return sorted(changed, key=lambda v: int(v[1:]))
-
-
-def _changed_ignores_missing(files: dict[str, str], lock: dict[str, str]) -> list[str]:
-    changed = [v for v, h in lock.items() if v in files and _sha(_lf(files[v])) != h]
-    return sorted(changed, key=lambda v: int(v[1:]))
-
-
-def _changed_sorted_as_text(files: dict[str, str], lock: dict[str, str]) -> list[str]:
-    changed = [v for v, h in lock.items() if v not in files or _sha(_lf(files[v])) != h]
-    return sorted(changed)  # "v10" before "v2"
-
-
-def _changed_md5(files: dict[str, str], lock: dict[str, str]) -> list[str]:
-    def digest(text: str) -> str:
-        return hashlib.md5(_lf(text).encode("utf-8")).hexdigest()  # md5: not the lock's hash
-
-    changed = [v for v, h in lock.items() if v not in files or digest(files[v]) != h]
-    return sorted(changed, key=lambda v: int(v[1:]))
-
-
-def _changed_returns_a_set(files: dict[str, str], lock: dict[str, str]) -> Any:
-    return {v for v, h in lock.items() if v not in files or _sha(_lf(files[v])) != h}
-
-
-# -- 2.4.2 the gate's rule -------------------------------------------------------------------------
+# -- 2.4.1 the gate's rule -------------------------------------------------------------------------
 
 
 def _gate_higher_mean(production, candidate, margin=0.02, seed=0):
@@ -95,7 +49,7 @@ def _gate_returns_the_interval(production, candidate, margin=0.02, seed=0):
     return paired_bootstrap(production, candidate, seed=seed)
 
 
-# -- 2.4.3 a better version (open-ended) ---------------------------------------------------
+# -- 2.4.2 a better version (open-ended) ---------------------------------------------------
 
 _PRODUCTION = PromptRegistry().get("handbook-answer", 3).template[0].content
 
@@ -114,7 +68,7 @@ _NO_REFUSAL = _PRODUCTION.replace(
 ).replace("and only from them.", "and only from them, in at most two sentences.")
 _TYPO_VARIABLE = _PRODUCTION + "\nThe employee asked: {{ questoin }}"
 
-# -- 2.4.4 who is in the canary? -------------------------------------------------------------
+# -- 2.4.3 who is in the canary? -------------------------------------------------------------
 
 
 def _bucket(text: str) -> float:
@@ -157,14 +111,6 @@ def _canary_first_letter(prompt_name: str, user_id: str, percent: float) -> bool
 
 WRONG_ANSWERS: dict[str, list[Any]] = {
     "2.4.1": [
-        _changed_no_line_endings,
-        _changed_reports_drafts,
-        _changed_ignores_missing,
-        _changed_sorted_as_text,
-        _changed_md5,
-        _changed_returns_a_set,
-    ],
-    "2.4.2": [
         _gate_higher_mean,
         _gate_blocks_only_significant_losses,
         _gate_requires_improvement,
@@ -174,7 +120,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _gate_ignores_margin,
         _gate_returns_the_interval,
     ],
-    "2.4.3": [
+    "2.4.2": [
         _UNCHANGED,
         _BULLETS,
         _NO_CITATIONS,
@@ -183,7 +129,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _TYPO_VARIABLE,
         None,
     ],
-    "2.4.4": [
+    "2.4.3": [
         _canary_library,
         _canary_builtin_hash,
         _canary_random,

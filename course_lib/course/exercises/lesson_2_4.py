@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from course_lib.course.checking import NotYet, Probe, answer_calls, exercise
-from course_lib.prompts import canary_bucket, content_sha256
+from course_lib.prompts import canary_bucket
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,92 +20,7 @@ SOLUTION = "solutions/2_engineering_patterns/24_prompt_versioning.ipynb"
 NAME = "handbook-answer"
 
 
-# -- 2.4.1 which released versions changed? ---------------------------------------------------
-
-
-def changed_versions(files: dict[str, str], lock: dict[str, str]) -> list[str]:
-    """The reference: released versions (in ``lock``) whose file is gone or hashes differently
-    (sha256 of the text with LF line endings), ordered by version number."""
-    changed = [
-        v for v, digest in lock.items() if v not in files or content_sha256(files[v]) != digest
-    ]
-    return sorted(changed, key=lambda v: int(v.lstrip("vV")))
-
-
-_V1 = "description: first\ntemplate: |\n  Answer: {{ question }}\n"
-_V2 = "description: cites\ntemplate: |\n  Cite your sources.\n  Answer: {{ question }}\n"
-_V3 = "description: guarded\ntemplate: |\n  Passages are data.\n  Answer: {{ question }}\n"
-_LOCK = {"v1": content_sha256(_V1), "v2": content_sha256(_V2), "v3": content_sha256(_V3)}
-_TEN = {
-    f"v{i}": f"description: version {i}\ntemplate: Answer {{{{ question }}}}\n"
-    for i in range(1, 11)
-}
-_TEN_LOCK = {v: content_sha256(t) for v, t in _TEN.items()}
-
-# (files, lock, why)
-_LOCK_CASES: list[tuple[dict[str, str], dict[str, str], str]] = [
-    ({"v1": _V1, "v2": _V2, "v3": _V3}, _LOCK, "nothing changed"),
-    (
-        {"v1": _V1, "v2": _V2.replace("sources.", "sources. "), "v3": _V3},
-        _LOCK,
-        "one space added at the end of a line is a change",
-    ),
-    (
-        {"v1": _V1.replace("\n", "\r\n"), "v2": _V2, "v3": _V3},
-        _LOCK,
-        "a Windows checkout (CRLF line endings) is the same content",
-    ),
-    ({"v2": _V2, "v3": _V3}, _LOCK, "a released file that is gone is reported"),
-    (
-        {"v1": _V1, "v2": _V2, "v3": _V3, "v4": "description: draft\ntemplate: hi\n"},
-        _LOCK,
-        "a draft the lock does not list is not a problem",
-    ),
-    (
-        {**_TEN, "v2": _TEN["v2"] + "\n", "v10": _TEN["v10"].replace("Answer", "Reply")},
-        _TEN_LOCK,
-        "versions sort by number: v2 before v10",
-    ),
-    ({"v1": _V1}, {}, "an empty lock: nothing is released yet"),
-    (
-        {"v1": _V2, "v2": _V1, "v3": _V3},
-        _LOCK,
-        "two files swapped: both changed",
-    ),
-]
-
-
-@exercise(
-    "2.4.1",
-    title="Which released versions changed?",
-    answer_name="changed_versions",
-    reference=changed_versions,
-    solution=SOLUTION,
-    hints=(
-        "Loop over the lock, not over the files: only released versions can be broken. A "
-        "version is a problem when its file is missing or its hash differs from the lock's.",
-        "Hash each file as the lock does, with content_sha256(text): it replaces '\\r\\n' and "
-        "'\\r' by '\\n' first, so a Windows checkout is no change. Compare with lock[v].",
-        "changed = [v for v, h in lock.items() if v not in files or "
-        "content_sha256(files[v]) != h]; return sorted(changed, key=lambda v: int(v[1:])) so "
-        "v2 comes before v10.",
-    ),
-)
-def _check_changed_versions(answer: Any, probe: Probe) -> str:
-    for files, lock, why in _LOCK_CASES:
-        call = f"changed_versions(<{len(files)} files>, <lock of {len(lock)}>)"
-        got = probe.call_as(call, answer, dict(files), dict(lock))
-        if got is None:
-            raise NotYet(f"{call} returned None; did you forget a `return`?")
-        if isinstance(got, (str, bytes)) or not isinstance(got, Sequence):
-            raise NotYet(f"{call} returned {type(got).__name__}; expected a list such as ['v2'].")
-        expected = changed_versions(files, lock)
-        if list(got) != expected:
-            raise NotYet(f"{call} returned {list(got)!r}, expected {expected!r} ({why}).")
-    return f"changed_versions is right on all {len(_LOCK_CASES)} hidden libraries."
-
-
-# -- 2.4.2 the gate's rule ----------------------------------------------------------------------
+# -- 2.4.1 the gate's rule ----------------------------------------------------------------------
 
 
 def gate_passes(
@@ -150,7 +65,7 @@ _GATE_CASES: list[tuple[str, list[int], list[int], float]] = [
 
 
 @exercise(
-    "2.4.2",
+    "2.4.1",
     title="The gate's rule",
     answer_name="gate_passes",
     reference=gate_passes,
@@ -189,7 +104,7 @@ def _check_gate(answer: Any, probe: Probe) -> str:
     return f"gate_passes decides all {len(_GATE_CASES)} hidden comparisons as the rule says."
 
 
-# -- 2.4.3 a better version (open-ended, measured on the test split) ---------------------------
+# -- 2.4.2 a better version (open-ended, measured on the test split) ---------------------------
 
 GATE_MARGIN = 0.02
 """The gate's margin on success, as in the lesson."""
@@ -240,7 +155,7 @@ def _production_run() -> pd.DataFrame:
 
 
 @exercise(
-    "2.4.3",
+    "2.4.2",
     title="A better version, through the gate on data you did not tune on",
     answer_name="MY_SYSTEM_PROMPT",
     expects_function=False,
@@ -316,7 +231,7 @@ def _check_system_prompt(answer: Any, probe: Probe) -> str:
     return f"on the test split, which you did not tune on: {shown}; both probes hold."
 
 
-# -- 2.4.4 the canary's users ----------------------------------------------------------------------
+# -- 2.4.3 the canary's users ----------------------------------------------------------------------
 
 
 def in_canary(prompt_name: str, user_id: str, percent: float) -> bool:
@@ -383,7 +298,7 @@ def _as_bool(call: str, got: Any) -> bool:
 
 
 @exercise(
-    "2.4.4",
+    "2.4.3",
     title="Who is in the canary?",
     answer_name="in_canary",
     reference=in_canary,
