@@ -11,9 +11,9 @@
 # run. You will measure that prototype on the Handbook Assistant's golden questions, count
 # what it breaks, and build the production version.
 #
-# **Time:** about 45 minutes: 10 to read, 12 to run and read the code, 23 for the three
-# exercises. **You need:** lesson 1.3 (embeddings) and lesson 1.4 (recall@k, MRR and
-# bootstrap intervals).
+# **Time:** about 50 minutes: 10 to read, 13 to run the code and read its outputs, 24 for the
+# three exercises, 3 for the questions. **You need:** lesson 1.3 (embeddings) and lesson 1.4
+# (recall@k, MRR and bootstrap intervals).
 #
 # ## Learning objectives
 # - Keep each document's metadata (id, title, section, access level, version) on every chunk.

@@ -8,9 +8,9 @@
 # This lesson replaces it with traces: a timed record of every step of every request, free of
 # personal data, in a real trace backend. Then you read a week of traffic as on-call would.
 #
-# **Time:** about 47 minutes: 10 of reading, 9 of running cells and reading code and output,
-# 26 for the three exercises (3, 7 and 16), 2 for the questions. **You need:** lesson 1.1 (tokens, cost and
-# latency of a call) and lesson 2.2 (the Handbook Assistant and its index).
+# **Time:** about 50 minutes: 12 of reading, 9 of running cells and reading code and output,
+# 27 for the three exercises (3, 7 and 17), 2 for the questions. **You need:** lesson 1.1
+# (tokens, cost and latency of a call) and lesson 2.2 (the Handbook Assistant and its index).
 
 # %% [markdown]
 # ## Learning objectives
@@ -373,9 +373,10 @@ print("the same requests after reversing the rows:", len(set(picked.index) & set
 #
 # Complete `review_queue(requests, per_feature, seed)`: the `request_id`s of up to
 # `per_feature` answered requests from **each feature** (the stub keeps the answered ones).
-# Every answered request must have the same chance; the same call must give the same queue
-# whatever the order of the rows, and another seed another queue. Write the sampling yourself. `sample_key(trace_id, seed)`
-# gives a number fixed by the id and the seed (a SHA-256 hash): sort by it.
+# Every answered request must have the same chance within its feature. The same call must
+# give the same queue whatever the order of the rows, and another seed another queue. Write
+# the sampling yourself: `sample_key(trace_id, seed)` gives a number fixed by the id and the
+# seed (a SHA-256 hash); sort by it.
 
 # %%
 from course_lib.observability import sample_key

@@ -10,8 +10,8 @@
 # column-level access control. Last, you run DVC, a widely used open-source tool, on the
 # same data.
 #
-# **Time:** about 47 minutes: 10 to read, 9 to run and read the code and its outputs, 26
-# for the three exercises (2.6.1: 8, 2.6.2: 6, 2.6.3: 12), 2 for the questions.
+# **Time:** about 50 minutes: 10 to read, 11 to run and read the code and its outputs, 27
+# for the three exercises (2.6.1: 9, 2.6.2: 6, 2.6.3: 12), 2 for the questions.
 # **You need:** lessons 1.4 (evaluation) and 1.6 (the ticket routers).
 #
 # ## Learning objectives

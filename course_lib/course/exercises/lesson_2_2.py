@@ -246,10 +246,12 @@ def _results(
     solution=SOLUTION,
     time_limit=120.0,
     hints=(
-        "search(index, question, user=user, k=5) returns five chunks, and several can come "
-        "from one document. Ask for more (say k=20), walk the results best first, and keep a "
-        "result only when its document (hit.chunk.doc_id) is not kept yet.",
-        "Stop at five results and return the Retrieved objects themselves, best first. Keep "
+        "Count how many distinct documents the plain top 5 holds for a few dev questions: "
+        "several chunks often come from one document. Where could the other documents come "
+        "from, if you looked further down the ranking?",
+        "Ask search for more than five (say k=20), walk the results best first, and keep a "
+        "result only when its document (hit.chunk.doc_id) is not kept yet. Stop at five and "
+        "return the Retrieved objects themselves, best first. Keep "
         "user=user: the checker also asks restricted questions as an employee and counts "
         f"leaks. Which mode to start from? The table of section 5; the dev target is "
         f"{DEV_TARGET}.",
