@@ -44,7 +44,6 @@ __all__ = [
     "embedded_texts",
     "evaluate_chunks",
     "plot_chunk_size_sweep",
-    "plot_chunking_comparison",
     "prototype_passages",
     "prototype_scores",
     "score_chunker",
@@ -342,25 +341,6 @@ def sweep_chunk_sizes(
             }
         )
     return pd.DataFrame(rows)
-
-
-def plot_chunking_comparison(summary: pd.DataFrame, label: str = "chunking") -> Figure:
-    """Recall@5 and MRR per chunking, with their 95% intervals as error bars."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    figure, axes = plt.subplots(1, 2, figsize=(10, 0.5 + 0.45 * len(summary)), sharey=True)
-    positions = np.arange(len(summary))[::-1]
-    for axis, metric, title in zip(axes, ("recall", "mrr"), ("recall@5", "MRR"), strict=True):
-        values = summary[metric].to_numpy()
-        errors = [values - summary[f"{metric}_low"], summary[f"{metric}_high"] - values]
-        axis.errorbar(values, positions, xerr=errors, fmt="o", capsize=4)
-        axis.set_xlabel(f"{title} (95% interval)")
-        axis.set_xlim(0, 1)
-        axis.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(positions, summary[label])
-    figure.tight_layout()
-    return figure
 
 
 def plot_chunk_size_sweep(sweep: pd.DataFrame, highlight: int | None = None) -> Figure:

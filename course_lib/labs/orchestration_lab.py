@@ -24,7 +24,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -49,13 +49,9 @@ from course_lib.labs.orchestration_faults import (
 from course_lib.orchestration import AnswerState, HandbookSteps, StepContext
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from course_lib.llm import LLMClient
     from course_lib.observability import Tracing
     from course_lib.orchestration import (
-        CheckpointStore,
-        LangGraphWorkflow,
         MessageSender,
         RunResult,
     )
@@ -66,7 +62,6 @@ __all__ = [
     "CALL_BUDGET",
     "FAULT_MIX",
     "FAULT_RATE",
-    "FRAMEWORK_DISTRIBUTIONS",
     "HANG_S",
     "RETRY_AFTER_S",
     "SLA_S",
@@ -80,8 +75,6 @@ __all__ = [
     "PolicyReport",
     "SimulatedClock",
     "SimulatedCrash",
-    "backend_comparison",
-    "code_lines",
     "crash_summary",
     "delivery_scenario",
     "describe_endpoint",
@@ -91,7 +84,6 @@ __all__ = [
     "measure_policy",
     "orchestration_file",
     "orchestration_index",
-    "trace_table",
 ]
 
 T = TypeVar("T")
@@ -494,109 +486,6 @@ def delivery_scenario(
             1 for _, state in batch if outbox.received()[state.user_id] == 0
         ),
     }
-
-
-# -- traces, code and the framework ------------------------------------------------------------
-
-
-def trace_table(tracing: Tracing) -> pd.DataFrame:
-    """The spans kept in memory as a tidy table: which trace (numbered in order), the span
-    indented by depth, its step's attempts, the steps a run span restored, and its status.
-    No ids or timings."""
-    import pandas as pd
-
-    from course_lib.observability import spans_frame
-
-    frame = spans_frame(tracing)
-    numbers = {trace: i for i, trace in enumerate(dict.fromkeys(frame["trace_id"]), start=1)}
-    parents = dict(zip(frame["span_id"], frame["parent_id"], strict=True))
-
-    def depth(span_id: str) -> int:
-        level, parent = 0, parents.get(span_id)
-        while parent is not None and parent in parents:
-            level, parent = level + 1, parents.get(parent)
-        return level
-
-    attempts = frame.get("course.workflow.attempts", pd.Series([None] * len(frame)))
-    restored = frame.get("course.workflow.restored_steps", pd.Series([None] * len(frame)))
-    return pd.DataFrame(
-        {
-            "trace": [numbers[t] for t in frame["trace_id"]],
-            "span": [
-                "  " * depth(s) + name
-                for s, name in zip(frame["span_id"], frame["name"], strict=True)
-            ],
-            "attempts": attempts.astype("Int64"),
-            "restored steps": [
-                ", ".join(steps) if isinstance(steps, list | tuple) else "" for steps in restored
-            ],
-            "status": frame["status"],
-        }
-    )
-
-
-def code_lines(paths: Iterable[Path]) -> int:
-    """Lines of Python under ``paths`` (files or folders) that are neither blank nor comments."""
-    total = 0
-    for path in paths:
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for file in files:
-            for line in file.read_text(encoding="utf-8", errors="replace").splitlines():
-                stripped = line.strip()
-                total += bool(stripped) and not stripped.startswith("#")
-    return total
-
-
-FRAMEWORK_DISTRIBUTIONS = (
-    "langgraph",
-    "langgraph-checkpoint",
-    "langgraph-checkpoint-sqlite",
-    "langgraph-prebuilt",
-    "langchain-core",
-)
-"""The installed packages a LangGraph workflow runs on (the graph, its checkpointers, and the
-core library it is built on)."""
-
-
-def backend_comparison(
-    engine_store: CheckpointStore, graph: LangGraphWorkflow[Any], *, runs: int
-) -> pd.DataFrame:
-    """The two backends side by side, after both ran the same ``runs`` runs: rows stored per
-    run, lines of course code each needs (the LangGraph adapter reuses the engine's steps,
-    policies, timeouts and output checks, so it needs them too), and lines of framework code
-    each depends on."""
-    from importlib.metadata import PackageNotFoundError, files
-
-    import pandas as pd
-
-    import course_lib.orchestration as orchestration
-
-    ours = Path(orchestration.__file__).parent
-    framework: list[Path] = []
-    for name in FRAMEWORK_DISTRIBUTIONS:
-        try:
-            listed = files(name) or []
-        except PackageNotFoundError:
-            continue
-        framework += [Path(str(f.locate())) for f in listed if str(f).endswith(".py")]
-    engine = code_lines([ours / name for name in ("engine.py", "steps.py", "store.py")])
-    adapter = code_lines([ours / "langgraph_backend.py"])
-    return pd.DataFrame(
-        {
-            "course engine": {
-                "rows stored per run": round(sum(engine_store.count_rows().values()) / runs),
-                "course code it needs (lines)": engine,
-                "of which the LangGraph adapter": 0,
-                "framework code it depends on (lines)": 0,
-            },
-            "LangGraph": {
-                "rows stored per run": round(sum(graph.count_rows().values()) / runs),
-                "course code it needs (lines)": engine + adapter,
-                "of which the LangGraph adapter": adapter,
-                "framework code it depends on (lines)": code_lines(framework),
-            },
-        }
-    )
 
 
 def langgraph_sync_timeout_error() -> str:
