@@ -27,7 +27,9 @@ No production package imports it.
   endpoint with planted faults and latency, and the crash, resume and fault measurements of
   lesson 2.3;
 * :mod:`~course_lib.labs.guardrails_lab`: the attack suite, the assistant and agent under
-  attack with and without guards, and the false blocks on golden questions (lesson 2.7).
+  attack with and without guards, and the false blocks on golden questions (lesson 2.7);
+* :mod:`~course_lib.labs.scratch_repo`: a throwaway git repository in the work directory, on a
+  fixed clock, where Layer 3's lessons run git and its tools.
 
 Importing this package is cheap: each name loads its module on first use.
 """
@@ -240,6 +242,15 @@ if TYPE_CHECKING:
         retrieval_recall,
         score_answers,
     )
+    from course_lib.labs.scratch_repo import (
+        SCRATCH_AUTHOR,
+        SCRATCH_EPOCH,
+        ScratchRepo,
+        ScratchRepoError,
+        ScratchStep,
+        course_repository,
+        require_git,
+    )
 
 _EXPORTS = {
     "AGENT_SYSTEM": "course_lib.labs.guardrails_lab",
@@ -417,6 +428,13 @@ _EXPORTS = {
     "DvcRepo": "course_lib.labs.dvc_lab",
     "DvcStep": "course_lib.labs.dvc_lab",
     "file_md5": "course_lib.labs.dvc_lab",
+    "SCRATCH_AUTHOR": "course_lib.labs.scratch_repo",
+    "SCRATCH_EPOCH": "course_lib.labs.scratch_repo",
+    "ScratchRepo": "course_lib.labs.scratch_repo",
+    "ScratchRepoError": "course_lib.labs.scratch_repo",
+    "ScratchStep": "course_lib.labs.scratch_repo",
+    "course_repository": "course_lib.labs.scratch_repo",
+    "require_git": "course_lib.labs.scratch_repo",
 }
 
 __all__ = [
@@ -453,6 +471,8 @@ __all__ = [
     "READ_ONLY_TOOLS",
     "RETRY_AFTER_S",
     "RUN_METRICS",
+    "SCRATCH_AUTHOR",
+    "SCRATCH_EPOCH",
     "SERVICES",
     "SLA_S",
     "SLA_SHARE",
@@ -493,6 +513,9 @@ __all__ = [
     "RetrievalUnit",
     "Retriever",
     "RouterScore",
+    "ScratchRepo",
+    "ScratchRepoError",
+    "ScratchStep",
     "SecurityWorld",
     "SimulatedCrash",
     "TextGuard",
@@ -518,6 +541,7 @@ __all__ = [
     "compare_span_attributes",
     "compare_throughput",
     "comparison_table",
+    "course_repository",
     "crash_summary",
     "datasheet_table",
     "declared_licence",
@@ -571,6 +595,7 @@ __all__ = [
     "rankings",
     "reference_flag_leaks",
     "repeated_documents",
+    "require_git",
     "retrieval_baselines",
     "retrieval_recall",
     "retrieval_units",
