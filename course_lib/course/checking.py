@@ -459,6 +459,8 @@ def check(exercise_id: str, answer: Any = _NO_ANSWER) -> Feedback:
     """Checks the learner's answer to ``exercise_id`` and returns a one-line verdict.
 
     A malformed call (no id, an unknown id, no answer) also gets one line, not a traceback.
+    Every check of a known exercise goes into the learner's progress record
+    (:mod:`course_lib.course.progress`), which ``course progress`` shows.
 
     Raises:
         ExerciseNotSolvedError: in strict mode, when the answer is not right.
@@ -484,6 +486,10 @@ def check(exercise_id: str, answer: Any = _NO_ANSWER) -> Feedback:
         )
     else:
         feedback = evaluate(spec.id, answer)
+    if not isinstance(spec, str):
+        from course_lib.course.progress import record_check
+
+        record_check(spec.id, feedback.solved)
     if not feedback.solved and _strict():
         error: type[Exception] = ExerciseNotSolvedError
         if feedback.usage_error:

@@ -1,5 +1,5 @@
-"""The ``course`` command line: ``doctor``, ``build``, ``reset``, ``serve-model``, and the
-maintainers' checks ``data baselines`` and ``prompts lock``.
+"""The ``course`` command line: ``doctor``, ``build``, ``progress``, ``reset``, ``serve-model``,
+and the maintainers' checks ``data baselines`` and ``prompts lock``.
 
 Every expected failure prints one ``error: ...`` line on stderr that says what to do next,
 and exits with a documented code:
@@ -267,7 +267,7 @@ def reset(
             EXIT_USAGE,
         )
     if not yes:
-        typer.confirm(f"Delete everything in {work_dir}?", abort=True)
+        typer.confirm(f"Delete everything in {work_dir}{_progress_note(settings)}?", abort=True)
     try:
         removed = reset_work_dir(settings)
     except CourseLibError:
@@ -279,6 +279,39 @@ def reset(
             "permissions or delete it by hand, then run 'course reset' again."
         ) from None
     typer.echo(f"Emptied {work_dir} ({removed} entries removed).")
+
+
+def _progress_note(settings: CourseSettings) -> str:
+    """What a reset would lose of the learner's own work, for the confirmation question."""
+    from course_lib.course.progress import solved_exercises
+
+    try:
+        solved = len(solved_exercises(settings))
+    except CourseLibError:
+        return ", including an unreadable progress record"
+    if not solved:
+        return ""
+    return f", including your record of {solved} solved exercise{'s' if solved != 1 else ''}"
+
+
+@app.command()
+def progress() -> None:
+    """Show which exercises you have solved, lesson by lesson (from the record check keeps)."""
+    from course_lib.course.checking import all_exercises
+    from course_lib.course.progress import progress_by_lesson, progress_path
+
+    settings = _load_settings()
+    lessons = progress_by_lesson([e.id for e in all_exercises()], settings)
+    solved = sum(len(lesson.solved) for lesson in lessons)
+    total = sum(lesson.total for lesson in lessons)
+    typer.echo(f"{solved} of {total} exercises solved (record: {progress_path(settings)}).")
+    width = max(len(lesson.lesson) for lesson in lessons)
+    for lesson in lessons:
+        todo = ", ".join(lesson.remaining) if lesson.remaining else "all solved"
+        typer.echo(
+            f"  {lesson.lesson:<{width}}  {len(lesson.solved)}/{lesson.total}  "
+            f"{'to do: ' + todo if lesson.remaining else todo}"
+        )
 
 
 @app.command("serve-model")
