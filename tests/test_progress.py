@@ -112,3 +112,13 @@ def test_reset_says_what_progress_it_would_delete_and_keeps_it_on_no(workspace: 
     assert solved_exercises() == {"00.1": 1, "1.1.1": 1}
     assert CliRunner().invoke(app, ["reset", "--yes"]).exit_code == 0
     assert solved_exercises() == {}
+
+
+def test_progress_table_for_a_notebook_cell(workspace: Path) -> None:
+    from course_lib.course import progress_table
+
+    record_check("00.2", True)
+    table = progress_table()
+    assert table.loc["00", "solved"] == "1/2"
+    assert table.loc["00", "to do"] == "00.1"
+    assert table.loc["2.1", "solved"] == "0/3"

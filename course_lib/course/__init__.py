@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         plot_code_boxes,
     )
     from course_lib.course.doctor import run_checks
+    from course_lib.course.progress import progress_table
 
 _EXPORTS = {
     "answer_or_reference": "course_lib.course.checking",
@@ -27,6 +28,7 @@ _EXPORTS = {
     "measure_code_size": "course_lib.course.code_size",
     "plot_code_boxes": "course_lib.course.code_size",
     "run_checks": "course_lib.course.doctor",
+    "progress_table": "course_lib.course.progress",
 }
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "hint",
     "measure_code_size",
     "plot_code_boxes",
+    "progress_table",
     "run_checks",
 ]
 

@@ -16,9 +16,13 @@ from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from course_lib.errors import WorkDirError
 from course_lib.settings import CourseSettings, get_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "PROGRESS_FILE",
@@ -26,6 +30,7 @@ __all__ = [
     "lesson_of",
     "progress_by_lesson",
     "progress_path",
+    "progress_table",
     "record_check",
     "solved_exercises",
 ]
@@ -105,6 +110,22 @@ def progress_by_lesson(
     return [
         LessonProgress(lesson, tuple(done), tuple(todo)) for lesson, (done, todo) in lessons.items()
     ]
+
+
+def progress_table(settings: CourseSettings | None = None) -> pd.DataFrame:
+    """The learner's progress as a table, one row per lesson: what a notebook cell shows."""
+    import pandas as pd
+
+    from course_lib.course.checking import all_exercises
+
+    lessons = progress_by_lesson([e.id for e in all_exercises()], settings)
+    return pd.DataFrame(
+        [
+            (p.lesson, f"{len(p.solved)}/{p.total}", ", ".join(p.remaining) or "all solved")
+            for p in lessons
+        ],
+        columns=["lesson", "solved", "to do"],
+    ).set_index("lesson")
 
 
 def _read(settings: CourseSettings | None) -> dict[str, tuple[int, int]]:
