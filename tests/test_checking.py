@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+import types
 
 import pytest
 
@@ -135,7 +136,67 @@ def test_the_reference_handed_back_is_not_the_learners_answer(
     assert not feedback.solved
     assert "the course's reference square" in feedback.line
     assert "pass the square you wrote" in feedback.line
-    assert check("99.1", lambda x: fallback(x)).solved  # a function of one's own is checked
+    assert check("99.1", lambda x: x**2).solved  # a function of one's own is checked
+
+
+@pytest.mark.usefixtures("square_exercise")
+def test_a_function_that_borrows_the_reference_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fallback = answer_or_reference("99.1", None)
+    capsys.readouterr()
+
+    def wraps_it(x: int) -> int:
+        return fallback(x)
+
+    def asks_for_it(x: int) -> int:
+        return answer_or_reference("99.1", None)(x)
+
+    reference_module = types.ModuleType("lesson_99")
+    reference_module.square = checking._REGISTRY["99.1"].reference  # type: ignore[attr-defined]
+    package = types.ModuleType("exercises")
+    package.lesson_99 = reference_module  # type: ignore[attr-defined]
+
+    def through_the_module(x: int) -> int:
+        return package.lesson_99.square(x)  # type: ignore[attr-defined, no-any-return]
+
+    for borrowed in (wraps_it, lambda x: fallback(x), through_the_module):
+        feedback = check("99.1", borrowed)
+        assert not feedback.solved
+        assert "calls the course's reference answer" in feedback.line
+    feedback = check("99.1", asks_for_it)
+    assert not feedback.solved and "calls answer_or_reference" in feedback.line
+
+    def square(x: int) -> int:  # the reference's own name, but the learner's own code
+        return x * x if x >= 0 else square(-x)
+
+    assert check("99.1", square).solved
+
+
+def test_a_long_text_copied_from_the_reference_is_refused() -> None:
+    text = (
+        "on:\n  push:\n    branches: [main]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - uses: actions/checkout@v4\n"
+    )
+
+    @exercise(
+        "99.4",
+        title="Workflow",
+        answer_name="WORKFLOW",
+        expects_function=False,
+        reference=text,
+        hints=("Write it.",),
+    )
+    def _check(answer, probe: Probe) -> str:
+        probe.expect_equal("jobs:" in answer, True, "has jobs")
+        return "right."
+
+    try:
+        copied = check("99.4", "".join(text))
+        assert not copied.solved and "character for character" in copied.line
+        assert check("99.4", text.replace("ubuntu-latest", "ubuntu-24.04")).solved
+    finally:
+        checking._REGISTRY.pop("99.4", None)
 
 
 def test_values_equal_to_the_reference_are_checked_as_usual() -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import os
 import pkgutil
 import re
@@ -484,6 +485,8 @@ def check(exercise_id: str, answer: Any = _NO_ANSWER) -> Feedback:
             f"That is the course's reference {spec.answer_name} (what answer_or_reference falls "
             f"back to), not yours: pass the {spec.answer_name} you wrote.",
         )
+    elif (borrowed := _borrows_the_reference(spec, answer)) is not None:
+        feedback = Feedback(spec.id, False, borrowed)
     else:
         feedback = evaluate(spec.id, answer)
     if not isinstance(spec, str):
@@ -529,6 +532,67 @@ def answer_calls(answer: Any, function: Callable[..., Any]) -> bool:
         or any(scope.get(name) is function for name in names)
         or any(value is function for value in enclosed)
     )
+
+
+def _borrows_the_reference(spec: Exercise, answer: Any) -> str | None:
+    """Why ``answer`` is the course's answer rather than the learner's, if it is.
+
+    Catches a function that calls the reference (imported from the exercise module, by any
+    name or module path) or ``answer_or_reference``, and a long text copied from the
+    reference. Values a learner could well write the same (short texts, numbers) never count.
+    """
+    reference = spec.reference
+    if isinstance(answer, str) and isinstance(reference, str):
+        if len(reference.strip()) >= 80 and answer.strip() == reference.strip():
+            return (
+                f"That {spec.answer_name} is the course's reference, character for character: "
+                "write your own."
+            )
+        return None
+    if not callable(answer) or not hasattr(answer, "__code__"):
+        return None
+    if answer_calls(answer, answer_or_reference):
+        return (
+            f"Your {spec.answer_name} calls answer_or_reference, which hands back the course's "
+            "answer: write the code yourself."
+        )
+    if callable(reference) and _reaches(answer, reference):
+        return (
+            f"Your {spec.answer_name} calls the course's reference answer from the exercise "
+            "module: write the code yourself."
+        )
+    return None
+
+
+def _reaches(answer: Any, target: Any) -> bool:
+    """Whether ``answer``'s code refers to the object ``target`` itself: by a global or
+    enclosed name bound to it, or as an attribute of a module it names (``a.b.target``)."""
+    names: set[str] = set()
+    pending = [answer.__code__]
+    while pending:
+        current = pending.pop()
+        names.update(current.co_names)
+        pending += [const for const in current.co_consts if hasattr(const, "co_names")]
+    scope = getattr(answer, "__globals__", {})
+    values = [scope[name] for name in names if name in scope]
+    for cell in getattr(answer, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # a variable of the enclosing function not yet assigned
+            continue
+    modules = [value for value in values if inspect.ismodule(value)]
+    seen: set[int] = set()
+    while modules:  # follow a.b.c through the names the code uses
+        module = modules.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        for name in names:
+            value = getattr(module, name, None)
+            values.append(value)
+            if inspect.ismodule(value):
+                modules.append(value)
+    return any(value is target for value in values)
 
 
 _VALUE_TYPES = (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))
