@@ -22,12 +22,12 @@ from course_lib.embeddings import (
     WordLlamaEmbedder,
     clear_embedder_cache,
     cosine_similarity,
+    factory as factory_module,
     get_embedder,
     register_backend,
+    sentence_transformer as st_module,
     top_k,
 )
-from course_lib.embeddings import factory as factory_module
-from course_lib.embeddings import sentence_transformer as st_module
 from course_lib.errors import (
     CourseLibError,
     EmbedderMismatchError,

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from course_lib.datasets import HandbookDocument, load_handbook
 from course_lib.rag import MODES, HandbookIndex, User, search

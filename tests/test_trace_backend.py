@@ -19,13 +19,13 @@ from course_lib.errors import OptionalDependencyError, TracingError
 from course_lib.observability import (
     MLFLOW_EXPERIMENT_HEADER,
     MLflowBackend,
+    backend as backend_module,
     find_personal_data,
     setup_tracing,
     start_mlflow_backend,
     trace_workflow,
     traced_chat,
 )
-from course_lib.observability import backend as backend_module
 from course_lib.standin import local_client
 
 EMAIL = "jan.kowalski@kestrel.example"

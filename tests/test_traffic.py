@@ -13,8 +13,7 @@ from datetime import timedelta
 import pandas as pd
 import pandera.pandas as pa
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from course_lib.datasets import (
     TrafficIncident,

@@ -29,8 +29,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from course_lib.errors import SettingsError
-from course_lib.personal_data import PERSONAL_DATA_KINDS, PersonalData
-from course_lib.personal_data import redact_personal_data as _redact_personal_data
+from course_lib.personal_data import (
+    PERSONAL_DATA_KINDS,
+    PersonalData,
+    redact_personal_data as _redact_personal_data,
+)
 from course_lib.redaction import REDACTED, redact
 
 __all__ = [

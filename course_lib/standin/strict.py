@@ -19,11 +19,13 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from course_lib.standin.ranking import Tier
-from course_lib.standin.structured import _DATE as DATE
-from course_lib.standin.structured import _MAX_FILL_DEPTH as MAX_FILL_DEPTH
-from course_lib.standin.structured import _choose_enum as choose_enum
-from course_lib.standin.structured import _enum_options as enum_options
-from course_lib.standin.structured import fill_schema
+from course_lib.standin.structured import (
+    _DATE as DATE,
+    _MAX_FILL_DEPTH as MAX_FILL_DEPTH,
+    _choose_enum as choose_enum,
+    _enum_options as enum_options,
+    fill_schema,
+)
 from course_lib.standin.text import split_sentences
 
 __all__ = ["conform"]

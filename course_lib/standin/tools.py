@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.standin.ranking import Tier
-from course_lib.standin.structured import _string_by_name as string_by_name
-from course_lib.standin.structured import fill_schema
+from course_lib.standin.structured import _string_by_name as string_by_name, fill_schema
 from course_lib.standin.text import lexical_overlap, terms
 
 __all__ = ["ToolChoice", "choose_tool", "is_error_result", "request_steps"]

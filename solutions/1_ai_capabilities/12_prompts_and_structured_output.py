@@ -51,9 +51,11 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: for you)
-from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES
-from course_lib.datasets import TICKET_PRIORITIES as PRIORITIES
-from course_lib.datasets import load_tickets
+from course_lib.datasets import (
+    TICKET_CATEGORIES as CATEGORIES,
+    TICKET_PRIORITIES as PRIORITIES,
+    load_tickets,
+)
 from course_lib.errors import PromptRenderError
 from course_lib.evaluation import paired_bootstrap
 from course_lib.llm import LLMClient
@@ -439,8 +441,10 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
-from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES
-from course_lib.datasets import TICKET_PRIORITIES as PRIORITIES
+from course_lib.datasets import (
+    TICKET_CATEGORIES as CATEGORIES,
+    TICKET_PRIORITIES as PRIORITIES,
+)
 
 Category = Enum("Category", {name: name for name in CATEGORIES}, type=str)  # the ten categories
 Priority = Enum("Priority", {name: name for name in PRIORITIES}, type=str)  # P1 to P4

@@ -9,8 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from course_lib.course.checking import NotYet, Probe, exercise
-from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES
-from course_lib.datasets import TICKET_PRIORITIES as PRIORITIES
+from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES, TICKET_PRIORITIES as PRIORITIES
 from course_lib.errors import PromptRenderError
 from course_lib.structured import extract_json, render_prompt
 
