@@ -1,4 +1,4 @@
-"""Quality gates in the one test command: lint, secrets, and a light ``import course_lib``."""
+"""Quality gates in the one test command: lint, secrets, workflows, a light import."""
 
 from __future__ import annotations
 
@@ -117,3 +117,15 @@ def test_wheel_ships_every_data_file(tmp_path: Path) -> None:
     data = [p for p in tracked if p.startswith("course_lib/") and not p.endswith(".py")]
     missing = [path for path in data if path not in shipped]
     assert not missing, f"not in the wheel: {missing[:10]}"
+
+
+def test_the_workflows_pass_actionlint() -> None:
+    """The course's GitHub workflows are checked the way lesson 3.5 teaches."""
+    workflows = sorted(
+        str(p.relative_to(ROOT)) for p in (ROOT / ".github/workflows").glob("*.y*ml")
+    )
+    assert workflows, "no workflow found under .github/workflows"
+    actionlint = Path(sys.executable).with_name("actionlint")
+    assert actionlint.exists(), "actionlint is missing from the environment; run ./run setup"
+    result = _run(str(actionlint), *workflows)
+    assert result.returncode == 0, f"actionlint found problems:\n{result.stdout}{result.stderr}"
