@@ -167,36 +167,20 @@ def test_a_function_that_borrows_the_reference_is_refused(
     feedback = check("99.1", asks_for_it)
     assert not feedback.solved and "calls answer_or_reference" in feedback.line
 
+    def imports_it(x: int) -> int:
+        from course_lib.course.exercises import lesson_1_1  # noqa: F401 (the module is enough)
+
+        return x * x
+
+    imports_it.__module__ = "tests"
+    checking._REGISTRY["99.1"].reference.__module__ = "course_lib.course.exercises.lesson_1_1"
+    feedback = check("99.1", imports_it)
+    assert not feedback.solved and "calls the course's reference answer" in feedback.line
+
     def square(x: int) -> int:  # the reference's own name, but the learner's own code
         return x * x if x >= 0 else square(-x)
 
     assert check("99.1", square).solved
-
-
-def test_a_long_text_copied_from_the_reference_is_refused() -> None:
-    text = (
-        "on:\n  push:\n    branches: [main]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
-        "    steps:\n      - uses: actions/checkout@v4\n"
-    )
-
-    @exercise(
-        "99.4",
-        title="Workflow",
-        answer_name="WORKFLOW",
-        expects_function=False,
-        reference=text,
-        hints=("Write it.",),
-    )
-    def _check(answer, probe: Probe) -> str:
-        probe.expect_equal("jobs:" in answer, True, "has jobs")
-        return "right."
-
-    try:
-        copied = check("99.4", "".join(text))
-        assert not copied.solved and "character for character" in copied.line
-        assert check("99.4", text.replace("ubuntu-latest", "ubuntu-24.04")).solved
-    finally:
-        checking._REGISTRY.pop("99.4", None)
 
 
 def test_values_equal_to_the_reference_are_checked_as_usual() -> None:

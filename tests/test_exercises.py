@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from course_lib.course.build import Lesson, find_lessons
-from course_lib.course.checking import all_exercises, evaluate, get_exercise
+from course_lib.course.checking import all_exercises, check, evaluate, get_exercise
 from course_lib.course.lesson_source import SOLUTION_TAG, learner_cells, read_lesson_source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +102,9 @@ WRONG_CASES = [
     ("exercise_id", "index", "wrong"), WRONG_CASES, ids=[f"{c[0]}-wrong{c[1]}" for c in WRONG_CASES]
 )
 def test_rejects_plausible_wrong_answers(exercise_id: str, index: int, wrong: Any) -> None:
-    feedback = evaluate(exercise_id, wrong)
+    # Through check(), as a learner calls it: some shortcuts (an answer borrowing the course's
+    # reference) are refused there, before the exercise's own checker runs.
+    feedback = check(exercise_id, wrong)
     assert not feedback.solved, f"wrong answer {index} was accepted: {feedback.line}"
     assert not feedback.checker_failed, feedback.line
     assert "\n" not in feedback.line

@@ -538,17 +538,10 @@ def _borrows_the_reference(spec: Exercise, answer: Any) -> str | None:
     """Why ``answer`` is the course's answer rather than the learner's, if it is.
 
     Catches a function that calls the reference (imported from the exercise module, by any
-    name or module path) or ``answer_or_reference``, and a long text copied from the
-    reference. Values a learner could well write the same (short texts, numbers) never count.
+    name or module path, or imported inside it) or ``answer_or_reference``. A value (a text,
+    a number) never counts: the solution notebooks publish every value answer anyway.
     """
     reference = spec.reference
-    if isinstance(answer, str) and isinstance(reference, str):
-        if len(reference.strip()) >= 80 and answer.strip() == reference.strip():
-            return (
-                f"That {spec.answer_name} is the course's reference, character for character: "
-                "write your own."
-            )
-        return None
     if not callable(answer) or not hasattr(answer, "__code__"):
         return None
     if answer_calls(answer, answer_or_reference):
@@ -556,7 +549,9 @@ def _borrows_the_reference(spec: Exercise, answer: Any) -> str | None:
             f"Your {spec.answer_name} calls answer_or_reference, which hands back the course's "
             "answer: write the code yourself."
         )
-    if callable(reference) and _reaches(answer, reference):
+    if callable(reference) and (
+        _reaches(answer, reference) or _imports_exercise_module(answer, reference)
+    ):
         return (
             f"Your {spec.answer_name} calls the course's reference answer from the exercise "
             "module: write the code yourself."
@@ -564,15 +559,30 @@ def _borrows_the_reference(spec: Exercise, answer: Any) -> str | None:
     return None
 
 
-def _reaches(answer: Any, target: Any) -> bool:
-    """Whether ``answer``'s code refers to the object ``target`` itself: by a global or
-    enclosed name bound to it, or as an attribute of a module it names (``a.b.target``)."""
+def _code_names(answer: Any) -> set[str]:
+    """Every global, attribute and imported name the code of ``answer`` (and of the functions
+    defined inside it) uses."""
     names: set[str] = set()
     pending = [answer.__code__]
     while pending:
         current = pending.pop()
         names.update(current.co_names)
         pending += [const for const in current.co_consts if hasattr(const, "co_names")]
+    return names
+
+
+def _imports_exercise_module(answer: Any, reference: Any) -> bool:
+    """Whether ``answer`` imports the module that holds the reference (``from
+    course_lib.course.exercises import lesson_3_4`` inside the function body, say)."""
+    module = getattr(reference, "__module__", "") or ""
+    leaf = module.rsplit(".", 1)[-1]
+    return module.startswith("course_lib.course.exercises.") and leaf in _code_names(answer)
+
+
+def _reaches(answer: Any, target: Any) -> bool:
+    """Whether ``answer``'s code refers to the object ``target`` itself: by a global or
+    enclosed name bound to it, or as an attribute of a module it names (``a.b.target``)."""
+    names = _code_names(answer)
     scope = getattr(answer, "__globals__", {})
     values = [scope[name] for name in names if name in scope]
     for cell in getattr(answer, "__closure__", None) or ():
