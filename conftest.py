@@ -11,11 +11,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from course_lib.course.execution import apply_kernel_environment
+from course_lib.settings import get_settings
 
 ROOT = Path(__file__).parent
 _TEMP_DIRS: list[str] = []
@@ -135,3 +137,21 @@ def sdk(server):  # type: ignore[no-untyped-def]
     server.set_faults(FaultPlan(malformed_rate=0.0))
     key = "local"  # the local server accepts any key  # pragma: allowlist secret
     return openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A clean environment: an empty course.toml, a fresh work directory, no other COURSE_*.
+
+    The process-wide settings are rebuilt too, so no earlier test's settings stand in.
+    """
+    for key in list(os.environ):
+        if key.upper().startswith("COURSE_"):
+            monkeypatch.delenv(key)
+    config = tmp_path / "course.toml"
+    config.write_text("")
+    monkeypatch.setenv("COURSE_CONFIG_FILE", str(config))
+    monkeypatch.setenv("COURSE_WORK_DIR", str(tmp_path / "work"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,28 +19,9 @@ from typer.testing import CliRunner
 
 from course_lib.course import cli
 from course_lib.course.cli import EXIT_FAILED, EXIT_USAGE, app
-from course_lib.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_KEY = "sk-fake-cli-test-key-0000"  # pragma: allowlist secret
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A clean environment: an empty course.toml, a fresh work directory, no other COURSE_*.
-
-    The process-wide settings are rebuilt too, so no earlier test's settings stand in.
-    """
-    for key in list(os.environ):
-        if key.upper().startswith("COURSE_"):
-            monkeypatch.delenv(key)
-    config = tmp_path / "course.toml"
-    config.write_text("")
-    monkeypatch.setenv("COURSE_CONFIG_FILE", str(config))
-    monkeypatch.setenv("COURSE_WORK_DIR", str(tmp_path / "work"))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def _invoke(*args: str) -> Result:

@@ -3,8 +3,6 @@ question, and never in the way of an answer."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,18 +20,9 @@ from course_lib.settings import get_settings
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh work directory and settings, with no other COURSE_* variable."""
-    for key in list(os.environ):
-        if key.upper().startswith("COURSE_"):
-            monkeypatch.delenv(key)
-    config = tmp_path / "course.toml"
-    config.write_text("")
-    monkeypatch.setenv("COURSE_CONFIG_FILE", str(config))
-    monkeypatch.setenv("COURSE_WORK_DIR", str(tmp_path / "work"))
-    get_settings.cache_clear()
-    yield tmp_path / "work"
-    get_settings.cache_clear()
+def work(workspace: Path) -> Path:
+    """The fresh work directory of the clean workspace (conftest.py)."""
+    return workspace / "work"
 
 
 def _count_code_lines(*args: object, **kwargs: object) -> object:
@@ -42,28 +31,28 @@ def _count_code_lines(*args: object, **kwargs: object) -> object:
     return reference(*args, **kwargs)
 
 
-def test_check_records_attempts_and_keeps_a_solve(workspace: Path) -> None:
+def test_check_records_attempts_and_keeps_a_solve(work: Path) -> None:
     assert solved_exercises() == {}
     assert not check("00.1", lambda source: 0).solved
     assert solved_exercises() == {}
     assert check("00.1", _count_code_lines).solved
     assert not check("00.1", lambda source: 0).solved  # a later experiment does not undo it
     assert solved_exercises() == {"00.1": 3}
-    assert progress_path().parent == workspace
+    assert progress_path().parent == work
 
 
-def test_unknown_ids_are_not_recorded(workspace: Path) -> None:
+def test_unknown_ids_are_not_recorded(work: Path) -> None:
     check("9.9.9", _count_code_lines)
     assert not progress_path().exists() or solved_exercises() == {}
 
 
-def test_the_record_survives_a_new_process_view(workspace: Path) -> None:
+def test_the_record_survives_a_new_process_view(work: Path) -> None:
     record_check("2.1.1", True)
     get_settings.cache_clear()  # a kernel restart rebuilds the settings
     assert solved_exercises() == {"2.1.1": 1}
 
 
-def test_progress_groups_exercises_by_lesson_in_course_order(workspace: Path) -> None:
+def test_progress_groups_exercises_by_lesson_in_course_order(work: Path) -> None:
     record_check("2.1.2", True)
     lessons = progress_by_lesson(["00.1", "2.1.1", "2.1.2", "2.1.3"])
     assert [(p.lesson, p.solved, p.remaining) for p in lessons] == [
@@ -73,9 +62,9 @@ def test_progress_groups_exercises_by_lesson_in_course_order(workspace: Path) ->
 
 
 def test_a_record_that_cannot_be_written_does_not_break_check(
-    workspace: Path, monkeypatch: pytest.MonkeyPatch
+    work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blocked = workspace.parent / "a-file"
+    blocked = work.parent / "a-file"
     blocked.write_text("not a folder")
     monkeypatch.setenv("COURSE_WORK_DIR", str(blocked))
     get_settings.cache_clear()
@@ -83,7 +72,7 @@ def test_a_record_that_cannot_be_written_does_not_break_check(
     assert record_check("00.1", True) is False
 
 
-def test_course_progress_lists_what_is_left(workspace: Path) -> None:
+def test_course_progress_lists_what_is_left(work: Path) -> None:
     record_check("00.1", True)
     result = CliRunner().invoke(app, ["progress"])
     assert result.exit_code == 0, result.output
@@ -93,9 +82,9 @@ def test_course_progress_lists_what_is_left(workspace: Path) -> None:
     assert "to do: 2.1.1" in result.output
 
 
-def test_a_damaged_record_gets_one_clear_line(workspace: Path) -> None:
-    workspace.mkdir(parents=True)
-    (workspace / "progress.sqlite").write_text("this is not a database")
+def test_a_damaged_record_gets_one_clear_line(work: Path) -> None:
+    work.mkdir(parents=True)
+    (work / "progress.sqlite").write_text("this is not a database")
     result = CliRunner().invoke(app, ["progress"])
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error: ")
@@ -103,7 +92,7 @@ def test_a_damaged_record_gets_one_clear_line(workspace: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_reset_says_what_progress_it_would_delete_and_keeps_it_on_no(workspace: Path) -> None:
+def test_reset_says_what_progress_it_would_delete_and_keeps_it_on_no(work: Path) -> None:
     record_check("00.1", True)
     record_check("1.1.1", True)
     result = CliRunner().invoke(app, ["reset"], input="n\n")
@@ -114,7 +103,7 @@ def test_reset_says_what_progress_it_would_delete_and_keeps_it_on_no(workspace: 
     assert solved_exercises() == {}
 
 
-def test_progress_table_for_a_notebook_cell(workspace: Path) -> None:
+def test_progress_table_for_a_notebook_cell(work: Path) -> None:
     from course_lib.course import progress_table
 
     record_check("00.2", True)

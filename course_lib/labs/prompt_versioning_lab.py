@@ -76,19 +76,9 @@ def versioning_index(*, fresh: bool = True) -> Path:
     With ``fresh`` (the default) it is built from scratch; without, an existing index is
     brought in line with the handbook by an upsert (cheap when it is already there).
     """
-    from course_lib.datasets import load_handbook
-    from course_lib.errors import EmbedderMismatchError, IndexMismatchError
-    from course_lib.rag import HandbookIndex
-    from course_lib.workdir import work_path
+    from course_lib.labs.retrieval_lab import lesson_index
 
-    path = work_path(_LAB_FOLDER, "handbook.sqlite")
-    docs = load_handbook()
-    try:
-        index = HandbookIndex.build(docs, path=path, rebuild=fresh)
-    except (EmbedderMismatchError, IndexMismatchError):
-        index = HandbookIndex.build(docs, path=path, rebuild=True)
-    index.close()
-    return path
+    return lesson_index("handbook", fresh=fresh, folder=_LAB_FOLDER)
 
 
 def versioning_library(name: str = "prompts", *, fresh: bool = True) -> Path:

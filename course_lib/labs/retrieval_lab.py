@@ -95,8 +95,9 @@ def lesson_index(
     docs: Iterable[HandbookDocument] | None = None,
     *,
     fresh: bool = True,
+    folder: str = "lesson_2_2",
 ) -> Path:
-    """Builds an index of the handbook under the work directory and returns its path.
+    """Builds an index of the handbook in ``folder`` of the work directory; returns its path.
 
     With ``fresh`` (the default) the file is built from scratch, so a lesson never reads an
     index another run edited. Without it an existing index is brought in line with ``docs`` by
@@ -106,7 +107,7 @@ def lesson_index(
     from course_lib.errors import EmbedderMismatchError, IndexMismatchError
     from course_lib.workdir import work_path
 
-    path = work_path("lesson_2_2", f"{name}.sqlite")
+    path = work_path(folder, f"{name}.sqlite")
     documents = list(docs) if docs is not None else load_handbook()
     try:
         index = HandbookIndex.build(documents, path=path, rebuild=fresh)
