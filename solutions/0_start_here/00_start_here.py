@@ -382,6 +382,15 @@ for result in results:
 #
 # Everything a lesson writes (indexes, databases, caches) goes to one **work directory**
 # outside the repository, `settings.work_dir`. To start over, run `course reset`.
+#
+# Your progress lives there too: every `check` is noted, and this table (or `course
+# progress` in a terminal) shows which exercises you have solved in each lesson. It survives
+# a kernel restart; `course reset` asks before deleting it.
+
+# %% tags=["nbval-ignore-output"]
+from course_lib.course import progress_table
+
+progress_table().head(4)
 
 # %% [markdown]
 # ## Takeaways
