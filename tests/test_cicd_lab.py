@@ -58,7 +58,17 @@ def test_actionlint_finds_the_four_planted_mistakes(tmp_path: Path) -> None:
     [
         (TUTORIAL_WORKFLOW, "no job named 'gate'"),
         (WORKFLOW.replace("    needs: build\n", "    needs: test\n"), "'deploy' must need 'build'"),
-        (WORKFLOW.replace("actions/upload-artifact@v6", "actions/cache@v4"), "uploads"),
+        (WORKFLOW.replace("actions/upload-artifact@v6", "actions/cache@v4"), "to upload"),
+        (WORKFLOW.replace("actions/download-artifact@v7", "actions/cache@v4"), "download"),
+        (WORKFLOW.replace("github.ref == 'refs", "github.ref != 'refs"), "only from main"),
+        (
+            WORKFLOW.replace(
+                "  gate:\n    needs: test\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - uses: actions/checkout@v5\n",
+                "  gate:\n    needs: test\n    runs-on: ubuntu-latest\n    steps:\n",
+            ),
+            "check out",
+        ),
         (WORKFLOW.replace("python gate.py", "python -m pytest"), "gate command"),
         (WORKFLOW.replace("run: python evaluate.py", "run: echo"), "evaluate.py"),
         (WORKFLOW.replace("    if: github.ref == 'refs/heads/main'\n", ""), "only from main"),

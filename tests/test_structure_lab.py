@@ -139,3 +139,14 @@ def test_the_course_structure_names_its_contracts_and_command() -> None:
     assert course["contracts kept"] is True
     root = Path(__file__).resolve().parent.parent
     assert contract_names(root / "pyproject.toml") == course["contracts"]
+
+
+def test_the_unsolved_package_holds_no_answer_to_the_exercises():
+    solved, unsolved = package_files(), package_files(solved=False)
+    for name in ("src/handbook_assistant/retrieval/search.py", "src/handbook_assistant/cli.py"):
+        assert "raise NotImplementedError" in unsolved[name]
+        assert "k < 1" not in unsolved[name]
+        assert unsolved[name] != solved[name]
+    assert {n: t for n, t in unsolved.items() if "search" not in n and "cli.py" not in n} == {
+        n: t for n, t in solved.items() if "search" not in n and "cli.py" not in n
+    }

@@ -319,10 +319,9 @@ jobs:
       - name: Gate against the stored baseline
         run: {GATE_COMMAND}
       - uses: actions/upload-artifact@v6
-        if: always()
         with:
-          name: evaluation
-          path: eval/
+          name: candidate-run
+          path: eval/candidate.json
 
   build:
     needs: gate
@@ -331,6 +330,12 @@ jobs:
       artifact-id: ${{{{ steps.bundle.outputs.id }}}}
     steps:
       - uses: actions/checkout@v5
+      - uses: actions/download-artifact@v7
+        with:
+          name: candidate-run
+          path: eval/
+      - name: The run that passed the gate becomes the shipped baseline
+        run: mv eval/candidate.json eval/baseline.json
       - name: Content-addressed id of what would ship
         id: bundle
         run: |
@@ -438,6 +443,15 @@ def workflow_problems(text: str, *, folder: str = "workflow-check") -> list[str]
         needs = [needs] if isinstance(needs, str) else list(needs or [])
         if before not in needs:
             problems.append(f"job {stage!r} must need {before!r} (it needs {needs or 'nothing'})")
+    gate_uses = [str(s.get("uses", "")) for s in _steps(jobs["gate"])]
+    for action, what in (
+        ("actions/checkout", "check out the code"),
+        ("actions/setup-python", "set up Python"),
+    ):
+        if not any(u.startswith(action) for u in gate_uses):
+            problems.append(
+                f"the gate job must {what} first (`uses: {action}@...`), as `test` does"
+            )
     runs = [str(s.get("run", "")) for s in _steps(jobs["gate"])]
     gate_at = [i for i, run in enumerate(runs) if "gate.py" in run or "-m gate" in run]
     evaluate_at = [i for i, run in enumerate(runs) if "evaluate.py" in run]
@@ -449,14 +463,26 @@ def workflow_problems(text: str, *, folder: str = "workflow-check") -> list[str]
             "gate command (the gate reads the candidate's run)"
         )
     condition = jobs["deploy"].get("if", "") if isinstance(jobs["deploy"], dict) else ""
-    if "refs/heads/main" not in str(condition):
+    if _condition(condition) != "github.ref == 'refs/heads/main'":
         problems.append(
             "the deploy job must run only from main: `if: github.ref == 'refs/heads/main'`"
         )
-    uses = [str(s.get("uses", "")) for job in jobs.values() for s in _steps(job)]
-    if not any(u.startswith("actions/upload-artifact") for u in uses):
-        problems.append("no step uploads the artifact (actions/upload-artifact)")
+    for stage, action, what in (
+        ("gate", "actions/upload-artifact", "upload eval/candidate.json"),
+        ("build", "actions/download-artifact", "download the gate's run"),
+        ("build", "actions/upload-artifact", "upload the artifact"),
+    ):
+        if not any(str(s.get("uses", "")).startswith(action) for s in _steps(jobs[stage])):
+            problems.append(f"the {stage} job has no step to {what} (`uses: {action}@...`)")
     return problems + linted
+
+
+def _condition(text: Any) -> str:
+    """A job's ``if:`` without ``${{ }}``, extra spaces or double quotes, for comparison."""
+    text = " ".join(str(text).split())
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2].strip()
+    return text.replace('"', "'")
 
 
 def _steps(job: Any) -> list[dict[str, Any]]:
@@ -572,6 +598,8 @@ def gate_errors(
 
 def _decide(rule: GateRule, baseline: Sequence[float], change: CandidateChange) -> bool:
     verdict = rule(list(baseline), list(change.outcomes))
+    if type(verdict).__name__ == "bool_":  # numpy's bool is a fine verdict
+        verdict = bool(verdict)
     if not isinstance(verdict, (bool, int)) or isinstance(verdict, float):
         raise TypeError(
             f"a gate rule must return True (pass) or False (block); got {verdict!r} for "

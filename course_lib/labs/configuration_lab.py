@@ -610,6 +610,9 @@ FINGERPRINT_PAIRS: tuple[tuple[dict[str, Any], dict[str, Any], bool, str], ...] 
     _pair({"temperature": 0.2}, {"temperature": "0.20"}, True, "float formatting"),
     _pair({}, {"top_k": 5, "chunk_size": 1000}, True, "defaults written out"),
     _pair({"env": "staging", "top_k": 4}, {"env": "prod", "top_k": 4}, True, "environment name"),
+    _pair(
+        {"index_path": "handbook-dev.sqlite"}, {"index_path": "handbook.sqlite"}, True, "index path"
+    ),
     _pair({"top_k": 5}, {"top_k": 6}, False, "top_k"),
     _pair({"model": "chat-small"}, {"model": "chat-large"}, False, "model"),
     _pair({"temperature": 0.0}, {"temperature": 0.7}, False, "temperature"),

@@ -331,10 +331,24 @@ class LogLine:
     text: str
     secrets: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
+    kind: str = ""  # the family of its secret ("openai", "Bearer header"...), "" for none
 
 
 def _password(rng: random.Random) -> str:
     return "".join(rng.choice(_ALNUM) for _ in range(14))
+
+
+_B64URL = _ALNUM + "-_"
+
+
+def _mixed(rng: random.Random, n: int, alphabet: str = _B64URL) -> str:
+    """``n`` random characters with a capital, a small letter and a digit in them: an id that
+    a rule such as "20+ characters with a capital and a digit" mistakes for a key."""
+    while True:
+        text = "".join(rng.choice(alphabet) for _ in range(n))
+        mixed = all(any(test(c) for c in text) for test in (str.isupper, str.isdigit, str.islower))
+        if mixed and text[0] not in "-_" and text[-1] not in "-_":
+            return text
 
 
 @dataclass(frozen=True)
@@ -397,14 +411,17 @@ def _lines(
                 if round_ == 0
                 else f'{service} DEBUG config loaded {{"token": "{k}", "request": "{rid}"}}'
             )
-            lines.append(LogLine(text, (k,), (rid,)))
+            lines.append(LogLine(text, (k,), (rid,), kind.split("-")[0]))
     bearer = key(style.bearer_kind)
-    lines.append(LogLine(f"gateway DEBUG {style.header} {bearer} sent upstream", (bearer,)))
+    lines.append(
+        LogLine(f"gateway DEBUG {style.header} {bearer} sent upstream", (bearer,), (), "Bearer")
+    )
     pw = _password(rng)
     url = style.url.format(user="svc_index", pw=pw)
-    lines.append(LogLine(f"indexer INFO connecting to {url}", (pw,), style.url_keep))
+    lines.append(LogLine(f"indexer INFO connecting to {url}", (pw,), style.url_keep, "URL"))
     api = key(style.api_kind)
-    lines.append(LogLine(f"billing DEBUG {style.field}={api} retry=2", (api,)))
+    field = f"{style.field}="
+    lines.append(LogLine(f"billing DEBUG {field}{api} retry=2", (api,), (), field))
     # near-misses only: nothing here is a secret
     for _ in range(style.near_rounds):
         commit, digest, rid = hexid(40), hexid(64), request_id()
@@ -414,6 +431,12 @@ def _lines(
         lines.append(LogLine(f"gateway INFO request={rid} status=200 latency_ms=412", (), (rid,)))
     for word in style.words:
         lines.append(LogLine(f"ui INFO rendered {word}", (), (word,)))
+    # mixed-case near-misses: base64url trace ids, JWT-like span ids, resource ids
+    for _ in range(style.near_rounds):
+        trace, span = _mixed(rng, 22), ".".join(_mixed(rng, n) for n in (20, 24, 22))
+        lines.append(LogLine(f"tracing INFO trace={trace} span={span} exported", (), (trace, span)))
+        shard = "Handbook" + _mixed(rng, 14, _ALNUM)
+        lines.append(LogLine(f"indexer INFO opened index {shard} read-only", (), (shard,)))
     return lines
 
 

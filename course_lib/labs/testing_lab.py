@@ -613,7 +613,7 @@ def plot_false_alarms(table: pd.DataFrame) -> Figure:
         ("threshold: misses", "^--"),
     ):
         ax.plot(table["samples"], table[column], style, label=column)
-    ax.axhline(0.05, color="grey", lw=0.8, ls=":")
+    ax.axhline(0.05, color="grey", lw=0.8, ls=":", label="5%: the false-alarm target")
     ax.set_xscale("log")
     ax.set_xlabel("samples per test run")
     ax.set_ylabel("share of test runs")
@@ -629,7 +629,7 @@ def plot_false_alarms(table: pd.DataFrame) -> Figure:
 _PYRAMID = (
     ("unit and property tests", "pure code: chunkers, parsers, prompts", "ms, every save"),
     ("fake provider, record/replay", "the code around a model call", "ms, every commit"),
-    ("golden (snapshot) tests", "outputs that must not drift silently", "s, every commit"),
+    ("golden files, notebook tests", "outputs that must not drift silently", "s, every commit"),
     ("statistical acceptance", "the model's behaviour, by sampling", "min, before a release"),
 )
 

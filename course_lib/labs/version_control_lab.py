@@ -84,6 +84,7 @@ KEEP_IN: tuple[str, ...] = (
     "README.md",
     ".gitignore",
     "src/assistant.py",
+    "src/retrieval/models/__init__.py",
     "prompts/handbook-answer.txt",
     "notebooks/explore.ipynb",
     "notebooks/explore.py",

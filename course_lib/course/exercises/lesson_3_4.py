@@ -166,13 +166,29 @@ def _check_scrub_request(answer: Any, probe: Probe) -> str:
             f"The cassette still holds the request headers {extra[:4]}; keep only "
             "Content-Type and Accept (compare names in lower case)."
         )
-    if "content-type" not in names:
-        raise NotYet("Keep the Content-Type header: vcrpy's body matcher reads JSON by it.")
+    if "content-type" not in names or "accept" not in names:
+        raise NotYet(
+            "Keep the Content-Type and Accept headers (vcrpy's body matcher reads JSON by "
+            "Content-Type); delete only the others."
+        )
     if "learner-1" in text or "run-1" in text:
         raise NotYet("The stored body still holds the `user` or `metadata` field; drop both.")
     if "on-call handover" not in text:
         raise NotYet(
             "The stored body lost the question; drop only `user` and `metadata`, keep the rest."
+        )
+    try:
+        stored = json.loads(request.get("body") or b"{}")
+    except (TypeError, ValueError):
+        stored = {}
+    if (
+        not isinstance(stored, dict)
+        or stored.get("model") != "chat-small"
+        or (stored.get("temperature") != 0)
+    ):
+        raise NotYet(
+            "The stored body lost `model` or `temperature`; drop only `user` and `metadata` "
+            "and keep every other field as it was."
         )
     if replayed is None:
         raise NotYet(
@@ -324,9 +340,21 @@ def _sorted_windows(text: str, size: int, overlap: int) -> list[str]:
     return sorted(_windows(text.split(), size, overlap))
 
 
+def _correct_keeps_line_breaks(text: str, size: int, overlap: int) -> list[str]:
+    """Correct: joins the words of a window with newlines (the contract leaves spacing open)."""
+    _guard(size, overlap)
+    return [w.replace(" ", "\n") for w in _windows(text.split(), size, overlap)]
+
+
+def _splits_on_spaces_only(text: str, size: int, overlap: int) -> list[str]:
+    _guard(size, overlap)
+    return _windows([w for w in text.split(" ") if w], size, overlap)
+
+
 _CORRECT_CHUNKERS: dict[str, Callable[[str, int, int], list[str]]] = {
     "a while loop over re.findall": _correct_while_loop,
     "the window count computed first": _correct_count_first,
+    "words joined by newlines": _correct_keeps_line_breaks,
 }
 _HELD_OUT_BUGS: dict[str, Callable[[str, int, int], list[str]]] = {
     "more overlap than asked": _more_overlap_than_asked,
@@ -337,8 +365,9 @@ _HELD_OUT_BUGS: dict[str, Callable[[str, int, int], list[str]]] = {
     "last window aligned to the end": _last_window_from_the_end,
     "refuses only an overlap equal to size": _refuses_only_equal_overlap,
     "sorts the windows": _sorted_windows,
+    "splits on spaces only": _splits_on_spaces_only,
 }
-TARGET_CAUGHT = 7
+TARGET_CAUGHT = 8
 
 
 def _runs_lesson_code(answer: Any) -> bool:
@@ -355,16 +384,47 @@ def _runs_lesson_code(answer: Any) -> bool:
     return False
 
 
-def _catches(answer: Any, chunker: Callable[..., Any], probe: Probe, what: str) -> bool:
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside ``exc`` (hypothesis groups several failures), and their causes."""
+    inner = getattr(exc, "exceptions", None)
+    if isinstance(inner, (list, tuple)):
+        return [leaf for e in inner for leaf in _leaves(e)]
+    chain = [exc]
+    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+        nxt = chain[-1].__cause__ or chain[-1].__context__
+        if nxt is None or nxt in chain:
+            break
+        chain.append(nxt)
+    return chain
+
+
+def _catches(
+    answer: Any, chunker: Callable[..., Any], probe: Probe, what: str, *, strict: bool = False
+) -> bool:
+    """Whether ``answer`` fails on ``chunker``: an AssertionError, or an exception raised by
+    the chunker itself. A crash of the learner's own code (a TypeError in the test) is not a
+    catch (``strict`` counts any failure: for the correct chunkers)."""
     probe.running = f"check_chunker on {what}"
+    raised: list[BaseException] = []
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return chunker(*args, **kwargs)
+        except Exception as exc:
+            raised.append(exc)
+            raise
+
     try:
-        answer(chunker)
+        answer(watched)
     except NotImplementedError:
         raise NotYet(f"{probe.name} still raises NotImplementedError.") from None
     except (SystemExit, KeyboardInterrupt):
         raise NotYet("check_chunker stopped the process; raise AssertionError instead.") from None
-    except BaseException:  # a failing property, hypothesis's error groups included
-        return True
+    except BaseException as exc:  # a failing property, hypothesis's error groups included
+        return strict or any(
+            isinstance(leaf, AssertionError) or any(leaf is r for r in raised)
+            for leaf in _leaves(exc)
+        )
     return False
 
 
@@ -404,7 +464,7 @@ def _check_check_chunker(answer: Any, probe: Probe) -> str:
             "module's own tests): write the property tests as functions of your own."
         )
     for name, correct in {"chunk_words": chunk_words, **_CORRECT_CHUNKERS}.items():
-        if _catches(answer, correct, probe, f"a correct chunker ({name})"):
+        if _catches(answer, correct, probe, f"a correct chunker ({name})", strict=True):
             raise NotYet(
                 f"check_chunker fails a correct chunker ({name}); run it on chunk_words and "
                 "read the falsifying example: your property is stricter than the contract."

@@ -63,8 +63,9 @@ def _held_out() -> tuple[list[int], list[CandidateChange]]:
         "Use the pairs: paired_bootstrap(baseline, candidate) knows how many answers changed "
         "and in which direction, the mean does not. Which end of its interval says 'the pairs "
         "show a loss'?",
-        "Block only when the whole paired interval lies below zero (its .high < 0), and choose "
-        "its confidence (e.g. 0.7, 0.8, 0.9) by counting gate_errors on the dev changes.",
+        "Lesson 2.4's rule asks the interval's low end to clear -0.02, so too little evidence "
+        "blocks. What if you blocked only when the interval shows a loss, and at what "
+        "confidence? Count gate_errors on the dev changes for each choice you try.",
     ),
 )
 def _check_gate(answer: Any, probe: Probe) -> str:
@@ -130,14 +131,15 @@ def _reference_workflow() -> str:
     hints=(
         "Five jobs, named lint, test, gate, build and deploy; each lists the one before it "
         "under `needs:`, so a failed gate stops build and deploy.",
-        "The gate job's steps check out the code, set up Python, install, evaluate, then run "
-        "the gate command (python gate.py ...). Some job uploads with "
-        "`uses: actions/upload-artifact@v6`. Run actionlint_report on your text in the cell "
-        "above to read its errors.",
+        "The gate job's steps check out the code, set up Python, install, evaluate, run "
+        "the gate command (python gate.py ...), then upload eval/candidate.json with "
+        "`uses: actions/upload-artifact@v6`. Each job starts on a fresh machine, so build gets "
+        "that file back with `uses: actions/download-artifact@v7`.",
         "Append three jobs to TUTORIAL_WORKFLOW's text: gate (needs: test; checkout, "
-        "setup-python, pip install, python evaluate.py --out eval/candidate.json, then "
-        "GATE_COMMAND), build (needs: gate; upload-artifact) and deploy (needs: build; "
-        "if: github.ref == 'refs/heads/main'; one step that echoes what it would deploy).",
+        "setup-python, pip install, python evaluate.py --out eval/candidate.json, GATE_COMMAND, "
+        "upload-artifact of eval/candidate.json), build (needs: gate; checkout, "
+        "download-artifact, rename the run to eval/baseline.json, upload-artifact) and deploy "
+        "(needs: build; if: github.ref == 'refs/heads/main'; one step that echoes).",
     ),
 )
 def _check_workflow(answer: Any, probe: Probe) -> str:

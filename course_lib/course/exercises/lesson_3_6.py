@@ -125,10 +125,13 @@ def _pairs(got: Any, call: str) -> set[tuple[str, str]]:
     solution=SOLUTION,
     time_limit=30.0,
     hints=(
-        "Three git commands: repo.git('rev-list', '--all') lists every commit of every branch; "
-        "repo.git('diff-tree', '-r', '--no-commit-id', '--name-only', commit) lists the files a "
-        "commit changed; repo.git('show', f'{commit}:{path}') gives a file as that commit "
-        "stored it. Pass that text to scan_text(text, path).",
+        "Three git commands and a loop: repo.git('rev-list', '--all') lists every commit of "
+        "every branch; repo.git('diff-tree', '--root', '-r', '--no-commit-id', '--name-only', "
+        "'--diff-filter=AM', commit) lists the files a commit added or modified; "
+        "repo.git('show', f'{commit}:{path}') gives a file as that commit stored it. Pass that "
+        "text to scan_text(text, path); for each file where it finds anything, add "
+        "(repo.git('rev-parse', '--short', commit).strip(), path) to the set (a full commit id "
+        "is accepted too).",
         "The first commit has no parent, so diff-tree shows nothing for it without --root. "
         "A deleted file has no content to show: --diff-filter=AM keeps added and modified "
         "files only. --all (not HEAD) reaches branches that were never merged.",
@@ -390,10 +393,13 @@ def redact_line(line: str) -> str:
         "Near-misses are what a loose pattern destroys: hex commit ids and SHA-256 digests "
         "are long random strings too, and 'sk-' or 'AKIA' can start an ordinary word. Anchor "
         "each pattern with \\b, its exact alphabet and length; never redact 'any long string'.",
-        "One pattern per family, each covering the family's other prefixes too: e.g. "
-        "r'\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b' for AWS, a character class such as gh[pousr]_ "
-        "for GitHub, xox[a-z]- for Slack, [rs]k_live_ for Stripe, and sk- with an optional "
-        "proj- for OpenAI. Print score_redactor(redact_line, lines) after each change.",
+        "Cover each family, not the one format you see: OpenAI's older keys as well as its "
+        "project keys; GitHub's OAuth, user-to-server, server-to-server and refresh tokens "
+        "beside personal ones; AWS's temporary (session) access key ids beside long-term "
+        "ones; Slack's user, app and refresh tokens beside bot ones; Stripe's restricted keys "
+        "beside secret ones. A rule by shape (say, 20+ characters with a capital and a digit) "
+        "also takes the trace, span and index ids. Print score_redactor(redact_line, lines) "
+        "after each change.",
     ),
 )
 def _check_redact_line(answer: Any, probe: Probe) -> str:
@@ -434,7 +440,8 @@ def _check_redact_line(answer: Any, probe: Probe) -> str:
         )
     if mangled:
         raise NotYet(
-            f"{summary}. Not yet: no near-miss (commit ids, request UUIDs, SHA-256 digests, long "
-            "identifiers) may change; tighten your patterns (see hint 2)."
+            f"{summary}. Not yet: no near-miss (commit ids, request UUIDs, SHA-256 digests, "
+            "trace and span ids, long identifiers) may change; anchor each pattern on its "
+            "provider's prefix (see hints 2 and 3)."
         )
     return f"{summary}: every secret family generalises, and every id survives."
