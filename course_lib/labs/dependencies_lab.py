@@ -525,7 +525,9 @@ def smoke_test(repo: ScratchRepo, venv: str, module: str = "app.py") -> str:
     """Runs the project's module with the environment's Python; ``"ok"`` or the error's
     last line."""
     python = str(venv_python(repo.file(venv)))
-    step = repo.run(python, module, ok=range(-255, 256))
+    # Python 3.13 colours tracebacks under some terminals and kernels; the stored text is plain.
+    plain = {"NO_COLOR": "1", "PYTHON_COLORS": "0"}
+    step = repo.run(python, module, ok=range(-255, 256), env=plain)
     if step.returncode == 0:
         return "ok"
     lines = step.output.strip().splitlines()

@@ -237,6 +237,9 @@ class ScratchRepo:
                 "GIT_COMMITTER_DATE": stamp,
                 "LC_ALL": "C",
                 "TZ": "UTC",
+                # Plain text on every Python: 3.13 colours tracebacks under some kernels.
+                "NO_COLOR": "1",
+                "PYTHON_COLORS": "0",
             }
         )
         for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
