@@ -202,3 +202,20 @@ def test_rollback_target_skips_blocked_later_and_current_entries() -> None:
     assert _rollback_target(history, "c") == "a"
     assert _rollback_target(history, "a") is None
     assert _rollback_target([*history, {"artifact": "c", "passed": True}], "c") == "d"
+
+
+def _rule_too_strict(baseline: list[float], candidate: list[float]) -> bool:
+    return naive_gate(baseline, candidate, 0.0)
+
+
+def test_held_out_feedback_is_pass_fail_only() -> None:
+    # Counts per side on the held-out changes would let a learner tune on them.
+    import re
+
+    from course_lib.course.checking import check
+
+    feedback = check("3.5.2", _rule_too_strict)
+    assert not feedback.solved
+    numbers = set(re.findall(r"\d+(?:\.\d+)*", feedback.line))
+    assert numbers <= {"3.5.2", "150", "10", "6"}, feedback.line
+    assert "noise" not in feedback.line and "regressions through" not in feedback.line

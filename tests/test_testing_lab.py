@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from hypothesis import Phase, given, settings, strategies as st
@@ -159,3 +160,21 @@ def test_hypothesis_home_moves_to_the_work_directory() -> None:
         assert storage_directory("x", intent_to_write=False).path == home / "x"
     finally:
         set_hypothesis_home_dir(None)
+
+
+def test_catches_counts_assertions_and_chunker_errors_not_own_crashes() -> None:
+    def round_trip(chunk: Callable[[str, int, int], list[str]]) -> None:
+        assert chunk("a b c", 2, 0) == ["a b", "c"]
+
+    def raising(text: str, size: int, overlap: int) -> list[str]:
+        raise IndexError("a bug in the chunker")
+
+    def own_crash(chunk: Callable[[str, int, int], list[str]]) -> None:
+        chunk("a", 2, 0)
+        raise TypeError("a bug in the test itself")
+
+    assert lab.catches(round_trip, lab.naive_chunk_words)
+    assert not lab.catches(round_trip, lab.chunk_words)
+    assert lab.catches(round_trip, raising)
+    with pytest.raises(TypeError):
+        lab.catches(own_crash, lab.chunk_words)

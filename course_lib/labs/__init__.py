@@ -124,6 +124,7 @@ if TYPE_CHECKING:
     from course_lib.labs.cicd_lab import (
         BROKEN_WORKFLOW as BROKEN_WORKFLOW,
         GATE_COMMAND as GATE_COMMAND,
+        GATE_JOB as GATE_JOB,
         PIPELINE_STAGES as PIPELINE_STAGES,
         TUTORIAL_WORKFLOW as TUTORIAL_WORKFLOW,
         ArtifactError as ArtifactError,
@@ -383,6 +384,7 @@ if TYPE_CHECKING:
         TestingLabError as TestingLabError,
         acceptance_rates as acceptance_rates,
         answer_question as answer_question,
+        catches as catches,
         check_snapshot as check_snapshot,
         chunk_words as chunk_words,
         course_test_kinds as course_test_kinds,
@@ -450,7 +452,7 @@ _MODULES = {
         prototype_scores score_chunker sweep_chunk_sizes word_coverage
     """,
     "cicd_lab": """
-        BROKEN_WORKFLOW GATE_COMMAND PIPELINE_STAGES TUTORIAL_WORKFLOW
+        BROKEN_WORKFLOW GATE_COMMAND GATE_JOB PIPELINE_STAGES TUTORIAL_WORKFLOW
         ArtifactError ArtifactStore AssistantConfig CandidateChange GateRule actionlint_report
         candidate_changes cicd_index evaluate_config gate_errors naive_gate
         outcomes_file pipeline_repo_files workflow_problems
@@ -530,7 +532,7 @@ _MODULES = {
     """,
     "testing_lab": """
         EXAMPLE_TESTS MUTATED_OPERATORS_EXCLUDED FakeChatClient Snapshot
-        TestingLabError acceptance_rates answer_question check_snapshot chunk_words
+        TestingLabError acceptance_rates answer_question catches check_snapshot chunk_words
         course_test_kinds false_alarm_table keep_hypothesis_in_work_dir lesson_key
         minimal_failure mutation_outcomes mutation_repo naive_chunk_words naive_parse_reply
         parse_reply plot_false_alarms plot_test_pyramid redact reopen_survivors run_mutants

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BROKEN_WORKFLOW",
     "GATE_COMMAND",
+    "GATE_JOB",
     "PIPELINE_STAGES",
     "TUTORIAL_WORKFLOW",
     "WORKFLOW",
@@ -334,19 +335,17 @@ jobs:
         with:
           name: candidate-run
           path: eval/
-      - name: The run that passed the gate becomes the shipped baseline
-        run: mv eval/candidate.json eval/baseline.json
       - name: Content-addressed id of what would ship
         id: bundle
         run: |
-          id=$(cat assistant.toml eval/baseline.json | sha256sum | cut -c1-12)
+          id=$(cat assistant.toml eval/candidate.json | sha256sum | cut -c1-12)
           echo "id=$id" >> "$GITHUB_OUTPUT"
       - uses: actions/upload-artifact@v6
         with:
           name: assistant-${{{{ steps.bundle.outputs.id }}}}
           path: |
             assistant.toml
-            eval/baseline.json
+            eval/candidate.json
 
   deploy:
     needs: build
@@ -356,6 +355,10 @@ jobs:
     steps:
       - run: echo "canary, then everyone -> assistant-${{{{ needs.build.outputs.artifact-id }}}}"
 """
+
+GATE_JOB = WORKFLOW[WORKFLOW.index("  gate:") : WORKFLOW.index("  build:")]
+"""The pipeline's gate job as workflow text: evaluate, run the gate command, upload the run
+under the name ``candidate-run``. It follows ``TUTORIAL_WORKFLOW`` directly."""
 
 TUTORIAL_WORKFLOW = WORKFLOW[: WORKFLOW.index("\n  gate:")] + "\n"
 """Where a tutorial's CI stops: lint and unit tests, nothing that measures the answers."""
@@ -469,12 +472,62 @@ def workflow_problems(text: str, *, folder: str = "workflow-check") -> list[str]
         )
     for stage, action, what in (
         ("gate", "actions/upload-artifact", "upload eval/candidate.json"),
+        ("build", "actions/checkout", "check out the code, assistant.toml with it"),
         ("build", "actions/download-artifact", "download the gate's run"),
         ("build", "actions/upload-artifact", "upload the artifact"),
     ):
-        if not any(str(s.get("uses", "")).startswith(action) for s in _steps(jobs[stage])):
+        if not _uses(jobs[stage], action):
             problems.append(f"the {stage} job has no step to {what} (`uses: {action}@...`)")
+    problems += _artifact_problems(jobs)
     return problems + linted
+
+
+def _uses(job: Any, action: str) -> list[dict[str, Any]]:
+    """The job's steps that use ``action``, each step's ``with:`` as a dict."""
+    found = [s for s in _steps(job) if str(s.get("uses", "")).startswith(action)]
+    withs = [s.get("with") for s in found]
+    return [w if isinstance(w, dict) else {} for w in withs]
+
+
+def _paths(value: Any) -> set[str]:
+    """An upload's or download's ``path:`` as a set of normalised paths."""
+    lines = str(value or "").splitlines()
+    return {line.strip().removeprefix("./").rstrip("/") or "." for line in lines if line.strip()}
+
+
+def _artifact_problems(jobs: Mapping[str, Any]) -> list[str]:
+    """The run must travel: gate uploads eval/candidate.json, build downloads it by the same
+    name back into eval/, and uploads it with assistant.toml."""
+    uploads, downloads = (
+        _uses(jobs["gate"], "actions/upload-artifact"),
+        _uses(jobs["build"], "actions/download-artifact"),
+    )
+    if not uploads or not downloads:
+        return []
+    problems = []
+    if not any("eval/candidate.json" in _paths(u.get("path")) for u in uploads):
+        problems.append("the gate job's upload must have `path: eval/candidate.json`")
+    names = {str(u.get("name", "")) for u in uploads}
+    got = [d for d in downloads if str(d.get("name", "")) in names]
+    if not got:
+        problems.append(
+            f"the build job must download the artifact by the name the gate uploads it under "
+            f"(`name: {sorted(names)[0] or 'candidate-run'}`)"
+        )
+    elif not any(_paths(d.get("path")) == {"eval"} for d in got):
+        problems.append(
+            "the build job's download needs `path: eval/`: without it the run lands as "
+            "./candidate.json, not eval/candidate.json"
+        )
+    shipped = set().union(
+        *(_paths(u.get("path")) for u in _uses(jobs["build"], "actions/upload-artifact"))
+    )
+    if "assistant.toml" not in shipped or not shipped & {"eval/candidate.json", "eval", "eval/*"}:
+        problems.append(
+            "the build job's upload must ship assistant.toml and the run together: `path: |` "
+            "with assistant.toml and eval/candidate.json on their own lines"
+        )
+    return problems
 
 
 def _condition(text: Any) -> str:

@@ -366,6 +366,10 @@ class _LineStyle:
     field: str
     near_rounds: int
     words: tuple[str, ...]
+    templates: tuple[str, str] = (  # the two lines per family, with {service}, {rid}, {k}
+        "{service} WARN request={rid} using credential {k} for upstream",
+        '{service} DEBUG config loaded {{"token": "{k}", "request": "{rid}"}}',
+    )
 
 
 _VISIBLE = _LineStyle(
@@ -406,11 +410,7 @@ def _lines(
     for round_ in range(2):
         for kind, service in zip(style.kinds, services, strict=True):
             k, rid = key(kind), request_id()
-            text = (
-                f"{service} WARN request={rid} using credential {k} for upstream"
-                if round_ == 0
-                else f'{service} DEBUG config loaded {{"token": "{k}", "request": "{rid}"}}'
-            )
+            text = style.templates[round_].format(service=service, rid=rid, k=k)
             lines.append(LogLine(text, (k,), (rid,), kind.split("-")[0]))
     bearer = key(style.bearer_kind)
     lines.append(

@@ -3,7 +3,8 @@
 * a word-window chunker and a reply parser, each in a tutorial's naive version with a real
   bug and in a correct version (:func:`naive_chunk_words`, :func:`chunk_words`,
   :func:`naive_parse_reply`, :func:`parse_reply`), and a handful of buggy chunkers to tune
-  property tests on (:func:`visible_buggy_chunkers`);
+  property tests on (:func:`visible_buggy_chunkers`) and :func:`catches`, which counts a
+  catch the way exercise 3.4.2's checker does;
 * :class:`FakeChatClient`, a scripted stand-in for an OpenAI-compatible client, and
   :func:`answer_question`, the small function a unit test exercises through it;
 * :func:`minimal_failure`, which runs a hypothesis test and returns its shrunk example;
@@ -45,6 +46,7 @@ __all__ = [
     "TestingLabError",
     "acceptance_rates",
     "answer_question",
+    "catches",
     "check_snapshot",
     "chunk_words",
     "course_test_kinds",
@@ -150,6 +152,43 @@ def visible_buggy_chunkers() -> dict[str, Callable[[str, int, int], list[str]]]:
         "keeps windows inside the last one": _keeps_windows_inside_the_last,
         "one empty chunk for an empty text": _an_empty_chunk_for_no_words,
     }
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside ``exc`` (hypothesis groups several failures), and their causes."""
+    inner = getattr(exc, "exceptions", None)
+    if isinstance(inner, (list, tuple)):
+        return [leaf for e in inner for leaf in _leaves(e)]
+    chain = [exc]
+    while (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None and nxt not in chain:
+        chain.append(nxt)
+    return chain
+
+
+def catches(
+    check: Callable[[Callable[[str, int, int], list[str]]], None],
+    chunker: Callable[[str, int, int], list[str]],
+) -> bool:
+    """Whether the property tests ``check`` catch ``chunker``, counted as exercise 3.4.2 counts
+    it: ``check(chunker)`` raises an AssertionError, or lets through an error the chunker itself
+    raised. Any other error is a crash of the tests' own code: it is raised again, to be read."""
+    raised: list[BaseException] = []
+
+    def watched(text: str, size: int, overlap: int) -> list[str]:
+        try:
+            return chunker(text, size, overlap)
+        except Exception as exc:
+            raised.append(exc)
+            raise
+
+    try:
+        check(watched)
+    except Exception as exc:
+        leaves = _leaves(exc)
+        if any(isinstance(x, AssertionError) or any(x is r for r in raised) for x in leaves):
+            return True
+        raise
+    return False
 
 
 # --- code under test: a parser of JSON in a model's reply ----------------------------------------

@@ -10,9 +10,9 @@
 # course work directory. Git runs on a fixed clock, so with the default parameters and the
 # reference answers the commit ids are the ones printed here.
 #
-# **Time:** about 48 minutes: 9 to read, 11 to run the code and read its outputs, 25 for the
-# three exercises, 3 for the questions. **You need:** basic git (`add`, `commit`, `log`,
-# `branch`).
+# **Time:** about 49 minutes: 10 to read, 10 to run the code and read its outputs, 26 for the
+# three exercises (10, 8, 8), 3 for the questions. **You need:** basic git (`add`, `commit`,
+# `log`, `branch`).
 #
 # ## Learning objectives
 # - Write a `.gitignore` for an AI project and prove it with `git check-ignore`.
@@ -108,16 +108,15 @@ print("still readable:", mask_value(tutorial.git("show", "HEAD~1:.env").partitio
 tutorial.git("rm", "-q", "--cached", TUTORIAL_MODEL)
 tutorial.commit("remove model")
 clone = clone_objects_size(tutorial, "tutorial-clone")
-print(f"model file:          {model_bytes / MB:.1f} MB (no longer at HEAD)")
-print(f"clone's object store: {clone / MB:.1f} MB")
-print(f"clone / model:        {clone / model_bytes:.2f}")
-print(f"if the model were 200 MB, at this ratio: {200 * clone / model_bytes:.0f} MB per clone")
+print(f"model file:           {model_bytes / KB:,.0f} KB (no longer at HEAD)")
+print(f"clone's object store: {clone / KB:,.0f} KB")
+print(f"of which other files: {(clone - model_bytes) / KB:,.0f} KB")
 
 # %% [markdown]
 # The clone carries the deleted model in full (random bytes do not compress): git keeps every
-# version of every file ever committed. The last line scales the measured ratio: every clone
-# and CI run would pay it, and each retrained model adds as much again. `git filter-repo`
-# rewrites history (lesson 3.6), but every clone must then be replaced.
+# version of every file ever committed. A 200 MB model would cost every clone and CI run
+# 200 MB, and each retrained model adds as much again. `git filter-repo` rewrites history
+# (lesson 3.6), but every clone must then be replaced.
 
 # %% [markdown]
 # ### A notebook diff nobody can review
@@ -139,8 +138,8 @@ for tool, size in tutorial_diffs.items():
 
 # %% [markdown]
 # JSON keeps each base64 image on one line, so nearly all of `git diff`'s characters are
-# image data. `nbdiff` replaces images with a hash and names each change by its place. Its
-# start (the lab calls nbdime's Python API, the code behind the `nbdiff` command):
+# image data. `nbdiff`'s 416 characters cannot hold the image: it names each change by its
+# place instead. Its start (the lab calls nbdime's Python API, the code behind `nbdiff`):
 
 # %%
 print("\n".join(nbdime_diff(tutorial, TUTORIAL_NOTEBOOK).splitlines()[:16]))
@@ -188,7 +187,8 @@ print(ignore_report(naive, KEEP_OUT, KEEP_IN))
 # - everything under the top `data/` folder but `data/README.md`;
 # - model weights (`.bin`, `.safetensors`, `.pt`, `.pth`, `.onnx`, `.gguf`, `.ckpt`) anywhere;
 # - every `.env` file except `.env.example`;
-# - Python and tool caches, notebook checkpoints and virtual environments, at any depth;
+# - caches (`__pycache__`, bytecode, `.pytest_cache`, `.mypy_cache`, `.ruff_cache`), notebook
+#   checkpoints and virtual environments, at any depth;
 # - the top `workdir/` folder (indexes and traces).
 #
 # It must keep everything else: code (including code packages named `models`), prompts, tests
@@ -342,19 +342,13 @@ print("\nproduction:\n" + prod.log())
 # %% [markdown]
 # ## 5. Experiments on branches
 #
-# An experiment is a branch: change one thing, measure, then merge or drop it. Two
-# hypothetical outcomes (not measured here): a terser prompt lost quality, so tag it and drop
-# the branch; chunk size 256 kept quality, so merge it with `--no-ff` (always a merge commit).
-# The lab's `merge` does that on the repository's clock and deletes the branch.
+# An experiment is a branch: change one thing, measure, then merge it or delete it. Suppose
+# chunk size 256 kept the golden set's quality (lesson 2.1 measures such a change): merge it
+# with `--no-ff`, which always makes a merge commit, so the log shows the experiment as one
+# unit. The lab's `merge` runs it with the scratch repository's fixed author and clock, then
+# deletes the branch.
 
 # %%
-prod.git("switch", "-q", "-c", "exp/terse-prompt")
-prod.write("prompts/handbook-answer.txt", "Answer in one sentence from the passages.\n")
-prod.commit("Experiment: a one-sentence answer prompt", "prompts/handbook-answer.txt")
-prod.git("tag", "-a", "exp/terse-prompt-rejected", "-m", "Lost quality on the golden set")
-prod.git("switch", "-q", "main")
-prod.git("branch", "-q", "-D", "exp/terse-prompt")
-
 prod.git("switch", "-q", "-c", "exp/chunk-size-256")
 prod.write("src/assistant.py", prod.read("src/assistant.py").replace("384", "256"))
 prod.commit("Experiment: chunk size 256 in the assistant", "src/assistant.py")
@@ -363,21 +357,21 @@ merge(prod, "exp/chunk-size-256", "Merge chunk size 256")
 print(prod.git("log", "--oneline", "--graph", "--decorate", "--all"))
 
 # %% [markdown]
-# The rejected prompt is reachable only from its tag. Had it committed a model, the tag would
-# keep it in every clone.
-
-# %% [markdown]
 # ### Exercise 3.1.2: The largest files in the whole history
 #
 # Git stores **objects** named by their hash: a **blob** is one version of a file's bytes, a
 # **tree** lists a folder, a commit points to a tree. A **ref** (branch, tag) names a commit.
 #
 # Write `largest_blobs(repo, n)`: the `n` largest files ever committed, on any branch or tag,
-# deleted or not, as `(path, bytes)` pairs, largest first. Use `repo.git(...)` with `git
-# rev-list --objects --all` (every object reachable from any ref, with its path) and `git
-# cat-file --batch-check` (type and size; pass the ids as `stdin`). Only blobs count: a folder
-# with many files has a large tree. The checker uses a repository you have not seen.
-# Stuck? `hint("3.1.2")`.
+# deleted or not, as `(path, bytes)` pairs, largest first. Two git commands, via `repo.git`:
+#
+# - `rev-list --objects --all` prints one line per object reachable from any ref:
+#   `<id> <path>` (a commit, or the root tree, has no path);
+# - `cat-file "--batch-check=%(objectname) %(objecttype) %(objectsize)"` reads ids on stdin
+#   (`repo.git(..., stdin="id1\nid2\n")`) and prints `<id> <type> <bytes>` for each.
+#
+# Only blobs count: a folder with many files has a large tree. The checker uses a repository
+# you have not seen. Stuck? `hint("3.1.2")`.
 
 
 # %%
@@ -411,7 +405,8 @@ check("3.1.2", largest_blobs)
 
 # %% [markdown]
 # On both repositories: the tutorial's largest are the deleted model and the index.
-# Production's are small text (two committed versions of the notebook):
+# Production's are small text: the notebook's two committed versions have the same size, as
+# the re-run swapped strings of equal length (`384` for `256`, one Python version for another):
 
 # %%
 finder = answer_or_reference("3.1.2", largest_blobs)
@@ -464,7 +459,10 @@ def tag_release(repo, version, *, data_file, prompt_version, model):
 check("3.1.3", tag_release)
 
 # %% [markdown]
-# Tag production's first release (the model's name comes from the course's registry):
+# Tag production's first release. `handbook-answer@3` is version 3 of the answer prompt,
+# named `name@version` as in lesson 2.4's prompt registry; the model's name comes from the
+# course's model registry. Months later, hashing the data file again tells you whether it is
+# still what the release was measured on.
 
 # %%
 from course_lib.models import get_registry
@@ -481,25 +479,10 @@ print("v1.0.0 tags commit", prod.git("rev-parse", "--short", "v1.0.0^{commit}"),
 print(prod.git("tag", "--list", "-n9", "v1.0.0"))
 
 # %% [markdown]
-# Months later, hashing the data tells you whether it is still what the release was measured
-# on. A colleague adds one question to the golden set in place:
-
-# %%
-import hashlib
-
-from course_lib.labs import parse_manifest
-
-pinned = parse_manifest(prod.git("tag", "--list", "--format=%(contents)", "v1.0.0"))
-csv_path = prod.file("data/golden_dev.csv")
-csv_path.write_bytes(csv_path.read_bytes() + b"dev-999,Is the canteen open on Sundays?,No.\n")
-now = hashlib.sha256(csv_path.read_bytes()).hexdigest()
-same = pinned["data_sha256"] == now
-print(f"pinned {pinned['data_sha256'][:12]}, on disk {now[:12]}: match = {same}")
-
-# %% [markdown]
 # ## 7. The course's own repository
 #
-# This course uses the same practices. Its `.gitignore` covers:
+# This course follows most of these practices. Its `.gitignore` covers (the last line is its
+# pre-commit hooks):
 
 # %%
 root = course_repository()
@@ -518,27 +501,15 @@ else:
         ".course-work/",
     ):
         print(f"{pattern:<22} {'covered' if pattern in rules else 'missing'}")
-
-# %% [markdown]
-# Its notebooks **keep** their outputs, on purpose: each lesson's source is a jupytext percent
-# script, reviewed as code, and `nbval` re-executes each generated notebook and compares every
-# output with the stored one. Its pytest options and pre-commit hooks:
-
-# %%
-if root is not None:
-    options = (root / "pyproject.toml").read_text().split("addopts", 1)[1].split("]", 1)[0]
-    for option in ("--nbval", "--nbval-sanitize-with=tests/nbval_sanitize.cfg"):
-        quoted = f'"{option}"'
-        print(f"pyproject.toml addopts: {option:<46} {quoted in options}")
     hooks = (root / ".pre-commit-config.yaml").read_text()
-    for hook in ("course-build-check", "detect-secrets", "check-added-large-files"):
-        print(f".pre-commit-config.yaml hook: {hook:<24} {f'id: {hook}' in hooks}")
+    print("size limit on added files:", "id: check-added-large-files" in hooks)
 
 # %% [markdown]
-# The last line says whether the course refuses large files at the commit, as the
-# `check-added-large-files` hook of pre-commit-hooks does (500 KB by default). Data and
-# weights that must be versioned go to Git LFS or DVC, which commit a small pointer and keep
-# the bytes elsewhere.
+# The last line is `False`: the course sets no size limit on added files. A project that
+# commits more than code should add one, such as pre-commit-hooks' `check-added-large-files`
+# (500 KB by default), and send data and weights to Git LFS or DVC, which commit a small
+# pointer and keep the bytes elsewhere. The course's notebooks **keep** their outputs, on
+# purpose: `nbval` re-executes each one and compares every output with the stored one.
 
 # %% [markdown]
 # ## Takeaways

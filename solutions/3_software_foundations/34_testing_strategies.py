@@ -6,27 +6,21 @@
 # function and one live call to the model. That test is slow, needs a server and a key, lets
 # real bugs through, and on a sampled model fails now and then for no reason.
 #
-# This lesson measures each of those weaknesses on the Handbook Assistant's code, then builds
-# the layers that replace it: unit tests with a fake provider, recorded provider calls,
-# property-based tests, golden files and notebook tests, statistical acceptance tests.
-#
-# **Time:** about 50 minutes: 12 to read, 8 to run the code and read its outputs, 27 for the
-# three exercises (7, 15 and 5), 3 for the questions. **You need:** Python and pytest basics;
+# **Time:** about 50 minutes: 12 to read, 9 to run the code and read its outputs, 27 for the
+# three exercises (9, 14 and 4), 2 for the questions. **You need:** Python and pytest basics;
 # lesson 1.1 (calling a model) helps.
 #
 # ## Learning objectives
-# - Place each test of an AI system in the test pyramid, by what it catches and what it costs.
-# - Test the code around a model call with a fake provider, and record and replay real calls
-#   with vcrpy, keeping secrets and machine details out of the recording file (the *cassette*).
-# - Write property-based tests with hypothesis that find real bugs and *shrink* each one to
-#   the smallest input that still fails.
-# - Measure a test suite's strength with mutation testing (cosmic-ray).
+# - Place each test of an AI system in the test pyramid, by what it catches and costs.
+# - Test the code around a model call with a fake provider; record and replay real calls with
+#   vcrpy, with no secrets in the recording.
+# - Write property-based tests with hypothesis; measure a suite with mutation testing.
 # - Size a statistical acceptance test: samples, threshold, false alarms and misses.
 
 # %% [markdown]
 # ## Setup
 #
-# `seed` drives the simulations of section 7; `fast` simulates fewer test runs.
+# `seed` drives the simulations of section 6; `fast` simulates fewer test runs.
 
 # %% tags=["parameters"]
 seed = 0
@@ -44,7 +38,7 @@ import pandas as pd
 from hypothesis import Phase, assume, given, settings, strategies as st
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
-from course_lib.datasets import load_golden_set, load_handbook
+from course_lib.datasets import load_golden_set
 from course_lib.labs import course_repository, keep_hypothesis_in_work_dir
 from course_lib.workdir import work_path
 
@@ -69,10 +63,10 @@ plot_test_pyramid()
 plt.show()
 
 # %% [markdown]
-# Only the top layer calls a model. Everything below it runs offline, in milliseconds, with
-# the same result on every machine: that is what lets it run on every save and every commit.
+# Only the top layer samples a model. Everything below it gives the same result on every
+# run and every machine, in milliseconds or seconds: that is what lets it run on every commit.
 # A *golden* file, in the middle, is an output stored once and compared on every run
-# (section 6).
+# (section 7).
 
 # %% [markdown]
 # ## 2. Unit tests with a fake provider
@@ -94,10 +88,9 @@ assert sent["temperature"] == 0
 print("unit test passed; the request carried:", sorted(sent))
 
 # %% [markdown]
-# The fake checks our side of the contract: the prompt holds the passage with its id, the
-# temperature is pinned, the reply is cleaned. It cannot check the provider's side, such as
-# whether the server accepts this model name. A fake that drifts from the real API passes
-# every test while production fails.
+# The fake checks our side of the contract: the prompt, the pinned temperature, the cleaned
+# reply. It cannot check the provider's side, such as whether the server accepts this model
+# name: a fake that drifts from the real API passes every test while production fails.
 
 # %% [markdown]
 # ## 3. Record once, replay forever
@@ -161,8 +154,8 @@ with recorder.use_cassette(str(cassette), record_mode="none") as tape:
 print("replayed with the server stopped:", replayed == recorded, "| plays:", tape.play_count)
 
 # %% [markdown]
-# What does the cassette hold? The request as sent (after the filters) and the response as
-# received. The cell prints its stable parts, then checks for the key and the address:
+# The cassette holds the request as sent (after the filters) and the response. Its stable
+# parts, and a search for the key and the address:
 
 # %%
 import yaml
@@ -184,19 +177,8 @@ print(
 # %% [markdown]
 # The key and the address are gone. But three headers still name the SDK, the operating
 # system and the Python version that made the call, so a cassette recorded on a laptop differs
-# from one recorded in CI. The body must also match exactly. Add a field that changes
-# nothing, such as an end-user id, and the replay refuses:
-
-# %%
-try:
-    with recorder.use_cassette(str(cassette), record_mode="none"):
-        client.chat.completions.create(
-            model="chat-small", messages=sent["messages"], temperature=0, user="learner-7"
-        )
-except vcr.errors.CannotOverwriteExistingCassetteException:
-    print("no match in the cassette: the replay refuses a request it has not seen")
-
-# %% [markdown]
+# from one recorded in CI.
+#
 # ### Exercise 3.4.1: A cassette filter that keeps secrets out and replays the same question
 #
 # Write `scrub_request(request)`, a `before_record_request` filter, and return the request.
@@ -286,17 +268,12 @@ print("tutorial chunker:", minimal_failure(keeps_every_word(naive_chunk_words)))
 # %% [markdown]
 # One word and a window of two: the tutorial emits only full windows, so a text shorter than
 # one window (or the tail of a longer one) vanishes from the index. The course's version
-# reads the words with the same loop as exercise 2.1.1 (the word-window chunker of lesson
-# 2.1), and passes:
+# (the word-window chunker of lesson 2.1) passes:
 
 # %%
 from course_lib.labs import chunk_words
 
 print("course chunker:", minimal_failure(keeps_every_word(chunk_words)) or "no failure found")
-
-# %% [markdown]
-# Shrinking is what makes a property test useful in review: "one word, size 2, overlap 0" is
-# a bug report; a 25-word list of random words is a puzzle.
 
 # %% [markdown]
 # ## 5. How good are the tests? Mutation testing
@@ -309,7 +286,8 @@ print("course chunker:", minimal_failure(keeps_every_word(chunk_words)) or "no f
 #
 # `mutation_repo` makes a throwaway repository in the work directory with the course's
 # chunker as `chunker.py`, two test suites and a cosmic-ray configuration for each. The
-# suites are the tutorial's two example tests, then those plus two properties:
+# suites are two example tests (the tutorial's, and one for a short text), then those plus two
+# properties:
 
 # %%
 from course_lib.labs import mutation_outcomes, mutation_repo
@@ -322,11 +300,8 @@ for name in ("test_examples.py", "test_properties.py"):
 # %% [markdown]
 # The properties are the round trip of section 4 with varied spacing, full windows before the
 # last, the shared overlap, and a `ValueError` for `overlap >= size`. cosmic-ray runs for real:
-#
-# - `init` lists the mutants;
-# - `cr-filter-operators` skips the operators the configuration excludes (bit-shift and power
-#   variants of `+` and `-`);
-# - `exec` runs the test command once per mutant.
+# `init` lists the mutants, `cr-filter-operators` skips the operators the configuration
+# excludes, and `exec` runs the tests once per mutant.
 
 # %%
 repo.run("cosmic-ray", "init", "examples.toml", "examples.sqlite")
@@ -336,22 +311,15 @@ print(repo.transcript(last=3))
 print(repo.run("cr-report", "examples.sqlite").output.splitlines()[-1])
 examples = mutation_outcomes(repo.file("examples.sqlite"))
 print(examples["outcome"].value_counts().to_dict())
+print("survivors change lines", sorted(set(examples.query("outcome == 'survived'")["line"])))
 
 # %% [markdown]
-# `cr-report` counts the skipped mutants in its total; leave them out. The survivors, with
-# the operator that made each and the line it changed:
-
-# %%
-source_lines = repo.read("chunker.py").splitlines()
-survivors = examples[examples["outcome"] == "survived"]
-for (number, operator), group in survivors.groupby(["line", "operator"]):
-    print(f"{number:>2} {operator:<28} x{len(group)}  {source_lines[number - 1].strip()}")
-
-# %% [markdown]
-# cosmic-ray starts a fresh process for every mutant, and a suite that imports hypothesis
-# pays that import each time. The course's lesson runner, `run_mutants`, uses cosmic-ray's own
-# operators and occurrences but runs each test script inside this process. First, check that
-# it agrees with cosmic-ray, mutant by mutant:
+# `cr-report` counts the skipped mutants in its total; leave them out. The four survivors
+# change line 10 (`if overlap >= size:`) and line 17 (`if start + size >= len(words):`).
+#
+# cosmic-ray starts a fresh process for every mutant. The course's `run_mutants` applies
+# cosmic-ray's own mutations but runs each test script inside this process, which is faster
+# with hypothesis. First, check that it agrees with cosmic-ray, mutant by mutant:
 
 # %%
 from course_lib.labs import run_mutants
@@ -396,11 +364,12 @@ with_properties[with_properties["outcome"] == "survived"]
 # - `ValueError` when `overlap >= size`.
 #
 # It must raise `AssertionError` on a violation and return quietly for a correct chunker.
-# Tune it on the six buggy chunkers of `visible_buggy_chunkers()`. The checker then runs it on
-# nine **held-out** buggy chunkers, and on correct ones written differently. A catch is an
-# `AssertionError` or an error raised by the chunker; a crash of your own code is not. Target:
-# catch at least 8 of the 9, never fail a correct chunker, and compare with no chunker of
-# your own. Use hypothesis (`derandomize=True`, `database=None`) or loops. Stuck? `hint("3.4.2")`.
+# The starting code is `keeps_every_word` from section 4 and one `ValueError` case. Tune on the six buggy chunkers of
+# `visible_buggy_chunkers()`. The checker then runs it on nine **held-out** buggy chunkers,
+# and on correct ones written differently. A catch is an `AssertionError` or an error raised
+# by the chunker; a crash of your own code is not. Target: catch at least 8 of the 9 and
+# never fail a correct chunker. State properties: an answer that computes the expected
+# windows with a chunker of its own (an *oracle*) is refused. Stuck? `hint("3.4.2")`.
 
 
 # %%
@@ -409,9 +378,9 @@ import itertools
 from hypothesis import Phase, assume, example, given, settings, strategies as st
 
 
+# BEGIN SOLUTION
 def check_chunker(chunk):
     """Raise AssertionError if `chunk` breaks the window contract."""
-    # BEGIN SOLUTION
     texts = st.lists(st.sampled_from(["on", "call", "pager", "EUR", "60", "rota"]), max_size=30)
     spaces = st.sampled_from([" ", "  ", "\n", " \t", "\n\n"])
 
@@ -443,32 +412,41 @@ def check_chunker(chunk):
         except ValueError:
             continue
         raise AssertionError(f"overlap {overlap} >= size {size} was accepted")
-    # END SOLUTION
+
+
+# END SOLUTION
+# STUB: def check_chunker(chunk):
+# STUB:     """Raise AssertionError if `chunk` breaks the window contract."""
+# STUB:     words = st.lists(st.sampled_from(["on", "call", "pager", "EUR", "60"]), max_size=25)
+# STUB:
+# STUB:     @settings(derandomize=True, database=None, deadline=None, max_examples=100)
+# STUB:     @given(words=words, size=st.integers(1, 6), overlap=st.integers(0, 5))
+# STUB:     def keeps_every_word(words, size, overlap):
+# STUB:         assume(overlap < size)
+# STUB:         chunks = [c.split() for c in chunk(" ".join(words), size, overlap)]
+# STUB:         rebuilt = chunks[0] + [w for c in chunks[1:] for w in c[overlap:]] if chunks else []
+# STUB:         assert rebuilt == words, f"rebuilt {rebuilt}"
+# STUB:
+# STUB:     keeps_every_word()  # widen the inputs, add properties
+# STUB:     for size, overlap in ((3, 3),):  # more cases?
+# STUB:         try:
+# STUB:             chunk("a b c", size, overlap)
+# STUB:         except ValueError:
+# STUB:             continue
+# STUB:         raise AssertionError(f"overlap {overlap} >= size {size} was accepted")
 
 
 # %% [markdown]
-# Try it on the visible bugs and on the correct chunker (run this as often as you like).
-# As a starting point, the cell also counts the visible bugs the lesson's `keeps_every_word`
-# catches on its own:
+# Try it on the visible bugs and on the correct chunker, as often as you like. `catches`
+# counts a catch as the checker does, and shows a crash of your own code as an error:
 
 # %%
-from course_lib.labs import visible_buggy_chunkers
+from course_lib.labs import catches, visible_buggy_chunkers
 
-start = [minimal_failure(keeps_every_word(bug)) for bug in visible_buggy_chunkers().values()]
-print(f"keeps_every_word alone: {sum(f is not None for f in start)} of 6 visible bugs")
-try:
-    caught = []
-    for name, buggy in visible_buggy_chunkers().items():
-        try:
-            check_chunker(buggy)
-        except Exception:  # a failing property
-            caught.append(name)
-    check_chunker(chunk_words)
-    print(f"caught {len(caught)} of 6 visible bugs; the correct chunker passes")
-except NotImplementedError:
-    print("check_chunker is not written yet.")
-except AssertionError as exc:
-    print("your tests fail the correct chunker:", exc)
+caught = [name for name, bug in visible_buggy_chunkers().items() if catches(check_chunker, bug)]
+print(f"caught {len(caught)} of 6 visible bugs")
+check_chunker(chunk_words)  # an AssertionError here: your property is stricter than the contract
+print("the correct chunker passes")
 
 # %% [markdown]
 # Then once on the held-out bugs:
@@ -477,45 +455,7 @@ except AssertionError as exc:
 check("3.4.2", check_chunker)
 
 # %% [markdown]
-# ## 6. Golden files: outputs that must not drift silently
-#
-# Some outputs have no property short enough to write, but must not change by accident: the
-# prompt a template renders, the chunks of a handbook page, a report. A **golden** (snapshot)
-# test stores the output once, after a person read it, and compares every later run with it.
-# Here the golden file holds the start of each chunk of the on-call policy:
-
-# %%
-from course_lib.labs import check_snapshot
-
-page = next(d for d in load_handbook() if d.id == "oncall-policy")
-
-
-def chunk_report(size, overlap):
-    return "\n".join(
-        f"{i:>2} {c[:60]}" for i, c in enumerate(chunk_words(page.text, size, overlap))
-    )
-
-
-golden = work_path("lesson_3_4", "golden", "oncall-chunks.txt")
-golden.unlink(missing_ok=True)
-print("first run: ", check_snapshot(golden, chunk_report(120, 20)).status)
-print("second run:", check_snapshot(golden, chunk_report(120, 20)).status)
-
-# %% [markdown]
-# A colleague raises the overlap to 30 words. The golden test fails with a diff that a
-# reviewer can read, and the file stays as it was until someone accepts the change (`update=True`):
-
-# %%
-changed = check_snapshot(golden, chunk_report(120, 30))
-print(changed.status)
-print("\n".join(changed.diff.splitlines()[:9]))
-
-# %% [markdown]
-# A golden test says *that* something changed, not whether the change is wrong: keep golden
-# files small and readable, or reviewers accept every diff unread.
-
-# %% [markdown]
-# ## 7. Statistical acceptance tests for sampled output
+# ## 6. Statistical acceptance tests for sampled output
 #
 # A model sampled at a temperature above 0 gives different answers to the same question;
 # even at 0, a provider's model can change. Suppose a grader marks each answer pass or fail and
@@ -526,23 +466,20 @@ print("\n".join(changed.diff.splitlines()[:9]))
 # %%
 from course_lib.labs import acceptance_rates
 
-one = acceptance_rates(1, 1, 0.9, trials=trials, seed=seed)  # share of runs that pass
+one = acceptance_rates(1, 1, 0.9, trials=trials, seed=seed)  # share of runs that accept
 print(f"one sample must pass: false alarms {1 - one:.1%}")
 print(f"ten of ten must pass: false alarms {1 - 0.9**10:.1%} (exact: 1 - 0.9^10)")
 
 # %% [markdown]
 # One CI run in ten goes red with nothing wrong, and people learn to press "re-run". Asking
-# for *every* sample of n to pass makes it worse: two runs in three for n = 10. The fix is a threshold: run n samples and
-# pass when at least 80% of them pass. The table shows false alarms for the 90% system, and
-# **misses** (the test passes) for a genuinely worse system at 75%:
+# for *every* sample of n to pass makes it worse: two runs in three for n = 10. The fix is a
+# threshold: run n samples and pass when at least 80% of them pass. The table shows false
+# alarms for the 90% system, and **misses** (the test passes) for a worse system at 75%:
 
 # %%
-from course_lib.labs import false_alarm_table, plot_false_alarms
+from course_lib.labs import false_alarm_table
 
-table = false_alarm_table((1, 5, 10, 20, 50, 100), trials=trials, seed=seed)
-plot_false_alarms(table)
-plt.show()
-table.round(3)
+false_alarm_table((1, 5, 10, 20, 50, 100), trials=trials, seed=seed).round(3)
 
 # %% [markdown]
 # More samples lower both errors at once, at the price of n model calls per run; the
@@ -554,8 +491,10 @@ table.round(3)
 # Set `ACCEPTANCE = {"samples": n, "min_passes": t}` for a test that runs `n` sampled
 # answers and passes when at least `t` of them pass. Targets, measured by simulation on seeds
 # you have not used: false alarms for the 90% system under 5%, misses for the 75% system under
-# 20%, and at most 60 samples (each is a model call). Use `acceptance_rates` to try values.
-# Stuck? `hint("3.4.3")`.
+# 20%, and at most 60 samples (each is a model call). To try values,
+# `acceptance_rates(n, t, p)` returns the share of simulated runs that pass when each answer
+# passes with probability `p`: false alarms are `1 - acceptance_rates(n, t, 0.9)`, misses
+# `acceptance_rates(n, t, 0.75)`. Stuck? `hint("3.4.3")`.
 
 # %%
 # BEGIN SOLUTION
@@ -567,12 +506,14 @@ ACCEPTANCE = {"samples": 50, "min_passes": 41}
 check("3.4.3", ACCEPTANCE)
 
 # %% [markdown]
-# ## 8. Testing the notebooks themselves
+# ## 7. Testing the notebooks themselves
 #
 # The course stores every notebook *with* its outputs; CI re-runs each with **nbval**
 # (`pytest --nbval`) and compares every output with the stored one, a golden test of the whole
 # notebook. So this notebook prints no port, timing or absolute path, and seeds every
-# simulation. Where does the course's own repository hold the other layers?
+# simulation. A golden test says *that* an output changed, not whether the change is wrong:
+# keep golden files small and readable, or reviewers accept every diff unread. Where does the
+# course's own repository hold the other layers?
 
 # %%
 from course_lib.labs import course_test_kinds
@@ -593,22 +534,17 @@ for place, present in course_test_kinds(root).items():
 #
 # - Many fast, deterministic tests at the base; few sampled tests on top.
 # - A fake provider tests your side of the call; a recorded cassette pins the provider's side.
-# - Filter cassettes: no key, no host or port, no machine details; match on what matters.
-# - Properties plus shrinking find the input you did not think of and report it small.
-# - Mutation testing measures whether tests notice wrong code; read the survivors.
-# - A golden file turns "the output changed" into a diff a reviewer reads.
+# - Properties plus shrinking find the input you did not think of and report it small;
+#   mutation testing measures whether tests notice wrong code.
 # - Test sampled behaviour with n samples and a threshold chosen for known error rates.
 #
 # ## Production checklist
 #
 # - Do unit tests run offline in seconds, with no key and no network?
 # - Is every provider call in the test suite either faked or replayed from a cassette?
-# - Are cassettes free of keys, hosts, ports and SDK or machine headers, and re-recorded on
-#   purpose when the provider changes?
-# - Do chunkers, parsers and other pure functions have property tests with a fixed seed and no
-#   stray example database?
-# - Has the suite's mutation score been measured, and each survivor read?
-# - Are golden files small, reviewed, and updated only deliberately?
+# - Are cassettes free of keys, hosts, ports and machine headers?
+# - Do pure functions have property tests with a fixed seed, and has each surviving mutant
+#   been read?
 # - Does each statistical test state its n, threshold, false-alarm and miss rates?
 # - Are notebooks executed in CI and compared with their stored outputs?
 #
@@ -616,9 +552,8 @@ for place, present in course_test_kinds(root).items():
 #
 # 1. What does a fake provider check that a cassette does not, and the other way round?
 # 2. Why must the cassette's request be filtered before matching as well as before storing?
-# 3. Why does hypothesis report `words=['on'], size=2` rather than the example it first found?
-# 4. A mutant survives every test. Name two reasons.
-# 5. A test of a 90%-pass system asks 10 answers and requires all 10 to pass. How often does
+# 3. A mutant survives every test. Name two reasons.
+# 4. A test of a 90%-pass system asks 10 answers and requires all 10 to pass. How often does
 #    it fail a good system, and what would you change?
 #
 # <details>
@@ -629,10 +564,9 @@ for place, present in course_test_kinds(root).items():
 #    how it really answered.
 # 2. A replayed request is matched after the filter runs on it; if the filter changed the
 #    stored request only, the live one (other port, other user id) would never match.
-# 3. It shrinks a failing example to a minimal one that still fails.
-# 4. The tests never check that behaviour, or the mutant is equivalent: it cannot change
+# 3. The tests never check that behaviour, or the mutant is equivalent: it cannot change
 #    any result.
-# 5. About two runs in three: 65.1% (1 - 0.9^10, printed in section 7).
+# 4. About two runs in three: 65.1% (1 - 0.9^10, printed in section 6).
 #    Sample more and pass at a threshold such as 80%.
 #
 # </details>

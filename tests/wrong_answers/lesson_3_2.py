@@ -7,6 +7,46 @@ import re
 import sys
 from typing import Any
 
+
+def _finished_package() -> tuple[Any, Any]:
+    """The finished package's rank_passages and main, imported the way a learner could from
+    the files package_files() hands out (its default is the solved package)."""
+    import importlib
+    import tempfile
+    from pathlib import Path
+
+    from course_lib.labs import package_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in package_files().items():
+            if name.startswith("src/"):
+                path = Path(tmp, name)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+        sys.path.insert(0, str(Path(tmp, "src")))
+        try:
+            search = importlib.import_module("handbook_assistant.retrieval.search")
+            cli = importlib.import_module("handbook_assistant.cli")
+        finally:
+            sys.path.remove(str(Path(tmp, "src")))
+    return search.rank_passages, cli.main
+
+
+_PACKAGE_RANK_PASSAGES, _PACKAGE_MAIN = _finished_package()
+
+
+def _wraps_the_packages_rank_passages(question, passages, k):
+    from handbook_assistant.retrieval import rank_passages
+
+    return rank_passages(question, passages, k)
+
+
+def _wraps_the_packages_main(argv, app):
+    from handbook_assistant import cli
+
+    return cli.main(argv, app)
+
+
 # --- 3.2.1 rank_passages -----------------------------------------------------------------------
 
 
@@ -206,6 +246,9 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _sorts_the_input_in_place,
         _no_check_of_k,
         _calls_the_reference,
+        # the finished package's function, written to the repository and imported
+        _PACKAGE_RANK_PASSAGES,
+        _wraps_the_packages_rank_passages,
     ],
     "3.2.2": [
         _lets_argparse_exit,
@@ -216,6 +259,9 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _prints_the_raw_float,
         _default_top_k_five,
         _delegates_to_the_reference,
+        # the finished package's main, written to the repository and imported
+        _PACKAGE_MAIN,
+        _wraps_the_packages_main,
     ],
     "3.2.3": [
         # upside down: data on top, so the clean package fails

@@ -165,6 +165,23 @@ def _calls_explain_error(exc, sources):
     return explain_error(exc, sources)
 
 
+def _rewrites_the_loaders_message(exc, sources):
+    import re
+    import tempfile
+
+    from course_lib.errors import SettingsError
+    from course_lib.labs import load_handbook_settings
+
+    values = {str(error["loc"][0]): error["input"] for error in exc.errors()}
+    where = sources.get(str(exc.errors()[0]["loc"][0]), "the default")
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            load_handbook_settings(folder, environ={}, overrides=values)
+        except SettingsError as error:
+            return re.sub(r"\(from [^)]*\)", f"(from {where})", str(error), count=1)
+    return "accepted"
+
+
 # --- 3.3.3 fingerprint -------------------------------------------------------------------------
 
 _OUTPUT = ("model", "temperature", "top_k", "chunk_size", "chunk_overlap", "seed")
@@ -252,6 +269,7 @@ WRONG_ANSWERS = {
         _no_suggestion_for_an_unknown_key,
         _hides_every_value,
         _calls_explain_error,
+        _rewrites_the_loaders_message,
     ],
     "3.3.3": [
         _hashes_the_whole_configuration,

@@ -229,6 +229,56 @@ def _own_oracle_chunker(chunk):
         raise AssertionError("overlap >= size was accepted")
 
 
+def _splits_and_compares_with_its_own_chunker(chunk):
+    """An oracle that compares the words of each window with a chunker of its own: it catches
+    every bug without stating a single property, so the checker refuses it."""
+
+    def expected(words, size, overlap):
+        out = []
+        for start in range(0, len(words), size - overlap):
+            out.append(words[start : start + size])
+            if start + size >= len(words):
+                break
+        return out
+
+    for text in ("", "a", "A b\tc  d e", "on\ncall  pager\tEUR on " * 30):
+        for size in range(1, 8):
+            for overlap in range(size):
+                got = [c.split() for c in chunk(text, size, overlap)]
+                assert got == expected(text.split(), size, overlap)
+    _only_checks_the_value_error(chunk)
+
+
+def _module_level_windows(text, size, overlap):
+    words, out, start = text.split(), [], 0
+    while start < len(words):
+        out.append(" ".join(words[start : start + size]))
+        if start + size >= len(words):
+            break
+        start += size - overlap
+    return out
+
+
+def _compares_with_a_chunker_defined_beside_it(chunk):
+    """The same oracle, written as a function next to check_chunker (a notebook cell)."""
+
+    @settings(derandomize=True, database=None, deadline=None, max_examples=80)
+    @given(
+        words=st.lists(st.sampled_from(["on", "On", "call", "EUR"]), max_size=60),
+        space=st.sampled_from([" ", "\n", "  "]),
+        size=st.integers(1, 7),
+        overlap=st.integers(0, 6),
+    )
+    def prop(words, space, size, overlap):
+        assume(overlap < size)
+        text = space.join(words)
+        got = [c.split() for c in chunk(text, size, overlap)]
+        assert got == [w.split() for w in _module_level_windows(text, size, overlap)]
+
+    prop()
+    _only_checks_the_value_error(chunk)
+
+
 def _crashes_on_its_own_code(chunk):
     """Crashes with a TypeError of its own after the ValueError check: not a catch."""
     for size, overlap in ((3, 3), (2, 5)):
@@ -277,6 +327,8 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _calls_the_reference,
         _own_oracle_chunker,
         _crashes_on_its_own_code,
+        _splits_and_compares_with_its_own_chunker,
+        _compares_with_a_chunker_defined_beside_it,
     ],
     "3.4.3": [
         ONE_SAMPLE,

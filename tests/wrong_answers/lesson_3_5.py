@@ -31,6 +31,23 @@ _BUILD_SHIPS_THE_OLD_BASELINE = WORKFLOW.replace(
 )
 _DEPLOYS_FROM_EVERY_BRANCH = WORKFLOW.replace("    if: github.ref == 'refs/heads/main'\n", "")
 
+_BUILD = WORKFLOW[WORKFLOW.index("  build:") :]
+
+
+def _in_build(old: str, new: str) -> str:
+    """The reference with one change made in its build job only."""
+    return WORKFLOW.replace(_BUILD, _BUILD.replace(old, new))
+
+
+# The shortcuts a build job can take and still "download and upload something":
+_DOWNLOAD_WITHOUT_PATH = _in_build("          path: eval/\n", "")
+_DOWNLOAD_ANOTHER_NAME = _in_build("name: candidate-run", "name: gate-run")
+_BUILD_SHIPS_ONLY_THE_RUN = _in_build("            assistant.toml\n", "")
+_BUILD_WITHOUT_CHECKOUT = _in_build("      - uses: actions/checkout@v5\n", "")
+_GATE_UPLOADS_ANOTHER_PATH = WORKFLOW.replace(
+    "          path: eval/candidate.json\n", "          path: candidate.json\n", 1
+)
+
 # -- 3.5.2 the gate's rule -----------------------------------------------------------------------
 
 
@@ -135,6 +152,11 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _GATE_WITHOUT_CHECKOUT,
         _DEPLOY_NOT_FROM_MAIN,
         _BUILD_SHIPS_THE_OLD_BASELINE,
+        _DOWNLOAD_WITHOUT_PATH,
+        _DOWNLOAD_ANOTHER_NAME,
+        _BUILD_SHIPS_ONLY_THE_RUN,
+        _BUILD_WITHOUT_CHECKOUT,
+        _GATE_UPLOADS_ANOTHER_PATH,
         None,
     ],
     "3.5.2": [

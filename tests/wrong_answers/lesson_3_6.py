@@ -263,6 +263,19 @@ def _borrows_the_reference_redactor(line):
     return theirs(line)
 
 
+def _words_before_the_key(line):
+    """The two given patterns plus the words the visible lines put before a key."""
+    for pattern in (
+        r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{8,}",
+        r"(?<=://)(?:[^/\s:@]*):[^/\s@]+(?=@)",
+        r"(?<=credential )\S+",
+        r'(?<="token": ")[^"]+',
+        r"(?<=api_key=)\S+",
+    ):
+        line = re.sub(pattern, "[redacted]", line)
+    return line
+
+
 def _forgets_to_return(line):
     re.sub(r"\bsk-[A-Za-z0-9]{20,}", "[redacted]", line)
 
@@ -299,6 +312,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _calls_the_course_redactor,
         _answer_or_reference,
         _borrows_the_reference_redactor,
+        _words_before_the_key,
         _forgets_to_return,
     ],
 }

@@ -7,13 +7,12 @@ from typing import Any
 # --- 3.7.1 detect_drift ----------------------------------------------------------------------
 
 
-def _pins(lock_text, environment, *, markers=True, normalise=True, crlf=True, extras=True):
+def _pins(lock_text, environment, *, markers=True, normalise=True, extras=True):
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    text = lock_text.replace("\r\n", "\n") if crlf else lock_text
     pins = {}
-    for raw in text.replace("\\\n", " ").splitlines():
+    for raw in lock_text.replace("\\\n", " ").splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line or line.startswith("-"):
             continue
@@ -59,10 +58,6 @@ def _compares_versions_as_strings(lock_text, installed, environment):
     return _report(_pins(lock_text, environment), installed, versions=False)
 
 
-def _breaks_on_windows_line_endings(lock_text, installed, environment):
-    return _report(_pins(lock_text, environment, crlf=False), installed)
-
-
 def _keeps_the_extras_in_the_name(lock_text, installed, environment):
     return _report(_pins(lock_text, environment, extras=False), installed)
 
@@ -71,6 +66,35 @@ def _forgets_extra_packages(lock_text, installed, environment):
     report = _report(_pins(lock_text, environment), installed)
     report["extra"] = []
     return report
+
+
+def _uses_pips_parse_requirements(lock_text, installed, environment):
+    import tempfile
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+    from pip._internal.network.session import PipSession
+    from pip._internal.req.req_file import parse_requirements
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "lock.txt")
+        path.write_text(lock_text)
+        parsed = [p.requirement for p in parse_requirements(str(path), session=PipSession())]
+    pins = {}
+    for line in parsed:
+        requirement = Requirement(line)
+        if requirement.marker and not requirement.marker.evaluate(dict(environment)):
+            continue
+        (spec,) = requirement.specifier
+        pins[canonicalize_name(requirement.name)] = spec.version
+    have = {canonicalize_name(n): v for n, v in installed.items()}
+    return {
+        "missing": sorted(set(pins) - set(have)),
+        "extra": sorted(set(have) - set(pins)),
+        "changed": sorted(n for n in pins if n in have and Version(pins[n]) != Version(have[n])),
+    }
 
 
 def _calls_lock_pins(lock_text, installed, environment):
@@ -125,16 +149,16 @@ def _first_character(recorded, installed):
     )
 
 
-def _major_only_even_below_one(recorded, installed):
+def _compares_major_and_minor(recorded, installed):
     from packaging.utils import canonicalize_name
     from packaging.version import Version
 
-    have = {canonicalize_name(n): v for n, v in installed.items()}
+    have = {canonicalize_name(n): Version(v) for n, v in installed.items()}
     return sorted(
         canonicalize_name(n)
         for n, v in recorded.items()
         if canonicalize_name(n) not in have
-        or Version(v).major != Version(have[canonicalize_name(n)]).major
+        or Version(v).release[:2] != have[canonicalize_name(n)].release[:2]
     )
 
 
@@ -196,10 +220,10 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _ignores_markers,
         _does_not_normalise_names,
         _compares_versions_as_strings,
-        _breaks_on_windows_line_endings,
         _keeps_the_extras_in_the_name,
         _forgets_extra_packages,
         _calls_lock_pins,
+        _uses_pips_parse_requirements,
         _naive_split_on_equals,
         _returns_a_list,
         _wraps_the_reference_detector,
@@ -219,7 +243,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
     "3.7.3": [
         _compares_whole_versions,
         _first_character,
-        _major_only_even_below_one,
+        _compares_major_and_minor,
         _ignores_missing_libraries,
         _does_not_normalise,
         _returns_a_bool,

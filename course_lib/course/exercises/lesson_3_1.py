@@ -47,7 +47,7 @@ venv/
 """
 
 # Paths of the same kinds as the lesson's visible lists, never shown to the learner.
-HELD_OUT_KEEP_OUT = (
+_HELD_OUT_KEEP_OUT = (
     "data/golden_test.csv",
     "data/interim/chunks.parquet",
     "data/raw/handbook-2026-11.zip",
@@ -65,7 +65,7 @@ HELD_OUT_KEEP_OUT = (
     "workdir/traces/2026-11-02.jsonl",
     "workdir/index/handbook.sqlite",
 )
-HELD_OUT_KEEP_IN = (
+_HELD_OUT_KEEP_IN = (
     "src/data_loader.py",
     "src/assistant/models.py",
     "src/assistant/models/registry.py",
@@ -80,7 +80,7 @@ HELD_OUT_KEEP_IN = (
     "pyproject.toml",
     "requirements/lock.txt",
 )
-MAX_MISSED_KEEP_OUT = 1
+_MAX_MISSED_KEEP_OUT = 1
 """Held-out paths to keep out that the .gitignore may miss (none it may wrongly ignore)."""
 
 
@@ -103,10 +103,10 @@ MAX_MISSED_KEEP_OUT = 1
         "later `!pattern` re-includes, but "
         "not inside a folder that is itself ignored: ignore /data/* (its contents), then "
         "!/data/README.md.",
-        "A complete answer: /data/* and !/data/README.md; /models/ plus *.safetensors *.bin "
-        "*.pt *.pth *.onnx *.gguf *.ckpt; .env, .env.* and !.env.example; __pycache__/, "
-        "*.py[cod], .ipynb_checkpoints/, .pytest_cache/, .mypy_cache/, .ruff_cache/, .venv/; "
-        "/workdir/ and *.sqlite.",
+        "A skeleton to complete, one example per kind: /data/* then !/data/README.md; "
+        "/models/ and *.safetensors; .env, .env.* and !.env.example; __pycache__/ and "
+        ".ipynb_checkpoints/; /workdir/. Add the other weight formats, caches and environments "
+        "the task lists, each without a leading slash so it matches at any depth.",
     ),
 )
 def _check_gitignore(answer: Any, probe: Probe) -> str:
@@ -122,16 +122,16 @@ def _check_gitignore(answer: Any, probe: Probe) -> str:
         "git check-ignore on your .gitignore",
         ignore_report,
         answer,
-        HELD_OUT_KEEP_OUT,
-        HELD_OUT_KEEP_IN,
+        _HELD_OUT_KEEP_OUT,
+        _HELD_OUT_KEEP_IN,
         folder=("lesson_3_1", "checker-ignore"),
     )
     missed = len(report.tracked_but_should_not_be)
     wrongly = len(report.ignored_but_should_not_be)
     counts = (
         f"on {report.checked} held-out paths you did not tune on, {missed} of "
-        f"{len(HELD_OUT_KEEP_OUT)} to keep out would be committed and {wrongly} of "
-        f"{len(HELD_OUT_KEEP_IN)} to keep would be ignored"
+        f"{len(_HELD_OUT_KEEP_OUT)} to keep out would be committed and {wrongly} of "
+        f"{len(_HELD_OUT_KEEP_IN)} to keep would be ignored"
     )
     if wrongly:
         raise NotYet(
@@ -139,9 +139,9 @@ def _check_gitignore(answer: Any, probe: Probe) -> str:
             "examples would never reach a colleague, which is worse than a miss. Look for "
             "patterns that match at any depth (a folder name without a leading slash)."
         )
-    if missed > MAX_MISSED_KEEP_OUT:
+    if missed > _MAX_MISSED_KEEP_OUT:
         raise NotYet(
-            f"{counts} (at most {MAX_MISSED_KEEP_OUT} may slip). Cover each kind, not each "
+            f"{counts} (at most {_MAX_MISSED_KEEP_OUT} may slip). Cover each kind, not each "
             "visible name."
         )
     return f"{counts}: your rules generalise."

@@ -19,6 +19,50 @@ else:  # pragma: no cover
 SOLUTION = "solutions/3_software_foundations/32_repository_structure.ipynb"
 
 
+_PACKAGE = "handbook_assistant"
+"""The scratch package the lesson builds: its finished functions are not the learner's answer."""
+
+
+def _from_the_package(value: Any) -> bool:
+    module = getattr(value, "__module__", None) or getattr(value, "__name__", None) or ""
+    return isinstance(module, str) and (module == _PACKAGE or module.startswith(_PACKAGE + "."))
+
+
+def _uses_the_package(answer: Any) -> bool:
+    """Whether ``answer`` is, or calls, a function of the finished scratch package (imported
+    from the lesson's repository): by its module, a global or enclosed name bound to one, or
+    an import of the package inside the function. A determined learner can still hide it."""
+    if _from_the_package(answer):
+        return True
+    code = getattr(answer, "__code__", None)
+    if code is None:
+        return False
+    names: set[str] = set()
+    texts: set[str] = set()
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        names.update(current.co_names)
+        texts.update(c for c in current.co_consts if isinstance(c, str))
+        pending += [const for const in current.co_consts if hasattr(const, "co_names")]
+    if any(n == _PACKAGE or n.startswith(_PACKAGE + ".") for n in names | texts):
+        return True
+    scope = getattr(answer, "__globals__", {})
+    values = [scope[n] for n in names if n in scope]
+    for cell in getattr(answer, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # a variable of the enclosing function not yet assigned
+            continue
+    return any(_from_the_package(v) for v in values)
+
+
+_NOT_THE_PACKAGE = (
+    "{name} comes from the finished handbook_assistant package in the lesson's repository; "
+    "write the function yourself, in the notebook, so that you know what that code does."
+)
+
+
 # --- 3.2.1 the retrieval loop as a pure function ------------------------------------------------
 
 
@@ -86,6 +130,8 @@ def _check_rank_passages(answer: Any, probe: Probe) -> str:
             "rank_passages calls the course's reference; write the ranking yourself (it is a "
             "few lines), so that you know what the package's retrieval layer does."
         )
+    if _uses_the_package(answer):
+        raise NotYet(_NOT_THE_PACKAGE.format(name="rank_passages"))
     for what, question, passages, k in _RANK_CASES:
         given = list(passages)
         expected = rank_passages(question, passages, k)
@@ -211,9 +257,8 @@ def _run_cli(answer: Any, argv: list[str], probe: Probe) -> tuple[Any, _FakeApp,
         "args = parser().parse_args(argv) gives args.command ('ask' or 'evaluate'), "
         "args.top_k (an int, 3 by default) and, for ask, args.question. Parse argv, never "
         "sys.argv.",
-        "On a usage error argparse raises SystemExit(2): wrap parse_args(argv) in try/except "
-        "SystemExit and return the code. Return 2 too when top_k < 1, before calling the app. "
-        "Return 0 after printing.",
+        "The given try/except turns argparse's SystemExit into a return of 2. Return 2 too "
+        "when args.top_k < 1, before calling the app. Return 0 after printing.",
         "For ask: print(app.ask(args.question, top_k=args.top_k)); for evaluate: "
         "print(f'recall@{args.top_k}: {app.evaluate(top_k=args.top_k):.3f}'); then return 0.",
     ),
@@ -224,6 +269,8 @@ def _check_main(answer: Any, probe: Probe) -> str:
             "main calls the course's reference; write the few lines that parse argv and call "
             "the app yourself, so that you know what the package's command does."
         )
+    if _uses_the_package(answer):
+        raise NotYet(_NOT_THE_PACKAGE.format(name="main"))
     for argv, expected_call, expected_out in _GOOD_CASES:
         code, app, out = _run_cli(answer, argv, probe)
         call = f"main({argv!r}, app)"

@@ -213,9 +213,18 @@ def _bad_inputs() -> list[tuple[str, dict[str, Any], str, str | None]]:
 def _check_explain(answer: Any, probe: Probe) -> str:
     from pydantic import ValidationError
 
-    from course_lib.labs.configuration_lab import SETTING_RULES, explain_error, settings_from
+    from course_lib.labs.configuration_lab import (
+        SETTING_RULES,
+        explain_error,
+        load_handbook_settings,
+        settings_from,
+    )
 
-    _refuse_the_library(answer, (explain_error, "explain_error"))
+    _refuse_the_library(
+        answer,
+        (explain_error, "explain_error"),
+        (load_handbook_settings, "settings loader (its message comes from explain_error)"),
+    )
     for what, values, source, nearest in _bad_inputs():
         try:
             settings_from(values)

@@ -384,6 +384,66 @@ def _runs_lesson_code(answer: Any) -> bool:
     return False
 
 
+_PROBE = ("a b c d e f", 3, 1)
+_PROBE_WINDOWS = [["a", "b", "c"], ["c", "d", "e"], ["e", "f"]]
+
+
+def _functions_reached(answer: Any) -> list[Any]:
+    """The learner's functions ``answer`` can reach: those defined inside it (without free
+    variables), those it names in its own module, and those its closure holds, and theirs.
+    Library functions (another module's) are never reached, so never called."""
+    import types
+
+    home = getattr(answer, "__globals__", None)
+    found: list[Any] = []
+    pending = [answer]
+    while pending and len(found) < 200:
+        function = pending.pop()
+        code = getattr(function, "__code__", None)
+        if code is None or function.__globals__ is not home or any(function is f for f in found):
+            continue
+        found.append(function)
+        scope = getattr(function, "__globals__", {})
+        codes = [code]
+        while codes:
+            current = codes.pop()
+            for const in current.co_consts:
+                if isinstance(const, types.CodeType):
+                    codes.append(const)
+                    if not const.co_freevars:
+                        pending.append(types.FunctionType(const, scope))
+            pending += [
+                scope[n] for n in current.co_names if isinstance(scope.get(n), types.FunctionType)
+            ]
+        for cell in getattr(function, "__closure__", None) or ():
+            try:
+                if isinstance(cell.cell_contents, types.FunctionType):
+                    pending.append(cell.cell_contents)
+            except ValueError:
+                continue
+    return found[1:]
+
+
+def _own_chunker(answer: Any) -> str | None:
+    """The name of a chunker of the answer's own (an oracle to compare with), if it has one:
+    a function it reaches that cuts a probe text (or its words) into the right windows."""
+    text, size, overlap = _PROBE
+    for function in _functions_reached(answer):
+        code = function.__code__
+        required = code.co_argcount - len(function.__defaults__ or ())
+        if not required <= 3 <= code.co_argcount:
+            continue
+        for first in (text, text.split()):
+            try:
+                windows = function(first, size, overlap)
+                split = [w.split() if isinstance(w, str) else list(w) for w in windows]
+            except Exception:  # not a chunker: any failure on the probe says so
+                continue
+            if split == _PROBE_WINDOWS:
+                return str(code.co_name)
+    return None
+
+
 def _leaves(exc: BaseException) -> list[BaseException]:
     """The exceptions inside ``exc`` (hypothesis groups several failures), and their causes."""
     inner = getattr(exc, "exceptions", None)
@@ -436,14 +496,12 @@ def _catches(
     solution=SOLUTION,
     time_limit=180.0,
     hints=(
-        "Start from the lesson's keeps_every_word property: generate word lists, join them, "
-        "chunk, drop each later window's first `overlap` words, and compare with the words. "
-        "Call the @given test inside check_chunker, then test overlap >= size with try/except "
-        "ValueError.",
+        "The starting code (the lesson's keeps_every_word and one ValueError case) catches "
+        "some bugs. Keep it, run it on visible_buggy_chunkers() and read which bugs pass.",
         "Bugs hide where your inputs never go: join words with newlines, tabs and double "
         "spaces (and put some around the text), and include capitals and repeated words. "
         "Hypothesis seldom draws long lists, so add one long text with @example(...) "
-        "(from hypothesis import example): e.g. 120 words.",
+        "(from hypothesis import example).",
         "Add invariants beyond the round trip: every window before the last has exactly "
         "`size` words; consecutive windows share exactly `overlap` words in order; the last "
         "window holds more than `overlap` words unless it is the only one; and try "
@@ -462,6 +520,12 @@ def _check_check_chunker(answer: Any, probe: Probe) -> str:
         raise NotYet(
             "check_chunker runs the course's code (exec or eval of a text, or the exercise "
             "module's own tests): write the property tests as functions of your own."
+        )
+    if (helper := _own_chunker(answer)) is not None:
+        raise NotYet(
+            f"check_chunker compares with a chunker of its own ({helper}): that tests the "
+            "chunker against your copy, not against the contract. State the properties that "
+            "every correct chunker has, and remove the copy."
         )
     for name, correct in {"chunk_words": chunk_words, **_CORRECT_CHUNKERS}.items():
         if _catches(answer, correct, probe, f"a correct chunker ({name})", strict=True):

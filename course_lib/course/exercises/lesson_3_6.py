@@ -355,25 +355,26 @@ def _held_out_lines(seed: int) -> list[Any]:
         field="X-Api-Key",
         near_rounds=3,
         words=("sk-learn-compatibility-matrix-renderer", "ghost_writer_notebook_template_v2"),
+        templates=(
+            "{service} ERROR upstream rejected {k} after 3 tries, request_id={rid}",
+            "{service} DEBUG loaded secrets ['{k}'] for request {rid}",
+        ),
     )
     return _lines(style, seed, _other_format_key)
-
-
-_PATTERNS = (
-    r"\bsk-(?:proj-)?[A-Za-z0-9]{20,}",
-    r"\bgh[pousr]_[A-Za-z0-9]{36}\b",
-    r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-    r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
-    r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
-    r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{8,}",
-    r"(?<=://)(?:[^/\s:@]*):[^/\s@]+(?=@)",
-)
 
 
 def redact_line(line: str) -> str:
     """``line`` with keys and tokens of five providers, bearer tokens and URL passwords
     replaced by ``[redacted]``; commit ids, UUIDs and hashes left intact."""
-    for pattern in _PATTERNS:
+    for pattern in (
+        r"\bsk-(?:proj-)?[A-Za-z0-9]{20,}",
+        r"\bgh[pousr]_[A-Za-z0-9]{36}\b",
+        r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+        r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+        r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
+        r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{8,}",
+        r"(?<=://)(?:[^/\s:@]*):[^/\s@]+(?=@)",
+    ):
         line = re.sub(pattern, "[redacted]", line)
     return line
 
@@ -388,8 +389,9 @@ def redact_line(line: str) -> str:
         "Write one regular expression per provider from its documented formats, not from the "
         "visible keys themselves. The visible lines show one format each (sk-proj-, ghp_, AKIA, "
         "xoxb-, sk_live_); each provider has others: look them up (the lesson's further "
-        "reading links GitHub's and AWS's pages) and cover the whole family. Apply the "
-        "patterns one after another with re.sub.",
+        "reading links GitHub's, AWS's, Slack's and Stripe's pages) and cover the whole "
+        "family. Match the key itself, not the words before it: the held-out lines word "
+        "things differently. Apply the patterns one after another with re.sub.",
         "Near-misses are what a loose pattern destroys: hex commit ids and SHA-256 digests "
         "are long random strings too, and 'sk-' or 'AKIA' can start an ordinary word. Anchor "
         "each pattern with \\b, its exact alphabet and length; never redact 'any long string'.",
@@ -429,19 +431,22 @@ def _check_redact_line(answer: Any, probe: Probe) -> str:
             near += len(line.keep)
             mangled += sum(k not in out for k in line.keep)
     recall = removed / secrets
-    summary = (
-        f"On {secrets} held-out secrets your redactor removed {removed} ({recall:.0%}); it "
-        f"mangled {mangled} of {near} near-misses"
-    )
+    # A failure says which target was missed, never how many lines: counts would let a learner
+    # probe the held-out lines one pattern at a time.
     if recall < TARGET_RECALL:
         raise NotYet(
-            f"{summary}. Not yet: remove at least {TARGET_RECALL:.0%}; the held-out lines use "
-            "other formats of the same providers and other spellings (see hint 1)."
+            f"Not yet: on the held-out lines your redactor removes fewer than "
+            f"{TARGET_RECALL:.0%} of the secrets. They use other formats of the same providers "
+            "and other wording around the keys: anchor each pattern on a provider's documented "
+            "prefixes, not on the words before a key (see hints 1 and 3)."
         )
     if mangled:
         raise NotYet(
-            f"{summary}. Not yet: no near-miss (commit ids, request UUIDs, SHA-256 digests, "
-            "trace and span ids, long identifiers) may change; anchor each pattern on its "
-            "provider's prefix (see hints 2 and 3)."
+            "Not yet: on the held-out lines your redactor mangles a near-miss (a commit id, "
+            "request UUID, SHA-256 digest, trace or span id, or a long identifier); anchor each "
+            "pattern on its provider's prefix (see hints 2 and 3)."
         )
-    return f"{summary}: every secret family generalises, and every id survives."
+    return (
+        f"On {secrets} held-out secrets your redactor removed {removed} ({recall:.0%}) and "
+        f"mangled none of {near} near-misses: every family generalises, and every id survives."
+    )
