@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,3 +158,46 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
+
+
+# --- Production engines: each xdist worker starts its own on first use and stops it at the end
+# of the session, so tests share no state with a learner's engines or with another worker.
+# Without an engine's program its tests are skipped with the install line; REQUIRE_ENGINES=1
+# (as in .ci/run) makes that a failure.
+
+
+def _engine_unavailable(message: str) -> None:
+    if os.environ.get("REQUIRE_ENGINES") == "1":
+        pytest.fail(f"REQUIRE_ENGINES=1, and {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Postgres with pgvector for this worker: its URL (a Unix socket in a short path)."""
+    from course_lib.services.base import StartError
+    from course_lib.services.postgres import start_postgres
+    from course_lib.services.process import stop_process
+
+    # A long folder is fine: the server then puts its Unix socket in a short runtime folder.
+    folder = tmp_path_factory.mktemp("postgres") / "data"
+    try:
+        url, pid = start_postgres(folder)
+    except StartError as exc:
+        _engine_unavailable(str(exc))
+    yield url
+    stop_process(pid, first=signal.SIGINT)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def index_place(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Where a test's indexes go: ``place("name")`` gives ``build``/``open`` keyword arguments.
+
+    On SQLite a file in the test's folder; on Postgres a schema of its own in the worker's
+    database, so tests never see each other's indexes.
+    """
+    if request.param == "sqlite":
+        return lambda label: {"path": tmp_path / f"{label}.sqlite"}
+    url = request.getfixturevalue("postgres_url")
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    return lambda label: {"path": url, "name": f"{prefix}_{label}"}

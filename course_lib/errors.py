@@ -33,6 +33,7 @@ The production library's exception hierarchy (``tests/test_errors.py`` pins it):
   + AccessDeniedError (PermissionError)
   + IndexNotFoundError (FileNotFoundError)
   + IndexMismatchError (ValueError)
+  + EngineUnavailableError (ConnectionError)
   + WorkflowDefinitionError (ValueError)
   + StepOutputError (TypeError)
   + StepTimeoutError (TimeoutError)
@@ -73,6 +74,7 @@ __all__ = [
     "DataVersionError",
     "DataVersionNotFoundError",
     "EmbedderMismatchError",
+    "EngineUnavailableError",
     "IndexMismatchError",
     "IndexNotFoundError",
     "JSONExtractionError",
@@ -207,6 +209,10 @@ class IndexNotFoundError(CourseLibError, FileNotFoundError):
 
 class IndexMismatchError(CourseLibError, ValueError):
     """An index was built with another schema or chunking than it is being used with."""
+
+
+class EngineUnavailableError(CourseLibError, ConnectionError):
+    """A production engine (Postgres, Redis, an object store) cannot be reached or used."""
 
 
 class JSONExtractionError(CourseLibError, ValueError):

@@ -153,6 +153,14 @@ class CourseSettings(BaseSettings):
         "the exporter's own default, or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.",
         json_schema_extra={"allowed": "an http(s) URL ending in /v1/traces, or unset"},
     )
+    # A secret: a database URL may carry a password, so it never prints or logs.
+    vector_store_url: SecretStr | None = Field(
+        default=None,
+        description="Where Handbook indexes live by default: unset for SQLite files in the work "
+        "directory (sqlite-vec), or a Postgres URL (pgvector), e.g. the one "
+        "'./run services status' prints. Held as a secret (a URL may carry a password).",
+        json_schema_extra={"allowed": "a postgresql:// URL, or unset"},
+    )
     capture_message_content: bool = Field(
         default=False,
         description="Record prompts, answers and retrieval queries on spans. Off by default: "
@@ -187,6 +195,16 @@ class CourseSettings(BaseSettings):
         if isinstance(value, bool):
             raise ValueError("a timeout is a number of seconds, not true or false")
         return value
+
+    @field_validator("vector_store_url", mode="after")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        url = value.get_secret_value().strip()
+        if urlsplit(url).scheme not in ("postgresql", "postgres"):
+            raise ValueError("the URL must start with postgresql://")
+        return SecretStr(url)
 
     @field_validator("llm_base_url", "otlp_endpoint", mode="after")
     @classmethod

@@ -42,6 +42,7 @@ TREE: dict[str, tuple[str | None, type[BaseException] | None]] = {
     "AccessDeniedError": ("CourseLibError", PermissionError),
     "IndexNotFoundError": ("CourseLibError", FileNotFoundError),
     "IndexMismatchError": ("CourseLibError", ValueError),
+    "EngineUnavailableError": ("CourseLibError", ConnectionError),
     "WorkflowDefinitionError": ("CourseLibError", ValueError),
     "StepOutputError": ("CourseLibError", TypeError),
     "StepTimeoutError": ("CourseLibError", TimeoutError),

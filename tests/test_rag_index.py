@@ -1,4 +1,8 @@
-"""Tests of course_lib.rag.index: building, incremental upserts, deletes, the pinned embedder."""
+"""Tests of course_lib.rag.index: building, incremental upserts, deletes, the pinned embedder.
+
+Every behaviour is tested on both sides: SQLite with sqlite-vec (the embedded default) and
+Postgres with pgvector (the production engine), through the ``index_place`` fixture.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from engines import same_place
 
 from course_lib.datasets import HandbookDocument, load_handbook
 from course_lib.embeddings import Embedder, EmbedderIdentity, get_embedder
@@ -16,6 +22,7 @@ from course_lib.errors import (
     AccessDeniedError,
     CourseLibError,
     EmbedderMismatchError,
+    EngineUnavailableError,
     IndexMismatchError,
     IndexNotFoundError,
 )
@@ -67,13 +74,18 @@ def handbook() -> list[HandbookDocument]:
     return load_handbook()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def index(
-    tmp_path_factory: pytest.TempPathFactory, handbook: list[HandbookDocument]
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    handbook: list[HandbookDocument],
 ) -> Iterator[HandbookIndex]:
-    """The real handbook, indexed once for the module."""
-    path = tmp_path_factory.mktemp("rag-index") / "handbook.sqlite"
-    with HandbookIndex.build(handbook, path=path) as built:
+    """The real handbook, indexed once per side for the module."""
+    if request.param == "sqlite":
+        place: dict[str, Any] = {"path": tmp_path_factory.mktemp("rag-index") / "h.sqlite"}
+    else:
+        place = {"path": request.getfixturevalue("postgres_url"), "name": "module_handbook"}
+    with HandbookIndex.build(handbook, rebuild=True, **place) as built:
         yield built
 
 
@@ -96,19 +108,18 @@ def test_building_again_embeds_nothing(
     index: HandbookIndex, handbook: list[HandbookDocument]
 ) -> None:
     counting = CountingEmbedder(get_embedder())
-    again = HandbookIndex.build(handbook, path=index.path, embedder=counting)
+    again = HandbookIndex.build(handbook, embedder=counting, **same_place(index))
     assert again.last_report == UpsertReport(unchanged=len(index))
     assert counting.texts == []
     again.close()
 
 
 def test_changing_one_document_re_embeds_only_its_changed_chunks(
-    tmp_path: Path, handbook: list[HandbookDocument]
+    index_place: Any, handbook: list[HandbookDocument]
 ) -> None:
     """The claim of content-addressed upserts, counted at the embedder."""
     counting = CountingEmbedder(get_embedder())
-    path = tmp_path / "handbook.sqlite"
-    built = HandbookIndex.build(handbook, path=path, embedder=counting)
+    built = HandbookIndex.build(handbook, embedder=counting, **index_place("handbook"))
     assert len(counting.texts) == len(built)
     target = next(d for d in handbook if d.id == "leave-policy")
     before = built.all_chunks(doc_id=target.id)
@@ -133,11 +144,11 @@ def test_changing_one_document_re_embeds_only_its_changed_chunks(
     built.close()
 
 
-def test_a_chunk_that_only_moved_reuses_its_vector(tmp_path: Path) -> None:
+def test_a_chunk_that_only_moved_reuses_its_vector(index_place: Any) -> None:
     """Inserting a section shifts the positions (and ids) of later chunks, not their text."""
     docs = _small(load_handbook())
     counting = CountingEmbedder(get_embedder())
-    built = HandbookIndex.build(docs, path=tmp_path / "i.sqlite", embedder=counting, min_tokens=0)
+    built = HandbookIndex.build(docs, **index_place("i"), embedder=counting, min_tokens=0)
     target = docs[0]
     first_break = target.text.index("\n## ")
     new_section = "\n## Brand-new section\n\n" + "A brand-new paragraph about kettles. " * 60 + "\n"
@@ -152,9 +163,9 @@ def test_a_chunk_that_only_moved_reuses_its_vector(tmp_path: Path) -> None:
     built.close()
 
 
-def test_a_document_missing_from_the_input_loses_its_chunks(tmp_path: Path) -> None:
+def test_a_document_missing_from_the_input_loses_its_chunks(index_place: Any) -> None:
     docs = _small(load_handbook())
-    built = HandbookIndex.build(docs, path=tmp_path / "i.sqlite")
+    built = HandbookIndex.build(docs, **index_place("i"))
     gone = docs[3]
     gone_chunks = len(built.all_chunks(doc_id=gone.id))
     report = built.upsert([d for d in docs if d.id != gone.id])
@@ -166,9 +177,9 @@ def test_a_document_missing_from_the_input_loses_its_chunks(tmp_path: Path) -> N
     built.close()
 
 
-def test_partial_upserts_and_explicit_deletes(tmp_path: Path) -> None:
+def test_partial_upserts_and_explicit_deletes(index_place: Any) -> None:
     docs = _small(load_handbook())
-    built = HandbookIndex.build(docs[:6], path=tmp_path / "i.sqlite")
+    built = HandbookIndex.build(docs[:6], **index_place("i"))
     report = built.upsert(docs[6:], delete_missing=False)
     assert report.deleted == 0 and set(built.document_ids()) == {d.id for d in docs}
     count = len(built.all_chunks(doc_id=docs[0].id))
@@ -179,11 +190,11 @@ def test_partial_upserts_and_explicit_deletes(tmp_path: Path) -> None:
     built.close()
 
 
-def test_changing_access_updates_metadata_without_re_embedding(tmp_path: Path) -> None:
+def test_changing_access_updates_metadata_without_re_embedding(index_place: Any) -> None:
     """Access is enforced from the stored columns, so a reclassified document must follow."""
     docs = _small(load_handbook())
     counting = CountingEmbedder(get_embedder())
-    built = HandbookIndex.build(docs, path=tmp_path / "i.sqlite", embedder=counting)
+    built = HandbookIndex.build(docs, **index_place("i"), embedder=counting)
     target = next(d for d in docs if d.access == "internal")
     query = target.title
     assert any(h.chunk.doc_id == target.id for h in search(built, query, user=EMPLOYEE, k=10))
@@ -202,36 +213,39 @@ def test_opening_with_another_embedder_names_both_and_the_rebuild_call(
     index: HandbookIndex,
 ) -> None:
     with pytest.raises(EmbedderMismatchError) as caught:
-        HandbookIndex.open(index.path, embedder=FakeEmbedder())
+        HandbookIndex.open(embedder=FakeEmbedder(), **same_place(index))
     message = str(caught.value)
     assert "fake-embed (256 dimensions, fake-1)" in message
     assert str(get_embedder().identity) in message
     assert "HandbookIndex.build(" in message and "rebuild=True" in message
     assert "\n" not in message
     with pytest.raises(EmbedderMismatchError):
-        HandbookIndex.build(load_handbook()[:2], path=index.path, embedder=FakeEmbedder())
+        HandbookIndex.build(load_handbook()[:2], embedder=FakeEmbedder(), **same_place(index))
 
 
-def test_rebuild_replaces_the_index_with_the_new_embedder(tmp_path: Path) -> None:
-    path = tmp_path / "i.sqlite"
-    HandbookIndex.build(_small(load_handbook()), path=path).close()
+def test_rebuild_replaces_the_index_with_the_new_embedder(index_place: Any) -> None:
+    place = index_place("i")
+    HandbookIndex.build(_small(load_handbook()), **place).close()
     fake = FakeEmbedder("fake-embed", 16)
-    rebuilt = HandbookIndex.build(_small(load_handbook()), path=path, embedder=fake, rebuild=True)
+    rebuilt = HandbookIndex.build(_small(load_handbook()), embedder=fake, rebuild=True, **place)
     assert rebuilt.last_report is not None and rebuilt.last_report.unchanged == 0
     rebuilt.close()
-    assert HandbookIndex.open(path, embedder=fake).embedder is fake
+    assert HandbookIndex.open(embedder=fake, **place).embedder is fake
 
 
 def test_building_with_other_chunking_asks_for_a_rebuild(index: HandbookIndex) -> None:
     with pytest.raises(
         IndexMismatchError, match=r"chunks with .*headings.*, not .*fixed.*rebuild=True"
     ):
-        HandbookIndex.build(load_handbook(), path=index.path, strategy="fixed")
+        HandbookIndex.build(load_handbook(), strategy="fixed", **same_place(index))
 
 
-def test_opening_a_missing_or_foreign_file_says_how_to_build(tmp_path: Path) -> None:
+def test_opening_a_missing_index_says_how_to_build(index_place: Any) -> None:
     with pytest.raises(IndexNotFoundError, match=r"No index at .*HandbookIndex.build\("):
-        HandbookIndex.open(tmp_path / "nothing.sqlite")
+        HandbookIndex.open(**index_place("nothing"))
+
+
+def test_opening_a_foreign_file_says_how_to_build(tmp_path: Path) -> None:
     foreign = tmp_path / "foreign.sqlite"
     foreign.write_bytes(b"")
     with pytest.raises(IndexMismatchError, match="not a Handbook index"):
@@ -287,16 +301,71 @@ def test_an_index_object_serves_several_threads(index: HandbookIndex) -> None:
     assert len(results) == 4 and len({tuple(r) for r in results.values()}) == 1
 
 
-def test_another_connections_write_refreshes_bm25(tmp_path: Path) -> None:
+def test_another_connections_write_refreshes_bm25(index_place: Any) -> None:
     """BM25 is rebuilt from the chunks table whenever the generation moved on."""
     docs = _small(load_handbook())
-    path = tmp_path / "i.sqlite"
-    reader = HandbookIndex.build(docs, path=path)
+    place = index_place("i")
+    reader = HandbookIndex.build(docs, **place)
     assert search(reader, "kettle descaling", user=MANAGER, mode="bm25") == []
-    writer = HandbookIndex.open(path)
+    writer = HandbookIndex.open(**place)
     note = replace(docs[0], id="kettle-note", title="Kettle note", text="Kettle descaling rota.\n")
     writer.upsert([note], delete_missing=False)
     hits = search(reader, "kettle descaling", user=MANAGER, mode="bm25")
     assert [hit.chunk.doc_id for hit in hits] == ["kettle-note"]
     writer.close()
     reader.close()
+
+
+# --- Postgres only: where the two sides cannot behave the same, each fails clearly.
+
+
+def test_an_unreachable_postgres_is_one_line_naming_the_fix_and_no_password(
+    tmp_path: Path,
+) -> None:
+    url = f"postgresql://reader:s3cret-pw@/postgres?host={tmp_path}"  # no server there
+    with pytest.raises(EngineUnavailableError) as caught:
+        HandbookIndex.open(url)
+    message = str(caught.value)
+    assert "./run services up" in message and "COURSE_VECTOR_STORE_URL" in message
+    assert "s3cret-pw" not in message and "reader:***@" in message
+    assert "\n" not in message
+    assert issubclass(EngineUnavailableError, ConnectionError)
+
+
+def test_an_index_name_on_postgres_must_be_an_identifier(postgres_url: str) -> None:
+    with pytest.raises(ValueError, match="lower-case identifier"):
+        HandbookIndex.open(postgres_url, name="Robert'); DROP TABLE students;--")
+
+
+def test_the_setting_moves_default_indexes_to_postgres(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from course_lib.settings import get_settings
+
+    monkeypatch.setenv("COURSE_VECTOR_STORE_URL", postgres_url)
+    get_settings.cache_clear()
+    try:
+        built = HandbookIndex.build(_small(load_handbook()), name="from_setting", rebuild=True)
+        assert built.backend == "postgres" and built.path is None
+        assert "from_setting" in repr(built) and len(built) > 0
+        built.close()
+    finally:
+        monkeypatch.delenv("COURSE_VECTOR_STORE_URL")
+        get_settings.cache_clear()
+
+
+def test_both_sides_return_the_same_hits(
+    tmp_path: Path, postgres_url: str, handbook: list[HandbookDocument]
+) -> None:
+    """A behaviour difference between sqlite-vec and pgvector fails here, mode by mode."""
+    docs = _small(handbook)
+    sqlite_side = HandbookIndex.build(docs, path=tmp_path / "left.sqlite")
+    postgres_side = HandbookIndex.build(docs, path=postgres_url, name="both_sides", rebuild=True)
+    for query in ("How many days of leave?", "security incident report", "kettle"):
+        for mode in ("dense", "bm25", "hybrid"):
+            left = search(sqlite_side, query, user=EMPLOYEE, k=5, mode=mode)
+            right = search(postgres_side, query, user=EMPLOYEE, k=5, mode=mode)
+            assert [h.chunk.id for h in left] == [h.chunk.id for h in right], (query, mode)
+            assert np.allclose([h.score for h in left], [h.score for h in right], atol=1e-5)
+    sqlite_side.close()
+    postgres_side.close()

@@ -1,5 +1,6 @@
 """The ``course`` command line: ``doctor``, ``build``, ``progress``, ``reset``, ``serve-model``,
-and the maintainers' checks ``data baselines`` and ``prompts lock``.
+``services up|status|down`` (the production engines), and the maintainers' checks ``data
+baselines`` and ``prompts lock``.
 
 Every expected failure prints one ``error: ...`` line on stderr that says what to do next,
 and exits with a documented code:
@@ -7,7 +8,7 @@ and exits with a documented code:
 * 0: all good.
 * 1: a check found a problem or the command could not finish: a failing doctor check, a
   stale notebook, table or prompt lock, a failed build, a port already in use, a work
-  directory that cannot be emptied.
+  directory that cannot be emptied, an engine that is not healthy or would not stop.
 * 2: a usage error: a bad option or argument (an unknown option, ``--port 99999``, a file
   that is not a lesson), or a bad setting (a ``COURSE_*`` variable or a ``course.toml`` key
   that is unknown or has a bad value, a work directory that is a file).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import math
+import shlex
 import signal
 import socket
 import sys
@@ -118,10 +120,17 @@ prompts_app = typer.Typer(
     help="The bundled prompt library: the lock of released versions.",
     invoke_without_command=True,
 )
+services_app = typer.Typer(
+    help="The production engines (Postgres with pgvector, Redis, the trace backend, an S3 "
+    "emulator): start, check and stop them.",
+    invoke_without_command=True,
+)
 data_app.callback()(_help_when_bare)
 prompts_app.callback()(_help_when_bare)
+services_app.callback()(_help_when_bare)
 app.add_typer(data_app, name="data")
 app.add_typer(prompts_app, name="prompts")
+app.add_typer(services_app, name="services")
 
 
 def _one_action(check: bool, write: bool) -> None:
@@ -396,6 +405,68 @@ def _wait_until_stopped() -> None:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+EngineNames = Annotated[
+    list[str] | None,
+    typer.Argument(help="Engines to act on (postgres, redis, traces, objects); all by default."),
+]
+
+
+def _engine_report(statuses: Sequence[Any]) -> None:
+    """One line per engine, then the settings that point the course at the healthy ones."""
+    for engine in statuses:
+        typer.echo(engine.line())
+    settings = [line for engine in statuses if engine.healthy for line in engine.settings]
+    if settings:
+        typer.echo("\nTo point the course at them (in the shell that runs it):")
+        for line in settings:
+            name, _, value = line.partition("=")
+            typer.echo(f"  export {name}={shlex.quote(value)}")
+    if not all(engine.healthy for engine in statuses):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _engines(names: list[str] | None) -> list[str]:
+    from course_lib.services import ENGINES
+
+    unknown = [name for name in names or [] if name not in ENGINES]
+    if unknown:
+        raise _fail(
+            f"no engine named {', '.join(map(repr, unknown))}; use {', '.join(ENGINES)}.",
+            EXIT_USAGE,
+        )
+    return list(names or [])
+
+
+@services_app.command("up")
+def services_up(names: EngineNames = None) -> None:
+    """Start the engines that are not running (their data stays in the work directory)."""
+    from course_lib.services import up
+
+    _load_settings()
+    _engine_report(up(_engines(names), say=lambda line: typer.echo(line, err=True)))
+
+
+@services_app.command("status")
+def services_status(names: EngineNames = None) -> None:
+    """One line per engine: healthy or not, its address, its version or what to do."""
+    from course_lib.services import status
+
+    _load_settings()
+    _engine_report(status(_engines(names)))
+
+
+@services_app.command("down")
+def services_down(names: EngineNames = None) -> None:
+    """Stop the engines (their data stays; the S3 emulator's objects, in memory, do not)."""
+    from course_lib.services import down
+
+    _load_settings()
+    stuck = down(_engines(names))
+    if stuck:
+        raise _fail(f"{', '.join(stuck)} would not stop; see services/ in the work directory.")
+    typer.echo("Engines stopped.")
 
 
 @data_app.command("baselines")

@@ -8,7 +8,8 @@ listening socket the parent passed as file descriptor ``N``. So the server answe
 ``/health`` only once it can take traces, and the parent knows the port before it starts.
 
 It stops by itself when the process that started it goes away (a notebook kernel that was
-killed cannot run its clean-up), so no server outlives its notebook.
+killed cannot run its clean-up), so no server outlives its notebook. Started by ``course
+services up`` (``--parent-pid 0``), it runs until ``course services down`` stops it.
 """
 
 from __future__ import annotations
@@ -54,10 +55,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend-store-uri", required=True)
     parser.add_argument("--artifact-root", required=True)
     parser.add_argument("--experiment", required=True)
-    parser.add_argument("--parent-pid", type=int, required=True)
+    parser.add_argument(
+        "--parent-pid", type=int, default=0, help="exit when it is gone; 0: run as a service"
+    )
     args = parser.parse_args(argv)
 
-    _exit_with_parent(args.parent_pid)
+    if args.parent_pid:
+        _exit_with_parent(args.parent_pid)
     # Offline: no usage telemetry, no download of model prices to cost each span.
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
     os.environ["MLFLOW_MODEL_CATALOG_URI"] = ""

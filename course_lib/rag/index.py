@@ -1,5 +1,8 @@
 """The Handbook index: chunks, their vectors and BM25, in one SQLite file with sqlite-vec.
 
+(Or in one Postgres schema with pgvector: :mod:`course_lib.rag.pgvector_storage` maps the same
+tables and queries there; everything below holds on both sides.)
+
 One file holds everything a search needs:
 
 * ``meta``: the schema version, the identity of the embedder that made the vectors, the
@@ -63,17 +66,16 @@ from course_lib.rag.chunking import (
     resolve_options,
 )
 from course_lib.rag.documents import HandbookDocument
+from course_lib.rag.pgvector_storage import PgVectorStore, is_postgres_url
 from course_lib.rag.storage import (
     CHUNK_COLUMNS,
+    SqliteStore,
     chunk_from_row,
     chunk_values,
-    connect,
-    create_tables,
     json_value,
     metadata_filters,
     placeholders,
     prefixed,
-    read_meta,
 )
 
 if TYPE_CHECKING:
@@ -153,19 +155,35 @@ def _document_key(doc: HandbookDocument) -> tuple[Any, ...]:
     return (doc.title, doc.team, doc.version, doc.access, content_hash(doc.text))
 
 
-def _rebuild_hint(path: Path) -> str:
-    return (
-        f"HandbookIndex.build(load_handbook(), path={str(path)!r}, rebuild=True) "
-        "(course_lib.rag; load_handbook from course_lib.datasets)"
-    )
+_Store = SqliteStore | PgVectorStore
+
+
+def _store_for(path: str | Path | None, name: str) -> _Store:
+    """Where an index lives: a SQLite file, or a schema in a Postgres database.
+
+    ``path`` may be a file path or a ``postgresql://`` URL. Unset, the ``vector_store_url``
+    setting decides: a Postgres URL there moves every default index to Postgres.
+    """
+    if path is None:
+        from course_lib.settings import get_settings
+
+        url = get_settings().vector_store_url
+        if url is not None:
+            return PgVectorStore(url.get_secret_value(), name)
+        return SqliteStore(default_index_path(name))
+    if is_postgres_url(path):
+        return PgVectorStore(str(path), name)
+    return SqliteStore(Path(path))
 
 
 class HandbookIndex:
-    """A searchable index of handbook chunks: dense (sqlite-vec) and BM25, access-controlled.
+    """A searchable index of handbook chunks: dense (sqlite-vec or pgvector) and BM25.
 
     Make one with :meth:`build` (create or update from documents) or :meth:`open` (an index
     built before); search it with :meth:`search`. Use it as a context manager, or call
-    :meth:`close`, to release the SQLite connections.
+    :meth:`close`, to release its connections. It lives in a SQLite file by default, or in a
+    Postgres database with pgvector (a ``postgresql://`` URL as ``path``, or the
+    ``vector_store_url`` setting): the same tables, the same queries, the same results.
 
     Example:
         >>> from course_lib.datasets import load_handbook
@@ -174,15 +192,16 @@ class HandbookIndex:
         >>> hits = search(index, "How many days of leave?", user=reader)  # doctest: +SKIP
     """
 
-    def __init__(
-        self, path: Path, *, embedder: Embedder, chunking: _Chunking, backend: str
-    ) -> None:
-        """Use :meth:`build` or :meth:`open`; this only wires an opened file to its settings."""
-        self.path = path
+    def __init__(self, store: _Store, *, embedder: Embedder, chunking: _Chunking) -> None:
+        """Use :meth:`build` or :meth:`open`; this only wires an opened store to its settings."""
+        self._store = store
+        self.path: Path | None = store.path  # the SQLite file; None on Postgres
+        self.location = store.location  # where it lives, fit to print (no password)
         self.embedder = embedder
         self.chunking_strategy = chunking.strategy
         self.chunking_options: Mapping[str, int] = dict(chunking.options)
-        self.backend = backend  # "sqlite3" or "sqlean": which SQLite loaded sqlite-vec
+        # "sqlite3" or "sqlean" (which SQLite loaded sqlite-vec), or "postgres"
+        self.backend = store.backend
         self._chunking = chunking
         self._local = threading.local()
         self._connections: list[Any] = []
@@ -204,40 +223,45 @@ class HandbookIndex:
         """Opens an existing index, checking it was built with ``embedder``.
 
         Args:
-            path: the index file; ``indexes/<name>.sqlite`` in the work directory by default.
-            name: the index's name when ``path`` is not given.
+            path: the index file, or a ``postgresql://`` URL; by default the
+                ``vector_store_url`` setting, else ``indexes/<name>.sqlite`` in the work
+                directory.
+            name: the index's name: its file name when ``path`` is not given, its schema
+                (``handbook_index_<name>``) in a Postgres database.
             embedder: the embedder queries will use; the default embedder when omitted.
 
         Raises:
-            IndexNotFoundError: no file at ``path``.
+            IndexNotFoundError: no index there.
             IndexMismatchError: the file is not an index of this schema version.
             EmbedderMismatchError: the index was built with another embedder.
+            EngineUnavailableError: the Postgres server cannot be reached.
         """
-        target = Path(path) if path is not None else default_index_path(name)
-        if not target.is_file():
-            raise IndexNotFoundError(
-                f"No index at {str(target)!r}. Build it with {_rebuild_hint(target)}."
-            )
-        embedder = _default_embedder(embedder)
-        connection, backend = connect(target)
+        return cls._open(_store_for(path, name), _default_embedder(embedder))
+
+    @classmethod
+    def _open(cls, store: _Store, embedder: Embedder) -> HandbookIndex:
+        hint = store.rebuild_hint()
+        if not store.exists():
+            raise IndexNotFoundError(f"No index at {store.location}. Build it with {hint}.")
+        connection = store.connect()
         try:
-            meta = read_meta(connection, target, rebuild_hint=_rebuild_hint(target))
+            meta = store.read_meta(connection)
         finally:
             connection.close()
         try:
             stored = EmbedderIdentity.from_dict(json.loads(meta["embedder"]))
         except EmbedderMismatchError as exc:
-            raise EmbedderMismatchError(f"{exc} Rebuild: {_rebuild_hint(target)}.") from exc
+            raise EmbedderMismatchError(f"{exc} Rebuild: {hint}.") from exc
         if stored != embedder.identity:
             raise EmbedderMismatchError(
-                f"The index at {str(target)!r} was built with embedder {stored}, but the "
+                f"The index at {store.location} was built with embedder {stored}, but the "
                 f"current embedder is {embedder.identity}; their vectors cannot be compared. "
-                f"Rebuild the index with the current embedder: {_rebuild_hint(target)}; or open "
+                f"Rebuild the index with the current embedder: {hint}; or open "
                 f"it with the embedder that built it (get_embedder({stored.name!r}))."
             )
         chunking_meta = json.loads(meta["chunking"])
         chunking = _Chunking(chunking_meta["strategy"], chunking_meta["options"])
-        return cls(target, embedder=embedder, chunking=chunking, backend=backend)
+        return cls(store, embedder=embedder, chunking=chunking)
 
     @classmethod
     def build(
@@ -258,57 +282,50 @@ class HandbookIndex:
 
         Args:
             docs: every document the index should hold; others already in it are deleted.
-            path: the index file; ``indexes/<name>.sqlite`` in the work directory by default.
-            name: the index's name when ``path`` is not given.
+            path: the index file, or a ``postgresql://`` URL (see :meth:`open`).
+            name: the index's name (see :meth:`open`).
             embedder: the embedder for chunks and queries; the default embedder when omitted.
             strategy: ``"headings"``, ``"fixed"`` or ``"semantic"`` (see
                 :mod:`course_lib.rag.chunking`).
-            rebuild: delete the file first: needed to change embedder or chunking.
+            rebuild: delete the index first: needed to change embedder or chunking.
             **chunk_options: the strategy's options, e.g. ``max_tokens=256``.
 
         Raises:
             EmbedderMismatchError: the existing index used another embedder (pass ``rebuild=True``).
             IndexMismatchError: the existing index chunks differently (pass ``rebuild=True``).
         """
-        target = Path(path) if path is not None else default_index_path(name)
+        store = _store_for(path, name)
         embedder = _default_embedder(embedder)
         chunking = _Chunking(strategy, resolve_options(strategy, chunk_options))
         if rebuild:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{target}{suffix}").unlink(missing_ok=True)
-        if target.is_file():
-            index = cls.open(target, embedder=embedder)
+            store.remove()
+        if store.exists():
+            index = cls._open(store, embedder)
             if index._chunking != chunking:
                 index.close()
                 raise IndexMismatchError(
-                    f"The index at {str(target)!r} chunks with {index._chunking.as_json()}, not "
-                    f"{chunking.as_json()} as asked. Rebuild it with the new chunking: "
-                    f"{_rebuild_hint(target)} plus your chunking arguments."
+                    f"The index at {store.location} chunks with {index._chunking.as_json()}, "
+                    f"not {chunking.as_json()} as asked. Rebuild it with the new chunking: "
+                    f"{store.rebuild_hint()} plus your chunking arguments."
                 )
         else:
-            index = cls._create(target, embedder=embedder, chunking=chunking)
+            index = cls._create(store, embedder=embedder, chunking=chunking)
         index.last_report = index.upsert(docs)
         return index
 
     @classmethod
-    def _create(cls, path: Path, *, embedder: Embedder, chunking: _Chunking) -> HandbookIndex:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def _create(cls, store: _Store, *, embedder: Embedder, chunking: _Chunking) -> HandbookIndex:
         from course_lib import __version__
 
-        connection, backend = connect(path)
-        try:
-            create_tables(
-                connection,
-                dimension=embedder.identity.dimension,
-                meta={
-                    "embedder": json_value(embedder.identity.as_dict()),
-                    "chunking": chunking.as_json(),
-                    "course_lib_version": __version__,
-                },
-            )
-        finally:
-            connection.close()
-        return cls(path, embedder=embedder, chunking=chunking, backend=backend)
+        store.create(
+            dimension=embedder.identity.dimension,
+            meta={
+                "embedder": json_value(embedder.identity.as_dict()),
+                "chunking": chunking.as_json(),
+                "course_lib_version": __version__,
+            },
+        )
+        return cls(store, embedder=embedder, chunking=chunking)
 
     # --- connections ------------------------------------------------------------------------
 
@@ -316,7 +333,7 @@ class HandbookIndex:
         """This thread's connection (SQLite connections must stay in the thread that made them)."""
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection, _ = connect(self.path)
+            connection = self._store.connect()
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
@@ -324,17 +341,19 @@ class HandbookIndex:
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
-        """One write transaction, taking SQLite's write lock at the start (BEGIN IMMEDIATE).
+        """One write transaction, taking the write lock at the start.
 
-        Taking the lock first means no other writer can change the rows this transaction read
-        before writing, and a failure rolls every table back together.
+        SQLite's ``BEGIN IMMEDIATE``, or a lock on Postgres's ``meta`` table: taking the lock
+        first means no other writer can change the rows this transaction read before writing,
+        and a failure rolls every table back together.
         """
         connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
+        self._store.begin_write(connection)
         try:
             yield connection
             connection.execute(
-                "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+                "WHERE key = 'generation'"
             )
             connection.execute("COMMIT")
         except BaseException:
@@ -361,7 +380,7 @@ class HandbookIndex:
 
     def __repr__(self) -> str:
         return (
-            f"HandbookIndex({str(self.path)!r}, embedder={self.embedder.identity.name!r}, "
+            f"HandbookIndex({self.location}, embedder={self.embedder.identity.name!r}, "
             f"chunking={self.chunking_strategy!r})"
         )
 
@@ -478,32 +497,33 @@ class HandbookIndex:
             if rowid is None:
                 to_embed[key] = chunk.indexed_text
                 continue
-            (blob,) = connection.execute(  # read now: the stale rows are deleted next
+            (stored,) = connection.execute(  # read now: the stale rows are deleted next
                 "SELECT embedding FROM vec_chunks WHERE chunk_rowid = ?", (rowid,)
             ).fetchone()
-            vectors[key] = bytes(blob)
+            vectors[key] = self._store.vector_blob(stored)
         if to_embed:
             embedded = self.embedder.embed(list(to_embed.values()))
             for key, vector in zip(to_embed, embedded, strict=True):
                 vectors[key] = np.asarray(vector, dtype=np.float32).tobytes()
         return vectors, len(to_embed)
 
-    @staticmethod
-    def _apply(connection: Any, plan: _Plan, vectors: Mapping[str, bytes]) -> None:
+    def _apply(self, connection: Any, plan: _Plan, vectors: Mapping[str, bytes]) -> None:
         """Writes the plan: deletes, inserts and updates, in both tables together."""
+        store = self._store
         for rowid in plan.stale:
             connection.execute("DELETE FROM vec_chunks WHERE chunk_rowid = ?", (rowid,))
             connection.execute("DELETE FROM chunks WHERE chunk_rowid = ?", (rowid,))
         for chunk in plan.added:
             key = content_hash(chunk.indexed_text)
-            cursor = connection.execute(
+            rowid = store.insert_chunk(
+                connection,
                 f"INSERT INTO chunks ({CHUNK_COLUMNS}, indexed_hash) VALUES ({placeholders(12)})",
                 (*chunk_values(chunk), key),
             )
             connection.execute(
                 "INSERT INTO vec_chunks (chunk_rowid, embedding, access, team, version) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (cursor.lastrowid, vectors[key], chunk.access, chunk.team, chunk.version),
+                (rowid, store.vector_param(vectors[key]), chunk.access, chunk.team, chunk.version),
             )
         for rowid, chunk, new_vector in plan.changed:
             key = content_hash(chunk.indexed_text)
@@ -519,7 +539,7 @@ class HandbookIndex:
             if new_vector:
                 connection.execute(
                     "UPDATE vec_chunks SET embedding = ? WHERE chunk_rowid = ?",
-                    (vectors[key], rowid),
+                    (store.vector_param(vectors[key]), rowid),
                 )
 
     @staticmethod
@@ -583,7 +603,7 @@ class HandbookIndex:
         )
         if row is None:
             raise KeyError(
-                f"No chunk {chunk_id!r} in the index at {str(self.path)!r}; its document may "
+                f"No chunk {chunk_id!r} in the index at {self.location}; its document may "
                 "have changed since it was cited. Search again for the current text."
             )
         chunk = chunk_from_row(row)
@@ -641,17 +661,17 @@ class HandbookIndex:
         if not np.any(vector):
             return []  # no known token in the query: it has no direction to compare
         filters, params = metadata_filters(levels, teams, version)
+        knn, knn_params = self._store.knn_query(
+            vector.tobytes(), min(int(limit), 4096), filters, params
+        )
         sql = (
-            "WITH knn AS (SELECT chunk_rowid, distance FROM vec_chunks "
-            f"WHERE embedding MATCH ? AND k = ? {filters}) "
+            f"WITH knn AS ({knn}) "
             f"SELECT {prefixed('c.', CHUNK_COLUMNS)}, knn.distance FROM knn "
             "JOIN chunks AS c ON c.chunk_rowid = knn.chunk_rowid "
             f"WHERE c.access IN ({placeholders(len(levels))}) "
             "ORDER BY knn.distance, c.chunk_rowid"
         )
-        rows = self._connection().execute(
-            sql, (vector.tobytes(), min(int(limit), 4096), *params, *levels)
-        )
+        rows = self._connection().execute(sql, (*knn_params, *levels))
         return [(chunk_from_row(row[:-1]), 1.0 - float(row[-1])) for row in rows]
 
     def bm25_candidates(

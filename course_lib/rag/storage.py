@@ -31,6 +31,7 @@ __all__ = [
     "CHUNK_COLUMNS",
     "MIN_SQLITE_VEC",
     "SCHEMA_VERSION",
+    "SqliteStore",
     "chunk_from_row",
     "chunk_values",
     "connect",
@@ -223,3 +224,73 @@ def chunk_from_row(row: Sequence[Any]) -> Chunk:
         position=int(row[9]),
         token_count=int(row[10]),
     )
+
+
+class SqliteStore:
+    """Where one Handbook index lives on SQLite: a file, with sqlite-vec for the vectors.
+
+    :class:`~course_lib.rag.pgvector_storage.PgVectorStore` has the same methods for Postgres,
+    so :class:`~course_lib.rag.index.HandbookIndex` runs one set of SQL on either.
+    """
+
+    path: Path
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.location = repr(str(path))
+        self.backend = "sqlite3"  # which SQLite loaded sqlite-vec; set again on connect
+
+    def rebuild_hint(self) -> str:
+        return (
+            f"HandbookIndex.build(load_handbook(), path={str(self.path)!r}, rebuild=True) "
+            "(course_lib.rag; load_handbook from course_lib.datasets)"
+        )
+
+    def connect(self) -> Any:
+        connection, self.backend = connect(self.path)
+        return connection
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def remove(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def create(self, *, dimension: int, meta: Mapping[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = self.connect()
+        try:
+            create_tables(connection, dimension=dimension, meta=meta)
+        finally:
+            connection.close()
+
+    def read_meta(self, connection: Any) -> dict[str, str]:
+        return read_meta(connection, self.path, rebuild_hint=self.rebuild_hint())
+
+    @staticmethod
+    def begin_write(connection: Any) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+
+    @staticmethod
+    def insert_chunk(connection: Any, sql: str, values: Sequence[Any]) -> int:
+        return int(connection.execute(sql, values).lastrowid)
+
+    @staticmethod
+    def vector_param(blob: bytes) -> bytes:
+        return blob
+
+    @staticmethod
+    def vector_blob(raw: Any) -> bytes:
+        return bytes(raw)
+
+    @staticmethod
+    def knn_query(
+        vector: bytes, k: int, filters: str, filter_params: Sequence[Any]
+    ) -> tuple[str, list[Any]]:
+        """The ``k`` nearest readable vectors: vec0 applies the metadata filters in its scan."""
+        sql = (
+            "SELECT chunk_rowid, distance FROM vec_chunks "
+            f"WHERE embedding MATCH ? AND k = ? {filters}"
+        )
+        return sql, [vector, k, *filter_params]
