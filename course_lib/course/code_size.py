@@ -68,6 +68,7 @@ CONCERNS: dict[str, Concern] = {
     "storage": Concern("storage", "4 infrastructure"),
     "cache": Concern("caching", "4 infrastructure"),
     "queue": Concern("task queue", "4 infrastructure"),
+    "services": Concern("production engines", "4 infrastructure"),
     "course": Concern("course machinery", "classroom"),
 }
 
