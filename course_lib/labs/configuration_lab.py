@@ -617,5 +617,6 @@ FINGERPRINT_PAIRS: tuple[tuple[dict[str, Any], dict[str, Any], bool, str], ...] 
     _pair({"model": "chat-small"}, {"model": "chat-large"}, False, "model"),
     _pair({"temperature": 0.0}, {"temperature": 0.7}, False, "temperature"),
     _pair({"chunk_size": 1000}, {"chunk_size": 800}, False, "chunk_size"),
+    _pair({"seed": 0}, {"seed": 1}, False, "the model's sampling seed"),
 )
 """Pairs of configurations to tune a fingerprint on: (a, b, same identity?, what differs)."""

@@ -1,38 +1,34 @@
 # %% [markdown]
 # # 3.2 Repository structure
 #
-# Most AI systems start life as one long notebook cell: load, chunk, retrieve, prompt,
-# answer, score. That cell is fine for finding out whether an idea works, and poor for
-# running, testing or sharing it: every part depends on every other part, and on the folder
-# Python started in.
+# Most AI systems start as one long notebook cell: load, chunk, retrieve, prompt, answer,
+# score. That is fine for trying an idea and poor for testing or sharing it: every part
+# depends on every other part, and on the folder Python started in.
 #
-# You take the Handbook Assistant's prototype and measure what testing it costs. Then you
-# refactor it into a package: `pyproject.toml`, unit tests, a command and import contracts.
-# Everything happens in a throwaway git repository; the course's own repository is the worked
-# example at the end.
+# You take the Handbook Assistant's prototype, measure what testing it costs, then refactor it
+# into a package with `pyproject.toml`, unit tests, a command and import contracts, all in a
+# throwaway git repository. The course's own repository is the worked example at the end.
 #
-# **Time:** about 48 minutes: 11 to read, 12 to run the code and read its outputs (2 of them
-# waiting on tools), 22 for the three exercises (6, 6 and 10), 3 for the questions. **You need:** Python functions and
-# modules; lesson 3.1 (git, `.gitignore`) helps but is not required.
+# **Time:** about 45 minutes: 9 to read, 13 to run the code and read its outputs (2 of them
+# waiting on tools), 20 for the three exercises (7, 6 and 7), 3 for the questions.
+# **You need:** Python functions and modules; lesson 3.1 (git, `.gitignore`) helps.
 #
 # ## Learning objectives
-# - Say where data, application, evaluation and infrastructure code live in a src-layout
-#   repository, and why the data folder stays out of git.
+# - Say where data, application, evaluation and infrastructure code live in a src layout,
+#   and why the data folder stays out of git.
 # - Turn a script's globals into function arguments, so that each piece can be tested alone.
-# - Give a package a command-line entry point in `[project.scripts]`, and run it offline.
+# - Give a package a command-line entry point in `[project.scripts]`.
 # - Write import contracts for `lint-imports` and see them fail on a tangled import.
 
 # %% [markdown]
 # ## Setup
 #
-# Nothing here is random or slow: `seed` and `fast` are kept for the course's convention.
+# `seed` and `fast` follow the course's convention (nothing here is random). Then the imports
+# and the throwaway repository:
 
 # %% tags=["parameters"]
 seed = 0
 fast = False
-
-# %% [markdown]
-# The imports every section uses, and the throwaway repository:
 
 # %%
 import pandas as pd
@@ -54,8 +50,7 @@ repo = ScratchRepo.create(work_path("lesson_3_2", "repo"))
 # %% [markdown]
 # ## 1. The prototype
 #
-# Here is the prototype as it left the notebook: one script, `prototype.py`. Read it once
-# top to bottom; it is the starting point of everything that follows.
+# The prototype as it left the notebook, `prototype.py`; everything below starts from it:
 
 # %%
 from course_lib.labs import prototype_repo_files
@@ -65,21 +60,13 @@ for name, text in prototype_repo_files().items():
 print(repo.read("prototype.py"))
 
 # %% [markdown]
-# It does six jobs in one flat file:
+# It **loads** the pages, **chunks** them into paragraphs, **retrieves** the three sharing most
+# words with a question, builds a **prompt**, **answers** by quoting the top passage's best
+# sentence (no model), and **evaluates** recall@3: the share of questions with a right page in
+# the top three. Its paths are relative to wherever Python starts.
 #
-# - **load** the handbook's pages, dropping their front matter (the `---` block of metadata
-#   at the top of each page);
-# - **chunk** them into paragraphs;
-# - **retrieve** the three paragraphs sharing most words with a question;
-# - build a **prompt**;
-# - **answer** by quoting the best sentence of the top passage with its citation (no model);
-# - **evaluate** recall@3, the share of questions with a right page among the top three, and
-#   write `results.json`.
-#
-# The paths are hard-coded, relative to wherever Python starts. A colleague also wrote a unit
-# test for `chunk`. The data goes into `data/`, which the `.gitignore` keeps out of git: 120
-# handbook pages and the answerable questions of the golden set's dev split (the questions with
-# known answers that the course tunes on). Commit, and run the prototype:
+# A colleague wrote a test for `chunk`. The data (the handbook, the golden set's dev
+# questions) goes into `data/`, which the `.gitignore` keeps out of git. Commit and run:
 
 # %%
 print(copy_lesson_data(repo, "dev"))
@@ -90,64 +77,53 @@ print(prototype_output)
 # %% [markdown]
 # ## 2. What breaks, measured
 #
-# The script works, on this machine, from this folder. Now try to **test** one function.
-# A test has to import `prototype` to reach `chunk`, and importing a script runs it. The lab
-# imports the module in a fresh Python with an audit hook (a function Python calls on every
-# file it opens) and counts the files opened and the lines printed:
+# Now try to **test** `chunk`. The test must import `prototype`, and importing a script runs
+# it. The lab imports it in a fresh Python with an audit hook (called on every file opened)
+# and counts files and printed lines:
 
 # %%
-import ast
-
-tree = ast.parse(repo.read("prototype.py"))
-functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
-print("functions:", ", ".join(functions))
 before = import_side_effects(repo, "prototype")
 pd.DataFrame([before.as_row()])
 
 # %% [markdown]
-# To test a one-line function, the test reads every handbook page and the golden set,
-# prints four lines and overwrites `results.json`. Every test of the prototype pays that.
+# To test a one-line function, the test reads every page and the golden set, prints four
+# lines and overwrites `results.json`.
 #
 # Worse, it only works where the data is. Check out the repository as a colleague or a CI
-# runner would: the committed files, without the git-ignored `data/`. Then run the tests:
+# runner would, without the git-ignored `data/`, and run the tests and the script:
 
 # %%
 checkout = checkout_without_data(repo, work_path("lesson_3_2", "checkout"))
-print(structure_tree(checkout))
 tests_before = pytest_summary(checkout)
 print(tests_before)
 lines = checkout.run("python", "prototype.py", ok=(1,)).output.splitlines()
 print("python prototype.py:", " | ".join(lines[:2] + lines[-1:]))
 
 # %% [markdown]
-# `glob` on a missing folder finds nothing, so the prototype loaded 0 documents and 0 passages
-# without complaint, then crashed with an `IndexError` far from the cause. Nothing about
-# `chunk` is wrong; it simply cannot be reached.
-#
-# So, before: **no** function testable without the data, a test run that **fails** in a
-# fresh checkout, and a hard-coded path that fails silently. Those are the figures to beat.
+# With no folder, the prototype loaded 0 documents without complaint, then crashed with an
+# `IndexError` far from the cause. The figures to beat: **no** function testable without the
+# data, a test run that **fails** in a fresh checkout, and a missing folder that fails silently.
 
 # %% [markdown]
 # ## 3. A home for each part
 #
-# The refactoring keeps the behaviour and moves each job to one place. The layout is the
-# **src layout**: the importable code lives under `src/`, not at the root, so Python finds it
-# only where you point it on purpose (an install, or pytest's `pythonpath`). A stray script
-# or folder in the current directory cannot shadow the package.
+# The refactoring gives each job one place, in the **src layout**: the code lives under
+# `src/`, so Python finds it only where you point it (an install, or pytest's `pythonpath`),
+# and nothing in the current folder can shadow it.
 #
-# | what | where |
+# | what | where (`src/handbook_assistant/...` for code) |
 # |---|---|
-# | loading pages and questions, chunking | `src/handbook_assistant/data/` |
-# | ranking passages | `src/handbook_assistant/retrieval/` |
-# | prompt, answer, citation | `src/handbook_assistant/app/` |
-# | recall@k on golden questions | `src/handbook_assistant/evaluation/` |
-# | command line: reads paths, builds everything | `src/handbook_assistant/cli.py` |
-# | tests, one file per part | `tests/` |
-# | deployment: the service's image (written, not built here) | `infra/Dockerfile` |
-# | the handbook, golden questions (git-ignored, passed in as a path) | `data/` |
+# | loading, chunking | `data/` |
+# | ranking passages | `retrieval/` |
+# | prompt, answer, citation | `app/` |
+# | recall@k | `evaluation/` |
+# | command line: reads paths, builds everything | `cli.py` |
+# | tests, one file per part | `tests/`, at the root |
+# | the service's image (not built here) | `infra/Dockerfile`, at the root |
+# | the handbook and golden questions (git-ignored) | `data/`, at the root |
 #
-# Write the package (the lab holds its files), delete the prototype, and commit. Two
-# function bodies are left as stubs: you write them in exercises 3.2.1 and 3.2.2.
+# Write the package (the lab holds its files), delete the prototype, and commit. Two function
+# bodies are stubs: you write them in exercises 3.2.1 and 3.2.2.
 
 # %%
 from course_lib.labs import package_files
@@ -161,16 +137,16 @@ repo.commit("Split the prototype into a src-layout package", add_all=True)
 print(repo.git("ls-files", "src"))
 
 # %% [markdown]
-# Count the layers: `app`, `evaluation`, `retrieval`... and no `data`. The prototype's
-# `.gitignore` says `data/`, and a pattern without a leading slash matches a folder of that
-# name **anywhere**. Ask git which rule ignores the data layer:
+# Count the layers: `app`, `evaluation`, `retrieval`... no `data`. The `.gitignore` pattern
+# `data/` has no leading slash, so it matches a folder of that name **anywhere**. Ask git
+# which rule ignores the data layer:
 
 # %%
 print(repo.git("check-ignore", "-v", "src/handbook_assistant/data/loading.py"))
 
 # %% [markdown]
-# Anchor the pattern to the repository's root (`/data/`), check again (exit code 1 means
-# "not ignored"), and commit the missing layer:
+# Anchor the pattern to the root (`/data/`), check again (exit code 1 means "not ignored"),
+# and commit the missing layer:
 
 # %%
 repo.write(".gitignore", repo.read(".gitignore").replace("\ndata/", "\n/data/"))
@@ -180,23 +156,14 @@ repo.commit("Anchor /data/ to the root: the data layer is code", add_all=True)
 print(repo.git("ls-files", "src/handbook_assistant/data"))
 
 # %% [markdown]
-# The prototype's `retrieve` read the passages and `k` from globals. In the package they are
-# arguments, so a test can hand it three passages made up on the spot. Its signature, and
-# the stub you replace:
-
-# %%
-search_py = repo.read("src/handbook_assistant/retrieval/search.py")
-print(search_py[search_py.index("def rank_passages") :])
-
-# %% [markdown]
 # ### Exercise 3.2.1: The retrieval loop as a pure function
 #
-# Write `rank_passages(question, passages, k)` yourself: `passages` is a list of
-# `(doc_id, text)` pairs. Score each passage by the number of **distinct** words of the
-# question it contains (words: lower-cased runs of letters and digits, as `words` below
-# gives them). Return the `k` best passages themselves, ties in their original order, and
-# raise `ValueError` when `k < 1`. Read no files and no globals except `words`, and do not
-# change the list you are given. Stuck? `hint("3.2.1")`.
+# The prototype's `retrieve` read the passages and `k` from globals; in the package they are
+# arguments, so a test can pass three made-up passages. Write `rank_passages(question,
+# passages, k)`: `passages` is a list of `(doc_id, text)` pairs. Score each by the number of
+# **distinct** question words it contains (use `words`). Return the `k` best passages, ties in
+# their original order; raise `ValueError` when `k < 1`; leave the list unchanged.
+# Stuck? `hint("3.2.1")`.
 
 # %%
 import re
@@ -226,10 +193,9 @@ check("3.2.1", rank_passages)
 # %% [markdown]
 # ## 4. Tests that need no data
 #
-# The package's `rank_passages` replaces the stub: it is the reference answer to 3.2.1.
-# Each part gets a test file that builds its own tiny inputs (the command line's comes in
-# section 5). Add them and the `infra/` folder, commit, and run the tests again in a fresh
-# checkout, still without `data/`:
+# The package's `rank_passages` (the reference answer to 3.2.1) replaces the stub. Each part
+# gets a test file that builds its own tiny inputs. Add them and `infra/`, commit, and run the
+# tests in a fresh checkout, still without `data/`:
 
 # %%
 solved = package_files(contracts=False)
@@ -244,18 +210,16 @@ tests_after = pytest_summary(checkout)
 print(tests_after)
 
 # %% [markdown]
-# The tests pass without the data because nothing in the package touches a file when it is
-# imported. Measure it the same way as the prototype, on the command-line module, which
-# imports every layer:
+# They pass because nothing in the package touches a file on import. Measured as before, on
+# the command-line module, which imports every layer:
 
 # %%
 after = import_side_effects(repo, "handbook_assistant.cli", src="src")
 pd.DataFrame([before.as_row(), after.as_row()])
 
 # %% [markdown]
-# `pyproject.toml` tells pytest where the code is, so the tests run from a checkout without
-# installing anything. Its pytest table, and the tree a colleague now clones (`infra/` holds a
-# Dockerfile that this lesson writes but never builds):
+# `pyproject.toml` tells pytest where the code is, so a checkout runs its tests without
+# installing anything. Its pytest table, and the tree a colleague now clones:
 
 # %%
 pytest_table = repo.read("pyproject.toml").partition("[tool.pytest.ini_options]")[2]
@@ -266,27 +230,24 @@ print(structure_tree(repo))
 # ## 5. An entry point
 #
 # The prototype ran as `python prototype.py`, from one folder. A package declares its
-# commands in `pyproject.toml`, and the installer writes a small executable for each:
+# commands in `pyproject.toml`, and the installer writes an executable for each:
 
 # %%
 scripts = repo.read("pyproject.toml").partition("[project.scripts]")[2].partition("\n\n")[0]
 print("[project.scripts]" + scripts)
 
 # %% [markdown]
-# `handbook_assistant.cli:main` is a function that parses the arguments and calls an `app`
-# object it is given, so a test can pass a fake app and a list of arguments: no subprocess,
-# no data, no model. The installed command calls `main()` with nothing, so the package's
-# version adds defaults: `argv=None` reads `sys.argv`, `app=None` builds the real app.
+# `main` parses the arguments and calls an `app` object it is given, so a test can pass a fake
+# app and a list of arguments: no subprocess, no data, no model.
 #
 # ### Exercise 3.2.2: A command line that can be tested
 #
-# `parser()` below is given: `ask QUESTION [--top-k N]` and `evaluate [--top-k N]`, `N` an
-# integer, 3 by default. So is the start of `main(argv, app)`: it parses `argv` (never
-# `sys.argv`) and returns 2, argparse's usage-error code, instead of exiting. Finish it:
+# `parser()` is given (`ask QUESTION [--top-k N]`, `evaluate [--top-k N]`, `N` an integer, 3
+# by default), and so is the start of `main(argv, app)`, which returns 2 (argparse's
+# usage-error code) instead of exiting. Finish it:
 #
 # - `ask` prints `app.ask(question, top_k=N)`; `evaluate` prints
-#   `f"recall@{N}: {app.evaluate(top_k=N):.3f}"` (a fake app returning 0.625 gives
-#   `recall@3: 0.625`); then return 0;
+#   `f"recall@{N}: {app.evaluate(top_k=N):.3f}"`; then return 0;
 # - an `N` below 1 is a usage error too: return 2 without calling the app.
 #
 # Stuck? `hint("3.2.2")`.
@@ -324,16 +285,15 @@ def main(argv, app):
 
 
 # %% [markdown]
-# Check it with command lines it has not seen:
+# Check it on command lines it has not seen:
 
 # %%
 check("3.2.2", main)
 
 # %% [markdown]
-# The package's `main` replaces the stub. Its parser also takes the data folders
-# (`--handbook`, `--golden`; default: the folder `HANDBOOK_DATA` names, else `data`), and it
-# builds the real app when given none. `python -m handbook_assistant` runs it without
-# installing anything:
+# The package's `main` replaces the stub; its parser also takes the data paths (`--handbook`,
+# `--golden`; `data/` by default), and it builds the real app when given none. Run it and
+# compare with the prototype:
 
 # %%
 cli_files = ["src/handbook_assistant/cli.py", "tests/test_cli.py"]
@@ -344,32 +304,24 @@ src = {"PYTHONPATH": str(repo.file("src"))}
 question = "Are partial on-call weeks paid?"
 package_answer = repo.run("python", "-m", "handbook_assistant", "ask", question, env=src).output
 package_recall = repo.run("python", "-m", "handbook_assistant", "evaluate", env=src).output
-print(package_answer, package_recall, sep="\n")
+same = package_answer in prototype_output and package_recall.split()[-1] in prototype_output
+print(package_answer, package_recall, f"same as the prototype: {same}", sep="\n")
 
 # %% [markdown]
-# The refactoring kept the behaviour: the prototype's answer and recall@3. And without the
-# data? A fresh checkout again, all tests, then the command with no `data/` folder:
+# And without the data? A fresh checkout again, all tests, then the command with no `data/`:
 
 # %%
 checkout = checkout_without_data(repo, work_path("lesson_3_2", "checkout"))
 tests_after = pytest_summary(checkout)
-no_data = checkout.run(
-    "python",
-    "-m",
-    "handbook_assistant",
-    "ask",
-    question,
-    env={"PYTHONPATH": str(checkout.file("src"))},
-    ok=(1,),
-)
+env = {"PYTHONPATH": str(checkout.file("src"))}
+no_data = checkout.run("python", "-m", "handbook_assistant", "ask", question, env=env, ok=(1,))
 print(tests_after)
 print(no_data.output.splitlines()[-1])
 
 # %% [markdown]
-# Every test passes, and the missing folder now fails loudly, at the start, with its name
-# and the option to pass. Build the wheel (the archive an installer unpacks) as a release
-# would, with `python -m build`; `--no-isolation` reuses the installed backend, so nothing is
-# downloaded. The entry point the installer will turn into a command:
+# Every test passes, and the missing folder now fails loudly, at the start, naming the option
+# to pass. A release builds the wheel (the archive an installer unpacks); `--no-isolation`
+# builds it offline. Inside, the entry point that becomes a command:
 
 # %%
 import zipfile
@@ -383,15 +335,15 @@ with zipfile.ZipFile(repo.file(wheel)) as built:
 # ## 6. Import contracts
 #
 # A README cannot stop someone importing the app from retrieval. A contract can:
-# `import-linter` reads **import contracts** from `pyproject.toml`, and its command,
-# `lint-imports`, checks every import, including those inside functions. A first contract
-# covers the path a question travels, each layer importing only the layers below it:
+# `lint-imports` (from `import-linter`) checks every import against the **import contracts**
+# in `pyproject.toml`. A first contract covers a question's path, each layer importing
+# only those below it:
 
 # %%
 print("[tool.importlinter]" + package_files()["pyproject.toml"].partition("[tool.importlinter]")[2])
 
 # %% [markdown]
-# Commit it and run `lint-imports` in the scratch repository:
+# Commit it and run `lint-imports`:
 
 # %%
 from course_lib.labs import lint_imports
@@ -401,8 +353,7 @@ repo.commit("Import contracts: the layers, one way down", "pyproject.toml")
 print(lint_imports(repo))
 
 # %% [markdown]
-# Now tangle it: retrieval starts importing the app. The tangle adds one line at the top of
-# `search.py`; run the contracts again:
+# Now tangle it: one line at the top of `search.py` makes retrieval import the app:
 
 # %%
 from course_lib.labs import VISIBLE_TANGLES
@@ -413,8 +364,8 @@ tangled = lint_imports(repo)
 print(tangled.explanation)
 
 # %% [markdown]
-# `lint-imports` names the contract, the two layers and the line. Undo that tangle and make
-# another: the app imports evaluation. The contract does not name evaluation, so it passes:
+# `lint-imports` names the contract, the two layers and the line. Undo it and tangle again:
+# the app imports evaluation. The contract does not name evaluation, so it passes:
 
 # %%
 repo.git("checkout", "-q", "--", "src")
@@ -427,21 +378,15 @@ print(missed)
 # %% [markdown]
 # ### Exercise 3.2.3 (open-ended): Contracts that catch tangles you have not seen
 #
-# The first contract leaves out the command line and evaluation, so nothing stops them from
-# tangling. Write contracts for the whole package (TOML, as above; contract types `layers`,
-# `forbidden` or `independence`, see the import-linter docs in further reading). Targets:
-#
-# - the clean package **passes**, and every tangled copy **fails**: the checker uses
-#   tangles you have not seen, and reports only how many it missed;
-# - the contracts name every part: `app`, `cli`, `data`, `evaluation`, `retrieval` (listed
-#   alphabetically: which part sits above which is yours to work out from the code, e.g.
-#   `print(repo.read("src/handbook_assistant/evaluation/metrics.py"))`, and `try_contracts`).
-#
-# `try_contracts(contracts)` runs `lint-imports` with your contracts on the clean package and
-# the two visible tangles. Tune on those; check once. Stuck? `hint("3.2.3")`.
+# The contract leaves out `cli` and `evaluation`. Add them to `layers` below, each where it
+# belongs (a layer may import those after it), so that the clean package **passes** and every
+# tangled copy **fails**: the checker uses tangles you have not seen. What do the two parts
+# import?
 
 # %%
-# BEGIN SOLUTION
+print(repo.git("grep", "^from handbook_assistant", "--", "src/*/cli.py", "src/*/evaluation/*"))
+
+# %%
 contracts = """
 [tool.importlinter]
 root_package = "handbook_assistant"
@@ -450,30 +395,16 @@ root_package = "handbook_assistant"
 name = "The whole package, one way down"
 type = "layers"
 layers = [
-    "handbook_assistant.cli",
-    "handbook_assistant.evaluation",
-    "handbook_assistant.app",
-    "handbook_assistant.retrieval",
-    "handbook_assistant.data",
-]
 """
+# BEGIN SOLUTION
+layers = ["cli", "evaluation", "app", "retrieval", "data"]
 # END SOLUTION
-# STUB: contracts = """
-# STUB: [tool.importlinter]
-# STUB: root_package = "handbook_assistant"
-# STUB:
-# STUB: [[tool.importlinter.contracts]]
-# STUB: name = "The question's path: the app over retrieval over data"
-# STUB: type = "layers"
-# STUB: layers = [
-# STUB:     "handbook_assistant.app",
-# STUB:     "handbook_assistant.retrieval",
-# STUB:     "handbook_assistant.data",
-# STUB: ]
-# STUB: """
+# STUB: layers = ["app", "retrieval", "data"]  # add "cli" and "evaluation", each in its place
+contracts += "".join(f'    "handbook_assistant.{name}",\n' for name in layers) + "]\n"
 
 # %% [markdown]
-# Try it on the visible variants (run this as often as you like):
+# `try_contracts` runs `lint-imports` with your contracts on the clean package and the two
+# visible tangles, as often as you like. Stuck? `hint("3.2.3")`.
 
 # %%
 from course_lib.labs import try_contracts
@@ -481,21 +412,20 @@ from course_lib.labs import try_contracts
 pd.DataFrame([vars(t) | {"right": t.right} for t in try_contracts(contracts)])
 
 # %% [markdown]
-# When you are happy with it, check it once on the hidden tangles:
+# Then check once on the hidden tangles:
 
 # %%
 check("3.2.3", contracts)
 
 # %% [markdown]
-# A contract cannot protect a part it does not name (the second tangle passed the first
-# contract). A ban per tangle seen so far has the same weakness. A contract that states the
-# whole direction catches the next tangle too.
+# A contract cannot protect a part it does not name, and a ban per tangle seen so far has the
+# same weakness. A contract that states the whole direction catches the next tangle too.
 
 # %% [markdown]
 # ## 7. The course's own structure
 #
-# This course is built the same way, at a larger scale. `pyproject.toml` holds its import
-# contracts; here are their names:
+# This course is built the same way, at a larger scale. Its import contracts, its command,
+# and `lint-imports` run on it:
 
 # %%
 from course_lib.labs import course_structure
@@ -508,21 +438,16 @@ else:
         print("contract:", name)
     print("entry point: course =", course["course script"])
     print("classroom packages:", ", ".join(course["classroom packages"]))
-    print("production packages, e.g.:", ", ".join(course["production examples"]))
     kept = "all kept" if course["contracts kept"] else "some broken"
     print("lint-imports on the course itself:", kept)
 
 # %% [markdown]
-# The first contract is the same idea as yours, one level up: the classroom (`course`,
-# `labs`, `standin`, `datasets`) sits over the production library, and no production package
-# imports the classroom. The second keeps the retrieval code one way down inside
-# `course_lib.rag`. `lint-imports` keeps both, and the `course` command is a
-# `[project.scripts]` entry, like `handbook-assistant`.
+# The first contract is yours, one level up: the classroom packages sit over the production
+# library (`course_lib.rag`, `course_lib.llm`, ...), which never imports them. The second
+# keeps retrieval one way down inside `course_lib.rag`.
 
 # %% [markdown]
 # ## 8. Before and after
-#
-# The figures from this notebook, side by side:
 
 # %%
 pd.DataFrame(
@@ -550,41 +475,37 @@ pd.DataFrame(
 # ## Takeaways
 #
 # - A script's globals are hidden arguments: make them real ones, and each piece can be tested
-#   with inputs made up on the spot.
+#   with made-up inputs.
 # - Importing a module must do no work; reading, writing and printing belong in a `main`.
 # - Code under `src/`, tests in `tests/`, deployment in `infra/`, data in a git-ignored
-#   `/data/`, passed in as a path. Commands go in `[project.scripts]`.
-# - Import contracts, run with the tests, catch tangles nobody has written yet.
+#   `/data/`, passed in as a path; commands in `[project.scripts]`.
+# - Import contracts that state the whole direction catch tangles nobody has written yet.
 #
 # ## Production checklist
 #
 # - Does importing any module of the package read, write or print nothing?
 # - Do the tests pass in a fresh checkout without the data folder?
-# - Is the data folder ignored by a root-anchored pattern, and is all code tracked
-#   (`git ls-files src`)?
-# - Does `pyproject.toml` declare the package, its dependencies and its commands, and does a
-#   wheel build offline?
+# - Is the data folder ignored by a root-anchored pattern, and is all code tracked?
+# - Does `pyproject.toml` declare the package, its dependencies and its commands?
 # - Are the import contracts part of the test command, and do they name every part?
 #
 # ## Check your understanding
 #
 # 1. Why did the prototype's test fail in a fresh checkout although `chunk` was correct?
 # 2. What is the difference between `data/` and `/data/` in a `.gitignore`?
-# 3. Why does the src layout make tests more honest than a package at the repository root?
-# 4. Why does `main` take `argv` and `app` as arguments instead of reading `sys.argv` and
-#    building everything itself?
-# 5. A team forbids the three illegal imports it has seen so far. Why is a layers contract
-#    better?
+# 3. Why does the src layout make tests more honest than a package at the root?
+# 4. Why does `main` take `argv` and `app` as arguments?
+# 5. A team forbids the three illegal imports it has seen. Why is a layers contract better?
 #
 # <details>
 # <summary>Short answers</summary>
 #
 # 1. Importing the script ran the whole pipeline, which needed the git-ignored data.
-# 2. `data/` ignores any folder named `data` at any depth (the package's data layer too);
-#    `/data/` only the one at the root.
-# 3. The package is importable only where you point Python on purpose (an install, or
-#    pytest's `pythonpath = ["src"]`), so nothing in the current folder can shadow it.
-# 4. A test can then call it with any arguments and a fake app, in process, without data.
+# 2. `data/` ignores any folder named `data` at any depth (the data layer too); `/data/` only
+#    the one at the root.
+# 3. The package is importable only where you point Python (an install, or pytest's
+#    `pythonpath`), so nothing in the current folder can shadow it.
+# 4. A test can call it with any arguments and a fake app, in process, without data.
 # 5. It states the allowed direction, so it also fails on imports nobody has written yet.
 #
 # </details>
@@ -600,7 +521,6 @@ pd.DataFrame(
 # - Goku Mohandas, Made With ML, "Scripting"
 #   (https://madewithml.com/courses/mlops/scripting/): from notebook to package.
 # - A. Rule et al., "Ten simple rules for writing and sharing computational analyses in
-#   Jupyter notebooks", PLoS Comput Biol 15(7), 2019
-#   (https://doi.org/10.1371/journal.pcbi.1007007).
+#   Jupyter notebooks", PLoS Comput Biol, 2019 (https://doi.org/10.1371/journal.pcbi.1007007).
 #
 # **Next:** lesson 3.3, configuration management.

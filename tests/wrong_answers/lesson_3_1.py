@@ -122,7 +122,7 @@ __pycache__/
 /workdir/
 """
 
-# Hint 3's skeleton pasted as it is: misses the other weight formats and tool caches.
+# One example per kind: misses the other weight formats and tool caches.
 _HINT_SKELETON_AS_IS = """\
 /data/*
 !/data/README.md

@@ -289,6 +289,9 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
             f'"handbook_assistant.{n}"' for n in ("cli", "evaluation", "app", "retrieval", "data")
         )
         + "]\n",
-        # the course's reference text, copied
+        # the two missing parts appended below data, as the stub lists the others
+        _HEADER + _layers("app", "retrieval", "data", "cli", "evaluation"),
+        # cli and evaluation swapped: cli imports evaluation, so the clean package fails
+        _HEADER + _layers("evaluation", "cli", "app", "retrieval", "data"),
     ],
 }

@@ -291,6 +291,27 @@ def _crashes_on_its_own_code(chunk):
         len(None)  # a bug in the test, not in the chunker
 
 
+def _only_the_given_properties_and_value_error(chunk):
+    """The starting code plus the ValueError check, without the round trip (4 of 9)."""
+
+    @settings(derandomize=True, database=None, deadline=None, max_examples=100)
+    @given(
+        words=st.lists(st.sampled_from(["on", "call", "pager", "EUR", "60", "rota"]), max_size=30),
+        space=st.sampled_from([" ", "  ", "\n", " \t", "\n\n"]),
+        size=st.integers(1, 7),
+        overlap=st.integers(0, 6),
+    )
+    def prop(words, space, size, overlap):
+        assume(overlap < size)
+        text = (space if words else "") + space.join(words) + space
+        split = [c.split() for c in chunk(text, size, overlap)]
+        assert all(0 < len(s) <= size for s in split)
+        assert all(len(s) == size for s in split[:-1])
+
+    prop()
+    _only_checks_the_value_error(chunk)
+
+
 # --- 3.4.3 ACCEPTANCE ----------------------------------------------------------------------------
 
 ONE_SAMPLE: dict[str, Any] = {"samples": 1, "min_passes": 1}
@@ -329,6 +350,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _crashes_on_its_own_code,
         _splits_and_compares_with_its_own_chunker,
         _compares_with_a_chunker_defined_beside_it,
+        _only_the_given_properties_and_value_error,
     ],
     "3.4.3": [
         ONE_SAMPLE,

@@ -13,11 +13,8 @@ SOLUTION = "solutions/3_software_foundations/31_version_control.ipynb"
 
 # --- 3.1.1 a .gitignore for an AI project, checked on held-out paths ---------------------------
 
-GITIGNORE = """\
-# Data and model weights live outside git (an object store, DVC); a README says where
-/data/*
-!/data/README.md
-/models/
+# The patterns that rightly match at any depth (given to the learner), then the anchored ones.
+_ANY_DEPTH = """\
 *.safetensors
 *.bin
 *.pt
@@ -25,13 +22,6 @@ GITIGNORE = """\
 *.onnx
 *.gguf
 *.ckpt
-
-# Secrets: every .env file except the documented example
-.env
-.env.*
-!.env.example
-
-# Caches, environments and notebook checkpoints, at any depth
 __pycache__/
 *.py[cod]
 .ipynb_checkpoints/
@@ -40,11 +30,20 @@ __pycache__/
 .ruff_cache/
 .venv/
 venv/
-
-# The work directory: indexes, traces, caches the code rebuilds
-/workdir/
 *.sqlite
 """
+GITIGNORE = (
+    _ANY_DEPTH
+    + """\
+/data/*
+!/data/README.md
+/models/
+.env
+.env.*
+!.env.example
+/workdir/
+"""
+)
 
 # Paths of the same kinds as the lesson's visible lists, never shown to the learner.
 _HELD_OUT_KEEP_OUT = (
@@ -93,20 +92,18 @@ _MAX_MISSED_KEEP_OUT = 1
     solution=SOLUTION,
     time_limit=30.0,
     hints=(
-        "Think in kinds, not in the visible file names: data files anywhere under the data "
-        "folder, model weights in any common format (.bin, .safetensors, .pt, .pth, .onnx, "
-        ".gguf, .ckpt) wherever they sit, every .env file but the example, caches and "
-        "notebook checkpoints at any depth, environments, and the work directory.",
+        "ANY_DEPTH already covers the other kinds; what is wrong is where four lines match. Run "
+        "print(ignore_report(GITIGNORE, KEEP_OUT, KEEP_IN)) and look at which visible paths "
+        "are sorted wrong: a fixture or a code package ignored, a .env file committed.",
         "A pattern with no slash, or only a trailing one, matches at any depth: `data/` also "
         "ignores tests/data/ fixtures, and `models/` a code package called models. A slash at "
         "the start or in the middle anchors it at the root (/data/, /workdir/, data/raw/). A "
         "later `!pattern` re-includes, but "
         "not inside a folder that is itself ignored: ignore /data/* (its contents), then "
         "!/data/README.md.",
-        "A skeleton to complete, one example per kind: /data/* then !/data/README.md; "
-        "/models/ and *.safetensors; .env, .env.* and !.env.example; __pycache__/ and "
-        ".ipynb_checkpoints/; /workdir/. Add the other weight formats, caches and environments "
-        "the task lists, each without a leading slash so it matches at any depth.",
+        "The lines to change: data/ becomes /data/* then !/data/README.md; models/ becomes "
+        "/models/; .env gets .env.* and !.env.example after it; workdir/ becomes /workdir/. "
+        "Leave the weight formats, caches and environments as they are, matching at any depth.",
     ),
 )
 def _check_gitignore(answer: Any, probe: Probe) -> str:
@@ -206,12 +203,11 @@ def _blob_repo() -> tuple[Any, dict[str, set[str]], list[int]]:
         "HEAD is not the history: list every object reachable from any branch or tag with "
         "repo.git('rev-list', '--objects', '--all'). Each line is '<sha> <path>' (commits and "
         "the root tree have no path).",
-        "Ask git for each object's type and size in one call: repo.git('cat-file', "
-        "\"--batch-check=%(objectname) %(objecttype) %(objectsize)\", stdin='\\n'.join(shas) "
-        "+ '\\n'). Keep the blobs, remember each one's path from rev-list.",
-        "Sort the (path, size) pairs by size, largest first, and return the first n. "
-        "%(objectsize) is the file's size; %(objectsize:disk) is its compressed size in the "
-        "store, which is not what the question asks.",
+        "Collect {sha: path} from rev-list's lines, then pass those ids to the stub's "
+        "type_and_size(ids), which returns {sha: (type, bytes)}. Keep the objects whose type "
+        "is 'blob', each with the path rev-list gave it.",
+        "Sort the (path, size) pairs by size, largest first, and return the first n. A blob "
+        "kept under two paths (a renamed file) is one object: count it once.",
     ),
 )
 def _check_largest_blobs(answer: Any, probe: Probe) -> str:
@@ -290,9 +286,9 @@ def _manifest_lines(message: str) -> dict[str, str]:
         "Hash the file's bytes: hashlib.sha256(repo.file(data_file).read_bytes()).hexdigest(). "
         "Reading it as text changes line endings and encodings, and then the hash pins "
         "something that is not the file. A tag without -a is lightweight: it has no message.",
-        "The message: 'Release <version>', a blank line, then 'data_sha256: <hex>', "
-        "'prompt_version: <id>', 'model: <name>', one per line. Raise ValueError when the "
-        "status is not empty, and return the three values as a dict.",
+        "Build manifest = {'data_sha256': ..., 'prompt_version': prompt_version, 'model': "
+        "model}, tag with repo.git('tag', '-a', version, '-m', message(manifest)) and return "
+        "manifest. Raise ValueError before that when the status is not empty.",
     ),
 )
 def _check_tag_release(answer: Any, probe: Probe) -> str:

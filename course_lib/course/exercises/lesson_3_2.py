@@ -369,17 +369,14 @@ def _named_modules(contracts: str) -> set[str]:
     solution=SOLUTION,
     time_limit=120.0,
     hints=(
-        "Start from the first contract (app over retrieval over data) and run "
+        "In a layers contract, each layer may import only the layers listed after it. In the "
+        "git grep output, a part that imports another must come before it. Run "
         "try_contracts(contracts) after each change: the clean package must PASS and each "
-        "tangled copy must FAIL. The visible miss, the app importing evaluation, happens "
-        "because evaluation is in no contract.",
-        "Forbidding the two tangles you can see is not enough: the checker tries other "
-        "illegal imports. Write down the whole direction instead: one 'layers' contract "
-        "listing all five parts, the one allowed to import the others first.",
-        'type = "layers" with layers = ["handbook_assistant.cli", '
-        '"handbook_assistant.evaluation", "handbook_assistant.app", '
-        '"handbook_assistant.retrieval", "handbook_assistant.data"]: cli builds '
-        "everything, evaluation calls the app, the app calls retrieval, retrieval reads data.",
+        "tangled copy must FAIL.",
+        "cli imports evaluation (and every other part), so it goes first. evaluation imports "
+        "the app (metrics.py calls answer), so it goes right after cli, before the app.",
+        'layers = ["cli", "evaluation", "app", "retrieval", "data"]: cli builds everything, '
+        "evaluation calls the app, the app calls retrieval, retrieval reads data.",
     ),
 )
 def _check_contracts(answer: Any, probe: Probe) -> str:

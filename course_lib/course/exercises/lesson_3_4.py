@@ -127,11 +127,10 @@ def _cassette_run(answer: Any, probe: Probe) -> tuple[str, str, str, Any]:
     solution=SOLUTION,
     time_limit=60.0,
     hints=(
-        "A vcrpy request has .uri (a str), .headers (a case-insensitive dict you can `del` "
-        "from) and .body (bytes). Change them in place and `return request`.",
-        "Rewrite the address with re.sub(r'^https?://[^/]+', 'http://model.local', "
-        "request.uri). Loop over list(request.headers) and delete every name whose "
-        "lower() is not 'content-type' or 'accept'.",
+        "A vcrpy request has .headers (a case-insensitive dict you can `del` from) and .body "
+        "(bytes). Change them in place; the given lines rewrite .uri and return the request.",
+        "Loop over list(request.headers) and delete every name whose lower() is not "
+        "'content-type' or 'accept'.",
         "For the body: if request.body: body = json.loads(request.body); body.pop('user', "
         "None); body.pop('metadata', None); request.body = json.dumps(body, "
         "sort_keys=True).encode(). Keep model, messages and temperature.",
@@ -496,16 +495,14 @@ def _catches(
     solution=SOLUTION,
     time_limit=180.0,
     hints=(
-        "The starting code (the lesson's keeps_every_word and one ValueError case) catches "
-        "some bugs. Keep it, run it on visible_buggy_chunkers() and read which bugs pass.",
-        "Bugs hide where your inputs never go: join words with newlines, tabs and double "
-        "spaces (and put some around the text), and include capitals and repeated words. "
-        "Hypothesis seldom draws long lists, so add one long text with @example(...) "
-        "(from hypothesis import example).",
-        "Add invariants beyond the round trip: every window before the last has exactly "
-        "`size` words; consecutive windows share exactly `overlap` words in order; the last "
-        "window holds more than `overlap` words unless it is the only one; and try "
-        "overlap > size too, e.g. chunk('a b c', 2, 5).",
+        "The given properties check window lengths only. Run the starting code on "
+        "visible_buggy_chunkers(): the bugs it misses keep the lengths right but lose, "
+        "change or reorder words.",
+        "Inside windows_tile_the_text, rebuild the words from `split` as keeps_every_word "
+        "does in section 4 (the first window whole, each later one without its first "
+        "`overlap` words) and assert the result equals `words`.",
+        "After windows_tile_the_text(), call chunk('a b c', 3, 3) and chunk('a b c', 2, 5) "
+        "inside try/except ValueError, and raise AssertionError if either returns.",
     ),
 )
 def _check_check_chunker(answer: Any, probe: Probe) -> str:
@@ -540,8 +537,8 @@ def _check_check_chunker(answer: Any, probe: Probe) -> str:
     )
     if caught < TARGET_CAUGHT:
         raise NotYet(
-            f"{line}; the target is {TARGET_CAUGHT}. Widen what your inputs cover and what "
-            "your properties assert (hint('3.4.2'))."
+            f"{line}; the target is {TARGET_CAUGHT}. Add the round trip of section 4 and "
+            "the ValueError check (hint('3.4.2'))."
         )
     return f"{line}: target {TARGET_CAUGHT} met."
 

@@ -122,8 +122,8 @@ def _reference_workflow() -> str:
     solution=SOLUTION,
     time_limit=30.0,
     hints=(
-        "Two jobs to add, build and deploy; each lists the one before it under `needs:`, so "
-        "a failed gate stops them both.",
+        "Each of build and deploy lists the job before it under `needs:`, so a failed gate "
+        "stops them both.",
         "Each job starts on a fresh machine. build checks out the code (for assistant.toml), "
         "gets the gate's run back with `uses: actions/download-artifact@v7` (`with:` the same "
         "`name:` the gate uploaded, and `path: eval/`), then uploads both files with "

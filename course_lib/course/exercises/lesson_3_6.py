@@ -125,18 +125,15 @@ def _pairs(got: Any, call: str) -> set[tuple[str, str]]:
     solution=SOLUTION,
     time_limit=30.0,
     hints=(
-        "Three git commands and a loop: repo.git('rev-list', '--all') lists every commit of "
-        "every branch; repo.git('diff-tree', '--root', '-r', '--no-commit-id', '--name-only', "
-        "'--diff-filter=AM', commit) lists the files a commit added or modified; "
-        "repo.git('show', f'{commit}:{path}') gives a file as that commit stored it. Pass that "
-        "text to scan_text(text, path); for each file where it finds anything, add "
-        "(repo.git('rev-parse', '--short', commit).strip(), path) to the set (a full commit id "
-        "is accepted too).",
-        "The first commit has no parent, so diff-tree shows nothing for it without --root. "
-        "A deleted file has no content to show: --diff-filter=AM keeps added and modified "
-        "files only. --all (not HEAD) reaches branches that were never merged.",
-        "Return the pairs as a set: (repo.git('rev-parse', '--short', commit).strip(), path) "
-        "for each changed file where scan_text finds anything. Do not call scan_history.",
+        "The loops are given; for each (commit, path) they reach, read the file as that "
+        "commit stored it: text = repo.git('show', f'{commit}:{path}'). Pass it to "
+        "scan_text(text, path); when it finds anything, add the pair to the set.",
+        "The pair is (short commit id, path): repo.git('rev-parse', '--short', commit).strip() "
+        "gives the short id (a full commit id is accepted too). One pair per (commit, file), "
+        "however many detectors fire: a set keeps it so.",
+        "The body, in two lines: if scan_text(repo.git('show', f'{commit}:{path}'), path): "
+        "found.add((repo.git('rev-parse', '--short', commit).strip(), path)). Do not call "
+        "scan_history.",
     ),
 )
 def _check_secrets_in_history(answer: Any, probe: Probe) -> str:
@@ -386,22 +383,18 @@ def redact_line(line: str) -> str:
     reference=redact_line,
     solution=SOLUTION,
     hints=(
-        "Write one regular expression per provider from its documented formats, not from the "
-        "visible keys themselves. The visible lines show one format each (sk-proj-, ghp_, AKIA, "
-        "xoxb-, sk_live_); each provider has others: look them up (the lesson's further "
-        "reading links GitHub's, AWS's, Slack's and Stripe's pages) and cover the whole "
-        "family. Match the key itself, not the words before it: the held-out lines word "
-        "things differently. Apply the patterns one after another with re.sub.",
+        "Write one regular expression per family from the formats the exercise lists, not "
+        "from the visible keys themselves: the visible lines show one format each (ghp_, "
+        "AKIA, xoxb-, sk_live_), the held-out lines the others. Match the key itself, not the "
+        "words before it: the held-out lines word things differently. For GitHub: "
+        "r'\\bgh[pousr]_[A-Za-z0-9]{36}\\b'.",
         "Near-misses are what a loose pattern destroys: hex commit ids and SHA-256 digests "
-        "are long random strings too, and 'sk-' or 'AKIA' can start an ordinary word. Anchor "
+        "are long random strings too, and 'sk-' or 'gh' can start an ordinary word. Anchor "
         "each pattern with \\b, its exact alphabet and length; never redact 'any long string'.",
-        "Cover each family, not the one format you see: OpenAI's older keys as well as its "
-        "project keys; GitHub's OAuth, user-to-server, server-to-server and refresh tokens "
-        "beside personal ones; AWS's temporary (session) access key ids beside long-term "
-        "ones; Slack's user, app and refresh tokens beside bot ones; Stripe's restricted keys "
-        "beside secret ones. A rule by shape (say, 20+ characters with a capital and a digit) "
-        "also takes the trace, span and index ids. Print score_redactor(redact_line, lines) "
-        "after each change.",
+        "Cover each whole family: AWS r'\\b(?:AKIA|ASIA)[A-Z0-9]{16}\\b'; Slack "
+        "r'\\bxox[abposr]-[A-Za-z0-9-]{10,}'; Stripe's secret and restricted keys, live and "
+        "test, r'\\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}'. A rule by shape (say, 20+ "
+        "characters with a capital and a digit) also takes the trace, span and index ids.",
     ),
 )
 def _check_redact_line(answer: Any, probe: Probe) -> str:
@@ -435,14 +428,14 @@ def _check_redact_line(answer: Any, probe: Probe) -> str:
     # probe the held-out lines one pattern at a time.
     if recall < TARGET_RECALL:
         raise NotYet(
-            f"Not yet: on the held-out lines your redactor removes fewer than "
+            f"On the held-out lines your redactor removes fewer than "
             f"{TARGET_RECALL:.0%} of the secrets. They use other formats of the same providers "
             "and other wording around the keys: anchor each pattern on a provider's documented "
             "prefixes, not on the words before a key (see hints 1 and 3)."
         )
     if mangled:
         raise NotYet(
-            "Not yet: on the held-out lines your redactor mangles a near-miss (a commit id, "
+            "On the held-out lines your redactor mangles a near-miss (a commit id, "
             "request UUID, SHA-256 digest, trace or span id, or a long identifier); anchor each "
             "pattern on its provider's prefix (see hints 2 and 3)."
         )

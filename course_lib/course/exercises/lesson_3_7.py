@@ -165,14 +165,11 @@ def _normalised(got: Any, call: str) -> dict[str, list[str]]:
     reference=detect_drift,
     solution=SOLUTION,
     hints=(
-        "First turn the lock into {name: version} for the pins that apply here. A logical line "
-        "may continue over several physical lines ending in a backslash; join those first. "
-        "Skip blank lines, comments ('# via ...') and option lines (they start with '-'), and "
-        "drop the '--hash=...' parts.",
-        "packaging does the hard parts: Requirement(line) parses 'name[extras]==version ; "
-        "marker'; requirement.marker.evaluate(dict(environment)) says whether the pin applies; "
-        "packaging.utils.canonicalize_name('Foo_Bar') gives 'foo-bar'; Version('2.0') == "
-        "Version('2.0.0'). Normalise the installed names too.",
+        "The loop already gives you each pin as a Requirement. Skip it when "
+        "requirement.marker is set and requirement.marker.evaluate(dict(environment)) is "
+        "False; otherwise store spec.version under its normalised name.",
+        "packaging.utils.canonicalize_name('Foo_Bar') gives 'foo-bar'; normalise the installed "
+        "names too. Compare versions as Version(a) != Version(b), so '2.0' equals '2.0.0'.",
         "Then three set differences over the normalised names: pins not installed (missing), "
         "installed but not pinned (extra), both but Version(pin) != Version(installed) "
         "(changed). Return each as a sorted list.",
@@ -205,8 +202,8 @@ def _check_detect_drift(answer: Any, probe: Probe) -> str:
     if right < len(cases):
         raise NotYet(
             f"{right} of {len(cases)} held-out lock/environment pairs right (target: all). "
-            "Re-read the list of formats in the exercise and test each one on a lock you write "
-            "yourself."
+            "Re-read the three rules in the exercise (markers, normalised names, PEP 440 "
+            "versions) and test each on a lock you write yourself."
         )
     return (
         f"{right} of {len(cases)} held-out lock/environment pairs right: hashes, markers, "
