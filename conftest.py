@@ -63,9 +63,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     and each notebook gets a fresh work directory, exactly as in ``course build``.
     """
     notebook = item.parent
-    if type(notebook).__name__ == "IPyNbFile" and getattr(notebook, "kernel", None) is None:
-        strict = Path(str(notebook.fspath)).resolve().is_relative_to(ROOT / "solutions")
-        apply_kernel_environment(strict=strict, work_dir=_fresh_work_dir())
+    if type(notebook).__name__ == "IPyNbFile":
+        if getattr(notebook, "kernel", None) is None:
+            strict = Path(str(notebook.fspath)).resolve().is_relative_to(ROOT / "solutions")
+            apply_kernel_environment(strict=strict, work_dir=_fresh_work_dir())
+    elif os.environ.get("COURSE_STRICT") == "1":
+        # A solution notebook ran earlier in this worker; other tests run in learner mode, as
+        # the session started (a wrong answer is then a verdict, not an exception).
+        os.environ["COURSE_STRICT"] = "0"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -173,20 +178,24 @@ def _engine_unavailable(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A Postgres with pgvector for this worker: its URL (a Unix socket in a short path)."""
     from course_lib.services.base import StartError
     from course_lib.services.postgres import start_postgres
     from course_lib.services.process import stop_process
 
-    # A long folder is fine: the server then puts its Unix socket in a short runtime folder.
-    folder = tmp_path_factory.mktemp("postgres") / "data"
+    # Not in pytest's own temporary folders: they are private to this user (0700), and as root
+    # the server runs as another user, who must reach its data folder.
+    parent = Path(tempfile.mkdtemp(prefix="course-test-postgres-"))
+    parent.chmod(0o755)
     try:
-        url, pid = start_postgres(folder)
+        url, pid = start_postgres(parent / "data")
     except StartError as exc:
+        shutil.rmtree(parent, ignore_errors=True)
         _engine_unavailable(str(exc))
     yield url
     stop_process(pid, first=signal.SIGINT)
+    shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

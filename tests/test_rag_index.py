@@ -322,7 +322,8 @@ def test_another_connections_write_refreshes_bm25(index_place: Any) -> None:
 def test_an_unreachable_postgres_is_one_line_naming_the_fix_and_no_password(
     tmp_path: Path,
 ) -> None:
-    url = f"postgresql://reader:s3cret-pw@/postgres?host={tmp_path}"  # no server there
+    # A made-up password, and no server at that socket folder.
+    url = f"postgresql://reader:s3cret-pw@/postgres?host={tmp_path}"  # pragma: allowlist secret
     with pytest.raises(EngineUnavailableError) as caught:
         HandbookIndex.open(url)
     message = str(caught.value)
