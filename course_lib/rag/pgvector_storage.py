@@ -31,13 +31,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from course_lib.errors import (
-    EngineUnavailableError,
-    IndexMismatchError,
-    OptionalDependencyError,
-)
+from course_lib.errors import EngineUnavailableError, OptionalDependencyError
 from course_lib.rag.documents import ACCESS_LEVELS
-from course_lib.rag.storage import SCHEMA_VERSION
+from course_lib.rag.storage import SCHEMA_VERSION, read_meta
 
 __all__ = ["PgVectorStore", "is_postgres_url", "safe_url"]
 
@@ -221,20 +217,7 @@ class PgVectorStore:
 
     def read_meta(self, connection: _Connection) -> dict[str, str]:
         """The ``meta`` table, after checking it is an index of this schema version."""
-        try:
-            meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-        except Exception as exc:
-            raise IndexMismatchError(
-                f"{self.location} is not a Handbook index (no readable meta table: "
-                f"{' '.join(str(exc).split())}). Build one: {self.rebuild_hint()}."
-            ) from exc
-        stored = meta.get("schema_version")
-        if stored != str(SCHEMA_VERSION) or not {"embedder", "chunking"} <= set(meta):
-            raise IndexMismatchError(
-                f"The index {self.location} has schema version {stored!r}; this code reads "
-                f"version {SCHEMA_VERSION}. Rebuild it: {self.rebuild_hint()}."
-            )
-        return meta
+        return read_meta(connection, self.location, rebuild_hint=self.rebuild_hint())
 
     @staticmethod
     def begin_write(connection: _Connection) -> None:

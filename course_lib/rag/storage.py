@@ -133,23 +133,25 @@ def create_tables(connection: Any, *, dimension: int, meta: Mapping[str, str]) -
     connection.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(rows.items()))
 
 
-def read_meta(connection: Any, path: Path, *, rebuild_hint: str) -> dict[str, str]:
-    """The ``meta`` table as a dict, after checking the file is an index of this schema.
+def read_meta(connection: Any, location: str, *, rebuild_hint: str) -> dict[str, str]:
+    """The ``meta`` table as a dict, after checking it is an index of this schema.
+
+    Shared by both stores: ``location`` is where the index lives, fit to print.
 
     Raises:
         IndexMismatchError: no ``meta`` table, or another schema version.
     """
     try:
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-    except Exception as exc:  # sqlite3's or sqlean's error classes: both mean "not an index"
+    except Exception as exc:  # each driver's own error classes: all mean "not an index"
         raise IndexMismatchError(
-            f"{str(path)!r} is not a Handbook index (it has no readable meta table: {exc}). "
-            f"Point at an index file, or build one: {rebuild_hint}."
+            f"{location} is not a Handbook index (it has no readable meta table: "
+            f"{' '.join(str(exc).split())}). Point at an index, or build one: {rebuild_hint}."
         ) from exc
     stored = meta.get("schema_version")
     if stored != str(SCHEMA_VERSION) or not {"embedder", "chunking"} <= set(meta):
         raise IndexMismatchError(
-            f"The index at {str(path)!r} has schema version {stored!r}; this code reads "
+            f"The index at {location} has schema version {stored!r}; this code reads "
             f"version {SCHEMA_VERSION}. Rebuild it: {rebuild_hint}."
         )
     return meta
@@ -266,7 +268,7 @@ class SqliteStore:
             connection.close()
 
     def read_meta(self, connection: Any) -> dict[str, str]:
-        return read_meta(connection, self.path, rebuild_hint=self.rebuild_hint())
+        return read_meta(connection, self.location, rebuild_hint=self.rebuild_hint())
 
     @staticmethod
     def begin_write(connection: Any) -> None:

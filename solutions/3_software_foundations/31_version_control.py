@@ -9,8 +9,8 @@
 # then build the production version and measure again, in **throwaway repositories** of the
 # course work directory. Git runs on a fixed clock, so the commit ids are the ones printed here.
 #
-# **Time:** about 46 minutes: 9 to read (1,740 words), 12 to run the code and read its
-# outputs, 22 for the three exercises (7, 8, 7), 3 for the questions. **You need:** basic git
+# **Time:** about 53 minutes: 9 to read (1,740 words), 13 to run the code and read its
+# outputs, 28 for the three exercises (10, 10, 8), 3 for the questions. **You need:** basic git
 # (`add`, `commit`, `log`, `branch`).
 #
 # ## Learning objectives
@@ -176,9 +176,10 @@ print(ignore_report(naive, KEEP_OUT, KEEP_IN))
 # environments. Your `GITIGNORE` adds four lines, all wrong: `data/`, `models/` and
 # `workdir/` match at any depth, and `.env` misses `.env.local`. Fix them to keep out
 # everything under the top `data/` but `data/README.md`, every `.env` file but `.env.example`,
-# and the top `models/` and `workdir/`, while keeping code (packages named `models` too) and
-# test fixtures. Tune on the visible lists; the checker runs on **held-out** paths, must keep
-# every path to keep and may miss one to keep out. Stuck? `hint("3.1.1")`.
+# and the top `models/` and `workdir/`, while keeping code (packages named `models` or
+# `workdir` too) and test fixtures. Tune on the visible lists; the checker runs on
+# **held-out** paths, must keep every path to keep and may miss one to keep out. Stuck?
+# `hint("3.1.1")`.
 
 # %%
 ANY_DEPTH = """\
@@ -448,7 +449,7 @@ else:
     print("size limit on added files:", "id: check-added-large-files" in hooks)
 
 # %% [markdown]
-# The last line is `False`: the course sets no size limit on added files. A project that
+# In a checkout the last line is `False`: the course sets no size limit on added files. A project that
 # commits more than code should add one (pre-commit-hooks' `check-added-large-files`) and send
 # data and weights to Git LFS or DVC, which commit a small pointer and keep the bytes
 # elsewhere. The course's notebooks **keep** their outputs on purpose: `nbval` re-runs each

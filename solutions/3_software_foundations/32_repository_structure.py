@@ -9,8 +9,8 @@
 # into a package with `pyproject.toml`, unit tests, a command and import contracts, all in a
 # throwaway git repository. The course's own repository is the worked example at the end.
 #
-# **Time:** about 45 minutes: 9 to read, 13 to run the code and read its outputs (2 of them
-# waiting on tools), 20 for the three exercises (7, 6 and 7), 3 for the questions.
+# **Time:** about 45 minutes: 9 to read, 14 to run the code and read its outputs (2 of them
+# waiting on tools), 20 for the three exercises (6, 7 and 7), 3 for the questions.
 # **You need:** Python functions and modules; lesson 3.1 (git, `.gitignore`) helps.
 #
 # ## Learning objectives
@@ -102,7 +102,7 @@ print("python prototype.py:", " | ".join(lines[:2] + lines[-1:]))
 # %% [markdown]
 # With no folder, the prototype loaded 0 documents without complaint, then crashed with an
 # `IndexError` far from the cause. The figures to beat: **no** function testable without the
-# data, a test run that **fails** in a fresh checkout, and a missing folder that fails silently.
+# data, a test run that **errors** in a fresh checkout, and a missing folder that fails silently.
 
 # %% [markdown]
 # ## 3. A home for each part
@@ -486,12 +486,12 @@ pd.DataFrame(
 # - Does importing any module of the package read, write or print nothing?
 # - Do the tests pass in a fresh checkout without the data folder?
 # - Is the data folder ignored by a root-anchored pattern, and is all code tracked?
-# - Does `pyproject.toml` declare the package, its dependencies and its commands?
-# - Are the import contracts part of the test command, and do they name every part?
+# - Does `pyproject.toml` declare the package and its commands?
+# - Do the import contracts name every part and state the whole direction?
 #
 # ## Check your understanding
 #
-# 1. Why did the prototype's test fail in a fresh checkout although `chunk` was correct?
+# 1. Why did the prototype's test end in an error in a fresh checkout, though `chunk` was correct?
 # 2. What is the difference between `data/` and `/data/` in a `.gitignore`?
 # 3. Why does the src layout make tests more honest than a package at the root?
 # 4. Why does `main` take `argv` and `app` as arguments?

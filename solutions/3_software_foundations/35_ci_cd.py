@@ -10,8 +10,8 @@
 # You build the pipeline in a throwaway repository: cheap stages first, a workflow checked
 # by actionlint, a paired evaluation gate, content-named artifacts, and a verified rollback.
 #
-# **Time:** about 46 minutes: 8 to read (about 1,650 words), 12 to run the code and read
-# its outputs, 22 for the three exercises (8, 9 and 5), 4 for the questions. **You need:** a
+# **Time:** about 55 minutes: 8 to read (about 1,650 words), 13 to run the code and read
+# its outputs, 30 for the three exercises (9, 13 and 8), 4 for the questions. **You need:** a
 # little YAML; paired comparisons (lesson 1.4 or 2.4) help.
 #
 # ## Learning objectives
@@ -22,7 +22,7 @@
 # %% [markdown]
 # ## Setup
 #
-# `seed` drives the bootstrap intervals; `fast` asks fewer golden questions.
+# `seed` fixes the bootstrap of section 5's paired gate; `fast` asks fewer golden questions.
 
 # %% tags=["parameters"]
 seed = 0
@@ -346,8 +346,8 @@ for name, config in (("k=5", more_passages), ("dense", dense)):
     print(f"{name}: won {won}, lost {lost}: {'ship' if my_gate(base, new) else 'block'}")
 
 # %% [markdown]
-# The reference ships both: dense's net loss of 4 in 10 flips is too little evidence. It
-# goes to the canary first.
+# The reference ships both: dense's net loss of 4 in 10 flips is too little evidence. Section
+# 7 keeps section 4's gate, which blocked dense.
 #
 # ## 6. Artifacts named by their content
 #

@@ -9,8 +9,8 @@
 # history with `git filter-repo`, block the next leak with a hook, keep the key outside the
 # code, and redact it from logs.
 #
-# **Time:** about 45 minutes: 9 to read, 10 to run the code and read its outputs, 22 for
-# the three exercises (5, 6 and 11), 4 for the questions. **You need:** git basics (lesson
+# **Time:** about 50 minutes: 9 to read, 12 to run the code and read its outputs, 25 for
+# the three exercises (5, 6 and 14), 4 for the questions. **You need:** git basics (lesson
 # 3.1 helps).
 #
 # ## Learning objectives
@@ -120,8 +120,8 @@ def secrets_in_history(repo):
 
 
 # %% [markdown]
-# The checker builds a repository of its own, with keys on a side branch and in the first
-# commit:
+# The checker builds a repository of its own, with keys in the first commit, in a file
+# deleted later and on an unmerged branch:
 
 # %%
 check("3.6.1", secrets_in_history)
@@ -322,7 +322,7 @@ for env_file in (repo.file(".env"), repo.file("missing.env")):
     print(f"{env_file.name:12}", repr(loaded), "from", source.get(value))
 
 # %% [markdown]
-# The checker tries seven cases, from all three places set to none:
+# The checker tries its own cases, from all three places set to none:
 
 # %%
 check("3.6.2", load_api_key)
@@ -332,7 +332,8 @@ check("3.6.2", load_api_key)
 #
 # Logs also receive text you do not control: an error page quoting the `Authorization`
 # header, a connection string. The course redacts logs and traces (`course_lib.redaction`):
-# registered keys, auth headers, `Bearer` tokens, `sk-` keys and URL passwords:
+# keys passed to `register_secret`, auth headers, `Bearer` tokens, `sk-` keys and URL
+# passwords:
 
 # %%
 import logging
@@ -383,9 +384,9 @@ print(pd.DataFrame({k: [missed(redactors[n], k) for n in names] for k in familie
 
 # %% [markdown]
 # `redact` mangles nothing but knows only OpenAI's prefix: 8 GitHub, AWS, Slack and Stripe
-# keys pass. `[A-Za-z0-9]{32,}` removes 2 of 13 and takes 4 ids and digests; "20+, a capital
-# and a digit" removes 11 but takes 6 trace, span and index ids. The course holds one key
-# and registers it; a service whose logs quote other keys needs provider patterns.
+# keys pass. `[A-Za-z0-9]{32,}` removes 2 of 13 and mangles 4 near-misses; "20+, a capital
+# and a digit" removes 11 but mangles 6. A service whose logs quote keys it never registered
+# needs provider patterns.
 #
 # ### Exercise 3.6.3 (open-ended): A redactor for log lines
 #
@@ -482,7 +483,7 @@ check("3.6.3", redact_line)
 #    harmless.
 # 3. It still has the old commits; `git pull --no-rebase` or a push merges them back.
 # 4. `git commit --no-verify` skips hooks, and not everyone installs them.
-# 5. It took 4 commit ids and digests, the clues an incident needs, and removed only 2 of
+# 5. It mangled 4 near-misses, ids an incident needs, and removed only 2 of
 #    13 secrets: AWS keys are 20 characters, and `-` or `_` split the others.
 #
 # </details>

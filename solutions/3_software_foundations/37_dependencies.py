@@ -10,8 +10,8 @@
 # Everything runs offline in a throwaway repository. The package index is a folder of tiny
 # wheels of a fake **kestrel** ecosystem; the tools are real: `uv`, `pip-compile`, `deptry`.
 #
-# **Time:** about 45 minutes: 9 to read, 10 to run the code and read its outputs, 23 for
-# the three exercises (10 for 3.7.1, 8 for 3.7.2, 5 for 3.7.3), 3 for the questions.
+# **Time:** about 55 minutes: 9 to read, 12 to run the code and read its outputs, 29 for
+# the three exercises (13 for 3.7.1, 10 for 3.7.2, 6 for 3.7.3), 3 for the questions.
 # **You need:** to have used `pip install`; lesson 1.6 (the classifier artifact) helps for
 # section 8.
 #
@@ -111,6 +111,13 @@ pd.DataFrame(rows)
 # Same file, same command, a broken app. Nobody changed the project: a release two levels
 # down arrived overnight. The `fingerprint` row is the start of an **environment
 # fingerprint**: the SHA-256 of the sorted `name==version` lines of everything installed.
+#
+# A second break hides behind that `ImportError`. Day 2 also installed `kestrel-embed` 2.0,
+# and its module no longer has the `embed()` that `app.py` calls:
+
+# %%
+with zipfile.ZipFile(repo.file("index/kestrel_embed-2.0-py3-none-any.whl")) as wheel:
+    print(wheel.read("kestrel_embed/__init__.py").decode())
 
 # %% [markdown]
 # ## 3. Ranges in pyproject.toml, pins in a lock file
@@ -477,7 +484,7 @@ else:
 # ## Check your understanding
 #
 # 1. Why should a library not publish its lock file as its dependencies?
-# 2. On day 2, which release broke the tutorial's app, and why did the project never name it?
+# 2. On day 2, which releases broke the tutorial's app, and what would have kept each out?
 # 3. Two machines have the same environment fingerprint. What do you know, and what not?
 #
 # <details>
@@ -485,8 +492,9 @@ else:
 #
 # 1. Its users install it beside other packages; exact pins would make their resolutions
 #    conflict.
-# 2. `kestrel-vocab` 3.0, a dependency of a dependency: it arrives through others' ranges,
-#    and only a lock pins it.
+# 2. Two. `kestrel-vocab` 3.0 fails first: a dependency of a dependency, it arrives through
+#    others' ranges, so only a lock (or a range you add for it) holds it back. `kestrel-embed`
+#    2.0 fails next: a lock, or an upper bound such as `<2`.
 # 3. The same distributions at the same versions; not the Python, the platform, or files
 #    edited inside site-packages.
 #

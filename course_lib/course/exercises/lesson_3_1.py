@@ -68,6 +68,7 @@ _HELD_OUT_KEEP_IN = (
     "src/data_loader.py",
     "src/assistant/models.py",
     "src/assistant/models/registry.py",
+    "tests/workdir/test_cleanup.py",
     "tests/data/tiny_handbook.md",
     "tests/data/expected_answers.jsonl",
     "deploy/.env.example",

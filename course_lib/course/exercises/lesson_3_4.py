@@ -538,7 +538,7 @@ def _check_check_chunker(answer: Any, probe: Probe) -> str:
     if caught < TARGET_CAUGHT:
         raise NotYet(
             f"{line}; the target is {TARGET_CAUGHT}. Add the round trip of section 4 and "
-            "the ValueError check (hint('3.4.2'))."
+            "the ValueError check."
         )
     return f"{line}: target {TARGET_CAUGHT} met."
 
