@@ -210,3 +210,91 @@ def index_place(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     url = request.getfixturevalue("postgres_url")
     prefix = f"t{uuid.uuid4().hex[:12]}"
     return lambda label: {"path": url, "name": f"{prefix}_{label}"}
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis for this worker: its URL (database 0). Tests keep apart by names of their own."""
+    from course_lib.services.base import StartError
+    from course_lib.services.process import stop_process
+    from course_lib.services.redis_server import start_redis
+
+    folder = Path(tempfile.mkdtemp(prefix="course-test-redis-"))
+    try:
+        url, pid, _port = start_redis(folder)
+    except StartError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        _engine_unavailable(str(exc))
+    yield url
+    stop_process(pid)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Where a test's queue or cache lives: None (SQLite in the work directory) or Redis.
+
+    The work directory is the test's own (an autouse fixture), so SQLite tests never share
+    a file; Redis tests share the worker's server and keep apart by the names they choose.
+    """
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("redis_url")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """An S3 API for this worker (moto's emulator, objects in memory): its endpoint URL."""
+    from course_lib.services.base import StartError
+    from course_lib.services.objects import ObjectStoreEngine
+    from course_lib.services.process import stop_process
+
+    folder = Path(tempfile.mkdtemp(prefix="course-test-s3-"))
+    try:
+        record = ObjectStoreEngine().start(folder, None)
+    except StartError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        _engine_unavailable(str(exc))
+    yield str(record["url"])
+    stop_process(record["pid"])
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def s3_environment(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The variables that point S3 clients at the worker's emulator, set for this test."""
+    from course_lib.services.objects import CREDENTIALS
+
+    variables = {"AWS_ENDPOINT_URL_S3": s3_server, "AWS_DEFAULT_REGION": "us-east-1"}
+    variables.update(CREDENTIALS)
+    for key, value in variables.items():
+        monkeypatch.setenv(key, value)
+    return variables
+
+
+@pytest.fixture(params=["local", "s3"])
+def object_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Where a test's artifacts go: a local folder, or a prefix of its own in an S3 bucket."""
+    if request.param == "local":
+        return str(tmp_path / "artifacts")
+    request.getfixturevalue("s3_environment")
+    from course_lib.services.objects import BUCKET
+
+    return f"s3://{BUCKET}/t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def engine_environment(
+    postgres_url: str, redis_url: str, s3_environment: dict[str, str]
+) -> dict[str, str]:
+    """Every ``COURSE_*`` setting that moves the embedded defaults to the engines."""
+    from course_lib.services.objects import BUCKET
+
+    base = redis_url.rsplit("/", 1)[0]
+    return {
+        "COURSE_VECTOR_STORE_URL": postgres_url,
+        "COURSE_QUEUE_URL": f"{base}/0",
+        "COURSE_CACHE_URL": f"{base}/1",
+        "COURSE_OBJECT_STORE_URL": f"s3://{BUCKET}/t{uuid.uuid4().hex[:12]}",
+        **s3_environment,
+    }

@@ -24,6 +24,9 @@ The production library's exception hierarchy (``tests/test_errors.py`` pins it):
   + ToolArgumentError (ValueError)
   + UnparseableVerdictError (ValueError)
   + ArtifactError (ValueError)
+    - ArtifactNotFoundError (KeyError)
+  + CacheError (ValueError)
+  + TaskQueueError (RuntimeError)
   + PromptNotFoundError (KeyError)
   + PromptError (ValueError)
     - PromptFileError
@@ -63,7 +66,9 @@ if TYPE_CHECKING:
 __all__ = [
     "AccessDeniedError",
     "ArtifactError",
+    "ArtifactNotFoundError",
     "BudgetExceededError",
+    "CacheError",
     "CheckpointMismatchError",
     "CircuitOpenError",
     "ColumnAccessError",
@@ -94,6 +99,7 @@ __all__ = [
     "StepFailedError",
     "StepOutputError",
     "StepTimeoutError",
+    "TaskQueueError",
     "ToolArgumentError",
     "TracingError",
     "UnknownModelError",
@@ -239,6 +245,18 @@ class UnparseableVerdictError(CourseLibError, ValueError):
 
 class ArtifactError(CourseLibError, ValueError):
     """A model artifact is missing, incomplete, altered, or made for another environment."""
+
+
+class ArtifactNotFoundError(ArtifactError, KeyError):
+    """No artifact with that content hash (or name) is in the store."""
+
+
+class CacheError(CourseLibError, ValueError):
+    """A cache was opened or used with a value it cannot work with (a name, a threshold)."""
+
+
+class TaskQueueError(CourseLibError, RuntimeError):
+    """A task queue was used in a way it cannot serve (an unknown task, a full queue)."""
 
 
 class WorkflowDefinitionError(CourseLibError, ValueError):

@@ -161,6 +161,28 @@ class CourseSettings(BaseSettings):
         "'./run services status' prints. Held as a secret (a URL may carry a password).",
         json_schema_extra={"allowed": "a postgresql:// URL, or unset"},
     )
+    # Secrets too: a Redis URL may carry a password (redis://:password@host:6379/0).
+    queue_url: SecretStr | None = Field(
+        default=None,
+        description="Where the task queue keeps its jobs: unset for a SQLite file in the work "
+        "directory (huey's SQLite storage), or a Redis URL, e.g. the one "
+        "'./run services status' prints. Held as a secret (a URL may carry a password).",
+        json_schema_extra={"allowed": "a redis:// or rediss:// URL, or unset"},
+    )
+    cache_url: SecretStr | None = Field(
+        default=None,
+        description="Where the exact and semantic caches keep their entries: unset for a SQLite "
+        "file in the work directory, or a Redis URL. Held as a secret (a URL may carry a "
+        "password).",
+        json_schema_extra={"allowed": "a redis:// or rediss:// URL, or unset"},
+    )
+    object_store_url: str | None = Field(
+        default=None,
+        description="Where artifacts are stored, content-addressed, through fsspec: unset for "
+        "the artifacts folder of the work directory, or a URL such as s3://bucket/prefix "
+        "(credentials come from the provider's usual variables, never from this URL).",
+        json_schema_extra={"allowed": "a folder, or a URL such as s3://bucket/prefix"},
+    )
     capture_message_content: bool = Field(
         default=False,
         description="Record prompts, answers and retrieval queries on spans. Off by default: "
@@ -205,6 +227,30 @@ class CourseSettings(BaseSettings):
         if urlsplit(url).scheme not in ("postgresql", "postgres"):
             raise ValueError("the URL must start with postgresql://")
         return SecretStr(url)
+
+    @field_validator("queue_url", "cache_url", mode="after")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        url = value.get_secret_value().strip()
+        if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("the URL must start with redis:// (or rediss:// over TLS)")
+        return SecretStr(url)
+
+    @field_validator("object_store_url", mode="after")
+    @classmethod
+    def _object_store(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if "://" in value and parts.password:
+            raise ValueError(
+                "the URL holds a password; give credentials through the provider's own "
+                "variables (for S3: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+            )
+        return value
 
     @field_validator("llm_base_url", "otlp_endpoint", mode="after")
     @classmethod
@@ -376,6 +422,8 @@ def _explain(
 
 
 def _is_secret(name: str) -> bool:
+    if name == "object_store_url":
+        return True  # not a secret, but a bad value may be a URL with a password in it
     field = CourseSettings.model_fields.get(name)
     if field is None:
         return False

@@ -92,3 +92,34 @@ def test_learner_notebook_runs_with_every_exercise_unsolved(
     expected = notebook.metadata["course"]["exercises"]
     assert expected, "every lesson has exercises"
     assert _check_results(notebook) == dict.fromkeys(expected, False)
+
+
+def _has_engines_parameter(lesson) -> bool:  # type: ignore[no-untyped-def]
+    notebook = nbformat.read(ROOT / lesson.solution_notebook, as_version=4)
+    return any(
+        "parameters" in cell.metadata.get("tags", [])
+        and any(line.startswith("engines =") for line in cell.source.splitlines())
+        for cell in notebook.cells
+    )
+
+
+ENGINE_LESSONS = [lesson for lesson in LESSONS if _has_engines_parameter(lesson)]
+
+
+@pytest.mark.parametrize("lesson", ENGINE_LESSONS, ids=[x.source.stem for x in ENGINE_LESSONS])
+def test_production_side_runs_on_the_engines(
+    lesson, tmp_path: Path, monkeypatch, engine_environment: dict[str, str]
+) -> None:
+    """A lesson's production section, run with ``engines=True`` against real engines."""
+    for key, value in engine_environment.items():
+        monkeypatch.setenv(key, value)
+    notebook = _run(
+        ROOT / lesson.solution_notebook,
+        tmp_path / "engines.ipynb",
+        strict=True,
+        parameters={**OTHER_PARAMETERS, "engines": True},
+        work_dir=tmp_path / "work",
+        monkeypatch=monkeypatch,
+    )
+    expected = notebook.metadata["course"]["exercises"]
+    assert _check_results(notebook) == dict.fromkeys(expected, True)

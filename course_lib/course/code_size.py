@@ -66,8 +66,11 @@ CONCERNS: dict[str, Concern] = {
     "workdir": Concern("storage", "4 infrastructure"),
     "sqlite_db": Concern("storage", "4 infrastructure"),
     "storage": Concern("storage", "4 infrastructure"),
-    "cache": Concern("caching", "4 infrastructure"),
-    "queue": Concern("task queue", "4 infrastructure"),
+    "caching": Concern("caching", "4 infrastructure"),
+    "tasks": Concern("task queue", "4 infrastructure"),
+    "artifacts": Concern("storage", "4 infrastructure"),
+    "compute": Concern("compute", "4 infrastructure"),
+    "pipelines": Concern("data pipelines", "4 infrastructure"),
     "services": Concern("production engines", "4 infrastructure"),
     "course": Concern("course machinery", "classroom"),
 }

@@ -29,11 +29,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from course_lib.errors import EngineUnavailableError, OptionalDependencyError
 from course_lib.rag.documents import ACCESS_LEVELS
 from course_lib.rag.storage import SCHEMA_VERSION, read_meta
+from course_lib.services.clients import safe_url
 
 __all__ = ["PgVectorStore", "is_postgres_url", "safe_url"]
 
@@ -46,16 +46,6 @@ _MIN_PGVECTOR = (0, 8, 0)
 def is_postgres_url(location: object) -> bool:
     """True for ``postgresql://`` and ``postgres://`` URLs (an index location on Postgres)."""
     return isinstance(location, str) and location.split("://", 1)[0] in ("postgresql", "postgres")
-
-
-def safe_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``: fit for a message or a log line."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def _connect_raw(url: str) -> Any:

@@ -21,10 +21,13 @@ from typing import Any
 from course_lib.services.base import EngineStatus, StartError
 from course_lib.services.process import free_port, process_alive, stop_process, wait_for
 
-__all__ = ["ObjectStoreEngine"]
+__all__ = ["BUCKET", "CREDENTIALS", "ObjectStoreEngine"]
+
+# The bucket the course's artifacts go to; the artifact store creates it when missing.
+BUCKET = "course-artifacts"
 
 # moto accepts any credentials; clients still need some to sign their requests.
-_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "course", "AWS_SECRET_ACCESS_KEY": "course-local"}
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "course", "AWS_SECRET_ACCESS_KEY": "course-local"}
 
 
 def _answers(url: str) -> bool:
@@ -76,8 +79,9 @@ class ObjectStoreEngine:
         from importlib.metadata import version
 
         settings = (
+            f"COURSE_OBJECT_STORE_URL=s3://{BUCKET}/artifacts",
             f"AWS_ENDPOINT_URL_S3={url}",  # botocore's, so s3fs and boto3 find it
-            *(f"{key}={value}" for key, value in _CREDENTIALS.items()),
+            *(f"{key}={value}" for key, value in CREDENTIALS.items()),
         )
         return EngineStatus(
             self.name, True, url, f"moto {version('moto')} S3 emulator (in memory)", settings

@@ -91,7 +91,10 @@ class RedisEngine:
         version = _ping(url)
         if version is None:
             return EngineStatus(self.name, False, url, "no answer to PING: ./run services up")
-        return EngineStatus(self.name, True, url, f"Redis {version}", ())
+        # The queue and the caches in separate databases: clearing a cache never drops a job.
+        base = url.rsplit("/", 1)[0]
+        settings = (f"COURSE_QUEUE_URL={base}/0", f"COURSE_CACHE_URL={base}/1")
+        return EngineStatus(self.name, True, url, f"Redis {version}", settings)
 
     def stop(self, record: dict[str, Any]) -> bool:
         return stop_process(record.get("pid"))
