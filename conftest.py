@@ -298,3 +298,20 @@ def engine_environment(
         "COURSE_OBJECT_STORE_URL": f"s3://{BUCKET}/t{uuid.uuid4().hex[:12]}",
         **s3_environment,
     }
+
+
+@pytest.fixture(scope="session")
+def trace_backend() -> Iterator[Any]:
+    """A trace backend for this worker: MLflow's server, fed over OTLP, read back."""
+    from course_lib.errors import OptionalDependencyError, TracingError
+    from course_lib.observability import start_mlflow_backend
+
+    folder = Path(tempfile.mkdtemp(prefix="course-test-traces-"))
+    try:
+        backend = start_mlflow_backend(folder, experiment="engine-suite").wait_until_ready(180)
+    except (OptionalDependencyError, TracingError) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        _engine_unavailable(f"the trace backend did not start: {exc}")
+    yield backend
+    backend.stop()
+    shutil.rmtree(folder, ignore_errors=True)
