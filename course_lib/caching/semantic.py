@@ -156,21 +156,22 @@ class SemanticCache:
         _check_scope(scope)
         query = self.embedder.embed_one(_check_question(question))
         now = self.clock()
-        live = []
-        for entry in self.store.entries(scope):
-            if entry.expires is not None and entry.expires <= now:
-                self.store.delete(scope, entry.key)
-            elif entry.vector is not None:
-                live.append(entry)
+        live: list[tuple[str, bytes]] = []
+        for key, vector, expires in self.store.vectors(scope):
+            if expires is not None and expires <= now:
+                self.store.delete(scope, key)
+            else:
+                live.append((key, vector))
         if not live:
             return None
-        matrix = np.stack([np.frombuffer(e.vector or b"", dtype=np.float32) for e in live])
+        matrix = np.stack([np.frombuffer(vector, dtype=np.float32) for _, vector in live])
         scores = cosine_similarity(query.astype(np.float32), matrix)
         best = int(np.argmax(scores))  # the first of equal scores: the oldest entry
-        entry = live[best]
-        return SemanticHit(
-            json.loads(entry.value), float(scores[best]), entry.text or "", entry.key
-        )
+        entry = self.store.get(scope, live[best][0])
+        if entry is None:  # removed between the two reads: no match this time
+            return None
+        value = json.loads(entry.value)
+        return SemanticHit(value, float(scores[best]), entry.text or "", entry.key)
 
     def put(self, question: str, answer: Any, *, scope: str = "default") -> str:
         """Stores ``answer`` (plain JSON) for ``question`` in ``scope``; returns the entry's id."""

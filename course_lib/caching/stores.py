@@ -63,6 +63,13 @@ class CacheStore(Protocol):
         """Every entry of ``scope``, oldest first."""
         ...
 
+    def vectors(self, scope: str) -> list[tuple[str, bytes, float | None]]:
+        """(key, vector, expires) of every entry of ``scope`` that has a vector, oldest first.
+
+        A semantic lookup reads only these, then the one entry that matched.
+        """
+        ...
+
     def count(self, scope: str | None = None) -> int: ...
 
     def evict_oldest(self, scope: str, keep: int) -> int:
@@ -148,6 +155,14 @@ class SqliteCacheStore:
         ).fetchall()
         return [StoredEntry(*row) for row in rows]
 
+    def vectors(self, scope: str) -> list[tuple[str, bytes, float | None]]:
+        rows = self._db.execute(
+            "SELECT key, vector, expires FROM entries WHERE scope = ? AND vector IS NOT NULL "
+            "ORDER BY seq",
+            (scope,),
+        ).fetchall()
+        return [(key, bytes(vector), expires) for key, vector, expires in rows]
+
     def count(self, scope: str | None = None) -> int:
         if scope is None:
             return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
@@ -182,7 +197,9 @@ class RedisCacheStore:
     """Entries in Redis under ``course:cache:<name>:``: a hash per entry, a sorted set per scope.
 
     The sorted set orders a scope's keys by a sequence number (``INCR``), the same order the
-    SQLite store keeps, so both stores hand entries back alike.
+    SQLite store keeps, so both stores hand entries back alike. A scope's vectors (and expiry
+    times) are also kept together in one hash each, so a semantic lookup reads them in one
+    round trip of three replies rather than one reply per entry.
     """
 
     def __init__(self, name: str, url: str) -> None:
@@ -198,6 +215,12 @@ class RedisCacheStore:
 
     def _scope_key(self, scope: str) -> str:
         return f"{self._prefix}z:{scope}"
+
+    def _vectors_key(self, scope: str) -> str:
+        return f"{self._prefix}v:{scope}"
+
+    def _expiry_key(self, scope: str) -> str:
+        return f"{self._prefix}x:{scope}"
 
     def get(self, scope: str, key: str) -> StoredEntry | None:
         return _entry_from_hash(key, self._redis.hgetall(self._entry_key(scope, key)))
@@ -215,6 +238,12 @@ class RedisCacheStore:
             pipe.delete(self._entry_key(scope, entry.key))
             pipe.hset(self._entry_key(scope, entry.key), mapping=fields)
             pipe.zadd(self._scope_key(scope), {entry.key: seq})
+            pipe.hdel(self._vectors_key(scope), entry.key)
+            pipe.hdel(self._expiry_key(scope), entry.key)
+            if entry.vector is not None:
+                pipe.hset(self._vectors_key(scope), entry.key, entry.vector)
+            if entry.expires is not None:
+                pipe.hset(self._expiry_key(scope), entry.key, repr(entry.expires))
             pipe.sadd(f"{self._prefix}scopes", scope)
             pipe.execute()
 
@@ -222,7 +251,23 @@ class RedisCacheStore:
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._entry_key(scope, key))
             pipe.zrem(self._scope_key(scope), key)
+            pipe.hdel(self._vectors_key(scope), key)
+            pipe.hdel(self._expiry_key(scope), key)
             pipe.execute()
+
+    def vectors(self, scope: str) -> list[tuple[str, bytes, float | None]]:
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrange(self._scope_key(scope), 0, -1)
+            pipe.hgetall(self._vectors_key(scope))
+            pipe.hgetall(self._expiry_key(scope))
+            order, vectors, expiries = pipe.execute()
+        found = []
+        for raw in order:
+            vector = vectors.get(raw)
+            if vector is not None:
+                expires = expiries.get(raw)
+                found.append((raw.decode(), vector, float(expires) if expires else None))
+        return found
 
     def entries(self, scope: str) -> list[StoredEntry]:
         keys = [k.decode() for k in self._redis.zrange(self._scope_key(scope), 0, -1)]
@@ -248,6 +293,8 @@ class RedisCacheStore:
             for key in old:
                 pipe.delete(self._entry_key(scope, key))
             pipe.zrem(self._scope_key(scope), *old)
+            pipe.hdel(self._vectors_key(scope), *old)
+            pipe.hdel(self._expiry_key(scope), *old)
             pipe.execute()
         return len(old)
 

@@ -25,7 +25,7 @@ redis.call('ZADD', KEYS[2] .. 'queued', seq, ARGV[1])
 return 1
 """
 
-# ARGV: key, worker, lease_until, now
+# ARGV: key, worker, lease_until, now. Returns the claimed job's fields (one round trip).
 _CLAIM = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
@@ -38,7 +38,7 @@ if state == 'queued' or state == 'retrying' or (state == 'running' and lease <= 
   redis.call('HSET', KEYS[1], 'state', 'running', 'owner', ARGV[2], 'lease_until', ARGV[3],
              'updated', ARGV[4])
   redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-  return 1
+  return redis.call('HGETALL', KEYS[1])
 end
 return 0
 """
@@ -71,6 +71,23 @@ if state == 'dead' or (state == 'running' and lease <= now) then
 end
 return 0
 """
+
+
+def _job(key: str, raw: dict[bytes, bytes]) -> Job:
+    row = {k.decode(): v.decode() for k, v in raw.items()}
+    lease = row.get("lease_until")
+    return Job(
+        key=key,
+        payload=json.loads(row["payload"]),
+        state=row["state"],  # type: ignore[arg-type]
+        attempts=int(row.get("attempts", 0)),
+        owner=row.get("owner"),
+        lease_until=float(lease) if lease is not None else None,
+        result=json.loads(row["result"]) if "result" in row else None,
+        error=row.get("error"),
+        created=float(row["created"]),
+        updated=float(row["updated"]),
+    )
 
 
 def _dumps(value: Any) -> str:
@@ -106,22 +123,7 @@ class RedisLedger:
 
     def get(self, key: str) -> Job | None:
         raw = self._redis.hgetall(self._job_key(key))
-        if not raw:
-            return None
-        row = {k.decode(): v.decode() for k, v in raw.items()}
-        lease = row.get("lease_until")
-        return Job(
-            key=key,
-            payload=json.loads(row["payload"]),
-            state=row["state"],
-            attempts=int(row.get("attempts", 0)),
-            owner=row.get("owner"),
-            lease_until=float(lease) if lease is not None else None,
-            result=json.loads(row["result"]) if "result" in row else None,
-            error=row.get("error"),
-            created=float(row["created"]),
-            updated=float(row["updated"]),
-        )
+        return _job(key, raw) if raw else None
 
     def claim(self, key: str, worker: str, lease_until: float, now: float) -> Job | None:
         claimed = self._claim(
