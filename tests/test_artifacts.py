@@ -123,7 +123,7 @@ def test_an_object_store_that_does_not_answer_is_one_clear_line(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    with pytest.raises(EngineUnavailableError, match="./run services up"):
+    with pytest.raises(EngineUnavailableError, match=r"\./run services up"):
         ArtifactStore("s3://course-artifacts/nowhere", connect_timeout=1, retries=0)
 
 
