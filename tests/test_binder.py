@@ -60,3 +60,39 @@ def test_fresh_environment_from_binder_spec_passes_doctor(tmp_path: Path) -> Non
     doctor = run(str(bin_dir / "course"), "doctor")
     assert "checks passed" in doctor.stdout, doctor.stdout
     assert str(venv) in doctor.stdout  # the doctor ran in the Binder venv, not ours
+    # Every module a lesson imports is there: a new lesson's dependency missing from the lock
+    # file (and so from Binder) fails here, not in a learner's browser.
+    modules = sorted(_lesson_imports())
+    run(
+        str(bin_dir / "python"),
+        "-c",
+        f"import importlib; [importlib.import_module(m) for m in {modules!r}]",
+    )
+
+
+def _lesson_imports() -> set[str]:
+    """The top-level modules the lesson sources import."""
+    import ast
+
+    found: set[str] = set()
+    for source in (ROOT / "solutions").glob("*/*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+    return found
+
+
+def test_lessons_with_a_production_side_say_what_to_do_on_binder() -> None:
+    """Binder has no engines: a lesson whose production section needs one says so."""
+    for source in sorted((ROOT / "solutions").glob("*/*.py")):
+        text = source.read_text(encoding="utf-8")
+        if "\nengines = False\n" in text:
+            assert "Binder" in text, f"{source.name}: say what to do on Binder (no engines there)"
+
+
+def test_the_import_list_covers_layer_4s_packages() -> None:
+    """The Binder check above sees the lessons' imports, the production packages included."""
+    modules = _lesson_imports()
+    assert {"course_lib.tasks", "course_lib.caching", "course_lib.artifacts"} <= modules
