@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from course_lib._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from course_lib.standin.capacity import ServerCapacity, ServerLimits
     from course_lib.standin.errors import InvalidRequestError, ServerStartError
     from course_lib.standin.faults import Fault, FaultPlan
     from course_lib.standin.model import LocalModel, stream_chunks
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from course_lib.standin.tokens import count_tokens, truncate_to_tokens
 
 _EXPORTS = {
+    "ServerCapacity": "course_lib.standin.capacity",
+    "ServerLimits": "course_lib.standin.capacity",
     "InvalidRequestError": "course_lib.standin.errors",
     "ServerStartError": "course_lib.standin.errors",
     "Fault": "course_lib.standin.faults",
@@ -56,6 +59,8 @@ __all__ = [
     "LocalModel",
     "LocalProvider",
     "ModelServer",
+    "ServerCapacity",
+    "ServerLimits",
     "ServerStartError",
     "count_tokens",
     "create_app",

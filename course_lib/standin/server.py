@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_lib.models import ModelSpec
+from course_lib.standin.capacity import ServerCapacity, ServerLimits
 from course_lib.standin.errors import InvalidRequestError, ServerStartError
 from course_lib.standin.faults import Fault, FaultPlan
 from course_lib.standin.model import LocalModel, stream_chunks
@@ -299,10 +300,33 @@ def _add_embedding_routes(app: FastAPI, model: LocalModel) -> None:
         return await run_in_threadpool(model.embeddings, body)
 
 
+def _rate_limited(wait_s: float, headers: dict[str, str]) -> Any:
+    """A 429 for a request over the server's own limits (see ``ServerLimits``)."""
+    retry = {
+        "retry-after": str(max(1, math.ceil(wait_s))),
+        "retry-after-ms": str(math.ceil(wait_s * 1000)),
+    }
+    return _error(
+        429,
+        "Rate limit reached for requests or tokens per minute. Please retry after the time "
+        "in the Retry-After header, or pace requests on the client side.",
+        "requests",
+        "rate_limit_exceeded",
+        headers={**headers, **retry},
+    )
+
+
 def _add_chat_routes(app: FastAPI, model: LocalModel) -> None:
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:
         body = await _body_of(request)
+        capacity: ServerCapacity | None = getattr(request.app.state, "capacity", None)
+        limit_headers: dict[str, str] = {}
+        if capacity is not None and capacity.active:
+            admitted = capacity.admit(body)
+            if isinstance(admitted, tuple):
+                return _rate_limited(*admitted)
+            limit_headers = admitted
         prepared = await run_in_threadpool(model.prepare, body)
         fault = prepared.fault
         if fault is not None and fault.kind in ("rate_limit", "server_error"):
@@ -310,7 +334,11 @@ def _add_chat_routes(app: FastAPI, model: LocalModel) -> None:
         response = await run_in_threadpool(model.answer, body, prepared)
         if fault is not None and fault.kind == "timeout":
             await asyncio.sleep(fault.delay_s)  # slower than the client is willing to wait
-        return await _deliver(model, body, prepared.spec, response)
+        if capacity is not None and capacity.active:
+            await capacity.serve()  # a slot of the "GPU" for its service time
+        delivered = await _deliver(model, body, prepared.spec, response)
+        delivered.headers.update(limit_headers)
+        return delivered
 
 
 async def _deliver(
@@ -342,13 +370,20 @@ async def _deliver(
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
-def create_app(model: LocalModel, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+def create_app(
+    model: LocalModel,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    capacity: ServerCapacity | None = None,
+) -> FastAPI:
     """The FastAPI application serving ``model``; each group of routes registers itself.
 
     ``max_body_bytes`` caps a request body (a larger one is a 413 in OpenAI's shape).
+    ``capacity`` holds optional rate limits and slots for chat requests (none by default).
     """
     app = FastAPI(title="Local model server", version="1", docs_url=None, redoc_url=None)
     app.state.max_body_bytes = max_body_bytes
+    app.state.capacity = capacity
     _add_error_handlers(app)
     _add_model_routes(app, model)
     _add_embedding_routes(app, model)
@@ -367,6 +402,7 @@ class ModelServer:
     host: str
     port: int
     model: LocalModel
+    capacity: ServerCapacity | None = None
 
     @property
     def base_url(self) -> str:
@@ -379,6 +415,16 @@ class ModelServer:
 
         self.model.faults = FaultInjector(plan)
 
+    def set_limits(self, limits: ServerLimits | None) -> None:
+        """Change the rate limits and slots of the running server (fresh buckets and
+        counters); ``None`` turns them off. Only servers started by ``serve_model`` have them."""
+        if self.capacity is None:
+            raise ServerStartError(
+                "This server was started without capacity limits; start it with "
+                "serve_model(limits=...) to change them while it runs."
+            )
+        self.capacity.set(limits)
+
 
 @contextmanager
 def serve_model(
@@ -389,14 +435,18 @@ def serve_model(
     latency_scale: float = 0.0,
     model: LocalModel | None = None,
     startup_timeout_s: float = 15.0,
+    limits: ServerLimits | None = None,
 ) -> Iterator[ModelServer]:
     """Run the server in a background thread for the ``with`` block; always shut it down.
 
     ``port=0`` picks a free port. The block starts once the server accepts connections.
+    ``limits`` turns on rate limits and slots for chat requests (off by default); change
+    them later with :meth:`ModelServer.set_limits`.
     """
     import uvicorn
 
     model = model or LocalModel(faults=faults, latency_scale=latency_scale)
+    capacity = ServerCapacity(limits or ServerLimits())
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted connections inherit this; without it, small responses wait ~40 ms for Nagle's
@@ -412,7 +462,7 @@ def serve_model(
         ) from None
     actual_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(model),
+        create_app(model, capacity=capacity),
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -440,7 +490,7 @@ def serve_model(
             )
         time.sleep(0.01)
     try:
-        yield ModelServer(host, actual_port, model)
+        yield ModelServer(host, actual_port, model, capacity)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
