@@ -105,6 +105,9 @@ class SqliteCacheStore:
         # Autocommit: each statement is its own transaction; a cache never needs more.
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL sync cannot corrupt the file; a crash may lose the last entries,
+        # which a cache recomputes. FULL would wait for the disk on every put.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(
             """
