@@ -17,7 +17,7 @@ from course_lib._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from course_lib.tasks.ledger import STATES, Job, JobLedger, JobState, SqliteLedger
-    from course_lib.tasks.queue import RetryPolicy, TaskQueue, current_job, handler_path
+    from course_lib.tasks.queue import RetryPolicy, TaskQueue, current_job, echo, handler_path
     from course_lib.tasks.redis_ledger import RedisLedger
     from course_lib.tasks.worker import WorkerProcess
 
@@ -32,6 +32,7 @@ __all__ = [
     "TaskQueue",
     "WorkerProcess",
     "current_job",
+    "echo",
     "handler_path",
 ]
 
@@ -46,6 +47,7 @@ _EXPORTS = {
     "TaskQueue": "course_lib.tasks.queue",
     "handler_path": "course_lib.tasks.queue",
     "current_job": "course_lib.tasks.queue",
+    "echo": "course_lib.tasks.queue",
     "WorkerProcess": "course_lib.tasks.worker",
 }
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import logging
 import os
-from contextvars import ContextVar
 import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,7 @@ from course_lib.tasks.ledger import Job, JobLedger, JobState, SqliteLedger
 if TYPE_CHECKING:
     from course_lib.tasks.worker import WorkerProcess
 
-__all__ = ["RetryPolicy", "TaskQueue", "current_job", "handler_path"]
+__all__ = ["RetryPolicy", "TaskQueue", "current_job", "echo", "handler_path"]
 
 Handler = Callable[[Any], Any]
 _TASK_NAME = "course_job"
@@ -89,6 +89,11 @@ class RetryPolicy:
         """Seconds to wait after the ``attempts``-th failed attempt."""
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** max(attempts - 1, 0))
         return rng.uniform(0.0, ceiling)
+
+
+def echo(payload: Any) -> Any:
+    """A handler that returns its payload: measures the queue itself (benchmarks, smoke tests)."""
+    return payload
 
 
 def handler_path(handler: Handler | str) -> str:
@@ -198,7 +203,7 @@ class TaskQueue:
             )
         assert self.folder is not None
         path = self.folder / f"{self.name}.huey.sqlite"
-        return SqliteHuey(f"course-{self.name}", filename=str(path))
+        return _sqlite_huey(SqliteHuey, f"course-{self.name}", path)
 
     @property
     def location(self) -> str:
@@ -352,13 +357,38 @@ class TaskQueue:
         """Requeues jobs whose worker stopped answering (lease expired); returns their keys.
 
         Run it periodically (a cron job, a scheduler, or the lesson's loop): it is what turns a
-        crashed worker's job from lost into late.
+        crashed worker's job from lost into late. It also redelivers a waiting job that has no
+        message left: a worker killed after taking the message but before claiming the job
+        (or after a failure, before its retry was scheduled) took the message with it.
         """
         now = self.clock()
         requeued = [key for key in self.ledger.expired(now) if self.ledger.requeue(key, now)]
         for key in requeued:
             self._task(key)
-        return requeued
+        return requeued + self._redeliver_orphans(now)
+
+    def _redeliver_orphans(self, now: float) -> list[str]:
+        """Enqueues a message for each queued or retrying job that has none, after a grace.
+
+        A job younger than ``lease_s`` is left alone (its message may be in a live worker's
+        hands between dequeue and claim); a duplicate message is harmless anyway: the claim is
+        atomic, so a second delivery of a job that is running or done does nothing.
+        """
+        waiting = self.ledger.keys("queued") + self.ledger.keys("retrying")
+        if self.huey.pending_count() + self.huey.scheduled_count() >= len(waiting):
+            # As many messages as waiting jobs: the common case, and cheap to tell. A lost
+            # message hidden behind a duplicate is found once the duplicate has been run.
+            return []
+        messages = list(self.huey.pending()) + list(self.huey.scheduled())
+        carried = {task.args[0] for task in messages if task.args}
+        orphans = []
+        for key in waiting:
+            job = self.ledger.get(key) if key not in carried else None
+            stale = job is not None and job.updated <= now - self.lease_s
+            if stale and job is not None and job.state in ("queued", "retrying"):
+                orphans.append(key)
+                self._task(key)
+        return orphans
 
     def redrive(self, key: str) -> Job:
         """Sends a dead-lettered job back to the queue (after its cause was fixed)."""
@@ -421,6 +451,24 @@ def _resolve_place(url: str | None, folder: Path | None) -> tuple[str | None, Pa
         folder = work_path("queues", "jobs").parent
     folder.mkdir(parents=True, exist_ok=True)
     return None, folder
+
+
+def _sqlite_huey(base: Any, name: str, path: Path) -> Any:
+    """huey on SQLite with ``synchronous=NORMAL`` (as the ledger): no fsync per message.
+
+    huey's own ``fsync`` switch offers only FULL (a disk flush per enqueue and dequeue, several
+    milliseconds each) or OFF; NORMAL in WAL mode survives a killed worker, which is the
+    failure this queue is built for.
+    """
+    from huey.storage import SqliteStorage
+
+    class _Storage(SqliteStorage):  # type: ignore[misc]
+        def _create_connection(self) -> Any:
+            connection = super()._create_connection()
+            connection.execute("pragma synchronous=1")
+            return connection
+
+    return base(name, filename=str(path), storage_class=_Storage)
 
 
 def _quiet_consumer(huey: Any, *, workers: int) -> Any:
