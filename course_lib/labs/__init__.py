@@ -49,6 +49,17 @@ No production package imports it.
   keyring (lesson 3.6);
 * :mod:`~course_lib.labs.dependencies_lab`: a fake package ecosystem as a folder of wheels,
   two lockers run offline, throwaway environments, drift cases and deptry (lesson 3.7).
+* :mod:`~course_lib.labs.compute_lab`: price assumptions, the cost figure and widget, load
+  generators for the local server and the pool-sizing score (lesson 4.1).
+* :mod:`~course_lib.labs.pipeline_lab`: a handbook source folder, seeded drops of good and bad
+  files, the tutorial's ingest script, event streams with crashes on cue, and a reader's view
+  of two rebuilds (lesson 4.3).
+* :mod:`~course_lib.labs.storage_lab`: the tutorial's folder-and-CSV storage, evaluation runs
+  to store, and the week of traffic replayed through exact and semantic caches, with each
+  request's pool question to count false hits (lesson 4.2).
+* :mod:`~course_lib.labs.queue_lab`: a ticket triage with planted provider faults, the
+  tutorial's huey task, a producer against a bounded queue, a retry storm in virtual time and
+  the 1,000-job crash run (lesson 4.4).
 
 Importing this package is cheap: each name loads its module on first use.
 """
@@ -141,6 +152,28 @@ if TYPE_CHECKING:
         outcomes_file as outcomes_file,
         pipeline_repo_files as pipeline_repo_files,
         workflow_problems as workflow_problems,
+    )
+    from course_lib.labs.compute_lab import (
+        ASSUMPTIONS as ASSUMPTIONS,
+        GROWTH as GROWTH,
+        SERVICE_TIME_S as SERVICE_TIME_S,
+        TARGET_S as TARGET_S,
+        assumptions_table as assumptions_table,
+        batch_throughput as batch_throughput,
+        compute_options as compute_options,
+        cost_figure as cost_figure,
+        cost_table as cost_table,
+        cost_widget as cost_widget,
+        fewest_slots as fewest_slots,
+        handbook_workload as handbook_workload,
+        hourly_rates as hourly_rates,
+        load_curve_figure as load_curve_figure,
+        open_loop as open_loop,
+        pool_latency as pool_latency,
+        pool_report as pool_report,
+        replay_burst as replay_burst,
+        run_requests as run_requests,
+        simulate_schedule as simulate_schedule,
     )
     from course_lib.labs.configuration_lab import (
         BAD_CONFIGS as BAD_CONFIGS,
@@ -290,6 +323,30 @@ if TYPE_CHECKING:
         orchestration_file as orchestration_file,
         orchestration_index as orchestration_index,
     )
+    from course_lib.labs.pipeline_lab import (
+        BAD_KINDS as BAD_KINDS,
+        DROP_PAGES as DROP_PAGES,
+        TUNING_DROP_SEED as TUNING_DROP_SEED,
+        CrashingEmbedder as CrashingEmbedder,
+        Drop as Drop,
+        ProcessDied as ProcessDied,
+        PrototypeRun as PrototypeRun,
+        RulesScore as RulesScore,
+        consume_checkpoint_first as consume_checkpoint_first,
+        copy_handbook as copy_handbook,
+        crash_and_restart as crash_and_restart,
+        document_events as document_events,
+        drop_records as drop_records,
+        expected_documents as expected_documents,
+        handbook_teams as handbook_teams,
+        plot_reader_views as plot_reader_views,
+        prototype_ingest as prototype_ingest,
+        prototype_verdicts as prototype_verdicts,
+        reader_views as reader_views,
+        score_rules as score_rules,
+        stream_outcome as stream_outcome,
+        write_drop as write_drop,
+    )
     from course_lib.labs.prompt_versioning_lab import (
         INJECTED_QUESTION as INJECTED_QUESTION,
         RUN_METRICS as RUN_METRICS,
@@ -304,6 +361,29 @@ if TYPE_CHECKING:
         try_system_prompt as try_system_prompt,
         versioning_index as versioning_index,
         versioning_library as versioning_library,
+    )
+    from course_lib.labs.queue_lab import (
+        OUTAGE_TARGETS as OUTAGE_TARGETS,
+        CrashRun as CrashRun,
+        OutageScore as OutageScore,
+        ProviderError as ProviderError,
+        backlog_run as backlog_run,
+        crash_run as crash_run,
+        drain as drain,
+        outage_run as outage_run,
+        outbox_counts as outbox_counts,
+        planted_fault as planted_fault,
+        plot_backlog as plot_backlog,
+        plot_retry_times as plot_retry_times,
+        prototype_huey as prototype_huey,
+        quick_route as quick_route,
+        quiet_queue_logs as quiet_queue_logs,
+        reset_outbox as reset_outbox,
+        start_prototype_worker as start_prototype_worker,
+        ticket_payloads as ticket_payloads,
+        triage_job as triage_job,
+        triage_ticket as triage_ticket,
+        wait_until as wait_until,
     )
     from course_lib.labs.reliability import (
         CALL_COLUMNS as CALL_COLUMNS,
@@ -354,6 +434,37 @@ if TYPE_CHECKING:
         score_redactor as score_redactor,
         shown as shown,
         write_baseline as write_baseline,
+    )
+    from course_lib.labs.storage_lab import (
+        CACHED_FEATURE as CACHED_FEATURE,
+        EVALUATION_METHODS as EVALUATION_METHODS,
+        EVALUATION_SCHEMA as EVALUATION_SCHEMA,
+        FALSE_HIT_LIMIT as FALSE_HIT_LIMIT,
+        GUARD_FALSE_LIMIT as GUARD_FALSE_LIMIT,
+        GUARD_MARGIN as GUARD_MARGIN,
+        HELD_OUT_DAYS as HELD_OUT_DAYS,
+        LESSON_PHRASINGS as LESSON_PHRASINGS,
+        PROMPT_TEXT as PROMPT_TEXT,
+        THRESHOLDS as THRESHOLDS,
+        TUNING_DAYS as TUNING_DAYS,
+        CacheReplay as CacheReplay,
+        GuardReport as GuardReport,
+        ReplayClock as ReplayClock,
+        StorageLabError as StorageLabError,
+        cache_requests as cache_requests,
+        content_words as content_words,
+        evaluation_run as evaluation_run,
+        exact_hits as exact_hits,
+        guard_hits as guard_hits,
+        guard_report as guard_report,
+        nearest_earlier as nearest_earlier,
+        plot_threshold_sweep as plot_threshold_sweep,
+        pool_question as pool_question,
+        prototype_save_run as prototype_save_run,
+        rephrased_pairs as rephrased_pairs,
+        replay_through_caches as replay_through_caches,
+        sweep_thresholds as sweep_thresholds,
+        variant_examples as variant_examples,
     )
     from course_lib.labs.structure_lab import (
         SCRATCH_PACKAGE as SCRATCH_PACKAGE,
@@ -457,6 +568,12 @@ _MODULES = {
         candidate_changes cicd_index evaluate_config gate_errors naive_gate
         outcomes_file pipeline_repo_files workflow_problems
     """,
+    "compute_lab": """
+        ASSUMPTIONS GROWTH SERVICE_TIME_S TARGET_S assumptions_table batch_throughput
+        compute_options cost_figure cost_table cost_widget fewest_slots handbook_workload
+        hourly_rates load_curve_figure open_loop pool_latency pool_report replay_burst
+        run_requests simulate_schedule
+    """,
     "configuration_lab": """
         BAD_CONFIGS ENVIRONMENTS FINGERPRINT_PAIRS HANDBOOK_PREFIX
         PROTOTYPE_CONSTANTS SETTING_RULES BadConfig EvaluationCache HandbookSettings
@@ -502,10 +619,23 @@ _MODULES = {
         langgraph_sync_timeout_error lesson_batch measure_policy orchestration_file
         orchestration_index
     """,
+    "pipeline_lab": """
+        BAD_KINDS DROP_PAGES TUNING_DROP_SEED CrashingEmbedder Drop ProcessDied PrototypeRun
+        RulesScore consume_checkpoint_first copy_handbook crash_and_restart document_events
+        drop_records expected_documents
+        handbook_teams plot_reader_views prototype_ingest prototype_verdicts reader_views
+        score_rules stream_outcome write_drop
+    """,
     "prompt_versioning_lab": """
         INJECTED_QUESTION RUN_METRICS GoldenContext MessagesFor answer_golden compare_runs_on
         golden_contexts prompt_probes run_table score_answer try_system_prompt
         versioning_index versioning_library
+    """,
+    "queue_lab": """
+        CrashRun OUTAGE_TARGETS OutageScore ProviderError backlog_run crash_run drain outage_run
+        outbox_counts planted_fault plot_backlog plot_retry_times prototype_huey quick_route
+        quiet_queue_logs reset_outbox start_prototype_worker ticket_payloads triage_job
+        triage_ticket wait_until
     """,
     "reliability": """
         CALL_COLUMNS handbook_prompts outcome_summary price_table run_calls
@@ -523,6 +653,14 @@ _MODULES = {
         KEYRING_SERVICE KEYRING_USER KEY_KINDS KEY_VARIABLE LogLine RedactionScore clone_of
         fake_key file_keyring install_scan_hook leak_channels leaky_repo log_lines
         scan_history scan_text scan_tree score_redactor shown write_baseline
+    """,
+    "storage_lab": """
+        CACHED_FEATURE EVALUATION_METHODS EVALUATION_SCHEMA FALSE_HIT_LIMIT GUARD_FALSE_LIMIT
+        GUARD_MARGIN HELD_OUT_DAYS PROMPT_TEXT THRESHOLDS TUNING_DAYS CacheReplay GuardReport
+        ReplayClock StorageLabError cache_requests evaluation_run exact_hits guard_hits
+        guard_report nearest_earlier plot_threshold_sweep
+        pool_question prototype_save_run replay_through_caches sweep_thresholds
+        variant_examples LESSON_PHRASINGS content_words rephrased_pairs
     """,
     "structure_lab": """
         SCRATCH_PACKAGE VISIBLE_TANGLES ContractTrial LintReport PytestSummary

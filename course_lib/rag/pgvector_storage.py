@@ -30,10 +30,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from course_lib.errors import EngineUnavailableError, OptionalDependencyError
+from course_lib.errors import EngineUnavailableError
 from course_lib.rag.documents import ACCESS_LEVELS
 from course_lib.rag.storage import SCHEMA_VERSION, read_meta
-from course_lib.services.clients import safe_url
+from course_lib.services.clients import connect_postgres, safe_url
 
 __all__ = ["PgVectorStore", "is_postgres_url", "safe_url"]
 
@@ -49,22 +49,7 @@ def is_postgres_url(location: object) -> bool:
 
 
 def _connect_raw(url: str) -> Any:
-    try:
-        import psycopg
-    except ImportError as exc:
-        raise OptionalDependencyError(
-            "An index on Postgres needs psycopg, from the course's engines extra. Run: "
-            "./run services up (it installs the extra), or pip install 'psycopg[binary]'."
-        ) from exc
-    try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        reason = " ".join(str(exc).split())
-        raise EngineUnavailableError(
-            f"Cannot reach Postgres at {safe_url(url)}: {reason}. Start the course's engines "
-            "with ./run services up (then ./run services status), or check the URL in "
-            "COURSE_VECTOR_STORE_URL."
-        ) from exc
+    return connect_postgres(url, purpose="An index on Postgres")
 
 
 class _Connection:

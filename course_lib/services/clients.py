@@ -1,9 +1,9 @@
 """Connecting to an engine from library code, with errors that say what to do next.
 
-The queue, the caches and the shared rate limits all talk to Redis. Each goes through
-:func:`connect_redis`, so a missing client library, a wrong URL or a server that is down gives
-one line naming the setting and the fix, never a traceback from inside the client, and never
-the password a URL may carry.
+The queue, the caches and the shared rate limits talk to Redis through :func:`connect_redis`;
+the vector store and the data pipelines talk to Postgres through :func:`connect_postgres`. A
+missing client library, a wrong URL or a server that is down gives one line naming the setting
+and the fix, never a traceback from inside the client, and never the password a URL may carry.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from course_lib.errors import EngineUnavailableError, OptionalDependencyError
 
-__all__ = ["connect_redis", "safe_url"]
+__all__ = ["connect_postgres", "connect_redis", "safe_url"]
 
 
 def safe_url(url: str) -> str:
@@ -63,3 +63,32 @@ def connect_redis(url: str, *, setting: str, check: bool = True) -> Any:
                 f"with ./run services up (then ./run services status), or check {setting}."
             ) from exc
     return client
+
+
+def connect_postgres(url: str, *, purpose: str, setting: str = "COURSE_VECTOR_STORE_URL") -> Any:
+    """A psycopg connection (autocommit) to ``url``.
+
+    Args:
+        url: a ``postgresql://`` URL.
+        purpose: what needs Postgres, for the message, e.g. "An index on Postgres".
+        setting: the environment variable that holds the URL, named in error messages.
+
+    Raises:
+        OptionalDependencyError: psycopg is not installed.
+        EngineUnavailableError: the server cannot be reached with that URL.
+    """
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise OptionalDependencyError(
+            f"{purpose} needs psycopg, from the course's engines extra. Run: ./run services up "
+            "(it installs the extra), or pip install 'psycopg[binary]'."
+        ) from exc
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        raise EngineUnavailableError(
+            f"Cannot reach Postgres at {safe_url(url)}: {reason}. Start the course's engines "
+            f"with ./run services up (then ./run services status), or check the URL in {setting}."
+        ) from exc
