@@ -6,7 +6,7 @@
 # rebuilds each piece: artifacts named by their content through fsspec, evaluation results in
 # SQL, and an exact and a semantic cache on a week of traffic.
 #
-# **Time:** about 50 minutes: 11 to read (2,109 words), 10 to run the code and read its
+# **Time:** about 50 minutes: 11 to read (2,113 words), 10 to run the code and read its
 # outputs, 26 for the three exercises (8, 6 and 12), 3 for the questions. **You need:** a
 # little SQL, and lessons 1.3 (embeddings) and 1.4 (the golden set).
 #
@@ -501,9 +501,10 @@ print("\n".join(production.lines()))
 
 # %% [markdown]
 # The stored outputs come from SQLite and a folder; the course's tests replay this code on
-# Redis and the S3 emulator and compare the lines. What changes is who shares the entries. The Redis 7 server the course starts has no vector search, so a
-# semantic lookup compares its scope's vectors in numpy. Past a few thousand entries per
-# scope, use a vector index: Redis 8's query engine or pgvector.
+# Redis and the S3 emulator and compare the lines. What changes is who shares the entries.
+# The Redis 7 server the course starts has no vector search, so a semantic lookup compares
+# its scope's vectors in numpy. Past a few thousand entries per scope, use a vector index:
+# Redis 8's query engine or pgvector.
 
 # %% [markdown]
 # ## Takeaways
@@ -515,8 +516,8 @@ print("\n".join(production.lines()))
 # - On this week a normalised exact key serves about three requests in four, with no false
 #   hit; scope it by what changes the answer.
 # - A semantic cache trades false hits for hits through its threshold; a guard that reads
-#   both texts beat every threshold here, and served phrasings no exact key has seen. Check
-#   it on traffic you did not tune on.
+#   both texts beat every threshold within the false-hit limit here, and served phrasings no
+#   exact key has seen. Check it on traffic you did not tune on.
 #
 # ## Production checklist
 #

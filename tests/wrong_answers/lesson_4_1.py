@@ -159,6 +159,15 @@ def _loop_with_twice_the_margin(rate_per_s):
     return slots
 
 
+def _aims_at_the_target_itself(rate_per_s):
+    from course_lib.compute import mean_latency
+
+    slots = max(1, math.ceil(rate_per_s * S))
+    while rate_per_s > 0 and mean_latency(rate_per_s, S, slots) > 1.0:
+        slots += 1
+    return slots
+
+
 def _calls_servers_needed(rate_per_s):
     from course_lib.compute import servers_needed
 
@@ -199,6 +208,7 @@ WRONG_ANSWERS = {
         _eighty_percent,
         _sized_for_the_busiest_hour,
         _loop_with_twice_the_margin,
+        _aims_at_the_target_itself,
         _calls_servers_needed,
         _zero_at_night,
         _a_float,

@@ -172,6 +172,10 @@ WRONG_ANSWERS = {
         "SELECT * FROM results",
         REFERENCE_QUERY,  # what answer_or_reference("4.2.1", "") hands back
         "  " + REGRESSIONS_SQL.upper(),  # the course's query, copied
+        str(REFERENCE_QUERY) + " -- x",  # the reference with a comment appended
+        "/* mine */ " + REGRESSIONS_SQL + ";",  # ... with a comment prepended
+        REGRESSIONS_SQL + " LIMIT 1000",  # ... with a clause appended
+        "SELECT * FROM (" + REGRESSIONS_SQL.replace("\n", "\n  ") + ")",  # ... wrapped
     ],
     "4.2.2": [
         _lower_case_only,

@@ -16,6 +16,7 @@ _A_CAP_FAR_PAST_THE_OUTAGE = RetryPolicy(max_attempts=12, base_delay_s=1.0, max_
 _A_TINY_BASE = RetryPolicy(max_attempts=20, base_delay_s=0.1, max_delay_s=8.0)
 _A_FIXED_ONE_SECOND = RetryPolicy(max_attempts=20, base_delay_s=1.0, max_delay_s=1.0)
 _TUNED_ONLY_TO_OUTAGE_0 = RetryPolicy(max_attempts=6, base_delay_s=2.0, max_delay_s=8.0)
+_THE_PLOTTED_POLICY = RetryPolicy(6, 0.5, 4.0)  # the backoff plot: no knob alone fixes it
 _A_DICT_OF_SETTINGS = {"max_attempts": 10, "base_delay_s": 1.0, "max_delay_s": 8.0}
 _TAKEN_FROM_THE_EXERCISE_MODULE = lesson_4_4._reference_policy()
 
@@ -183,6 +184,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _A_TINY_BASE,
         _A_FIXED_ONE_SECOND,
         _TUNED_ONLY_TO_OUTAGE_0,
+        _THE_PLOTTED_POLICY,
         _A_DICT_OF_SETTINGS,
         _TAKEN_FROM_THE_EXERCISE_MODULE,
     ],

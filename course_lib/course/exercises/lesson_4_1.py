@@ -235,7 +235,7 @@ def _check_send_all(answer: Any, probe: Probe) -> str:
 # --- 4.1.3 (open-ended) a pool sized per hour, on a held-out week ------------------------------
 
 COST_MARGIN = 1.10
-HOURS_ALLOWED_OVER = 2
+HOURS_ALLOWED_OVER = 1
 HELD_OUT_SEED = 41
 
 

@@ -70,7 +70,10 @@ def _hidden_database() -> sqlite3.Connection:
 
 
 def _plain(sql: str) -> str:
-    return " ".join(sql.lower().split())
+    """The query without its comments, whitespace and case: what two copies share."""
+    sql = re.sub(r"/\*.*?\*/", "", sql, flags=re.DOTALL)
+    sql = re.sub(r"--[^\n]*", "", sql)
+    return "".join(sql.lower().split())
 
 
 def _expected(db: sqlite3.Connection, before: str, after: str) -> list[tuple[Any, ...]]:
@@ -98,15 +101,15 @@ def _check_regressions(answer: Any, probe: Probe) -> str:
         answer = answer.sql
     elif not isinstance(answer, str) or not answer.strip():
         raise NotYet("REGRESSIONS_SQL should be the text of one SELECT statement, as a str.")
-    elif _plain(answer) == _plain(REGRESSIONS_SQL):
+    elif _plain(REGRESSIONS_SQL) in _plain(answer):
         raise NotYet(
-            "REGRESSIONS_SQL is the course's own query, word for word: write yours from the "
+            "REGRESSIONS_SQL holds the course's own query, word for word: write yours from the "
             "skeleton (hint('4.2.1') helps), then check it."
         )
     if not re.search(r":before\b", answer) or not re.search(r":after\b", answer):
         raise NotYet(
-            "the query does not use the named parameters :before and :after; write "
-            "WHERE b.run_id = :before AND a.run_id = :after, never a run id in the text."
+            "the query does not use the named parameters :before and :after: the checker "
+            "passes the two run ids in through them, so never write a run id in the text."
         )
     db = _hidden_database()
     pairs = (("r-101", "r-102"), ("r-103", "r-101"), ("r-104", "r-104"), ("r-102", "r-104"))
@@ -129,7 +132,8 @@ def _check_regressions(answer: Any, probe: Probe) -> str:
             if extra and extra[0][3] >= extra[0][2]:
                 raise NotYet(
                     f"{call} lists {extra[0][0]}, whose recall did not drop "
-                    f"({extra[0][2]} -> {extra[0][3]}); keep rows where after < before."
+                    f"({extra[0][2]} -> {extra[0][3]}); keep only the questions whose "
+                    "recall fell."
                 )
             raise NotYet(
                 f"{call} returned {len(got)} rows, expected {len(expected)}: one row per "
@@ -137,8 +141,8 @@ def _check_regressions(answer: Any, probe: Probe) -> str:
             )
         if list(map(tuple, got)) != expected:
             raise NotYet(
-                f"{call} has the right rows in the wrong order: biggest drop first "
-                "(ORDER BY before - after DESC), ties by question_id."
+                f"{call} has the right rows in the wrong order: the biggest drop in "
+                "recall comes first, and questions with equal drops by their id."
             )
     return "finds every regression between hidden runs, biggest drop first."
 
@@ -285,8 +289,8 @@ def _check_week_rows(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         "Print the false hits the skeleton still serves (the cell below it does) and read "
         "each pair: what differs between the two questions that the similarity barely sees?",
         "mine and theirs hold the words that carry meaning. Two questions that differ in one of "
-        "them (SEV2 and SEV3, annual and parental) are different questions; a greeting or a "
-        "thank-you carries no meaning and is already left out.",
+        "them (SEV2 and SEV3, annual and parental) are different questions. The traffic's "
+        "greetings and thank-yous (hi, hey, thanks) are left out; new ones are not.",
         "Requiring the two sets to be equal refuses new ways of asking ('hello, ...' adds a "
         "word): allow a small difference, as a share of the words, tuned on this week only.",
     ),

@@ -138,9 +138,9 @@ def _key(answer: Any, probe: Probe, what: str, ticket: dict[str, Any], prompt: s
         "Pick ticket['id'], ticket['subject'], ticket['body'] and the prompt version, serialise "
         "them in a fixed order (json.dumps(..., sort_keys=True)) and hash the text with "
         "hashlib.sha256: Python's hash() changes between processes.",
-        "request = {k: ticket[k] for k in ('id', 'subject', 'body')}; request['prompt'] = "
-        "prompt_version; return 'triage-' + hashlib.sha256(json.dumps(request, "
-        "sort_keys=True).encode()).hexdigest()[:32]",
+        "Build one dict from those ticket fields and the prompt version, turn it into text "
+        "with sorted keys, encode it, hash it and return a short prefix plus the hex digest. "
+        "Then test it yourself: the same ticket twice, its fields reordered, one field changed.",
     ),
 )
 def _check_job_key(answer: Any, probe: Probe) -> str:
