@@ -225,7 +225,9 @@ from course_lib.rag import chunk_documents
 chunks = chunk_documents(load_handbook()[:20], "fixed", size=128, overlap=0)[:64]
 ways = {
     "in process, texts/s": get_embedder().embed,
-    "over HTTP, texts/s": lambda batch: http.embeddings.create(model="local-embed", input=batch),
+    "over HTTP, texts/s": lambda batch: http.embeddings.create(
+        model=get_registry().model_id("embed"), input=batch
+    ),
 }
 speeds = batch_throughput(ways, [c.text for c in chunks], [1, 16, 64], repeats=1)
 print(
