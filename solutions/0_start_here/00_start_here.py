@@ -80,6 +80,8 @@ settings.seed
 # - Stuck? Every lesson has a worked version under `solutions/`, a folder at the top of the
 #   course (beside `notebooks/`, where this lesson is). Peek when you have tried; that is what
 #   it is for.
+# - An answer that raises an exception is not a crash: `check` catches it and names, in
+#   the same one line, the call that failed and the exception, never a long traceback.
 # - Skipped an exercise? The lesson goes on: later cells use the course's reference answer
 #   until yours passes.
 #
@@ -183,20 +185,22 @@ plt.show()
 # %% tags=["nbval-ignore-output"]
 model_lines = int(system.loc[system["concern"] == MODEL_CALL_CONCERN, "lines"].sum())
 total_lines = int(system["lines"].sum())
-others = len(system) - (1 if model_lines else 0)
+rank = int((system["lines"] > model_lines).sum()) + 1
 print(
-    f"Model calls: {model_lines} of {total_lines} lines ({model_lines / total_lines:.0%}); "
-    f"the other {total_lines - model_lines} lines, in {others} concerns, are everything around "
-    "them."
+    f"Model calls: {model_lines} of {total_lines} lines ({model_lines / total_lines:.0%}), "
+    f"box {rank} of {len(system)} by size; the other {total_lines - model_lines} lines are "
+    "everything around them."
 )
 
 # %% [markdown]
-# Even the model-call box is mostly not the call: it holds timeouts, retries, a fallback, a
-# circuit breaker, budgets and cost accounting, the reliability work of lesson 1.1. The call
-# itself is one line of it. Every lesson from here adds boxes around the model (retrieval,
-# evaluation, prompt versioning, tracing, caching, queues), and the share of the code that
-# talks to the model shrinks towards Sculley's picture. Run this section again when you finish
-# a layer.
+# So the model-call box is not small here: it is one of the larger boxes. Look inside it,
+# though, and it is mostly not the call. It holds timeouts, retries, a fallback, a circuit
+# breaker, budgets and cost accounting: the reliability work of lesson 1.1. The call itself
+# is one line.
+#
+# That is Sculley's point in another form. The model is a small part of the system; making
+# it dependable, and everything around it (retrieval, evaluation, versioning, tracing,
+# queues), is most of the code. Run this section again when you finish a layer.
 
 # %% [markdown]
 # ## 4. The prototype, and what it lacks
@@ -397,8 +401,9 @@ progress_table().head(4)
 #
 # - A production AI system has four layers: AI capabilities, engineering patterns, software
 #   engineering foundations, infrastructure. The model call is one small part of layer 1.
-# - Measured on this course's own library, most of the code is around the model, not in the
-#   call: Sculley's picture holds.
+# - Measured on this course's own library, most of the code is around the model. The
+#   model-call box is not small, but it is reliability code around a one-line call: Sculley's
+#   point holds, though not his small box.
 # - A ten-line prototype is a good start and a poor system: it lacks reliability, evaluation,
 #   access control, versioning, observability, tests and capacity.
 # - In this course, every claim is measured in the notebook, every exercise checks itself,
@@ -420,6 +425,22 @@ progress_table().head(4)
 # 2. In which layer is "trace every model call", and why not in layer 1?
 # 3. Name three things the ten-line prototype does not handle.
 # 4. What does `check` do with an answer that raises an exception?
+#
+# <details><summary>Short answers</summary>
+#
+# 1. Because in a production system the model is the smallest part of the work. Sculley et
+#    al. argue that configuration, data, serving and monitoring cost far more to build and
+#    maintain than the model code.
+# 2. In layer 2, engineering patterns (observability). Tracing is not a capability of the
+#    model; it is a pattern built around every model call, like retrieval or prompt
+#    versioning.
+# 3. Any three of: a failed, slow or rate-limited call; answers nobody evaluates; who may see
+#    which pages; which prompt and model produced an answer; tracing; tests; cost and
+#    capacity.
+# 4. It catches the exception and prints one line naming the call that failed and the
+#    exception, as a "not yet"; the checker's own traceback is never shown.
+#
+# </details>
 #
 # ## Further reading
 #

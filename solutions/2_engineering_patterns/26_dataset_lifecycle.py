@@ -355,7 +355,7 @@ print(train.set_index("id").loc[library.missed[0], "body"][:420])
 # The ticket is all there, inside a mail. Jaccard divides by the shingles of *both* texts,
 # so every line of boilerplate counts against the copy.
 #
-# ### Exercise 2.6.3: A leak detector that catches what Jaccard misses
+# ### Exercise 2.6.3 (open-ended): A leak detector that catches what Jaccard misses
 #
 # `flag_leaks(train, test)` flags a train ticket when its highest `similarity` to a test
 # ticket reaches `threshold`; copies may be exact, edited, cut down or forwarded. The stub
