@@ -21,6 +21,7 @@ The production library's exception hierarchy (``tests/test_errors.py`` pins it):
     - BudgetExceededError
     - ModelRequestError (ValueError)
   + JSONExtractionError (ValueError)
+  + StrictSchemaError (ValueError)
   + ToolArgumentError (ValueError)
   + UnparseableVerdictError (ValueError)
   + ArtifactError (ValueError)
@@ -47,6 +48,7 @@ The production library's exception hierarchy (``tests/test_errors.py`` pins it):
     - DataIntegrityError
   + DataValidationError (ValueError)
   + LineageError (ValueError)
+  + UploadRejectedError (ValueError)
   + AccessDeniedError (PermissionError)
     - ColumnAccessError
 
@@ -99,11 +101,13 @@ __all__ = [
     "StepFailedError",
     "StepOutputError",
     "StepTimeoutError",
+    "StrictSchemaError",
     "TaskQueueError",
     "ToolArgumentError",
     "TracingError",
     "UnknownModelError",
     "UnparseableVerdictError",
+    "UploadRejectedError",
     "WorkDirError",
     "WorkflowDefinitionError",
 ]
@@ -225,6 +229,10 @@ class JSONExtractionError(CourseLibError, ValueError):
     """No JSON object could be found in a model's output."""
 
 
+class StrictSchemaError(CourseLibError, ValueError):
+    """A schema that a provider's strict mode would refuse (an unsupported JSON Schema keyword)."""
+
+
 class ToolArgumentError(CourseLibError, ValueError):
     """A model called a tool with arguments that do not fit the tool's signature."""
 
@@ -305,3 +313,8 @@ class LineageError(CourseLibError, ValueError):
 
 class ColumnAccessError(AccessDeniedError):
     """A role asked for a column its access policy does not grant, or is not in the policy."""
+
+
+class UploadRejectedError(CourseLibError, ValueError):
+    """An uploaded file was refused before any model saw it: its type, size, pixel count or
+    content (a decompression bomb, a truncated file, a PDF with scripts or encryption)."""

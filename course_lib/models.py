@@ -43,12 +43,28 @@ class ModelSpec:
     latency_per_input_token_ms: float = 0.0
     latency_per_output_token_ms: float = 0.0
     malformed_output_rate: float = 0.0
+    # The price of input tokens served from the provider's prompt cache; None: no discount.
+    cached_input_price_per_million: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def cost(self, input_tokens: int, output_tokens: int = 0) -> float:
-        """Cost of a call in US dollars, from the registry's per-million-token prices."""
+    def cost(
+        self, input_tokens: int, output_tokens: int = 0, cached_input_tokens: int = 0
+    ) -> float:
+        """Cost of a call in US dollars, from the registry's per-million-token prices.
+
+        ``cached_input_tokens`` (part of ``input_tokens``) are billed at
+        ``cached_input_price_per_million`` when the registry gives one: providers bill the
+        prompt prefix they reuse from their cache at a discount.
+        """
+        cached = min(max(int(cached_input_tokens), 0), input_tokens)
+        if cached == 0 or self.cached_input_price_per_million is None:
+            return (
+                input_tokens * self.input_price_per_million
+                + output_tokens * self.output_price_per_million
+            ) / 1_000_000
         return (
-            input_tokens * self.input_price_per_million
+            (input_tokens - cached) * self.input_price_per_million
+            + cached * self.cached_input_price_per_million
             + output_tokens * self.output_price_per_million
         ) / 1_000_000
 

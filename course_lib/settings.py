@@ -136,6 +136,13 @@ class CourseSettings(BaseSettings):
         description="Seconds to wait for a model response once connected.",
         json_schema_extra={"allowed": "a finite number of seconds > 0"},
     )
+    usage_log: Path | None = Field(
+        default=None,
+        description="A JSON Lines file that every chat call appends its role, model and token "
+        "counts to: how a run's cost is measured, e.g. a class's. No text of the prompt or the "
+        "answer is written.",
+        json_schema_extra={"allowed": "a file path ('~' is expanded), or unset for no log"},
+    )
     # "memory" by default: lessons read spans into pandas with no collector running, and
     # nothing is set up until setup_tracing() is called. A long-running service should choose
     # "otlp": the in-memory exporter keeps every span until it is cleared.
@@ -195,7 +202,7 @@ class CourseSettings(BaseSettings):
     def _expand_work_dir(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("model_registry", mode="after")
+    @field_validator("model_registry", "usage_log", mode="after")
     @classmethod
     def _expand_registry(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

@@ -552,3 +552,83 @@ def test_run_suite_scores_every_outcome() -> None:
         if name == "correct":
             assert frame.loc[0, "reply"] == frame.loc[0, "answer"] == "The Payments team."
     assert outcomes == {name: name for name in OUTCOMES}
+
+
+# -- parallel tool calls --------------------------------------------------------------------
+
+
+def test_every_call_of_a_turn_runs_and_each_id_gets_its_answer() -> None:
+    world = HandbookWorld()
+    client = ScriptedClient(
+        [
+            reply(
+                None,
+                ("parcel_status", '{"tracking_number": "KF-20931"}'),
+                ("parcel_status", '{"tracking_number": "KF-31877"}'),
+            ),
+            reply("Lisbon and Kraków."),
+        ]
+    )
+    run = run_agent(client, "Where are KF-20931 and KF-31877?", world.tools())
+    assert run.answered and [s.kind for s in run.steps] == ["model", "tool", "tool", "model"]
+    assert run.totals.model_calls == 2 and run.totals.tool_calls == 2
+    sent = client.requests[1]["messages"]
+    assert [m["tool_call_id"] for m in sent if m["role"] == "tool"] == ["call_0", "call_1"]
+    assert "Lisbon" in sent[-2]["content"] and "Kraków" in sent[-1]["content"]
+    assert len(sent[-3]["tool_calls"]) == 2  # the assistant message carries both calls
+
+
+def test_one_disallowed_call_in_a_turn_refuses_the_turn() -> None:
+    world = HandbookWorld()
+    client = ScriptedClient(
+        [
+            reply(
+                None,
+                ("service_owner", '{"service": "ledger"}'),
+                ("page_oncall", '{"service": "ledger", "message": "down"}'),
+            )
+        ]
+    )
+    run = run_agent(client, "x", world.tools(), allowed_tools=READ_ONLY_TOOLS)
+    assert run.stopped_reason == "tool_not_allowed" and world.pages == [] and world.calls == []
+
+
+@pytest.mark.parametrize(
+    ("request_text", "expected"),
+    [
+        ("Where are parcels KF-20931 and KF-31877?", ["Lisbon", "Kraków"]),
+        ("Convert 250 GBP and 80 USD to euros.", ["292.50", "73.60"]),
+        ("Which teams own parcel-api, geo-cache and auth-service?", ["Shipments", "Routing"]),
+    ],
+)
+def test_the_stand_in_sends_independent_lookups_in_one_turn(
+    request_text: str, expected: list[str]
+) -> None:
+    client = local_client()
+    runs = {}
+    for parallel in (True, False):
+        world = HandbookWorld()
+        runs[parallel] = run_agent(
+            client,
+            request_text,
+            world.tools(),
+            chat_options={"parallel_tool_calls": parallel, "seed": 0},
+        )
+        assert runs[parallel].answered
+        assert all(phrase in (runs[parallel].answer or "") for phrase in expected)
+    lookups = runs[True].totals.tool_calls
+    assert lookups >= 2
+    assert runs[True].totals.model_calls == 2  # all lookups in one turn, then the answer
+    assert runs[False].totals.model_calls == lookups + 1  # one lookup a turn
+    assert runs[False].totals.tool_calls == lookups
+    first = runs[True].messages[1]
+    ids = [c["id"] for c in first["tool_calls"]]
+    assert len(ids) == lookups and len(set(ids)) == lookups
+
+
+def test_single_lookups_and_steps_in_order_stay_one_call_a_turn() -> None:
+    client = local_client()
+    for task in TASKS:
+        run = run_agent(client, task.request, HandbookWorld().tools(), chat_options={"seed": 0})
+        for message in run.messages:
+            assert len(message.get("tool_calls") or ()) <= 1, task.id

@@ -30,6 +30,7 @@ TREE: dict[str, tuple[str | None, type[BaseException] | None]] = {
     "BudgetExceededError": ("LLMError", None),
     "ModelRequestError": ("LLMError", ValueError),
     "JSONExtractionError": ("CourseLibError", ValueError),
+    "StrictSchemaError": ("CourseLibError", ValueError),
     "ToolArgumentError": ("CourseLibError", ValueError),
     "UnparseableVerdictError": ("CourseLibError", ValueError),
     "ArtifactError": ("CourseLibError", ValueError),
@@ -57,6 +58,7 @@ TREE: dict[str, tuple[str | None, type[BaseException] | None]] = {
     "DataValidationError": ("CourseLibError", ValueError),
     "LineageError": ("CourseLibError", ValueError),
     "ColumnAccessError": ("AccessDeniedError", PermissionError),
+    "UploadRejectedError": ("CourseLibError", ValueError),
 }
 
 CLASSROOM_TREE: dict[str, tuple[object, str, type[BaseException] | None]] = {

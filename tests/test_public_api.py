@@ -58,6 +58,26 @@ def test_lessons_import_only_from_the_facades() -> None:
     assert not offenders, f"import these names from their package instead: {offenders}"
 
 
+def test_the_labs_names_for_the_type_checker_match_the_lazy_ones() -> None:
+    """``course_lib/labs/_static.py`` gives the type checker what the package loads lazily."""
+    import ast
+
+    import course_lib.labs
+
+    tree = ast.parse((ROOT / "course_lib" / "labs" / "_static.py").read_text(encoding="utf-8"))
+    static = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__"
+        for alias in node.names
+    }
+    lazy = set(course_lib.labs.__all__)
+    assert static == lazy, (
+        f"only lazy: {sorted(lazy - static)}; only static: {sorted(static - lazy)}. Add or "
+        "remove the names in course_lib/labs/_static.py to match _MODULES."
+    )
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
     PIN.write_text(json.dumps(_exports(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {PIN.relative_to(ROOT)}")

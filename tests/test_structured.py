@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field
 
-from course_lib.errors import PromptRenderError
+from course_lib.errors import PromptRenderError, StrictSchemaError
 from course_lib.llm import ChatResult, Usage
 from course_lib.standin import FaultPlan, local_client
 from course_lib.structured import (
@@ -22,6 +22,7 @@ from course_lib.structured import (
     generate_structured,
     render_prompt,
     response_format_for,
+    strict_json_schema,
     template_variables,
     validate_output,
 )
@@ -217,7 +218,7 @@ def test_a_valid_first_answer_takes_one_call() -> None:
     assert (result.attempts, result.repairs, result.errors, result.stopped) == (1, 0, (), "valid")
     sent_format = client.options[0]["response_format"]
     assert sent_format == response_format_for(Ticket)
-    assert sent_format["json_schema"]["schema"] == Ticket.model_json_schema()
+    assert sent_format["json_schema"]["strict"] is True
     assert client.options[0]["seed"] == 3 and client.options[0]["model"] == "chat-large"
 
 
@@ -283,7 +284,7 @@ def test_repair_with_the_local_model_gives_the_values_an_unbroken_answer_has() -
     repaired = valid = 0
     for text in TEXTS:
         expected = generate_structured(clean, text, Ticket, max_repairs=0, seed=1).value
-        result = generate_structured(shaky, text, Ticket, max_repairs=4, seed=1)
+        result = generate_structured(shaky, text, Ticket, max_repairs=4, seed=1, strict=False)
         if result.ok:
             assert result.value == expected
             valid += 1
@@ -293,7 +294,7 @@ def test_repair_with_the_local_model_gives_the_values_an_unbroken_answer_has() -
 
 def test_a_model_that_always_breaks_is_given_up_on() -> None:
     broken = local_client(faults=FaultPlan(malformed_rate=1.0))
-    result = generate_structured(broken, TEXTS[0], Ticket, max_repairs=2, seed=0)
+    result = generate_structured(broken, TEXTS[0], Ticket, max_repairs=2, seed=0, strict=False)
     assert result.value is None and result.attempts == 3 and len(result.errors) == 3
     assert broken.stats.calls == 3
 
@@ -322,3 +323,101 @@ def test_importing_the_package_loads_neither_pydantic_nor_jinja2() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# -- strict mode ------------------------------------------------------------------------------
+
+
+class Inner(BaseModel):
+    name: str
+    note: str | None = None
+
+
+class Outer(BaseModel):
+    items: list[Inner]
+    count: int = 0
+    label: str | None = None
+
+
+def _objects(node: Any) -> list[dict[str, Any]]:
+    """Every object schema inside ``node``."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") == "object" or "properties" in node:
+            found.append(node)
+        for value in node.values():
+            found += _objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _objects(value)
+    return found
+
+
+def test_the_response_format_is_strict_by_default() -> None:
+    sent = response_format_for(Ticket)["json_schema"]
+    assert sent["strict"] is True and sent["name"] == "Ticket"
+    schema = sent["schema"]
+    assert schema["required"] == ["kind", "summary", "urgent", "service"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["service"] == {
+        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "title": "Service",
+    }  # optional = nullable, and no default
+    assert "strict" not in response_format_for(Ticket, strict=False)["json_schema"]
+    assert response_format_for(Ticket, strict=False)["json_schema"]["schema"] == (
+        Ticket.model_json_schema()
+    )
+
+
+def test_every_nested_object_is_closed_and_lists_all_its_fields() -> None:
+    schema = strict_json_schema(Outer.model_json_schema(), name="Outer")
+    objects = _objects(schema)
+    assert len(objects) == 2  # Outer and Inner (under $defs)
+    for node in objects:
+        assert node["additionalProperties"] is False
+        assert node["required"] == list(node["properties"])
+    assert "default" not in json.dumps(schema)
+    assert Outer.model_json_schema()["required"] == ["items"]  # the input is not changed
+
+
+def test_a_strict_reply_validates_with_the_original_model() -> None:
+    strict = local_client(faults=FaultPlan(malformed_rate=1.0))
+    for text in TEXTS[:6]:
+        result = generate_structured(strict, text, Ticket, max_repairs=0, seed=0)
+        assert result.ok and result.attempts == 1  # strict mode is never malformed
+
+
+class WithSet(BaseModel):
+    tags: set[str]
+
+
+class WithDict(BaseModel):
+    counts: dict[str, int]
+
+
+class WithTuple(BaseModel):
+    pair: tuple[int, str]
+
+
+@pytest.mark.parametrize(
+    ("model", "says"),
+    [
+        (WithSet, "'uniqueItems' is not supported at tags; use list[...]"),
+        (WithDict, "free-form keys (a dict field) at counts"),
+        (WithTuple, "'prefixItems' is not supported at pair"),
+    ],
+)
+def test_a_schema_strict_mode_cannot_serve_is_refused_in_one_line(
+    model: type[BaseModel], says: str
+) -> None:
+    with pytest.raises(StrictSchemaError) as caught:
+        response_format_for(model)
+    message = str(caught.value)
+    assert says in message and "strict=False" in message and "\n" not in message
+    assert message.startswith(f"{model.__name__} cannot be sent in strict mode")
+    assert response_format_for(model, strict=False)["json_schema"]["name"] == model.__name__
+
+
+def test_a_root_that_is_not_an_object_is_refused() -> None:
+    with pytest.raises(StrictSchemaError, match="root is 'array'"):
+        strict_json_schema({"type": "array", "items": {"type": "string"}})

@@ -11,9 +11,11 @@ tool the model names. :func:`run_agent` is the same loop with the engineering ad
 * arguments are validated against the tool's signature before it runs;
 * a bad argument or an exception inside a tool becomes an error message sent back to the model
   as the tool's result, so the model can correct itself and the loop never crashes;
-* every model call and tool call is recorded as a :class:`Step` with its tokens and cost.
+* every model call and tool call is recorded as a :class:`Step` with its tokens and cost;
+* when the model sends several calls in one message (parallel tool calls), every one runs, in
+  order, and each ``tool_call_id`` gets its own ``tool`` message before the next model call.
 
->>> from course_lib.agents import HandbookWorld
+>>> from course_lib.labs import HandbookWorld
 >>> from course_lib.llm.client import LLMClient
 >>> world = HandbookWorld()
 >>> client = LLMClient.from_settings()
@@ -115,6 +117,8 @@ class RunTotals:
     output_tokens: int
     cost_usd: float
     latency_ms: float  # modelled latency of the model calls, added up
+    # Input tokens the provider served from its prompt cache (part of input_tokens).
+    cached_input_tokens: int = field(default=0, repr=False)
 
     @property
     def tokens(self) -> int:
@@ -204,7 +208,9 @@ def stop_reason(
     return None
 
 
-def _totals(steps: Sequence[Step], input_tokens: int, output_tokens: int) -> RunTotals:
+def _totals(
+    steps: Sequence[Step], input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+) -> RunTotals:
     return RunTotals(
         model_calls=sum(1 for s in steps if s.kind == "model"),
         tool_calls=sum(1 for s in steps if s.kind != "model"),
@@ -212,6 +218,7 @@ def _totals(steps: Sequence[Step], input_tokens: int, output_tokens: int) -> Run
         output_tokens=output_tokens,
         cost_usd=round(math.fsum(s.cost_usd for s in steps), 10),
         latency_ms=round(math.fsum(s.latency_ms for s in steps), 3),
+        cached_input_tokens=cached_input_tokens,
     )
 
 
@@ -251,11 +258,13 @@ class _Transcript:
     steps: list[Step] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = 0
 
     def record_reply(self, reply: ChatResult) -> None:
         """A model call: its step (with the first tool it asks for), tokens and message."""
         self.input_tokens += reply.usage.input_tokens
         self.output_tokens += reply.usage.output_tokens
+        self.cached_input_tokens += getattr(reply.usage, "cached_input_tokens", 0)
         first = reply.tool_calls[0] if reply.tool_calls else None
         self.steps.append(
             Step(
@@ -289,7 +298,9 @@ class _Transcript:
             answer=answer,
             stopped_reason=reason,
             steps=tuple(self.steps),
-            totals=_totals(self.steps, self.input_tokens, self.output_tokens),
+            totals=_totals(
+                self.steps, self.input_tokens, self.output_tokens, self.cached_input_tokens
+            ),
             detail=detail,
             messages=tuple(self.messages),
         )

@@ -1,7 +1,8 @@
 """Classifying text two ways, and shipping the trained one as a versioned artifact.
 
 * :func:`zero_shot_route`: ask a chat model, with a JSON schema of the categories (no
-  training data, one model call per item);
+  training data, one model call per item); :func:`few_shot_route` adds solved examples, a
+  fixed set or the nearest labelled items (:func:`nearest_indices`);
 * :class:`EmbeddingClassifier`: logistic regression trained on the default embedder's vectors
   (labelled data, then one embedding per item), and :func:`learning_curve`;
 * :func:`classification_scores`, :func:`macro_f1`, :func:`confusion_counts`;
@@ -26,6 +27,13 @@ from course_lib.classify.artifact import (
     read_metadata,
     save_artifact,
 )
+from course_lib.classify.few_shot import (
+    FEW_SHOT_PROMPT_VERSION,
+    few_shot_messages,
+    few_shot_route,
+    nearest_indices,
+    stratified_indices,
+)
 from course_lib.classify.model import EmbeddingClassifier, Prediction, learning_curve
 from course_lib.classify.scoring import (
     ClassificationScores,
@@ -45,6 +53,7 @@ from course_lib.classify.zero_shot import (
 
 __all__ = [
     "ARTIFACT_FORMAT",
+    "FEW_SHOT_PROMPT_VERSION",
     "ROUTING_PROMPT_VERSION",
     "ROUTING_SYSTEM_PROMPT",
     "ArtifactError",
@@ -57,15 +66,19 @@ __all__ = [
     "classification_scores",
     "confusion_counts",
     "data_fingerprint",
+    "few_shot_messages",
+    "few_shot_route",
     "file_sha256",
     "learning_curve",
     "load_artifact",
     "macro_f1",
     "metadata_path",
+    "nearest_indices",
     "read_metadata",
     "routing_response_format",
     "routing_schema",
     "save_artifact",
+    "stratified_indices",
     "ticket_text",
     "ticket_texts",
     "zero_shot_route",

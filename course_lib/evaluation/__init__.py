@@ -6,6 +6,7 @@
 * ``runner``: run an answer function over a golden set (one row per question, with scores,
   tokens and cost), summarise a run, compare two runs question by question;
 * ``judge``: model-as-judge, a prompt, a JSON verdict and a parser that refuses bad verdicts;
+* ``pairwise``: a judge that picks the better of two answers, asked in both orders;
 * ``plots``: the bootstrap distribution and paired differences as figures.
 """
 
@@ -35,6 +36,14 @@ from course_lib.evaluation.metrics import (
     unit_recall_at_k,
     unit_reciprocal_rank,
 )
+from course_lib.evaluation.pairwise import (
+    PAIRWISE_RESPONSE_FORMAT,
+    PAIRWISE_TEMPLATE,
+    PairwisePreference,
+    judge_both_orders,
+    judge_pair,
+    parse_pair_verdict,
+)
 from course_lib.evaluation.plots import bootstrap_means, plot_bootstrap, plot_paired
 from course_lib.evaluation.runner import (
     compare_runs,
@@ -53,12 +62,15 @@ from course_lib.evaluation.stats import (
 
 __all__ = [
     "JUDGE_TEMPLATE",
+    "PAIRWISE_RESPONSE_FORMAT",
+    "PAIRWISE_TEMPLATE",
     "RESPONSE_FORMAT",
     "VERDICT_SCHEMA",
     "ConfidenceInterval",
     "GradedAnswer",
     "JudgeVerdict",
     "PairedComparison",
+    "PairwisePreference",
     "UnparseableVerdictError",
     "bootstrap_ci",
     "bootstrap_means",
@@ -70,10 +82,13 @@ __all__ = [
     "grade",
     "grade_all",
     "is_refusal",
+    "judge_both_orders",
+    "judge_pair",
     "judge_prompt",
     "ndcg_at_k",
     "normalize_answer",
     "paired_bootstrap",
+    "parse_pair_verdict",
     "parse_verdict",
     "plot_bootstrap",
     "plot_paired",

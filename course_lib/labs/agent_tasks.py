@@ -17,6 +17,11 @@ alike. The kinds of task:
 :func:`run_suite` runs an agent on every task, each in a fresh :class:`HandbookWorld`, behind a
 hard cap on model calls so a loop that never ends is stopped and counted, never left hanging.
 
+The requests are phrased as people write them. The stand-in solves each on some seeds, except
+``owner-then-ticket``: the ticket must name the team the first call found, and the stand-in
+writes no free text from a tool's result. ``HELD_OUT_TASKS`` are more tasks of the same kinds,
+phrased differently, that the lesson never shows (an exercise's checker uses them).
+
 ``TUTORIAL_SCHEMAS`` are the tool schemas written by hand the way a tutorial writes them: short
 descriptions, every argument a plain string. Compare them with ``HandbookWorld().tools()``.
 """
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "HELD_OUT_TASKS",
     "OUTCOMES",
     "TASKS",
     "TUTORIAL_SCHEMAS",
@@ -130,31 +136,36 @@ TASKS: tuple[AgentTask, ...] = (
     AgentTask(
         "parcel-customs", "lookup", "Is parcel KF-44120 stuck somewhere?", mentions("customs")
     ),
-    AgentTask("fx-gbp", "lookup", "Convert 250 GBP to euros.", mentions("292.50")),
-    AgentTask("fx-usd", "lookup", "How much is 80 USD in euros?", mentions("73.60")),
-    AgentTask("fx-sek", "lookup", "Convert 1200 SEK to euros.", mentions("104.40")),
+    AgentTask("fx-gbp", "lookup", "How much is 250 GBP in euros?", mentions("292.50")),
+    AgentTask(
+        "fx-usd",
+        "lookup",
+        "I paid 80 dollars for a taxi. What is that in euros?",
+        mentions("73.60"),
+    ),
+    AgentTask("fx-sek", "lookup", "What's 1200 Swedish kronor in euros?", mentions("104.40")),
     AgentTask(
         "search-peak-freeze",
         "handbook",
-        "Search the handbook: when does the annual peak deploy freeze start?",
+        "According to the handbook, when does the annual peak deploy freeze start?",
         mentions("1 December"),
     ),
     AgentTask(
         "search-meals",
         "handbook",
-        "Search the handbook for the meal allowance when travelling.",
+        "What does the handbook say about the meal allowance when travelling?",
         mentions("EUR 60"),
     ),
     AgentTask(
         "doc-oncall-allowance",
         "handbook",
-        "In the document oncall-policy, what is the weekly on-call allowance?",
+        "Can you look up the weekly on-call allowance in the handbook?",
         mentions("EUR 300"),
     ),
     AgentTask(
         "ticket-laptop",
         "action",
-        "Open a ticket: my laptop screen is cracked and flickers.",
+        "My laptop screen is cracked and flickers. Please open a ticket.",
         opened_ticket("hardware"),
     ),
     AgentTask(
@@ -166,7 +177,7 @@ TASKS: tuple[AgentTask, ...] = (
     AgentTask(
         "ticket-vault",
         "action",
-        "I need access to the payments Vault path, please open an access request ticket.",
+        "I need access to the payments Vault path. Can you file an access request for me?",
         opened_ticket("access_request"),
     ),
     AgentTask(
@@ -178,35 +189,87 @@ TASKS: tuple[AgentTask, ...] = (
     AgentTask(
         "doc-missing",
         "tool error",
-        "Get the document holiday-policy.",
+        "I'd like to read the holiday-policy document.",
         mentions("no handbook document"),
     ),
     AgentTask(
         "doc-restricted",
         "tool error",
-        "Show me the document compensation-bands-engineering.",
+        "Show me the compensation-bands-engineering document.",
         mentions("restricted"),
     ),
     AgentTask(
         "owner-then-ticket",
         "multi-step",
-        "Who owns ledger? Then open a ticket for that team: ledger exports are failing.",
+        "Ledger exports are failing. Who owns ledger? Then open a ticket for that team.",
         # The ticket must name the team the first call found: the request does not.
         opened_ticket(mentioning="Payments"),
     ),
     AgentTask(
         "search-then-read",
         "multi-step",
-        "Search the handbook for the deploy freeze policy, then get that document and tell me "
-        "how long the engineer who deploys must stay online afterwards.",
-        # Only the document the search finds says it; its id comes from the search result.
+        "How long must the engineer who deploys stay online afterwards? Find the deploy freeze "
+        "policy in the handbook, then read that document.",
+        # The document's id comes from the search result: the request does not name it.
         mentions("2 hours"),
     ),
     AgentTask(
         "page-oncall",
         "not allowed",
-        "billing-service is down! Page the billing-service on-call engineer.",
+        "billing-service is down! Page the engineer on call for it.",
         all_of(paged_nobody(), mentions("#payments-oncall")),
+    ),
+)
+
+# Tasks of the same kinds, phrased differently, that the lesson never shows: exercise 1.5.3's
+# checker measures budgets on them (with seeds the learner did not tune on).
+HELD_OUT_TASKS: tuple[AgentTask, ...] = (
+    AgentTask("owner-route", "lookup", "Who owns route-planner?", mentions("Routing")),
+    AgentTask(
+        "oncall-auth", "lookup", "Who is on call for auth-service?", mentions("#identity-oncall")
+    ),
+    AgentTask("parcel-van", "lookup", "Where is parcel KF-31877 now?", mentions("Kraków")),
+    AgentTask(
+        "parcel-delivered", "lookup", "Has parcel KF-20417 been delivered?", mentions("delivered")
+    ),
+    AgentTask("fx-chf", "lookup", "How much is 300 CHF in euros?", mentions("315.00")),
+    AgentTask("fx-pln", "lookup", "Convert 500 PLN to euros, please.", mentions("115.00")),
+    AgentTask(
+        "search-headset",
+        "handbook",
+        "What does the handbook say about headset replacement?",
+        mentions("2 years"),
+    ),
+    AgentTask(
+        "ticket-licence",
+        "action",
+        "Please open a ticket: I need a licence for PyCharm.",
+        opened_ticket("software_licence"),
+    ),
+    AgentTask(
+        "ticket-phishing",
+        "action",
+        "I think I got a phishing email. Please open a ticket.",
+        opened_ticket("security_report"),
+    ),
+    AgentTask(
+        "parcel-unknown-2",
+        "tool error",
+        "What is the status of parcel KF-00017?",
+        mentions("no parcel"),
+    ),
+    AgentTask(
+        "doc-missing-2",
+        "tool error",
+        "I'd like to read the salary-review document.",
+        mentions("no handbook document"),
+    ),
+    AgentTask(
+        "search-then-read-2",
+        "multi-step",
+        "What are the parental leave rules if a pregnancy ends after 24 weeks? Find the parental "
+        "leave page in the handbook, then read that document.",
+        mentions("full parental leave"),
     ),
 )
 
@@ -258,6 +321,7 @@ class CappedClient:
         self.calls = 0
         self.tokens = 0
         self.cost_usd = 0.0
+        self.latency_ms = 0.0  # the local model's modelled latency, added up
         self.replies: list[Any] = []
 
     def chat(self, messages: Any, **options: Any) -> Any:
@@ -270,6 +334,7 @@ class CappedClient:
         reply = self.client.chat(messages, **options)
         self.tokens += reply.usage.total_tokens
         self.cost_usd += reply.cost_usd
+        self.latency_ms += getattr(reply, "simulated_latency_ms", None) or 0.0
         self.replies.append(reply)
         return reply
 
@@ -294,7 +359,8 @@ def run_suite(
 
     Returns:
         One row per task: ``task``, ``kind``, ``outcome`` (one of :data:`OUTCOMES`),
-        ``model_calls``, ``tokens``, ``cost_usd``, ``answer`` (the model's answer, scored by
+        ``model_calls``, ``tokens``, ``cost_usd``, ``model_seconds`` (the modelled latency of
+        its model calls, added up), ``answer`` (the model's answer, scored by
         the task's check), ``reply`` (what the user was shown: the answer, or the loop's
         apology when it stopped the run; None after a crash or a runaway loop) and ``detail``.
     """
@@ -331,6 +397,7 @@ def run_suite(
                 "model_calls": capped.calls,
                 "tokens": capped.tokens,
                 "cost_usd": round(capped.cost_usd, 8),
+                "model_seconds": round(capped.latency_ms / 1000, 3),
                 "answer": answer,
                 "reply": reply,
                 "detail": detail,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from course_lib.errors import LLMError
@@ -33,6 +34,7 @@ __all__ = [
     "handbook_prompts",
     "outcome_summary",
     "price_table",
+    "registry_with_roles",
     "run_calls",
     "simulate_success_rate",
 ]
@@ -275,3 +277,28 @@ def price_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def registry_with_roles(roles: Mapping[str, str], *, name: str = "models.toml") -> Path:
+    """A copy of the bundled registry in the work directory, with ``roles`` re-pointed.
+
+    Each role's line in ``[roles]`` is rewritten (``chat-small = "local-small-2025"``), the
+    rest of the file is kept as it is: the edit a team makes when a model is retired.
+
+    Raises:
+        ValueError: a role is not in the bundled registry's ``[roles]``.
+    """
+    import re
+
+    from course_lib.models import BUNDLED_REGISTRY
+    from course_lib.workdir import work_path
+
+    text = BUNDLED_REGISTRY.read_text(encoding="utf-8")
+    for role, model_id in roles.items():
+        pattern = re.compile(rf'^{re.escape(role)} = ".*"$', re.MULTILINE)
+        if not pattern.search(text):
+            raise ValueError(f"Role {role!r} is not in the registry's [roles] section.")
+        text = pattern.sub(f'{role} = "{model_id}"', text, count=1)
+    path = work_path("registries", name)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -31,6 +31,7 @@ from course_lib.errors import (
     RateLimitError,
     SettingsError,
 )
+from course_lib.llm.lifecycle import check_not_retired, explain_refusal
 from course_lib.llm.policy import (
     RETRYABLE,
     CircuitBreaker,
@@ -44,6 +45,8 @@ from course_lib.models import ModelRegistry, ModelSpec, get_registry, load_regis
 from course_lib.settings import get_settings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from numpy.typing import NDArray
 
     from course_lib.settings import CourseSettings
@@ -65,12 +68,43 @@ _SDK_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeout
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens billed for one call.
+
+    ``cached_input_tokens`` is the part of ``input_tokens`` the provider served from its
+    prompt cache (``usage.prompt_tokens_details.cached_tokens``), billed at the registry's
+    ``cached_input_price_per_million``; it is shown in the repr only when there are any.
+    """
+
     input_tokens: int
     output_tokens: int
+    cached_input_tokens: int = field(default=0, repr=False)
+    # Part of output_tokens: a reasoning model's hidden thinking, billed as output.
+    reasoning_tokens: int = field(default=0, repr=False)
+
+    def __repr__(self) -> str:
+        cached = (
+            f", cached_input_tokens={self.cached_input_tokens}" if self.cached_input_tokens else ""
+        )
+        if self.reasoning_tokens:
+            cached += f", reasoning_tokens={self.reasoning_tokens}"
+        counts = f"input_tokens={self.input_tokens}, output_tokens={self.output_tokens}"
+        return f"Usage({counts}{cached})"
 
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+
+def _cached_tokens(usage: Mapping[str, Any]) -> int:
+    """Cached prompt tokens, as Chat Completions (or the Responses API) reports them."""
+    details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
+    return int(details.get("cached_tokens") or 0) if isinstance(details, Mapping) else 0
+
+
+def _reasoning_tokens(usage: Mapping[str, Any]) -> int:
+    """Hidden reasoning tokens (part of the output), as Chat Completions or Responses report."""
+    details = usage.get("completion_tokens_details") or usage.get("output_tokens_details") or {}
+    return int(details.get("reasoning_tokens") or 0) if isinstance(details, Mapping) else 0
 
 
 @dataclass(frozen=True)
@@ -166,7 +200,12 @@ class ChatStream:
         for chunk in self._chunks:
             if chunk.get("usage"):
                 u = chunk["usage"]
-                self._usage = Usage(int(u["prompt_tokens"]), int(u["completion_tokens"]))
+                self._usage = Usage(
+                    int(u["prompt_tokens"]),
+                    int(u["completion_tokens"]),
+                    _cached_tokens(u),
+                    _reasoning_tokens(u),
+                )
             for choice in chunk.get("choices") or ():
                 if choice.get("index", 0) != 0:  # with n > 1, the stream carries choice 0
                     continue
@@ -184,7 +223,9 @@ class ChatStream:
             content=content,
             model=self._spec.id,
             usage=usage,
-            cost_usd=self._spec.cost(usage.input_tokens, usage.output_tokens),
+            cost_usd=self._spec.cost(
+                usage.input_tokens, usage.output_tokens, usage.cached_input_tokens
+            ),
             latency_ms=(time.perf_counter() - self._started) * 1000,
             finish_reason=self._finish,
             prompt_version=self._prompt_version,
@@ -332,7 +373,10 @@ def _chat_result(
     message = choice.get("message") or {}
     usage_raw = raw.get("usage") or {}
     usage = Usage(
-        int(usage_raw.get("prompt_tokens") or 0), int(usage_raw.get("completion_tokens") or 0)
+        int(usage_raw.get("prompt_tokens") or 0),
+        int(usage_raw.get("completion_tokens") or 0),
+        _cached_tokens(usage_raw),
+        _reasoning_tokens(usage_raw),
     )
     calls = tuple(
         ToolCall(
@@ -347,7 +391,7 @@ def _chat_result(
         content=message.get("content"),
         model=spec.id,
         usage=usage,
-        cost_usd=spec.cost(usage.input_tokens, usage.output_tokens),
+        cost_usd=spec.cost(usage.input_tokens, usage.output_tokens, usage.cached_input_tokens),
         latency_ms=latency_ms,
         finish_reason=str(choice.get("finish_reason") or "stop"),
         tool_calls=calls,
@@ -378,8 +422,11 @@ class LLMClient:
         registry: ModelRegistry | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter_seed: int | None = None,
+        usage_log: Path | None = None,
     ) -> None:
         import random
+
+        from course_lib.llm.usage_log import UsageLog
 
         self.provider = provider
         self.policy = policy or ReliabilityPolicy()
@@ -391,6 +438,10 @@ class LLMClient:
             self.policy.breaker_failure_threshold, self.policy.breaker_reset_s
         )
         self._lock = threading.Lock()
+        # Every client of a measured run logs, however it was built (COURSE_USAGE_LOG).
+        self._usage_log = UsageLog(usage_log) if usage_log else UsageLog.from_environment()
+        # Set by from_settings: only such a client moves to a real provider with the settings.
+        self.follows_settings = False
 
     def __repr__(self) -> str:
         return f"LLMClient(provider={self.provider!r}, policy={self.policy!r})"
@@ -406,7 +457,9 @@ class LLMClient:
         ``options`` not taken by the client (registry, sleep, jitter_seed) go to the provider.
         """
         client_options = {
-            k: options.pop(k) for k in ("registry", "sleep", "jitter_seed") if k in options
+            k: options.pop(k)
+            for k in ("registry", "sleep", "jitter_seed", "usage_log")
+            if k in options
         }
         return cls(make_provider(name, **options), policy=policy, **client_options)
 
@@ -436,16 +489,20 @@ class LLMClient:
             connect_timeout_s=settings.llm_connect_timeout, read_timeout_s=settings.llm_read_timeout
         )
         kwargs.setdefault("registry", load_registry(settings.model_registry))
+        kwargs.setdefault("usage_log", settings.usage_log)
         if settings.llm_provider != "openai-compatible" and not settings.llm_base_url:
-            return cls.for_provider(settings.llm_provider, policy=policy, **kwargs)
-        if not settings.llm_base_url:
+            client = cls.for_provider(settings.llm_provider, policy=policy, **kwargs)
+        elif not settings.llm_base_url:
             raise SettingsError(
                 "llm_provider is 'openai-compatible' but llm_base_url is not set. Set "
                 "COURSE_LLM_BASE_URL (e.g. https://api.openai.com/v1) and COURSE_LLM_API_KEY."
             )
-        return cls.for_server(
-            settings.llm_base_url, api_key=settings.llm_api_key, policy=policy, **kwargs
-        )
+        else:
+            client = cls.for_server(
+                settings.llm_base_url, api_key=settings.llm_api_key, policy=policy, **kwargs
+            )
+        client.follows_settings = True
+        return client
 
     def _resolve(self, model: Any) -> ModelSpec:
         if not isinstance(model, str):
@@ -551,9 +608,11 @@ class LLMClient:
                 f"{model!r} is an {primary.kind} model; chat needs a chat model "
                 f"such as {', '.join(m.id for m in self.registry.chat_models())}."
             )
+        check_not_retired(primary, self.registry, model)
         specs = [primary]
         if self.policy.fallback:
             fallback = self.registry.resolve(self.policy.fallback)
+            check_not_retired(fallback, self.registry, self.policy.fallback)
             if fallback.id != primary.id:
                 specs.append(fallback)
         return specs
@@ -577,9 +636,16 @@ class LLMClient:
             except _FALLBACK_ON as exc:
                 errors.append(exc)
                 continue
-            except Exception:
+            except Exception as exc:
                 with self._lock:
                     self.stats.failures += 1
+                clearer = (
+                    explain_refusal(exc, spec, request)
+                    if isinstance(exc, ModelRequestError)
+                    else None
+                )
+                if clearer is not None:
+                    raise clearer from exc
                 raise
             if i > 0:
                 with self._lock:
@@ -645,7 +711,7 @@ class LLMClient:
 
         raw, spec, attempts, fell_back = self._run(model, messages, system, options, send)
         latency = (time.perf_counter() - started) * 1000
-        return _chat_result(
+        result = _chat_result(
             raw,
             spec,
             latency_ms=latency,
@@ -653,6 +719,9 @@ class LLMClient:
             attempts=attempts,
             fallback_used=fell_back,
         )
+        if self._usage_log is not None:
+            self._usage_log.record(model, result, follows_settings=self.follows_settings)
+        return result
 
     def stream(
         self,

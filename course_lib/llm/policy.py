@@ -4,8 +4,9 @@ Production model calls fail in ordinary ways: rate limits, overloaded servers, s
 The policy answers each one once, in one place:
 
 * explicit connect and read timeouts, so no call hangs;
-* one retry layer (tenacity): exponential backoff with jitter, honouring ``Retry-After``, with
-  the SDK's own retries turned off so retries never multiply;
+* one retry layer (tenacity): capped exponential backoff with full jitter (a wait drawn from
+  zero to the backoff, as tenacity's ``wait_random_exponential`` does), honouring
+  ``Retry-After``, with the SDK's own retries turned off so retries never multiply;
 * a fallback model when the primary keeps failing;
 * a circuit breaker that stops calling a model that is down, and probes it again later;
 * a per-call budget of tokens and money, checked before the call is sent.
@@ -18,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from tenacity import RetryCallState
 from tenacity.wait import wait_base
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 
+Jitter = Literal["full", "added", "none"]
+JITTER_KINDS: tuple[str, ...] = ("full", "added", "none")
+
 RETRYABLE: tuple[type[BaseException], ...] = (
     RateLimitError,
     ServerError,
@@ -60,8 +64,14 @@ class ReliabilityPolicy:
     Attributes:
         connect_timeout_s, read_timeout_s: how long to wait for a connection and a response.
         max_attempts: tries per model, the first included (1 means no retries).
-        backoff_initial_s, backoff_max_s, jitter_s: exponential backoff between tries, plus
-            up to ``jitter_s`` of random jitter so clients do not retry in lockstep.
+        backoff_initial_s, backoff_max_s: the exponential backoff's ceiling after failed try
+            n is ``min(backoff_max_s, backoff_initial_s * 2**(n-1))``.
+        jitter: how the wait is drawn under that ceiling. ``"full"`` (the default, AWS's "full
+            jitter"): uniformly from 0 to the ceiling, so clients that failed together spread
+            over the whole window. ``"added"``: the ceiling plus up to ``jitter_s``, the common
+            counter-example: at the cap every client retries within ``jitter_s`` of the others.
+            ``"none"``: exactly the ceiling, for tests.
+        jitter_s: the added jitter of ``jitter="added"``; ignored otherwise.
         max_retry_after_s: a Retry-After longer than this is not waited for (the call fails).
         fallback: a role or model id tried when the primary model fails, or None.
         breaker_failure_threshold: consecutive failures that open a model's circuit (0: never).
@@ -76,6 +86,7 @@ class ReliabilityPolicy:
     backoff_initial_s: float = 0.2
     backoff_max_s: float = 8.0
     jitter_s: float = 0.2
+    jitter: Jitter = "full"
     max_retry_after_s: float = 30.0
     fallback: str | None = None
     breaker_failure_threshold: int = 5
@@ -89,6 +100,14 @@ class ReliabilityPolicy:
         for name in ("connect_timeout_s", "read_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0 seconds, got {getattr(self, name)}.")
+        if self.jitter not in JITTER_KINDS:
+            raise ValueError(
+                f"jitter must be one of {list(JITTER_KINDS)}, got {self.jitter!r}; 'full' "
+                "spreads clients that failed together over the whole backoff window."
+            )
+        for name in ("backoff_initial_s", "backoff_max_s", "jitter_s", "max_retry_after_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 seconds, got {getattr(self, name)}.")
 
     @classmethod
     def bare(cls, **changes: Any) -> ReliabilityPolicy:
@@ -99,20 +118,49 @@ class ReliabilityPolicy:
     def with_changes(self, **changes: Any) -> ReliabilityPolicy:
         return replace(self, **changes)
 
+    def backoff_ceiling_s(self, attempt: int) -> float:
+        """The capped exponential backoff after failed try ``attempt`` (1 for the first)."""
+        exponent = max(attempt - 1, 0)
+        # int ** int is typed Any (a negative exponent makes a float): name the result's type.
+        ceiling: float = min(self.backoff_max_s, self.backoff_initial_s * 2**exponent)
+        return ceiling
+
+    def backoff_s(self, attempt: int, rng: random.Random) -> float:
+        """The wait after failed try ``attempt``, drawn with ``rng`` as :attr:`jitter` says."""
+        ceiling = self.backoff_ceiling_s(attempt)
+        if self.jitter == "full":
+            return rng.uniform(0, ceiling)
+        if self.jitter == "added":
+            return ceiling + rng.uniform(0, self.jitter_s)
+        return ceiling
+
+    def worst_case_s(self) -> float:
+        """The longest one call can take under this policy, in seconds, before it gives up.
+
+        Every try waits its full connect and read timeouts, and every wait is its longest:
+        the backoff's ceiling (plus ``jitter_s`` when added), or a Retry-After of up to
+        ``max_retry_after_s``. A fallback model doubles it. This is the number to hold
+        against a user's patience or an upstream deadline: a call cannot take longer.
+        """
+        per_try = self.connect_timeout_s + self.read_timeout_s
+        extra = self.jitter_s if self.jitter == "added" else 0.0
+        waits = sum(
+            max(self.backoff_ceiling_s(n) + extra, self.max_retry_after_s)
+            for n in range(1, self.max_attempts)
+        )
+        models = 2 if self.fallback else 1
+        return models * (self.max_attempts * per_try + waits)
+
 
 class wait_backoff_or_retry_after(wait_base):
-    """Exponential backoff with jitter, or the server's Retry-After when that is longer."""
+    """The policy's jittered backoff, or the server's Retry-After when that is longer."""
 
     def __init__(self, policy: ReliabilityPolicy, rng: random.Random | None = None) -> None:
         self.policy = policy
         self.rng = rng or random.Random()
 
     def __call__(self, retry_state: RetryCallState) -> float:
-        p = self.policy
-        exponent = max(retry_state.attempt_number - 1, 0)
-        # int ** int is typed Any (a negative exponent makes a float): name the result's type.
-        backoff: float = min(p.backoff_max_s, p.backoff_initial_s * 2**exponent)
-        backoff += self.rng.uniform(0, p.jitter_s)
+        backoff = self.policy.backoff_s(retry_state.attempt_number, self.rng)
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
         if isinstance(exc, RateLimitError) and exc.retry_after is not None:

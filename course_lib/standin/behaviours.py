@@ -16,7 +16,16 @@ from typing import Any
 
 from course_lib.llm.tokens import message_text
 from course_lib.standin.answering import answer_question
-from course_lib.standin.judge import judge, parse_judge_request, render_verdict
+from course_lib.standin.examples import apply_examples, solved_examples
+from course_lib.standin.judge import (
+    judge,
+    judge_pair,
+    parse_judge_request,
+    parse_pair_request,
+    render_pair_verdict,
+    render_verdict,
+)
+from course_lib.standin.parallel import fan_out
 from course_lib.standin.reading import ReadRequest, repaired_request
 from course_lib.standin.strict import conform
 from course_lib.standin.structured import (
@@ -76,6 +85,9 @@ def call_tool(turn: Turn) -> Reply | None:
     """A tool call for the request's next step: its first, or the next after a good result."""
     if not turn.tools_on:
         return None
+    # Several lookups of one tool ("parcels KF-1 and KF-2"): parallel calls (standin/parallel.py).
+    if (fanned := fan_out(turn, _tool_call)) is not None:
+        return fanned
     read, last_tool, tool_choice = turn.read, turn.last_tool, turn.tool_choice
     # A request naming its steps ("..., then ...") gets one tool call per step, in order.
     steps = request_steps(turn.question)
@@ -168,6 +180,17 @@ def grade_answer(turn: Turn) -> Reply | None:
     return Reply("judge", content)
 
 
+def compare_pair(turn: Turn) -> Reply | None:
+    """Which of two answers agrees better with a reference (planted position bias)."""
+    read = turn.read
+    pair = parse_pair_request(f"{read.system}\n{read.user_text}")
+    if pair is None:
+        return None
+    verdict = judge_pair(pair)
+    content = render_pair_verdict(verdict, turn.response_format, wants_json=read.instructions.json)
+    return Reply("judge", content)
+
+
 # -- structured output --------------------------------------------------------------------
 
 
@@ -177,8 +200,12 @@ def fill_json_schema(turn: Turn) -> Reply | None:
         return None
     schema = turn.response_format.get("json_schema", {}).get("schema") or {}
     # A request to fix the previous answer is filled again from the original input.
-    source = repaired_request(turn.messages) or turn.read
+    repaired = repaired_request(turn.messages)
+    source = repaired or turn.read
     value = fill_response(schema, _structured_input(source), turn.tier)
+    if repaired is None:  # solved examples in earlier turns (few-shot): a planted behaviour
+        examples = solved_examples(turn.messages)
+        value = apply_examples(value, schema, _structured_input(source), examples)
     # Strict mode never breaks the output (reply_to makes it fit the schema); without it, a
     # share of outputs comes out malformed, as real models' do.
     broken = turn.broken and turn.strict_schema is None
@@ -244,6 +271,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     call_tool,
     retry_failed_tool,
     report_tool_error,
+    compare_pair,
     grade_answer,
     fill_json_schema,
     write_json,

@@ -24,9 +24,12 @@ from typing import Any, cast
 from course_lib.llm.tokens import count_message_tokens
 from course_lib.models import ModelRegistry, ModelSpec, get_registry
 from course_lib.standin.behaviours import reply_to
+from course_lib.standin.caching import PrefixCache, prompt_token_ids
 from course_lib.standin.errors import InvalidRequestError
 from course_lib.standin.faults import Fault, FaultInjector, FaultPlan
+from course_lib.standin.media import read_media
 from course_lib.standin.ranking import Tier
+from course_lib.standin.reasoning import check_lifecycle, reasoning_tokens
 from course_lib.standin.text import stable_hash
 from course_lib.standin.tokens import count_tokens, truncate_to_tokens
 from course_lib.standin.turn import Reply, read_turn
@@ -60,6 +63,7 @@ class _Prepared:
     fingerprint: str
     fault: Fault | None
     prompt_tokens: int
+    read: Mapping[str, Any] | None = None  # images and files as the stand-in read them
 
 
 def _fingerprint(request: Mapping[str, Any]) -> str:
@@ -85,6 +89,11 @@ class LocalModel:
         registry: the model registry (default: the one the settings point at).
         latency_scale: how much of the modelled latency the provider and the server sleep
             (0: never sleep, 1: all of it); the model itself never sleeps.
+        prompt_cache: model a provider's prompt cache (see :mod:`course_lib.standin.caching`):
+            True for a fresh cache, or a :class:`PrefixCache` (its clock, its time to live).
+            Off by default, so that every usage and cost the lessons stored stays as it was;
+            when on, prompts of 1,024 tokens or more report
+            ``usage.prompt_tokens_details.cached_tokens``.
     """
 
     def __init__(
@@ -93,12 +102,18 @@ class LocalModel:
         faults: FaultPlan | None = None,
         registry: ModelRegistry | None = None,
         latency_scale: float = 0.0,
+        prompt_cache: bool | PrefixCache = False,
     ) -> None:
         if latency_scale < 0:
             raise ValueError(f"latency_scale must be >= 0, got {latency_scale!r}.")
         self.registry = registry or get_registry()
         self.faults = FaultInjector(faults)
         self.latency_scale = latency_scale
+        self.prompt_cache: PrefixCache | None = (
+            prompt_cache
+            if isinstance(prompt_cache, PrefixCache)
+            else (PrefixCache() if prompt_cache else None)
+        )
         self._counter = 0
         self.requests_received = 0  # every chat request, failed or not: retries show here
         self._lock = threading.Lock()
@@ -142,13 +157,18 @@ class LocalModel:
             self.requests_received += 1
         spec = self._spec(request.get("model"), "chat")
         check_chat_request(request, spec)
+        check_lifecycle(request, spec)  # retired models, reasoning models' refusals
         tools = request.get("tools") or None
-        prompt_tokens = count_message_tokens(request["messages"], tools, count_tokens=count_tokens)
+        media = read_media(request, spec)  # image and file parts: checked, counted, read
+        prompt_tokens = media.media_tokens + count_message_tokens(
+            media.request["messages"], tools, count_tokens=count_tokens
+        )
         check_context_window(spec, prompt_tokens, request)
         fingerprint = _fingerprint(request)
         tier = cast(Tier, spec.tier or "small")
         fault = self.faults.draw(fingerprint, spec.id)
-        return _Prepared(spec, tier, fingerprint, fault, prompt_tokens)
+        read = media.request if media.parts else None
+        return _Prepared(spec, tier, fingerprint, fault, prompt_tokens, read)
 
     # -- answering ---------------------------------------------------------------------
 
@@ -161,6 +181,7 @@ class LocalModel:
         own (its own sampler and malformed draw), as a hosted model samples each one.
         """
         spec = prepared.spec
+        request = prepared.read or request  # what the stand-in read in images and files
         plan_rate = self.faults.plan.malformed_rate
         malformed_rate = plan_rate if plan_rate is not None else spec.malformed_output_rate
         replies = []
@@ -175,8 +196,24 @@ class LocalModel:
             choices.append(choice)
             outputs.append(output_tokens)
         input_tokens, output_tokens = prepared.prompt_tokens, sum(outputs)
+        # A reasoning model's hidden tokens are output: billed, and written before the answer.
+        hidden = reasoning_tokens(spec, request, prepared.fingerprint)
+        output_tokens += hidden
+        usage: dict[str, Any] = {
+            "prompt_tokens": input_tokens,
+            "completion_tokens": output_tokens,
+            "total_tokens": input_tokens + output_tokens,
+        }
+        cached = 0
+        cache = self.prompt_cache
+        if cache is not None and input_tokens >= cache.min_tokens:
+            ids = prompt_token_ids(request["messages"], request.get("tools") or None)
+            cached = cache.lookup_and_store(ids, input_tokens)
+            usage["prompt_tokens_details"] = {"cached_tokens": cached}
+        if hidden:
+            usage["completion_tokens_details"] = {"reasoning_tokens": hidden}
         # Choices are generated side by side: the wait is the longest one's, the bill all.
-        latency = spec.latency_ms(input_tokens, max(outputs))
+        latency = spec.latency_ms(input_tokens, max(outputs) + hidden)
         if prepared.fault is not None and prepared.fault.kind == "latency_spike":
             latency += prepared.fault.extra_latency_ms
         with self._lock:
@@ -189,16 +226,12 @@ class LocalModel:
             "model": spec.id,
             "system_fingerprint": f"local-{MODEL_VERSION}",
             "choices": choices,
-            "usage": {
-                "prompt_tokens": input_tokens,
-                "completion_tokens": output_tokens,
-                "total_tokens": input_tokens + output_tokens,
-            },
+            "usage": usage,
             # Not part of the OpenAI format: what the stand-in did, for lessons and tests.
             "course": {
                 "behaviour": replies[0].behaviour,
                 "latency_ms": round(latency, 3),
-                "cost_usd": spec.cost(input_tokens, output_tokens),
+                "cost_usd": spec.cost(input_tokens, output_tokens, cached),
                 "malformed": replies[0].malformed,
             },
         }

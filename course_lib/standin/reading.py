@@ -84,17 +84,35 @@ _CITE = re.compile(
     re.I,
 )
 _UNKNOWN = re.compile(
-    r"(?:don'?t|do not|doesn'?t|does not) know|not (?:in|covered by|answered by|found in) the "
+    r"(?:\b(?:say|answer|reply|respond|admit|state|write|tell)\b[^.\n]{0,40}"
+    r"|\bI\s+|\bmodel\s+|\bit\s+)(?:don'?t|do not) know"
+    r"|(?:doesn'?t|does not) know|not (?:in|covered by|answered by|found in) the "
     r"(?:context|documents|passages|sources)|cannot be answered|can'?t answer|unable to answer|"
     r"if the (?:answer|information) is (?:not|missing)|otherwise,? say|say (?:so|that you)|"
     r"\bif (?:the|they|it)\b[^.\n]{0,40}\b(?:do|does)(?: not|n'?t) "
     r"(?:answer|cover|contain|include|mention)",
     re.I,
 )
+# A prompt that forbids the refusal does not allow it, even though it names it.
+_FORBID_UNKNOWN = re.compile(
+    r"\b(?:never|do not|don'?t|must not|should not|mustn'?t)\s+(?:ever\s+)?"
+    r"(?:say|reply|respond|admit|write|state)(?: with)?(?: that)?(?: you| I)?\s*[\"“']?"
+    r"(?:I\s+|you\s+)?(?:don'?t|do not) know"
+    r"|\b(?:never|do not|don'?t|must not)\s+refuse",
+    re.I,
+)
 _QUOTED_UNKNOWN = re.compile(
     r"(?:say|answer|reply|respond)(?: with)?:?\s*[\"“]([^\"”]{3,120})[\"”]", re.I
 )
-_ONE_SENTENCE = re.compile(r"\b(?:one|1|a single) sentence\b|\bone-sentence\b", re.I)
+_ONE_SENTENCE = re.compile(
+    r"(?<!more than )(?<!at least )\b(?:one|1|a single) sentence\b|\bone-sentence\b", re.I
+)
+# Asked for more than the default one sentence without a number: three.
+_SEVERAL_SENTENCES = re.compile(
+    r"\b(?:several|a few|multiple|(?:more than|at least) (?:one|a single)|two or three|2-3)"
+    r"\s+sentences?\b",
+    re.I,
+)
 _BRIEF = re.compile(r"\b(?:brief|briefly|concise|concisely|short answer|be short|terse)\b", re.I)
 _DETAIL = re.compile(r"\b(?:in detail|detailed|thorough|comprehensive|explain fully)\b", re.I)
 _N_SENTENCES = re.compile(
@@ -134,9 +152,11 @@ def _instructions(text: str) -> Instructions:
     elif match := _N_SENTENCES.search(text):
         word = match.group(1).lower()
         max_sentences = _NUMBERS.get(word) or int(word)
+    elif _SEVERAL_SENTENCES.search(text):
+        max_sentences = 3
     elif _DETAIL.search(text):
         max_sentences = 5
-    allow_unknown = bool(_UNKNOWN.search(text))
+    allow_unknown = bool(_UNKNOWN.search(text)) and not _FORBID_UNKNOWN.search(text)
     phrase = Instructions.unknown_phrase
     if allow_unknown and (quoted := _QUOTED_UNKNOWN.search(text)):
         phrase = quoted.group(1).strip()

@@ -4,6 +4,8 @@
 * ``extract_json``: the JSON object inside fences, preambles and trailing comments;
 * ``validate_output``: a model's output checked against a pydantic model, problems listed
   by field and pydantic error type, never raised;
+* ``response_format_for``: the model's JSON schema made strict-compatible and sent with
+  ``"strict": true`` (``strict_json_schema`` does the rewrite, or says what to change);
 * ``generate_structured``: ask with the model's JSON schema, validate, send the errors back,
   and stop after ``max_repairs``; the result carries every attempt's failures and the total
   tokens and cost.
@@ -29,9 +31,11 @@ from course_lib.structured.generation import (
     response_format_for,
     validate_output,
 )
+from course_lib.structured.strict import STRICT_KEYWORDS, strict_json_schema
 from course_lib.structured.templates import render_prompt, template_variables
 
 __all__ = [
+    "STRICT_KEYWORDS",
     "AttemptFailure",
     "ChatClient",
     "JSONExtractionError",
@@ -43,6 +47,7 @@ __all__ = [
     "generate_structured",
     "render_prompt",
     "response_format_for",
+    "strict_json_schema",
     "template_variables",
     "validate_output",
 ]

@@ -207,14 +207,32 @@ def default_repair_message(problems: Sequence[ValidationProblem]) -> str:
 
 
 @lru_cache(maxsize=64)
-def response_format_for(schema: type[BaseModel]) -> dict[str, Any]:
+def response_format_for(schema: type[BaseModel], *, strict: bool = True) -> dict[str, Any]:
     """The Chat Completions ``response_format`` of a pydantic model: its JSON schema.
 
+    With ``strict`` (the default), the schema is rewritten for strict mode
+    (:func:`~course_lib.structured.strict_json_schema`: every field required, optional ones
+    nullable, ``additionalProperties: false``) and sent with ``"strict": true``, so a provider
+    that supports it decodes under the schema. ``strict=False`` sends pydantic's schema as it
+    is, as a hint: for providers without strict mode, or to see what validation catches.
     Cached per class: building a JSON schema takes pydantic milliseconds, every call.
+
+    Raises:
+        StrictSchemaError: with ``strict``, the model uses a JSON Schema feature strict mode
+            refuses; the message says which field and what to change.
     """
+    from course_lib.structured.strict import strict_json_schema
+
+    plain = schema.model_json_schema()
+    if not strict:
+        return {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": plain}}
     return {
         "type": "json_schema",
-        "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+        "json_schema": {
+            "name": schema.__name__,
+            "schema": strict_json_schema(plain, name=schema.__name__),
+            "strict": True,
+        },
     }
 
 
@@ -291,6 +309,7 @@ def generate_structured(
     model: str = "chat-small",
     max_repairs: int = 2,
     seed: int | None = None,
+    strict: bool = True,
     system: str | None = None,
     repair_message: Callable[[Sequence[ValidationProblem]], str] = default_repair_message,
     **chat_options: Any,
@@ -306,6 +325,8 @@ def generate_structured(
         max_repairs: how many repair requests may follow the first call (0: none). The loop
             makes at most ``1 + max_repairs`` calls.
         seed: passed to every call, for reproducible runs.
+        strict: send the schema with ``"strict": true`` (see :func:`response_format_for`);
+            False for a provider without strict mode. Validation and repair run either way.
         system: a system prompt to put first.
         repair_message: builds the repair request from the problems found.
         **chat_options: passed to ``client.chat`` (``temperature``, ``max_tokens``,
@@ -317,12 +338,13 @@ def generate_structured(
 
     Raises:
         ValueError: ``max_repairs`` is negative.
+        StrictSchemaError: ``strict`` and a schema strict mode cannot serve.
         Whatever ``client.chat`` raises (rate limits, timeouts...) once its own policy gives up.
     """
     if max_repairs < 0:
         raise ValueError(f"max_repairs must be 0 or more (got {max_repairs}).")
     conversation = _conversation(messages, system)
-    response_format = response_format_for(schema)
+    response_format = response_format_for(schema, strict=strict)
     failures: list[AttemptFailure] = []
     tally = _Tally()
     value: T | None = None

@@ -1,66 +1,65 @@
 # %% [markdown]
 # # 1.2 Prompts and structured output: templates, schemas, validation and repair
 #
-# A chat reply is text for a person. Most production uses of a model are not: they feed a
-# program. A support desk that asks a model to triage tickets needs a category it can route
-# on, a priority it can sort by, and a flag that says whether a person must look. If one reply
-# in ten does not parse, or parses with a category nobody defined, one ticket in ten is lost
-# or misrouted, silently.
+# A chat reply is text for a person. Most production uses of a model feed a program instead.
+# A service desk that triages tickets with a model needs a category to route on, a priority
+# to sort by, and a flag for tickets a person must see. If one reply in ten does not parse,
+# one ticket in ten is lost or misrouted, silently.
 #
-# In this lesson you build the triage of Kestrel Freight's service desk. You write the prompt
-# as a template with examples, run it over 200 tickets and measure how often the reply is
-# usable, then build the production version: a schema the model is given and every reply is
-# checked against, and a bounded loop that asks the model to repair what fails. Last, you
-# measure something validation cannot see: whether the valid answers are right.
+# You build the triage of Kestrel Freight's service desk. First the prototype: a prompt
+# template with examples, run over 200 tickets, and how often its reply is usable. Then the
+# production version: a schema sent in strict mode, every reply validated, and a bounded
+# repair loop for providers without strict mode. Last, what validation cannot see: whether
+# the valid answers are right.
 #
-# **Time:** about 60 minutes. **You need:** lesson 1.1 (calling a model); Python classes and
-# exceptions. No API key, no network.
+# **Time:** about 62 minutes: 16 to read, 12 to run the code and read its outputs, 29 for the
+# four exercises (6, 3, 5 and 15), 5 for the questions. **You need:** lesson 1.1; Python
+# classes and exceptions. No API key, no network.
 #
 # ## Learning objectives
 # - Build prompts from Jinja2 templates that fail loudly on a missing variable, with roles
 #   and few-shot examples.
-# - Measure how often prompt-only JSON parses and validates over 200 tickets, and name the
-#   ways it fails.
-# - Write the output as a pydantic model, send its JSON schema with the request, and validate
-#   every reply against it.
-# - Repair invalid replies with a bounded loop, and measure what repair costs in calls and
-#   tokens.
-# - Tell a valid answer from a right one: measure category accuracy, and improve it by
-#   describing each allowed value in the schema.
+# - Measure how often prompt-only JSON parses and validates, and sort its failures into kinds.
+# - Write the output as a pydantic model and send its schema in strict mode.
+# - Choose a repair budget from measurements, for a provider without strict mode.
+# - Tell a valid answer from a right one, and test a prompt change with a paired interval.
 
 # %% [markdown]
 # ## Setup
 #
-# The parameters first. `fast = True` triages fewer tickets; the lesson reads the same.
+# The parameters first. `fast = True` triages 80 tickets instead of 200. It is quicker, but
+# every figure changes, and a conclusion the prose draws from 200 tickets may not hold on 80.
 
 # %% tags=["parameters"]
 seed = 0
 fast = False
 
 # %% [markdown]
-# Then the imports. `course_lib.structured` is the production library this lesson builds:
-# templates, JSON extraction, validation and the repair loop.
+# Then the imports. `course_lib.structured` is the production library this lesson builds;
+# `course_lib.labs` holds the lesson's measurements. `check(...)` shows its verdict as the
+# cell's result, so keep it on the last line of its cell.
 
 # %%
 import json
-from decimal import ROUND_HALF_UP, Decimal
 
 import jinja2
-import matplotlib.pyplot as plt
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: for you)
-from course_lib.datasets import (
-    TICKET_CATEGORIES as CATEGORIES,
-    TICKET_PRIORITIES as PRIORITIES,
-    load_tickets,
-)
-from course_lib.errors import PromptRenderError
+from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES, TICKET_PRIORITIES as PRIORITIES
+from course_lib.errors import PromptRenderError, StrictSchemaError
 from course_lib.evaluation import paired_bootstrap
+from course_lib.labs import cost_row, json_wrapping, kinds_table, lesson_tickets, repair_report
 from course_lib.llm import LLMClient
-from course_lib.standin import FaultPlan, local_client
-from course_lib.structured import generate_structured, render_prompt, response_format_for
+from course_lib.standin import FaultPlan
+from course_lib.structured import (
+    extract_json,
+    generate_structured,
+    render_prompt,
+    response_format_for,
+    validate_output,
+)
 
 pd.set_option("display.max_colwidth", 70)
 pd.set_option("display.width", 110)
@@ -69,63 +68,53 @@ MODELS = ["chat-small", "chat-large"]  # roles of the model registry, never mode
 
 # %% [markdown]
 # The model is the course's **local stand-in**: a small program that answers through the
-# same API as a hosted model, the same way on every run, offline. It picks sentences rather
-# than writing new ones, and it fails the way models fail at structured output: a share of its
-# JSON replies come back broken, and JSON asked for in the prompt alone comes wrapped in
-# Markdown or chat. [docs/local-model.md](../../docs/local-model.md) says what it does;
-# section 6 shows the same code against a real provider.
+# same API as a hosted model, offline, the same way on every run. It picks sentences rather
+# than writing them. Some of its behaviour is **planted**: built in on purpose so that a
+# lesson has something to measure. Here, it breaks a share of its JSON replies, and wraps
+# JSON asked for in the prompt alone in Markdown or chat.
+# [docs/local-model.md](../../docs/local-model.md) describes what it does.
 
 # %%
 client = LLMClient.from_settings()  # the in-process stand-in, unless course.toml says otherwise
-print(client.registry.resolve("chat-small").description)
-print(client.registry.resolve("chat-large").description)
+for model in MODELS:
+    print(f"{model}: {client.registry.resolve(model).description}")
 
 # %% [markdown]
-# The descriptions say how each stand-in picks its sentences: "lexically" means by the words
-# a sentence shares with the input; "embeddings" are lists of numbers that stand for meaning,
-# the subject of lesson 1.3. You need neither to follow this lesson.
-#
 # ## 1. The prototype: a prompt built from a template
 #
-# ### The tickets
-#
-# The service desk's tickets ship with the course: 720 of them, each labelled with the
-# category and priority a person gave it. Their datasheet, the document that says where the
-# data comes from and what each column means, is `course_lib/datasets/README.md`.
-# You will triage a fixed sample of them, the same sample on every run:
+# The service desk's 720 tickets ship with the course, each labelled with the category and
+# priority a person gave it (their datasheet is `course_lib/datasets/README.md`). You triage
+# a fixed sample of them:
 
 # %%
-tickets = load_tickets().sample(n_tickets, random_state=12).reset_index(drop=True)
-print(f"{len(tickets)} tickets; the first one:\n")
+tickets = lesson_tickets(n_tickets)
 first = tickets.iloc[0]
-print(f"Subject: {first.subject}\n\n{first.body}\n")
+print(f"{len(tickets)} tickets; the first one:\n\nSubject: {first.subject}\n\n{first.body}\n")
 print(f"label: category={first.category}, priority={first.priority}")
 
 # %% [markdown]
 # ### Templates
 #
-# A prompt is text with holes: the ticket goes into a fixed frame. An f-string works until
-# prompts live in files, get reviewed and get versioned (lesson 2.4); then the frame is a
-# **template**, and [Jinja2](https://jinja.palletsprojects.com/) is the usual engine. Here is
-# the frame of one ticket:
+# A prompt is text with holes. Once prompts live in files and get reviewed and versioned
+# (lesson 2.4), the frame is a **template**, and [Jinja2](https://jinja.palletsprojects.com/)
+# is the usual engine:
 
 # %%
 TICKET_TEMPLATE = "Subject: {{ subject }}\n\n{{ body }}"
 
-print(render_prompt(TICKET_TEMPLATE, subject=first.subject, body=first.body)[:160])
+print(render_prompt(TICKET_TEMPLATE, subject=first.subject, body=first.body)[:120])
 
 # %% [markdown]
-# Jinja2 has a trap. By default, a variable the template uses but nobody passed renders as
-# an empty string. A typo in a variable name then ships a prompt with a hole in it, and
-# nothing fails: the model just answers a worse question. Watch the subject disappear:
+# Jinja2 has a trap. By default, a variable nobody passed renders as an empty string. A typo
+# then ships a prompt with a hole in it, and nothing fails. Watch the subject disappear:
 
 # %%
 typo = "Subject: {{ subjet }}\n\n{{ body }}"
 print(repr(jinja2.Template(typo).render(subject=first.subject, body="...")))
 
 # %% [markdown]
-# `render_prompt` renders with Jinja2's `StrictUndefined`, so the same typo is an error that
-# names the missing variable and the ones you gave:
+# `render_prompt` renders with Jinja2's `StrictUndefined`, so the typo is an error that names
+# the missing variable:
 
 # %%
 try:
@@ -136,17 +125,12 @@ except PromptRenderError as error:
 # %% [markdown]
 # ### Roles and examples
 #
-# Chat models take a list of messages, each with a **role**:
+# Chat models take a list of messages, each with a **role**: `system` for your instructions,
+# `user` for the input, `assistant` for the model's replies. The ticket is text written by
+# someone else, so it goes in its own `user` message, never spliced into your instructions.
 #
-# - `system`: your instructions, the same for every ticket;
-# - `user`: the input, here the ticket. It is data written by someone else, so it goes in its
-#   own message, never spliced into your instructions;
-# - `assistant`: the model's replies. You can also write some yourself, as examples.
-#
-# Showing the model a few solved examples, **few-shot prompting**, is a dependable way to show
-# it the shape of the answer you want. Examples can go in as pairs of `user` and `assistant`
-# messages, or as text inside the system prompt; this lesson does the latter, with a template.
-# Here are two solved tickets, written for this lesson (not taken from the sample):
+# Showing a few solved examples, **few-shot prompting**, shows the model the shape of the
+# answer you want. Here are two solved tickets, written for this lesson:
 
 # %%
 EXAMPLES = [
@@ -166,47 +150,35 @@ EXAMPLES = [
 ]  # fmt: skip
 
 # %% [markdown]
-# Two pieces of Jinja2 put them in a prompt. `{% for ... %} ... {% endfor %}` repeats the text
-# between the tags once per item; over a dict, `.items()` gives each key with its value. The
-# `tojson` filter, `{{ value | tojson }}`, writes a value as JSON. Here both are at work on
-# made-up data, next to a dict printed without the filter:
+# Two pieces of Jinja2 put them in a prompt: `{% for x in items %} ... {% endfor %}` repeats
+# its text once per item, and the `tojson` filter writes a value as JSON. On made-up data:
 
 # %%
-DEMO = """Owners:
-{% for service, team in owners.items() %}
+DEMO = """{% for service, team in owners.items() %}
 * {{ service }} belongs to {{ team }}
 {% endfor %}
 without tojson: {{ limits }}
 with tojson:    {{ limits | tojson }}"""
 
-print(
-    render_prompt(
-        DEMO,
-        owners={"parcel-api": "Routing", "ledgerly": "Finance"},
-        limits={"retries": 2, "strict": True, "region": None},
-    )
-)
+owners = {"parcel-api": "Routing", "ledgerly": "Finance"}
+print(render_prompt(DEMO, owners=owners, limits={"strict": True, "region": None}))
 
 # %% [markdown]
-# The empty lines come from the lines that hold only a `{% ... %}` tag; they do no harm.
-#
 # ### Exercise 1.2.1: A few-shot prompt template
 #
-# Complete `FEW_SHOT_TEMPLATE`, the Jinja2 template of the system prompt. It receives two
-# variables:
+# Complete `FEW_SHOT_TEMPLATE`, the system prompt. It receives `categories`, a dict of name
+# -> meaning, and `examples`, a list of dicts with a `ticket` (text) and an `answer` (a dict).
+# List every category on its own line as `- name: meaning`. Write each example as a line
+# `Ticket:`, its ticket text, then `Answer: ` and its answer **as JSON**, in the order given:
 #
-# - `categories`: a dict of category name -> meaning. List every category on its own line as
-#   `- name: meaning`;
-# - `examples`: a list of dicts with a `ticket` (text) and an `answer` (a dict). Write each
-#   ticket, then its answer **as JSON**, in the order given. Mind the difference: Jinja2 prints
-#   a Python dict as `{'needs_human': False}`, which is not JSON.
+# ```text
+# Ticket:
+# Subject: Grafana seat ...
+# Answer: {"category": "software_licence", "priority": "P4", ...}
+# ```
 #
-# Keep the instructions at the end as they are. The checker renders your template with
-# categories and examples you have not seen, including none at all, and requires exactly
-# this: a line `- name: meaning` for every category, and every example's ticket text as given,
-# followed by its answer as JSON (the first JSON object after the ticket must equal the
-# answer), in the order given. The labels `Ticket:` and `Answer:` are not checked; they help
-# the model tell the parts apart, so write them as the stub suggests.
+# Keep the closing instructions as they are. The checker renders your template with
+# categories and examples you have not seen, none included.
 
 # %%
 # BEGIN SOLUTION
@@ -246,23 +218,32 @@ summary is one line, at most 120 characters."""
 check("1.2.1", FEW_SHOT_TEMPLATE)
 
 # %% [markdown]
-# Now render the system prompt with the ten real categories and the two examples (your
-# template once it passes the check, the course's until then):
+# Render the system prompt with the ten real categories and the two examples (your template
+# once it passes, the course's until then):
 
 # %%
 few_shot = answer_or_reference("1.2.1", FEW_SHOT_TEMPLATE)
-system_prompt = render_prompt(few_shot, categories=CATEGORIES, examples=EXAMPLES)
-print(system_prompt)
+print(render_prompt(few_shot, categories=CATEGORIES, examples=EXAMPLES)[:600], "\n...")
+
+# %% [markdown]
+# A model reacts to the exact text of its prompt: one blank line more, and some replies
+# change. So the measurements below use the course's template, and a passing variant of
+# yours (other spacing, other labels) leaves them as printed:
+
+# %%
+from course_lib.labs import FEW_SHOT_TEMPLATE as COURSE_TEMPLATE
+
+system_prompt = render_prompt(COURSE_TEMPLATE, categories=CATEGORIES, examples=EXAMPLES)
+yours = render_prompt(few_shot, categories=CATEGORIES, examples=EXAMPLES)
+print("Your prompt is the course's, character for character:", yours == system_prompt)
 
 # %% [markdown]
 # ### The prototype call
 #
-# The prototype sends the system prompt and the ticket, and reads the reply with `json.loads`,
-# as a tutorial would. `seed=seed` fixes the model's randomness: a model picks each next
-# word with some chance involved, and a seed makes that chance repeat, so the same request
-# gets the same reply (hosted providers promise this only on a best-effort basis; the stand-in
-# is deterministic anyway). Here is the prototype on the first five tickets, with both ends of
-# each reply that `json.loads` rejects:
+# The prototype sends the system prompt and the ticket, and reads the reply with
+# `json.loads`, as a tutorial would. `seed=seed` makes the model's random choices repeat
+# (hosted providers promise this only on a best-effort basis). The first five tickets, with
+# both ends of each reply that `json.loads` rejects:
 
 
 # %%
@@ -275,22 +256,18 @@ for ticket in tickets.head(5).itertuples():
     reply = client.chat(prototype_messages(ticket), model="chat-small", seed=seed).content
     try:
         json.loads(reply)
-        outcome = "json.loads: ok"
+        print("json.loads: ok")
     except ValueError as error:
-        outcome = f"json.loads: {type(error).__name__}"
-    print(outcome)
-    if outcome != "json.loads: ok":
+        print(f"json.loads: {type(error).__name__}")
         print(f"    starts {reply[:40]!r}\n    ends   {reply[-40:]!r}")
 
 # %% [markdown]
-# Look at both ends of the rejected replies. Asked for JSON in the prompt only, models often
-# wrap it: a Markdown code fence around it, a friendly preamble before it, a comment after it.
-# A person reads past the wrapping; `json.loads` does not.
+# A Markdown fence around the JSON, a comment after it: a person reads past the wrapping;
+# `json.loads` does not.
 #
 # ## 2. What breaks: 200 tickets
 #
-# One reply proves nothing. Here is the prototype on every ticket of the sample, for both
-# models, keeping each reply. The small model comes first; the large one returns in section 4.
+# One reply proves nothing. Here is the prototype on the whole sample, for both models:
 
 
 # %%
@@ -314,97 +291,37 @@ def parses(reply, parse):
 
 
 parsed = sum(parses(reply, json.loads) for reply in small_replies)
-share = parsed / len(small_replies)
-print(f"chat-small: json.loads parsed {parsed} of {len(small_replies)} replies ({share:.0%}).")
+print(f"chat-small: json.loads parsed {parsed} of {len(small_replies)} replies.")
 
 # %% [markdown]
-# What did the failures look like? The next cell sorts every reply of the small model by how
+# What did the failures look like? `json_wrapping` sorts each reply of the small model by how
 # its JSON was wrapped:
 
-
 # %%
-def wrapping(reply):
-    if parses(reply, json.loads):
-        return "plain JSON"
-    if "```" in reply:
-        return "in a code fence"
-    if not reply.lstrip().startswith("{"):
-        return "after a preamble"
-    if "\n//" in reply:
-        return "with a comment after it"
-    return "broken JSON (cut off or invalid)"
-
-
-pd.Series([wrapping(r) for r in small_replies]).value_counts().rename("replies").to_frame()
+pd.Series([json_wrapping(r) for r in small_replies]).value_counts().rename("replies").to_frame()
 
 # %% [markdown]
-# Most failures are wrapping, and wrapping is easy to undo: find the JSON object inside the
-# reply. The last row is different: JSON that is cut off or malformed has no object to find.
-#
-# ### Exercise 1.2.2: Find the JSON in a reply
-#
-# Complete `parse_json_reply(text)`: return the first JSON object (a dict) in a model's reply,
-# whatever is written around it: code fences with or without `json`, a preamble, a comment or
-# prose after it. When there is no complete JSON object (prose only, a cut-off object, a list,
-# an empty reply), raise `ValueError`, so that a broken reply can never pass for an answer.
-#
-# Mind the braces that do not open the object: a preamble may contain one ("Using the format
-# {key: value} you gave:"), and a string inside the object may contain one
-# (`"summary": "CI says: expected '}'"`). The checker's hidden replies include both.
+# Most failures are wrapping, which is easy to undo: find the JSON object inside the reply.
+# `extract_json` (in `course_lib.structured`) tries the standard library's
+# `json.JSONDecoder.raw_decode` at each `{` and returns the first complete object, so a brace
+# in a preamble or inside a string does not fool it. A cut-off object has nothing to find:
 
 # %%
-import json
-
-
-def parse_json_reply(text: str) -> dict:
-    """The first JSON object in `text`; ValueError when there is none."""
-    # BEGIN SOLUTION
-    decoder = json.JSONDecoder()
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            start = text.find("{", start + 1)
-            continue
-        if isinstance(value, dict):
-            return value
-        start = text.find("{", start + 1)
-    raise ValueError(f"no JSON object in the reply {text[:60]!r}")
-    # END SOLUTION
-
-
-# %%
-check("1.2.2", parse_json_reply)
+print(extract_json('Sure {see below}: {"summary": "VPN {down}", "needs_human": true} Thanks!'))
+cleaned = sum(parses(reply, extract_json) for reply in small_replies)
+print(f"json.loads parsed {parsed} of {len(small_replies)}; extract_json, {cleaned}.")
 
 # %% [markdown]
-# Your function (or the course's, `course_lib.structured.extract_json`, until yours passes)
-# on the same replies:
-
-# %%
-parse_reply = answer_or_reference("1.2.2", parse_json_reply)
-cleaned = sum(parses(reply, parse_reply) for reply in small_replies)
-print(f"json.loads parsed {parsed} of {len(small_replies)}; with parse_reply, {cleaned}.")
-
-# %% [markdown]
-# Far better. (`extract_json` goes one step further than the exercise asked: when an object is
-# cut off, it does not fall back on a complete object nested inside it, which would be a
-# fragment passing for an answer.)
-#
-# But a dict is not yet a triage. Nothing so far checks that `category` is one of
-# the ten categories, that `needs_human` is a boolean, or that a field is there at all.
+# Far better. But a dict is not yet a triage: nothing checks that `category` is one of the
+# ten, that `needs_human` is a boolean, or that a field is there at all.
 #
 # ## 3. A schema for the answer
 #
-# A **schema** says what a valid answer is: which fields, of which types, with which allowed
-# values. In Python, [pydantic](https://docs.pydantic.dev/) writes a schema as a class with
-# typed fields. `Model.model_validate(data)` returns an object whose fields have the declared
-# types, or raises a `ValidationError` that lists every problem, each with a machine-readable
-# type (`missing`, `enum`, `bool_parsing`...). The same class gives the JSON Schema that the
-# model is sent in section 4.
-#
-# A made-up example first. A field without a default is required; `= None` makes a field
-# optional; `Field(max_length=10)` adds a rule to a field:
+# A **schema** says what a valid answer is: which fields, of which types, with which values.
+# [pydantic](https://docs.pydantic.dev/) writes one as a class with typed fields.
+# `Model.model_validate(data)` returns a typed object, or raises a `ValidationError` listing
+# every problem with a type (`missing`, `enum`, `bool_parsing`...). A made-up example: a
+# field without a default is required, `= None` makes one optional, `Field` adds rules:
 
 
 # %%
@@ -422,19 +339,12 @@ except ValidationError as error:
         print(problem["loc"], problem["type"], "-", problem["msg"])
 
 # %% [markdown]
-# ### Exercise 1.2.3: The triage schema
+# ### Exercise 1.2.2: The triage schema
 #
-# The two enums are given: `Category` has the ten categories, `Priority` has P1 to P4. Complete
-# `TicketTriage` with five fields:
-#
-# - `category`, a `Category`, and `priority`, a `Priority`;
-# - `service`: the service the ticket is about (such as `parcel-api`), optional: it may be
-#   left out or be null, since most tickets name no service;
-# - `summary`: a string of at most 120 characters;
-# - `needs_human`: a boolean.
-#
-# All but `service` are required. The checker validates good and bad triages you have not
-# seen.
+# The enums are given: `Category` (the ten categories) and `Priority` (P1 to P4). Complete
+# `TicketTriage` with `category` and `priority`; `service`, optional (it may be left out or
+# be null, since most tickets name none); `summary`, a string of at most 120 characters; and
+# `needs_human`, a boolean. The checker validates good and bad triages you have not seen.
 
 # %%
 from enum import Enum
@@ -464,96 +374,133 @@ class TicketTriage(BaseModel):
 
 
 # %%
-check("1.2.3", TicketTriage)
+check("1.2.2", TicketTriage)
 
 # %% [markdown]
-# The class is the schema. Here is what the model will be sent, its JSON Schema. `$ref` is a
-# pointer: `#/$defs/Category` says the allowed values are defined once, under `$defs`:
+# The class is the schema. Its JSON Schema is what a model is sent; `$ref` points to the
+# allowed values, defined once under `$defs`:
 
 # %%
-Triage = answer_or_reference("1.2.3", TicketTriage)
+Triage = answer_or_reference("1.2.2", TicketTriage)
 schema = Triage.model_json_schema()
 for name, spec in schema["properties"].items():
     print(f"{name:<12} {json.dumps(spec)}")
 print("required:", schema["required"])
-print("Category:", schema["$defs"]["Category"]["enum"])
+for name, spec in schema["$defs"].items():
+    print(f"$defs/{name}: {len(spec['enum'])} values, from {spec['enum'][0]!r}")
 
 # %% [markdown]
-# Now validate the prototype's replies: first as the prototype read them (`json.loads`), then
-# after `parse_reply`. `check_reply` returns the validated triage, or the pydantic error types
-# that explain why there is none:
+# `validate_output(reply, Triage)` does both steps, extraction and validation, and never
+# raises: it returns the triage (`.value`) or the problems, each with pydantic's error type
+# (`.kinds`). With `extract=False` it reads the reply as `json.loads` would:
+
+# %%
+for extract in (False, True):
+    valid = sum(validate_output(r, Triage, extract=extract).ok for r in small_replies)
+    print(f"extract={extract!s:<5}  valid: {valid} of {len(small_replies)}")
+
+# %% [markdown]
+# ### Exercise 1.2.3: Sort the replies into kinds
+#
+# A failure's kind says which fix it needs. Complete `failure_kind(reply, schema)` with
+# `validate_output`. It returns one of four kinds:
+#
+# - `"valid"`: the reply validates as it is;
+# - `"wrapped"`: it validates once the JSON is extracted (extraction is the fix);
+# - `"no JSON object"`: there is no complete object to extract (a new reply is the fix);
+# - `"breaks the schema"`: an object was found, and it breaks a rule of the schema.
+#
+# The checker sorts hidden replies against a schema you have not seen.
+
+# %%
+from course_lib.structured import validate_output
+
+
+def failure_kind(reply, schema):
+    """Which fix a reply needs: "valid", "wrapped", "no JSON object" or "breaks the schema"."""
+    # BEGIN SOLUTION
+    if validate_output(reply, schema, extract=False).ok:
+        return "valid"
+    checked = validate_output(reply, schema)
+    if checked.ok:
+        return "wrapped"
+    if "json_invalid" in checked.kinds:
+        return "no JSON object"
+    return "breaks the schema"
+    # END SOLUTION
 
 
 # %%
-def check_reply(reply, parse):
-    """Parse a reply with `parse`, then validate it: (triage, []) or (None, error types)."""
-    try:
-        data = parse(reply)
-    except ValueError:
-        return None, ["json_invalid"]
-    try:
-        return Triage.model_validate(data), []
-    except ValidationError as error:
-        return None, [e["type"] for e in error.errors()]
-
-
-for name, parse in [("json.loads", json.loads), ("parse_reply", parse_reply)]:
-    valid = sum(check_reply(r, parse)[0] is not None for r in small_replies)
-    print(f"{name:<12} valid: {valid} of {len(small_replies)} ({valid / len(small_replies):.0%})")
+check("1.2.3", failure_kind)
 
 # %% [markdown]
-# Some replies parse but are not valid triages. Which rules do they break? Each row is a
-# pydantic error type, counted once per reply:
-
+# Your function (or the course's, until yours passes) on the small model's replies:
 
 # %%
-def kinds_table(problem_lists):
-    counts = pd.Series([k for kinds in problem_lists for k in sorted(set(kinds))]).value_counts()
-    counts = counts.sort_index().sort_values(ascending=False, kind="stable")  # ties by name
-    return counts.rename("replies").to_frame()
-
-
-kinds_table(check_reply(r, parse_reply)[1] for r in small_replies)
+kind_of = answer_or_reference("1.2.3", failure_kind)
+pd.Series([kind_of(r, Triage) for r in small_replies]).value_counts().rename("replies").to_frame()
 
 # %% [markdown]
-# These are the failures no cleaning fixes: `json_invalid` (an object cut off mid-way),
-# `missing` (a required field left out), `enum` (a value close to, but not, an allowed one),
-# `string_type` (the right field with the wrong type, such as a list where a string belongs).
-# Its cousin for booleans, `bool_parsing` (`"Yes."` for `true`), turns up in section 4. Real
-# models make the same kinds of mistakes.
+# Extraction fixes the wrapped replies; the other kinds need a new reply. Which rules do the
+# broken ones break? Error types, counted once per reply (ties in name order):
+
+# %%
+kinds_table(validate_output(r, Triage).kinds for r in small_replies)
+
+# %% [markdown]
+# No extraction fixes these: `json_invalid` (an object cut off), `missing` (a required field
+# left out), `enum` (a value outside the allowed ones), `string_type` (a list where a string
+# belongs). The stand-in's share of them is planted; the kinds are the ones pydantic reports
+# for any source.
 #
-# ## 4. Production: the schema in the request, validation, and a bounded repair
+# ## 4. Production: strict mode, validation, and a bounded repair
 #
-# Three changes make the triage dependable.
+# ### The schema in the request, in strict mode
 #
-# 1. **Send the schema with the request.** `response_format` carries the JSON Schema. Some
-#    providers use it for **constrained decoding**: while the model writes its reply, piece by
-#    piece, the provider lets it pick only pieces that keep the reply valid against the
-#    schema. OpenAI calls this "Structured Outputs" and switches it on with `"strict": true` in
-#    the `response_format`. The reply is then bare JSON of the right shape far more often, and
-#    the prompt no longer needs to spell out the format.
-# 2. **Validate every reply** with the same pydantic class. Constrained or not, a reply is
-#    input from outside your program: check it, never trust it.
-# 3. **Repair, with a bound.** When a reply fails, send the errors back and ask for a fixed
-#    object. A model usually fixes what it is told is wrong. Stop after `max_repairs`
-#    attempts, so a model that keeps failing costs a known amount, and hand the ticket to a
-#    person.
+# `response_format` carries the JSON Schema with the request. With `"strict": true`, a
+# provider that supports it uses **constrained decoding**: while the model writes, only
+# tokens that keep the reply valid against the schema are allowed. OpenAI calls this
+# Structured Outputs; its announcement (in Further reading) measures schema adherence with
+# and without constrained decoding.
 #
-# `generate_structured` does all three. Each of its calls is
-# `client.chat(messages, model=..., response_format=response_format_for(Triage), seed=seed)`;
-# here is that `response_format`, with the JSON Schema of section 3 inside it:
+# Strict mode accepts only part of JSON Schema. Every object must set `additionalProperties:
+# false` and list *all* its fields in `required`; an optional field becomes a required one
+# that may be null. pydantic's schema breaks that rule on `service`. `response_format_for`
+# rewrites the schema and adds `strict`:
 
 # %%
 response_format = response_format_for(Triage)
-print("type:              ", response_format["type"])
-print("json_schema.name:  ", response_format["json_schema"]["name"])
-print("json_schema.schema:", json.dumps(response_format["json_schema"]["schema"])[:70], "...")
+strict_schema = response_format["json_schema"]["schema"]
+print("strict:              ", response_format["json_schema"]["strict"])
+print("pydantic's required: ", schema["required"])
+print("strict required:     ", strict_schema["required"])
+print("additionalProperties:", strict_schema["additionalProperties"])
+print("service:             ", json.dumps(strict_schema["properties"]["service"]))
 
 # %% [markdown]
-# With the schema in the request, the system prompt shrinks to one sentence. The result says
-# how many attempts it took and adds up their **tokens**, the pieces of words (about four
-# characters of English each) that models read and write and providers bill by (lesson 1.1).
-# Here is the first ticket, each field of the reply next to the person's label:
+# Some schemas cannot be made strict: a provider refuses keywords such as `uniqueItems`
+# (what pydantic writes for a `set`). `response_format_for` refuses first, in one line that
+# says what to change:
+
+
+# %%
+class TaggedTriage(Triage):
+    tags: set[str]
+
+
+try:
+    response_format_for(TaggedTriage)
+except StrictSchemaError as error:
+    print(f"{type(error).__name__}: {error}")
+
+# %% [markdown]
+# ### Validate every reply
+#
+# A reply is input from outside your program, constrained or not: check it with the same
+# pydantic class. `generate_structured` sends the strict schema, validates the reply, and
+# counts **tokens**, the pieces of words providers bill by (lesson 1.1). With the schema in
+# the request, the system prompt shrinks to one sentence. The first ticket, next to its
+# label:
 
 # %%
 SCHEMA_SYSTEM = "You triage support tickets for the Kestrel Freight service desk."
@@ -564,71 +511,67 @@ def schema_messages(ticket):
     return [{"role": "system", "content": SCHEMA_SYSTEM}, {"role": "user", "content": user}]
 
 
-result = generate_structured(
-    client, schema_messages(first), Triage, model="chat-small", max_repairs=2, seed=seed
-)
+result = generate_structured(client, schema_messages(first), Triage, seed=seed)
 print(f"attempts: {result.attempts}, tokens: {result.total_tokens}, stopped: {result.stopped}")
-first_service = "null" if pd.isna(first.service) else first.service
-labels = {"category": first.category, "priority": first.priority, "service": first_service}
-reply_fields = result.value.model_dump(mode="json")
-pd.DataFrame({"reply": reply_fields, "label": labels}).fillna("(not labelled)")
+labels = {"category": first.category, "priority": first.priority}
+pd.DataFrame({"reply": result.value.model_dump(mode="json"), "label": labels}).fillna("-")
 
 # %% [markdown]
-# The reply is valid: every field has an allowed type and value. Now compare it with the
-# label. This ticket names no service, yet `service` holds its subject line, a string, so it
-# passes. In this run the category and the priority disagree with the person's label too, and
-# the summary is the subject line copied. **Valid is not right**: validation checks the shape
-# of an answer, not its truth. Section 5 measures how often the two differ, and why so
-# many answers say `access_request`.
+# Every field has an allowed type and value, yet the category and priority disagree with
+# the label, and `service` holds the subject line. **Valid is not right**; section 5
+# measures the gap.
 #
-# Now the whole sample, for both models, with up to two repairs. You also get the rate
-# without repair for free: the first attempt of each run is exactly the call a run without
-# repair makes (same request, same seed), so `attempts == 1` means "valid without repair".
+# Now the whole sample in strict mode, for both models:
 
 
 # %%
-def run_schema(model, schema_class, faults=None, max_repairs=2):
-    runner = local_client(faults=faults) if faults else client
+def run_schema(model, schema_class, *, strict=True, max_repairs=2):
     return [
         generate_structured(
-            runner,
+            client,
             schema_messages(t),
             schema_class,
             model=model,
             max_repairs=max_repairs,
             seed=seed,
+            strict=strict,
         )
         for t in tickets.itertuples()
     ]
 
 
 runs = {model: run_schema(model, Triage) for model in MODELS}
-first_try = sum(r.ok and r.attempts == 1 for r in runs["chat-small"])
-repaired = sum(r.ok for r in runs["chat-small"])
-print(
-    f"chat-small: {first_try} of {n_tickets} valid at the first attempt, {repaired} after repair."
-)
+for model in MODELS:
+    first_try = sum(r.ok and r.attempts == 1 for r in runs[model])
+    print(f"{model}, strict: {first_try} of {n_tickets} valid at the first attempt")
 
 # %% [markdown]
-# What does a repair look like? Here is the first ticket whose first reply failed: the
-# broken reply, the problems the loop sent back, and the outcome.
+# The stand-in models a strict provider: in strict mode it never breaks a reply. Only a
+# reply cut short by `max_tokens` still fails (section 6).
+#
+# ### Without strict mode: repair, with a bound
+#
+# Not every provider offers strict mode: some offer only "JSON mode" (any JSON object), and
+# many self-hosted servers nothing at all. There the schema is a hint, and validation finds
+# broken replies. The answer is a loop: send the errors back, ask for a fixed object, and
+# stop after `max_repairs`, so a model that keeps failing costs a known amount.
+# `strict=False` sends pydantic's schema as a hint:
 
 # %%
-example = next((r for r in runs["chat-small"] if r.errors and r.ok), None)
-if example is None:
-    print("No reply needed a repair in this run.")
-else:
-    failure = example.errors[0]
-    print("reply 1:", failure.content[:200], "\n")
-    print("sent back:\n" + "\n".join(p.describe() for p in failure.problems), "\n")
-    print(f"after {example.attempts} attempts:", example.value.model_dump(mode="json"))
+loose = {model: run_schema(model, Triage, strict=False) for model in MODELS}
+small = loose["chat-small"]
+example = next((r for r in small if r.errors and r.ok), None)
+failure = example.errors[0]
+print("reply 1:", failure.content[:160], "\n")
+print("sent back:\n" + "\n".join(p.describe() for p in failure.problems), "\n")
+print(f"after {example.attempts} attempts:", example.value.model_dump(mode="json"))
 
 # %% [markdown]
-# ### The valid-output rate, before and after
+# ### The valid-output rate, every way
 #
-# Four ways of reading a reply, side by side for both models: the prototype with
-# `json.loads`, the prototype with `parse_reply`, the schema with validation, and the schema
-# with validation and repair. Each rate counts replies that validate as a `TicketTriage`:
+# Five ways of reading a reply, for both models. Each rate counts replies that validate as a
+# `TicketTriage`. Without repair is free to read off: a run's first attempt is exactly the
+# call a run without repair makes.
 
 
 # %%
@@ -637,17 +580,18 @@ def rate(flags):
     return sum(flags) / len(flags)
 
 
-def valid_share(model_replies, parse):
-    return rate(check_reply(r, parse)[0] is not None for r in model_replies)
+def valid_share(model_replies, extract):
+    return rate(validate_output(r, Triage, extract=extract).ok for r in model_replies)
 
 
 rates = pd.DataFrame(
     {
         model: {
-            "prompt + json.loads": valid_share(replies[model], json.loads),
-            "prompt + parse_reply": valid_share(replies[model], parse_reply),
-            "schema + validation": rate(r.ok and r.attempts == 1 for r in runs[model]),
-            "schema + validation + repair": rate(r.ok for r in runs[model]),
+            "prompt, as it is": valid_share(replies[model], extract=False),
+            "prompt, extract_json": valid_share(replies[model], extract=True),
+            "schema, no strict": rate(r.ok and r.attempts == 1 for r in loose[model]),
+            "schema, no strict + repair": rate(r.ok for r in loose[model]),
+            "schema, strict": rate(r.ok and r.attempts == 1 for r in runs[model]),
         }
         for model in MODELS
     }
@@ -655,245 +599,114 @@ rates = pd.DataFrame(
 rates.map(lambda share: f"{share:.1%}")
 
 # %% [markdown]
-# The same table as a figure, one group of bars per model, the four ways from left to right:
-
-# %%
-colors = ["#c9c9c9", "#8fb3d9", "#3b75af", "#173f6b"]
-ax = rates.T.plot.bar(figsize=(9, 3.8), rot=0, width=0.8, color=colors)
-for bars in ax.containers:
-    ax.bar_label(bars, labels=[f"{v:.0%}" for v in bars.datavalues], fontsize=8)
-ax.set_ylabel(f"valid outputs (of {n_tickets} tickets)")
-ax.set_ylim(0, 1.1)
-ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
-ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-ax.set_title("Valid-output rate: prompt-only JSON vs schema, validation and repair")
-plt.tight_layout()
-plt.show()
-
-# %% [markdown]
-# Read the bars in three steps:
+# Extraction recovers the wrapped replies. Without strict mode, the stand-in breaks a
+# planted share of schema replies, so that repair has work (the "no strict" row); repair
+# fixes the rest. The larger model breaks fewer replies (planted too), so it needs fewer
+# repairs.
 #
-# - **Cleaning** (first to second bar) recovers the wrapped replies: most of the prototype's
-#   losses were wrapping, not bad content.
-# - **The schema** (second to third bar) changes little *here*: the stand-in breaks its schema
-#   replies about as often as its prompt-only ones, so that you can see validation and repair
-#   at work. With a real provider's structured-output mode the third bar starts higher:
-#   announcing the feature, OpenAI reported 100% schema adherence on its complex-schema
-#   evaluation with constrained decoding, against under 40% for an older model without it.
-#   The schema also makes one class the single definition of a valid answer, for the request
-#   and for the check.
-# - **Repair** (third to fourth bar) fixes the model's own mistakes, which no cleaning can.
-#
-# Compare the two models too: the larger one breaks fewer replies, so it needs fewer repairs.
-# Validation stays necessary with constrained decoding: it covers the shape, not a reply cut
-# short by a token limit, a refusal, a provider without the feature, or the rules a JSON
-# Schema cannot state.
-#
-# Which failures did each step meet? Pydantic error types, counted once per reply, for the
-# small model, one column per step (a type a step never met counts 0):
-
-# %%
-small = runs["chat-small"]
-
-
-def kind_counts(problem_lists):
-    return kinds_table(problem_lists)["replies"]
-
-
-failure_kinds = pd.concat(
-    {
-        "json.loads": kind_counts(check_reply(r, json.loads)[1] for r in small_replies),
-        "parse_reply": kind_counts(check_reply(r, parse_reply)[1] for r in small_replies),
-        "schema, 1st reply": kind_counts(r.errors[0].kinds if r.errors else [] for r in small),
-        "after repair": kind_counts(r.errors[-1].kinds if not r.ok else [] for r in small),
-    },
-    axis=1,
-)
-failure_kinds.fillna(0).astype(int)
-
-# %% [markdown]
-# Notice the `json_invalid` row in the schema column: those are replies the stand-in cut off
-# on purpose. It breaks a share of its schema replies (truncated, a wrong type, a field left
-# out) so that validation and repair have work to do. A provider with constrained decoding
-# does not send cut-off JSON, unless the reply hits the `max_tokens` limit.
-
 # %% [markdown]
 # ### The cost of repair
 #
-# A repair is another call. Each failed attempt records what it cost, so the first attempts
-# alone give the cost of a run without repair. `cost_row` computes both. With `repair=False`
-# it counts one call per ticket, the first: its cost is in the failure record `errors[0]` when
-# the first reply failed, in the result itself when it was valid at once; and only the tickets
-# valid at once count as valid outputs. With `repair=True` it counts every call.
-#
-# It adds up the dollars as `Decimal`s, not floats. A float holds a cost such as $0.0000153
-# only nearly, and each `+` of two floats rounds again, so a plain `sum` of many costs is off
-# in its last digits, by an amount that depends on the order of the terms and even on the
-# Python version (3.12 changed how `sum` adds floats). Prices are round numbers per million
-# tokens, so a total often lands exactly halfway between two rounded figures, and then those
-# last digits decide which one a report shows. Each call's cost is exact to ten decimal
-# places, so in `Decimal` the total is exact, and `ROUND_HALF_UP` says what happens halfway.
-# (`math.fsum` is the float alternative: an exactly rounded total, the same on every Python,
-# though still of the costs' nearly-right floats.) Per ticket and per valid output:
-
+# A repair is another call, and a longer one: its input is the conversation so far, the
+# broken reply and the list of problems. `cost_row` reads each run's calls, tokens and
+# dollars. With `repair=False` it counts each ticket's first call only:
 
 # %%
-def cost_row(results, *, repair):
-    if repair:
-        spent = [(r.attempts, r.total_tokens, r.cost_usd) for r in results]
-        valid = sum(r.ok for r in results)
-    else:  # the first call of each ticket only
-        first = [r.errors[0] if r.errors else r for r in results]
-        spent = [(1, f.total_tokens, f.cost_usd) for f in first]
-        valid = sum(r.ok and r.attempts == 1 for r in results)
-    calls = sum(c for c, _, _ in spent)
-    tokens = sum(t for _, t, _ in spent)
-    # Each cost to the 1e-10 dollar it is exact to (a float holds it only nearly), summed exactly.
-    dollars = sum(Decimal(d).quantize(Decimal("1e-10")) for _, _, d in spent)
-    per_1000 = (1000 * dollars / max(valid, 1)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-    return {
-        "calls/ticket": round(calls / len(results), 3),
-        "tokens/valid output": round(tokens / max(valid, 1), 1),
-        "$ per 1,000 valid": float(per_1000),
-    }
-
-
 cost = pd.DataFrame(
     {
-        (model, label): cost_row(runs[model], repair=repair)
+        (model, label): cost_row(loose[model], repair=repair)
         for model in MODELS
-        for label, repair in [("schema", False), ("schema + repair", True)]
+        for label, repair in [("no repair", False), ("repair", True)]
     }
 ).T
 cost
 
 # %% [markdown]
-# How many repair calls did the failures take, and how long is a repair call next to a first
-# call? A ticket's repair calls are its total tokens minus its first call's:
-
-
-# %%
-def tokens_per_call(results):
-    first_calls = [r.errors[0].total_tokens if r.errors else r.total_tokens for r in results]
-    repaired = [r for r in results if r.repairs]
-    repair_tokens = sum(r.total_tokens - r.errors[0].total_tokens for r in repaired)
-    repair_calls = sum(r.repairs for r in repaired)
-    return sum(first_calls) / len(first_calls), repair_tokens / max(repair_calls, 1)
-
-
-for model in MODELS:
-    failed = sum(bool(r.errors) for r in runs[model])
-    repair_calls = sum(r.repairs for r in runs[model])
-    first_call, repair_call = tokens_per_call(runs[model])
-    print(
-        f"{model}: {repair_calls} repair calls for {failed} failed first replies; tokens per "
-        f"call: first {first_call:.0f}, repair {repair_call:.0f} "
-        f"({repair_call / first_call:.1f} times as many)"
-    )
-
-# %% [markdown]
-# A failure costs about one extra call, and that call is clearly longer than a first call:
-# its input is the whole conversation so far, the ticket again, then the broken reply and the
-# list of problems. When failures are rare, as here, tokens per valid output still rise only a
-# little (the table above).
+# When failures are rare, repair adds few calls. The bound matters on a bad day, when the
+# provider breaks far more replies than usual.
 #
-# The bound matters on a bad day. The next cell replays the small model with half of its
-# replies broken (a `FaultPlan`), next to its usual run, and reads off what each repair budget
-# buys. The loop is deterministic, so a budget of `k` repairs is the first `k + 1` attempts of
-# a run.
-
-
-# %%
-def valid_within(results, k):
-    return rate(r.ok and r.attempts <= k + 1 for r in results)
-
-
-def calls_within(results, k):
-    return sum(min(r.attempts, k + 1) for r in results) / len(results)
-
-
-bad_day = run_schema("chat-small", Triage, faults=FaultPlan(malformed_rate=0.5))
-budgets = range(3)
-pd.DataFrame(
-    {
-        "valid (usual)": [f"{valid_within(small, k):.1%}" for k in budgets],
-        "calls/ticket (usual)": [f"{calls_within(small, k):.2f}" for k in budgets],
-        "valid (bad day)": [f"{valid_within(bad_day, k):.1%}" for k in budgets],
-        "calls/ticket (bad day)": [f"{calls_within(bad_day, k):.2f}" for k in budgets],
-    },
-    index=pd.Index(budgets, name="max_repairs"),
-)
-
-# %% [markdown]
-# What did each repair round buy on the bad day? The gain in valid outputs, the share of the
-# still-invalid tickets it fixed, and the calls it added:
+# ### Exercise 1.2.4 (open-ended): Valid triage with the smallest repair budget
+#
+# Your provider has no strict mode, and today 30% of its replies break (the stand-in's
+# `FaultPlan`). Write the triage policy: `triage(client, schema, subject, body, seed)` returns
+# what `generate_structured` returns. You choose the model, `max_repairs`, or another
+# strategy (a fresh call with a new seed, a fallback to the other model...).
+#
+# **Target**, checked on 300 held-out tickets you never see, with fresh seeds: at least 95%
+# of the triages valid, at most $0.50 per 1,000 valid triages, and the **smallest worst
+# case** that reaches both. The checker measures the worst case itself, on a provider that
+# breaks every reply, and refuses a bound larger than the target needs. The stub makes no
+# repair. `repair_report` runs your policy on the lesson's tickets on the same bad day and
+# prints all three figures: measure each budget before you choose one.
 
 # %%
-for k in (1, 2):
-    still_invalid = 1 - valid_within(bad_day, k - 1)
-    gain = valid_within(bad_day, k) - valid_within(bad_day, k - 1)
-    extra_calls = calls_within(bad_day, k) - calls_within(bad_day, k - 1)
-    print(
-        f"repair round {k}: {100 * gain:+.1f} points valid (fixed "
-        f"{gain / max(still_invalid, 1e-9):.0%} of the {still_invalid:.1%} still invalid), "
-        f"{extra_calls:+.2f} calls per ticket"
+from course_lib.structured import generate_structured, render_prompt
+
+
+def triage(client, schema, subject, body, seed):
+    """Triage one ticket on a provider without strict mode."""
+    user = render_prompt("Subject: {{ subject }}\n\n{{ body }}", subject=subject, body=body)
+    messages = [
+        {"role": "system", "content": "You triage support tickets for the Kestrel Freight desk."},
+        {"role": "user", "content": user},
+    ]
+    # BEGIN SOLUTION
+    return generate_structured(
+        client, messages, schema, model="chat-small", max_repairs=2, seed=seed, strict=False
     )
+    # END SOLUTION
+    # STUB: return generate_structured(
+    # STUB:     client, messages, schema, model="chat-small", max_repairs=0, seed=seed, strict=False
+    # STUB: )
+
 
 # %% [markdown]
-# Each round fixes part of what is still invalid, and costs calls for exactly those tickets:
-# fewer tickets are left, so each round adds fewer calls than the one before. How much a round
-# fixes depends on how often the model breaks its repair too; on a bad day, some tickets are
-# still invalid after the budget. The budget is what keeps the bill bounded: without it, a loop
-# keeps paying for a model that keeps failing. What is still invalid after the budget is a
-# decision for your code (a person, a queue to retry later), not another call.
+# Your policy on the lesson's tickets, on the bad day:
+
+# %%
+print(repair_report(triage, Triage, tickets, seed=seed).line())
+
+# %%
+check("1.2.4", triage)
+
+# %% [markdown]
+# Each repair round fixes part of what is still invalid and costs calls only for those
+# tickets. The bound keeps the bill known on the worst day; what is still invalid after it
+# goes to a person or a retry queue, not to another call.
 #
 # ## 5. Valid is not right
 #
-# Validation says the replies are usable. Are the triages right? Each ticket has the
-# category a person gave it; compare:
+# Validation says the replies are usable. Are they right? Compare with the labels, for the
+# strict runs:
 
 
 # %%
 def accuracy(results, field):
-    labels = tickets[field]
     return [
         r.ok and getattr(r.value, field).value == label
-        for r, label in zip(results, labels, strict=True)
+        for r, label in zip(results, tickets[field], strict=True)
     ]
 
 
-plain_correct = accuracy(small, "category")
-print(
-    f"chat-small: {sum(plain_correct)} of {n_tickets} categories right ({rate(plain_correct):.0%})."
-)
+strict_small = runs["chat-small"]
+plain_correct = accuracy(strict_small, "category")
+print(f"chat-small: {sum(plain_correct)} of {n_tickets} categories right.")
 right_service = sum(
     r.ok and r.value.service == (None if pd.isna(label) else label)
-    for r, label in zip(small, tickets["service"], strict=True)
+    for r, label in zip(strict_small, tickets["service"], strict=True)
 )
 print(f"chat-small: {right_service} of {n_tickets} services right.")
 
 # %% [markdown]
-# Valid JSON, wrong answers. The service is the plainest case: the stand-in, a sentence
-# ranker, fills a free-text field with the closest sentence even when the ticket names no
-# service. A real model does better there; the lesson is the same: validation checked that
-# `service` is a string or null, not that it is the right one.
+# Valid JSON, wrong answers. Validation checked that `service` is a string or null, not that
+# it is the right one. The wrong services are **planted**: the stand-in fills a free-text
+# field with the ticket's sentence nearest the field's name, often the subject line.
 #
-# Which categories does the small model confuse? The most frequent (label, answer) pairs among
-# its mistakes (pairs with the same count in name order, so that a tie is always cut the same
-# way; `value_counts` leaves the order of ties to the pandas version):
+# Do the wrong categories have a pattern? Count the answers for the first category in the
+# schema's list:
 
 # %%
-answers = [r.value.category.value if r.ok else None for r in small]
-mistakes = pd.DataFrame({"label": tickets["category"], "answer": answers})
-mistakes = mistakes[mistakes["label"] != mistakes["answer"]]
-pairs = mistakes.groupby(["label", "answer"]).size().rename("tickets")  # sorted by name
-pairs.sort_values(ascending=False, kind="stable").head(6).to_frame()
-
-# %% [markdown]
-# The wrong answers pile up on one category. Is it the first one in the list? Count how often
-# the model answered it, and how many tickets carry it as their label:
-
-# %%
+answers = [r.value.category.value if r.ok else None for r in strict_small]
 first_category = next(iter(CATEGORIES))
 answered = sum(answer == first_category for answer in answers)
 labelled = int((tickets["category"] == first_category).sum())
@@ -901,19 +714,14 @@ print(f"'{first_category}' is category 1 of {len(CATEGORIES)} in the schema's en
 print(f"chat-small answered it for {answered} tickets; it is the label of {labelled}.")
 
 # %% [markdown]
-# With names only, the stand-in picks the category whose name shares words with the ticket.
-# When a ticket shares no word with any name, which is common, it falls back on the first
-# option of the list. That fallback is **planted**: built into the stand-in so that the effect
-# shows clearly, not a measurement of how hosted models behave. Weak classifiers and prompts without examples or definitions (**zero-shot** prompts)
-# have the same bias: when nothing in the input decides, the order of the options and the
-# default decide. A real model guesses more cleverly, but the cure is the same: give it
-# something to decide on.
+# This is **planted**. With names only, the stand-in picks the category whose name shares
+# words with the ticket, and falls back on the first option when none does (its docs say
+# so). This measures the stand-in, not hosted models. What carries over is the method: count
+# the answers, compare them with the labels, and look for a default.
 #
-# The schema lists the ten names and nothing else. `software_licence` or `hr_people` is not
-# much to go on, for a model or a new colleague. The service desk's own definitions are in
+# The schema lists the ten names and nothing else. The service desk's definitions are in
 # `CATEGORIES` and `PRIORITIES`: put each value's meaning in the field's description, one
-# `value: meaning` line per value. The description travels inside the JSON Schema, where the
-# model reads it. Here are the first lines of the category description:
+# `value: meaning` line per value. The description travels inside the JSON Schema:
 
 
 # %%
@@ -926,67 +734,31 @@ class DescribedTriage(Triage):
     priority: Priority = Field(description=described(PRIORITIES, "How urgent the ticket is."))
 
 
-category_description = DescribedTriage.model_json_schema()["properties"]["category"]
-print("\n".join(category_description["description"].splitlines()[:4]), "\n...")
-
-# %% [markdown]
-# The same tickets, the same loop, the described schema, for both models:
-
-# %%
 described_runs = {model: run_schema(model, DescribedTriage) for model in MODELS}
 scores = pd.DataFrame(
     {
         model: {
-            "valid": rate(r.ok for r in described_runs[model]),
-            "category right (names only)": rate(accuracy(runs[model], "category")),
-            "category right (described)": rate(accuracy(described_runs[model], "category")),
-            "priority right (names only)": rate(accuracy(runs[model], "priority")),
-            "priority right (described)": rate(accuracy(described_runs[model], "priority")),
+            f"{field} right ({how})": rate(accuracy(results[model], field))
+            for field in ("category", "priority")
+            for how, results in [("names only", runs), ("described", described_runs)]
         }
         for model in MODELS
     }
 )
+priority_answers = pd.Series([r.value.priority.value for r in strict_small if r.ok])
+print("chat-small's priorities, names only:", priority_answers.value_counts().to_dict())
+print(f"tickets labelled P1: {(tickets['priority'] == 'P1').mean():.1%}")
 scores.map(lambda share: f"{share:.1%}")
 
 # %% [markdown]
-# Look at priority with names only: below 25%, the share a random pick among four values gets
-# right. The names `P1` to `P4` carry no meaning to match against a ticket, so the stand-in
-# falls back on the first option again. Count its answers:
-
-# %%
-priority_answers = pd.Series([r.value.priority.value for r in small if r.ok])
-print("chat-small's priorities, names only:", priority_answers.value_counts().to_dict())
-print(f"tickets labelled P1: {(tickets['priority'] == 'P1').mean():.1%}; random guessing: 25.0%")
-
-# %% [markdown]
-# Always answering `P1` scores exactly the share of P1 tickets, and urgent tickets are rare.
-# The descriptions give each priority a meaning to match ("P1: Urgent: a customer-facing
-# outage..."), which is what lifts the described rows.
+# Priority with names only is below what a random pick among four gets. Always `P1` is the
+# same planted fallback: the names `P1` to `P4` share no word with any ticket.
 #
-# The figure shows the accuracy rows: for each field and model, the grey bar is the schema
-# with names only and the blue one the schema with meanings. Compare each blue bar with the
-# grey one beside it.
-
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
-for ax, field in zip(axes, ["category", "priority"], strict=True):
-    rows = scores.loc[[f"{field} right (names only)", f"{field} right (described)"]]
-    rows.index = ["names only", "described"]
-    rows.T.plot.bar(ax=ax, rot=0, color=["#c9c9c9", "#3b75af"], legend=field == "category")
-    for bars in ax.containers:
-        ax.bar_label(bars, labels=[f"{v:.0%}" for v in bars.datavalues], fontsize=8)
-    ax.set_title(f"{field} right")
-    ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
-axes[0].set_ylabel(f"share of {n_tickets} tickets")
-plt.tight_layout()
-plt.show()
-
-# %% [markdown]
 # Is the change in category accuracy real, or luck of the sample? A **paired bootstrap**
-# (lesson 1.4 explains it) redraws the sample's tickets at random many times, computes the
-# difference on each redraw, and reports a 95% interval: the range where the difference falls
-# in 95 of 100 redraws. If the interval does not include 0, the gain is unlikely to be luck:
+# answers it. It redraws the sample's tickets at random, with repeats, and computes the
+# difference in accuracy on that draw, with both versions scored on the same tickets (hence
+# paired). It does this thousands of times. The middle 95% of those differences is the
+# interval. If it excludes 0, luck is an unlikely explanation (lesson 1.4 goes further):
 
 # %%
 described_correct = accuracy(described_runs["chat-small"], "category")
@@ -999,26 +771,18 @@ print(
     f"(95% interval {100 * comparison.low:+.1f} to {100 * comparison.high:+.1f})"
 )
 excludes_zero = comparison.low > 0 or comparison.high < 0
-print("The interval excludes 0:" if excludes_zero else "The interval includes 0:", end=" ")
-print("the change is unlikely to be luck." if excludes_zero else "it may be luck.")
+print("The interval excludes 0." if excludes_zero else "The interval includes 0: it may be luck.")
 
 # %% [markdown]
-# The size of this gain is planted too: the stand-in matches a ticket's words against the
-# descriptions, so descriptions are all it has to go on. A hosted model brings its own
-# knowledge of words like "phishing" or "invoice", so expect a smaller gain for well-named
-# categories and a larger one for cryptic names; measure it on your provider with the same
-# loop before you believe either figure.
-#
-# Validity and accuracy are two measurements. Validation tells you a reply is usable;
-# only labelled examples tell you it is right. A schema helps both: its types and enums make
-# replies usable, and its descriptions are instructions the model reads for every field.
-# Priority stays hard: it depends on impact and deadlines written in the ticket, which a
-# sentence ranker reads poorly. Lesson 1.4 turns such comparisons into an evaluation you can repeat.
+# The size of this gain is planted as well: the stand-in matches a ticket's words against
+# the descriptions, by design, so descriptions are all it has to go on. This notebook cannot
+# tell you how much they help a hosted model; the same loop, run against your provider, can.
+# The lesson is the method: validity and accuracy are two measurements, and a prompt change
+# ships after a paired comparison on labelled tickets (lesson 1.4).
 #
 # ## 6. The same code against a real provider
 #
-# Nothing above depends on the stand-in. `LLMClient.from_settings()` reads the provider from
-# the settings; with a `course.toml` (or `COURSE_*` environment variables) like
+# Nothing above depends on the stand-in. With a `course.toml` (or `COURSE_*` variables) like
 #
 # ```toml
 # llm_provider = "openai-compatible"
@@ -1026,18 +790,19 @@ print("the change is unlikely to be luck." if excludes_zero else "it may be luck
 # model_registry = "my-models.toml"   # the roles mapped to the provider's model names
 # ```
 #
-# and a key in `COURSE_LLM_API_KEY`, `generate_structured(LLMClient.from_settings(), ...)`
-# sends the same schema to a hosted model. The rates and accuracies will differ; the code and
-# the measurements do not.
+# and a key in `COURSE_LLM_API_KEY`, `generate_structured` sends the same strict schema to a
+# hosted model. The rates and accuracies will differ; the code and the measurements do not.
 #
-# If you use the official `openai` SDK directly, its `parse` helper turns a pydantic class
-# into a JSON Schema with `"strict": true` and validates the reply. Strict mode is the
-# constrained decoding of section 4, and the local server honours it as OpenAI does: even with
-# its share of broken replies raised to 30% for the cell, every reply fits the schema. What
-# strict mode cannot prevent is a reply cut short by `max_tokens`: the SDK raises
-# `LengthFinishReasonError` for it. Ten calls each way:
+# The official `openai` SDK does much the same in its `parse` helper: a pydantic class in,
+# a strict schema sent, the reply validated. What strict mode cannot prevent is a reply cut
+# short by `max_tokens`; the SDK raises `LengthFinishReasonError` for it. Ten calls each way
+# against the local server, with 30% of its replies set to break. Strict mode overrides that
+# setting: like a strict provider's decoding, the stand-in never breaks a constrained reply,
+# so only the token limit can:
 
 # %%
+from collections import Counter
+
 from openai import LengthFinishReasonError, OpenAI
 
 from course_lib.standin import shared_server
@@ -1045,79 +810,88 @@ from course_lib.standin import shared_server
 server = shared_server()
 sdk = OpenAI(base_url=server.base_url, api_key="local", max_retries=0)
 model_name = client.registry.model_id("chat-small")
-outcomes, parsed_triage = {}, None
+outcomes = Counter()
 server.set_faults(FaultPlan(malformed_rate=0.3))
 try:
     for limit in (None, 12):  # no token limit, then a limit too small for the reply
-        label = "no max_tokens" if limit is None else f"max_tokens={limit}"
         for ticket in tickets.head(10).itertuples():
             try:
-                completion = sdk.chat.completions.parse(
+                sdk.chat.completions.parse(
                     model=model_name,
                     messages=schema_messages(ticket),
                     response_format=Triage,
                     seed=seed,
                     max_tokens=limit,
                 )
-                result = "parsed"
-                parsed_triage = completion.choices[0].message.parsed
+                outcome = "parsed"
             except (LengthFinishReasonError, ValidationError) as exc:
-                result = f"raised {type(exc).__name__}"
-            outcomes[(label, result)] = outcomes.get((label, result), 0) + 1
+                outcome = f"raised {type(exc).__name__}"
+            outcomes[(f"max_tokens={limit}", outcome)] += 1
 finally:
     server.set_faults(None)  # back to the model's own rate
-for (label, result), count in outcomes.items():
-    print(f"{label:15} {result:32} {count}")
-print("a parsed reply:", parsed_triage.model_dump(mode="json") if parsed_triage else None)
+print(pd.Series(outcomes).rename("calls").to_frame())
 
 # %% [markdown]
-# Strict mode settles the shape, so with a provider that offers it most of section 4's
-# failures never happen. `generate_structured` leaves it off on purpose, so that you could see
-# them; switch it on where your provider supports it, and keep the validation and the loop for
-# what remains (cut-off replies, refusals, rules a schema cannot state). Libraries such as
-# [instructor](https://python.useinstructor.com/) wrap this pattern (a pydantic
-# `response_model`, validation, and re-asking with the errors, `max_retries` times) for many
-# providers; `generate_structured` is the same idea in one module you can read
-# (`course_lib/structured/generation.py`).
+# Strict mode settles the shape; validation and the bounded loop stay for cut-off replies,
+# refusals, providers without strict mode, and rules a schema cannot state. Libraries such
+# as [instructor](https://python.useinstructor.com/) wrap this pattern;
+# `generate_structured` is the same idea in one module you can read.
 #
 # ## Takeaways
 #
 # - Prompts are templates: render them with `StrictUndefined`, so a missing variable is an
-#   error, not a hole. Instructions go in the system message, the input in the user message,
-#   examples as solved cases.
-# - JSON asked for in the prompt alone arrives wrapped and sometimes broken: measured here,
-#   `json.loads` rejects many replies that a person would read without a second thought.
-# - Write the output as a pydantic model: send its JSON Schema with the request, and validate
-#   every reply with the same class. Validation errors name the field and the rule.
-# - Repair with a bound: send the errors back, stop after `max_repairs`, and count the extra
-#   calls and tokens. What still fails goes to a person.
-# - Valid is not right. Measure accuracy on labelled examples; describe each allowed value in
-#   the schema, where the model reads it.
+#   error, not a hole. Instructions go in the system message, the input in the user message.
+# - JSON asked for in the prompt alone arrives wrapped and sometimes broken.
+# - Write the output as a pydantic model; send its schema in strict mode where the provider
+#   has it (every field required, optional ones nullable, no extra keys); validate every
+#   reply with the same class.
+# - Without strict mode, repair with a bound chosen from measurements on a bad day, and
+#   count the extra calls. What still fails goes to a person.
+# - Valid is not right. Measure accuracy on labelled examples, and test a change with a
+#   paired interval. Know which behaviours of your test model are planted.
 #
 # ## Production checklist
 #
-# - Every prompt is a template in a file, rendered with strict undefined variables, and user
-#   input goes in its own message.
-# - The output has a schema (a pydantic model), sent with the request where the provider
-#   supports it.
-# - Every reply is validated; failures are logged with their error types, and counted.
-# - Repairs are bounded (`max_repairs`), their calls and tokens are part of the cost, and an
-#   output that never validates has a defined fallback (a person, a retry queue).
-# - A reply cut off at `max_tokens` (`finish_reason == "length"`) is treated as a failure,
-#   not parsed as far as it goes.
-# - Accuracy is measured on labelled examples, separately from validity, and compared with
-#   confidence intervals before a schema or prompt change ships.
+# - Prompts are templates in files, rendered with strict undefined variables.
+# - The output has a pydantic schema, sent with `"strict": true` where supported.
+# - Every reply is validated, and failures are counted by kind.
+# - Repairs are bounded and costed; an output that never validates goes to a person.
+# - A reply cut off at `max_tokens` (`finish_reason == "length"`) is a failure.
+# - Accuracy is measured on labelled examples, with an interval, before a change ships.
 #
 # ## Check your understanding
 #
-# 1. Why does Jinja2's default behaviour for a missing variable make prompt bugs hard to find?
+# 1. Why does Jinja2's default for a missing variable make prompt bugs hard to find?
 # 2. Why should a ticket's text go in a user message rather than inside the system prompt?
-# 3. Name three ways a JSON reply can fail validation even after the wrapping is removed.
-# 4. Why must a repair loop have a bound? What should happen to an output that never validates?
-# 5. A schema with `strict` constrained decoding guarantees the shape of a reply. What does it
-#    not guarantee?
-# 6. With repair every reply validated, yet many categories were wrong. What does validation
-#    check, what does it not, and what changed the accuracy?
+# 3. Name three ways a JSON reply can fail validation once the wrapping is removed.
+# 4. What must a schema look like for strict mode, and what happened to `service`?
+# 5. Strict mode guarantees the shape of a reply. What does it not guarantee?
+# 6. Why does the checker of exercise 1.2.4 measure the worst case on a provider that breaks
+#    every reply, instead of trusting `max_repairs`?
+# 7. Every strict reply validated, yet many categories were wrong. What does validation
+#    check, and what told you the described schema's gain was not luck? Why is its size no
+#    guide to a hosted model?
+#
+# <details><summary>Short answers</summary>
+#
+# 1. It renders an empty string: the prompt ships with a hole, nothing fails, and the model
+#    silently answers a worse question.
+# 2. It is data written by someone else. In its own message it cannot pass for your
+#    instructions, and the instructions stay the same for every ticket.
+# 3. Any three of: a required field missing, a value outside the enum, a wrong type (a list
+#    for a string, "Yes." for a boolean), a string too long, an object cut off.
+# 4. Every object has `additionalProperties: false` and lists all its fields in `required`;
+#    only supported keywords appear. `service` became required but nullable.
+# 5. That the reply is complete (`max_tokens` can cut it), that the model did not refuse,
+#    rules the schema cannot state, and that the values are right.
+# 6. A policy can retry in its own loop whatever `max_repairs` says; counting calls on a
+#    provider that breaks everything measures the bound the bill actually has.
+# 7. The shape: types, enums, lengths, required fields; not truth. The paired bootstrap's
+#    interval excluded 0 on 200 tickets (with `fast = True`, read the printed line: on 80
+#    it may not). The gain is planted: the stand-in matches words against the descriptions
+#    by design; measure your provider the same way.
+#
+# </details>
 #
 # ## Further reading
 #
@@ -1134,18 +908,11 @@ print("a parsed reply:", parsed_triage.model_dump(mode="json") if parsed_triage 
 # - Jinja2 documentation, "API: Undefined Types"
 #   (https://jinja.palletsprojects.com/en/stable/api/#undefined-types): `Undefined`,
 #   `StrictUndefined` and the others.
-# - OpenAI, "Prompt engineering" guide (https://platform.openai.com/docs/guides/prompt-engineering),
-#   and Anthropic, "Prompt engineering overview"
-#   (https://docs.anthropic.com/en/docs/build-with-claude/prompt-engineering/overview): roles,
-#   examples, and asking for structured output.
 # - Instructor documentation, "Validation and Reasking"
 #   (https://python.useinstructor.com/concepts/reask_validation/): the repair loop as a library.
 # - Z. R. Tam et al., "Let Me Speak Freely? A Study on the Impact of Format Restrictions on
 #   Performance of Large Language Models", EMNLP 2024 Industry Track (arXiv:2408.02442,
 #   https://arxiv.org/abs/2408.02442). Strict output formats can lower performance on
 #   reasoning tasks; the finding is debated, so measure on your own task.
-# - E. Yan, B. Bischof, C. Frye, H. Husain, J. Liu and S. Shankar, "What We Learned from a
-#   Year of Building with LLMs", 2024 (https://applied-llms.org/): structured input and
-#   output, and assertions built from real samples.
 #
 # **Next:** lesson 1.3, Embeddings.

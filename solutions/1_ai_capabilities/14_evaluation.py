@@ -1,53 +1,51 @@
 # %% [markdown]
 # # 1.4 Evaluation: is the answer right, and is the change real?
 #
-# Every change to an AI system changes its answers: a prompt edit, a new model, a retrieval
-# tweak, a provider's silent update. You cannot read every answer after every change, and
-# reading five of them tells you little. An **evaluation** turns "it looks fine" into a number
-# over a fixed set of questions, and a little statistics tells you whether that number really
-# moved or only wobbled.
+# Every change to an AI system changes its answers: a prompt edit, a new model, a provider's
+# silent update. You cannot read every answer after every change. An **evaluation** turns "it
+# looks fine" into a number over a fixed set of questions. A little statistics then tells you
+# whether that number really moved or only wobbled.
 #
-# In this lesson you evaluate the Handbook Assistant the way a team does before it ships a
-# change: a golden set of questions, metrics for answers and for retrieval, confidence
-# intervals, a paired comparison of two prompts, repeated samples, and a model as judge that
-# you check before you trust it.
+# You evaluate the Handbook Assistant as a team does before shipping a change: a golden set,
+# metrics, intervals, paired comparisons, and a model judge tested before it is trusted.
 #
-# **Time:** about 90 minutes. **You need:** lesson 00; lessons 1.1 (calling a model) and 1.3
-# (embeddings) help. No statistics background: the bootstrap is explained from scratch.
+# **Time:** about 70 minutes: 35 to read, 10 to run the code and read its outputs, 25 for
+# the exercises. **You need:** lesson 00; lessons 1.1 (calling a model) and 1.3
+# (embeddings) help. No statistics background is assumed.
 #
 # ## Learning objectives
-# - Score answers against a golden set with exact match, token F1 and a refusal check, and
-#   retrieval with recall@k and mean reciprocal rank, and say what each one misses.
+# - Score answers against a golden set (exact match, token F1, a fact check, refusals) and
+#   retrieval (recall@k, MRR), and say what each misses.
 # - Put a bootstrap confidence interval on a score, and read it.
-# - Measure how much a score moves between runs at temperature > 0 (when the model samples its
-#   words at random).
-# - Decide with a paired comparison whether a difference between two prompts is real or noise.
-# - Use a model as judge only after measuring its agreement with known labels (Cohen's kappa)
-#   and its bias towards longer answers.
+# - Decide with a paired comparison whether two prompts really differ, and improve a prompt
+#   until a held-out comparison says so; average repeated samples per question.
+# - Test a model judge before trusting it: agreement on easy and hard wrong answers, length
+#   bias and position bias.
 
 # %% [markdown]
 # ## Setup
 #
-# The parameters first. `seed` drives every random draw of the lesson (sampling at
-# temperature > 0 and the bootstrap); `fast` runs fewer repeated samples. The **temperature**
-# is a setting of every model call that controls how random the choice of words is: at 0 the
-# model gives its most likely answer every time; above 0 it samples, so the same question can
-# get a different answer on each call (section 6).
+# `seed` drives every random draw (sampling at temperature > 0, the bootstrap); `fast` runs
+# fewer repeated samples. The **temperature** of a model call sets how random its choice of
+# words is: at 0 it gives its most likely answer every time.
 
 # %% tags=["parameters"]
 seed = 0
 fast = False
 
 # %% [markdown]
-# The imports, the model client and the golden set. `LLMClient.from_settings()` returns the
-# course's **local stand-in model** unless your settings name a provider: a small program that
-# answers through the same API as a hosted model, offline and the same way on every run. It
-# picks sentences rather than writing new ones, and it behaves like a model where this lesson
-# needs it to (grounded answers, refusals, a stale memory, temperature, a judge mode with a
-# length bias built in on purpose, to imitate one measured in real judges: section 8).
-# [`docs/local-model.md`](../../docs/local-model.md) says how it works and how to point this
-# same code at a real provider. The numbers you measure here are the stand-in's; the methods
-# are the ones you use on any model.
+# `LLMClient.from_settings()` returns the course's **local stand-in model** unless your
+# settings name a provider. It answers through the same API as a hosted model, offline and
+# the same way on every run. It picks sentences rather than writing new ones. Where this
+# lesson measures a judge's bias, the bias is **planted** in the stand-in on purpose, to
+# imitate one reported in real judges: the sizes say nothing about any real model, the
+# method is what transfers. [`docs/local-model.md`](../../docs/local-model.md) says how to
+# point the same code at a real provider.
+#
+# `HandbookAssistant` (from the lesson's lab module) is the prototype a tutorial builds:
+# embed every handbook section (lesson 1.3), retrieve the three closest to the question, and
+# ask the model to answer from them. Models are named by **role** (`chat-small`,
+# `chat-large`, `judge`, `embed`), which the course's registry maps to models.
 
 # %%
 import matplotlib.pyplot as plt
@@ -55,410 +53,206 @@ import numpy as np
 import pandas as pd
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
-from course_lib.datasets import load_golden_set, load_handbook
+from course_lib.datasets import load_golden_set
+from course_lib.labs import CAREFUL_PROMPT, NAIVE_PROMPT, HandbookAssistant
 from course_lib.llm import LLMClient
 
 pd.set_option("display.max_colwidth", 70)
 pd.set_option("display.width", 120)
 client = LLMClient.from_settings()
+assistant = HandbookAssistant(client)
 dev = load_golden_set("dev")
-print(f"{len(dev)} questions in the dev split")
+print(f"{len(dev)} questions in the dev split; {len(assistant.sections)} sections indexed")
+print("naive prompt:", NAIVE_PROMPT)
 
 # %% [markdown]
 # ## 1. The prototype, and the vibe check
 #
-# Here is the Handbook Assistant as a tutorial builds it: embed every section of the handbook
-# (lesson 1.3), retrieve the three sections closest to the question, and ask the model to
-# answer from them. The assistant reads every document here; who may see what is lesson 2.2.
-#
-# `top_k` returns two arrays, the row numbers of the closest sections and their similarity
-# scores; `retrieve` keeps only the rows. `functools.cache` remembers each question's result,
-# because the lesson retrieves for the same questions many times and the answer never changes.
+# Three questions of the kind a demo shows:
 
 # %%
-import functools
-
-from course_lib.embeddings import get_embedder, top_k
-
-sections = [(doc.id, s.text) for doc in load_handbook() for s in doc.sections]
-embedder = get_embedder()
-section_vectors = embedder.embed([text for _, text in sections])
-
-
-@functools.cache
-def retrieve(question: str, k: int = 3) -> tuple[tuple[str, str], ...]:
-    """The (document id, text) of the k sections most similar to the question, best first."""
-    rows, _ = top_k(embedder.embed_one(question), section_vectors, k)
-    return tuple(sections[i] for i in rows)
-
-
-print(f"{len(sections)} sections indexed")
-
-# %% [markdown]
-# The assistant itself: passages as `[doc-id] text` lines, then the question. The prompt is
-# a parameter, because changing it is the change you will evaluate. The model is named by a
-# **role**, not by a product name: the course's model **registry** maps `chat-small` (a small,
-# cheap chat model), `chat-large` (a bigger, dearer one), `judge` and `embed` to models, so a
-# lesson never hard-codes a model id. Try it on three questions of the kind a demo shows:
-
-# %%
-NAIVE_PROMPT = "Answer the question using the documents."
-
-
-def ask(question, *, system=NAIVE_PROMPT, model="chat-small", temperature=None, seed=None):
-    passages = "\n".join(f"[{doc_id}] {text}" for doc_id, text in retrieve(question))
-    return client.chat(
-        f"Documents:\n{passages}\n\nQuestion: {question}",
-        system=system,
-        model=model,
-        temperature=temperature,
-        seed=seed,
-    )
-
-
 demo = [q for q in dev if q.id in ("ops-005", "ops-013", "org-049")]
 for question in demo:
-    print(f"Q: {question.question}\nA: {ask(question.question).content}\n")
+    print(f"Q: {question.question}\nA: {assistant.ask(question.question).content}\n")
 
 # %% [markdown]
-# Fluent, confident, on topic, and for these three, right. This is where many prototypes
-# stop: someone tries the questions they thought of, the answers look good, the change ships.
-# That is a **vibe check**, and it fails in three ways you are about to measure: it never
-# looks at the questions the system gets wrong, because nobody picked those; it cannot say how
-# often the answers are right; and it cannot see a change of a few points between two
-# versions.
+# Fluent, on topic, and right. Many prototypes stop here, and the change ships. That **vibe
+# check** fails three ways. It never looks at the questions the system gets wrong, because
+# nobody picked those. It cannot say how often answers are right. And it cannot see a change
+# of a few points.
 
 # %% [markdown]
 # ## 2. A golden set, and metrics for answers
 #
-# A **golden set** is a fixed list of questions with reference answers that people agreed on.
-# The course's has two splits: tune on `dev`, and measure on `test` once, at the end, so that
-# your tuning cannot overfit the number you report. Treat `test` as sealed: once you have read a
-# test question's answers and changed the system because of them, it has become a dev question;
-# move it to `dev` and write a fresh test question. Never move a question the other way: the
-# system was tuned on the dev questions, so they would flatter the test score. Each question has
-# a type:
+# A **golden set** is a fixed list of questions with agreed reference answers. Tune on the
+# `dev` split; measure on `test` once, at the end, so your tuning cannot flatter the number
+# you report. Each question has a type:
 
 # %%
 pd.Series([q.type for q in dev]).value_counts().rename("dev questions")
 
 # %% [markdown]
-# `fact` questions are answered by one passage; `multi_doc` ones need passages from several
-# documents. `restricted` ones are answered only by a document with restricted access (this
-# lesson's assistant reads every document; lesson 2.2 decides who may see what).
-# `unanswerable` questions are not covered by the handbook: the right answer is a refusal.
-# `version_sensitive` ones ask about a fact that changed; they also carry the outdated answer,
-# which you will use later to test a judge:
+# `fact` questions are answered by one passage, `multi_doc` by several documents,
+# `restricted` by a restricted document (lesson 2.2 decides who may see it). `unanswerable`
+# ones are not covered by the handbook: the right answer is a refusal. `version_sensitive`
+# ones ask about a fact that changed; they also carry the outdated answer:
 
 # %%
 changed = next(q for q in dev if q.type == "version_sensitive")
 print("Q:", changed.question)
 print("reference answer:", changed.answer)
 print("outdated answer: ", changed.stale_answer)
-print("cited source:    ", changed.sources[0].doc_id, "/", changed.sources[0].section)
 
 # %% [markdown]
-# Now run the prototype over every dev question. `run_golden` from `course_lib.evaluation`
-# calls your answer function once per question and returns a table, one row per question, with
-# the answer, each score, the tokens and the cost (**tokens** here are the word pieces a model
-# reads and writes, which providers bill by; lesson 1.1). The first metric is the strictest:
-# **exact match**, 1 when the answer equals the reference after lower-casing and removing
-# punctuation and articles, else 0. That normalisation is the convention of SQuAD, a widely
-# used question-answering benchmark (Rajpurkar et al., 2016). A call that fails (a timeout, a
-# rate limit) does not stop the run: its row keeps the error and scores 0, because a failed
-# call is a failed answer for the user. Count the failures before you read any score.
+# `run_golden` calls an answer function once per question and returns a table: one row per
+# question, with the answer, each score, the tokens and the cost. A failed call keeps its
+# error and scores 0, because a failed call is a failed answer for the user. The first metric
+# is **exact match**: 1 when the answer equals the reference after lower-casing and removing
+# punctuation and articles (the SQuAD convention, Rajpurkar et al., 2016).
 
 # %%
 from course_lib.evaluation import exact_match, run_golden
 
 prototype = run_golden(
-    lambda q: ask(q.question),
+    lambda q: assistant.ask(q.question),
     dev,
     scorers={"exact_match": lambda q, answer: exact_match(answer, q.answer)},
     run="naive prompt",
 )
 print("calls that failed:", int(prototype["error"].notna().sum()))
 print("exact match:", prototype["exact_match"].mean())
-prototype[["question", "answer", "reference", "exact_match"]].head(4)
+prototype[["question", "answer", "reference", "exact_match"]].head(3)
 
 # %% [markdown]
-# Zero for every question. The first, second and fourth answers are wrong: each states
-# something, but not what was asked (section 3 shows why for the first). The third states the
-# reference's facts, and still scores 0, because a model's sentence almost never equals a
-# reference word for word. Exact match suits short answers (a number, a name, a label); for
-# sentences you need partial credit.
+# Zero everywhere: a sentence almost never equals a reference word for word. Exact match
+# suits labels and numbers. For sentences, three more rules:
 #
-# ### Exercise 1.4.1: Token F1
+# - **token F1** (SQuAD) gives partial credit: the harmonic mean of the shares of shared
+#   words in the answer (precision) and in the reference (recall);
+# - the **fact check** `contains_fact` asks what a reader asks: are all the reference's
+#   numbers in the answer, and enough of its content words? Extra words cost nothing;
+# - for an **unanswerable** question, a refusal scores 1 and any answer 0, as in SQuAD 2.0
+#   (Rajpurkar, Jia and Liang, 2018); on answerable ones a refusal scores 0.
 #
-# **Token F1** (from SQuAD, Rajpurkar et al., 2016) gives partial credit: normalise both
-# strings with `normalize_answer` (lower case, no punctuation, no articles), split them on
-# whitespace into tokens, and count the tokens they share, each as often as it appears in
-# both. (Here a token is simply a word of the normalised answer, not the model's billing
-# token.) Then
-#
-# - precision = shared / tokens in the prediction, recall = shared / tokens in the reference,
-# - F1 = 2 · precision · recall / (precision + recall), and 0 when nothing is shared.
-#
-# If either side normalises to no tokens at all, the score is 1.0 when both are empty and 0.0
-# otherwise. Complete `token_f1(prediction, reference)`. Stuck? `hint("1.4.1")` prints a
-# hint, and each call after that a more specific one.
+# The run kept every answer, so `rescore` adds columns without calling the model again. Keep
+# the answers of every run: metrics get fixed and added long after the calls are paid for.
 
 # %%
-from collections import Counter
-
-from course_lib.evaluation import normalize_answer
-
-
-def token_f1(prediction: str, reference: str) -> float:
-    """SQuAD token F1 between two answers."""
-    # BEGIN SOLUTION
-    pred = normalize_answer(prediction).split()
-    ref = normalize_answer(reference).split()
-    if not pred or not ref:
-        return float(pred == ref)
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
-    # END SOLUTION
-
-
-# %%
-check("1.4.1", token_f1)
-
-# %% [markdown]
-# One more rule before scoring. For an unanswerable question the right answer is a refusal
-# ("I don't know"), whatever its words; SQuAD 2.0 scores those questions 1 for abstaining and
-# 0 for any answer (Rajpurkar, Jia and Liang, 2018). `is_refusal` recognises the usual
-# phrasings. The lesson's **answer score** puts the two rules together:
-
-# %%
-from course_lib.evaluation import is_refusal
-
-f1 = answer_or_reference("1.4.1", token_f1)
+from course_lib.evaluation import is_refusal, rescore, summarize, token_f1
+from course_lib.labs import fact_score
 
 
 def answer_score(question, answer):
     """Token F1 against the reference; for an unanswerable question, 1 for a refusal."""
     if not question.answerable:
         return float(is_refusal(answer))
-    return 0.0 if is_refusal(answer) else f1(answer, question.answer)
+    return 0.0 if is_refusal(answer) else token_f1(answer, question.answer)
 
 
-# %% [markdown]
-# You do not need to call the model again to try a new metric: the run kept every answer, and
-# `rescore` adds columns computed from them. Keep the answers of every run you make; metrics
-# get fixed and added long after the model calls are paid for.
-
-# %%
-from course_lib.evaluation import rescore, summarize
-
-scorers = {
-    "f1": lambda q, answer: f1(answer, q.answer),
-    "score": answer_score,
-}
+scorers = {"score": answer_score, "fact": fact_score}
 prototype = rescore(prototype, dev, scorers)
-by_type = summarize(prototype, ["exact_match", "f1", "score"], by="type")
-by_type[["n", "exact_match", "f1", "score"]].round(3)
+by_type = summarize(prototype, ["score", "fact"], by="type")[["n", "score", "fact"]]
+by_type["reference words"] = prototype.groupby("type")["reference"].agg(
+    lambda refs: refs.str.split().str.len().mean()
+)
+by_type.round(3)
 
 # %% [markdown]
-# Read the table by row. The prototype never refuses, so it scores 0 on every unanswerable
-# question: it answers them all, confidently, from something. Its F1 on the other types is
-# low and, on its own, hard to interpret: is a mean F1 between 0.1 and 0.3 good? Two things
-# give it meaning: an interval (section 4) and a comparison (section 7). First, the part of
-# the system that F1 does not see.
+# The prototype never refuses, so it scores 0 on every unanswerable question. The fact check
+# is easiest with a short reference: `version_sensitive` references are the shortest of the
+# answerable types, and score highest. `restricted` has only 8 questions: one more right
+# answer would move its 0.000 to 0.125. Two things give such scores meaning: an interval
+# (section 4) and a comparison (section 6). First, the part F1 does not see.
 
 # %% [markdown]
 # ## 3. Metrics for retrieval: recall@k and MRR
 #
-# A wrong answer has two suspects: retrieval sent the wrong passages, or the model misused the
-# right ones. The golden set cites the documents that answer each question, so retrieval can
-# be scored on its own, without any model call:
+# A wrong answer has two suspects: retrieval sent the wrong passages, or the model misused
+# the right ones. The golden set cites the documents that answer each question, so retrieval
+# is scored alone, without a model call:
 #
-# - **recall@k**: the share of a question's cited documents found in the top k results;
-# - **reciprocal rank**: 1 / the position of the first cited document (1 at the top, 1/2
-#   second, 0 when none is found); its mean over questions is the **MRR**.
-#
-# The ranking below lists the document of each of the top 10 sections, so a document can
-# appear more than once.
+# - **recall@k**: the share of a question's cited documents among the top k distinct ones;
+# - **reciprocal rank**: 1 / the position of the first cited document (0 if none); its mean
+#   over questions is the **MRR**.
 
 # %%
+from course_lib.evaluation import recall_at_k, reciprocal_rank
+
 answerable = [q for q in dev if q.answerable]
-rankings = [[doc_id for doc_id, _ in retrieve(q.question, k=10)] for q in answerable]
+rankings = [[doc for doc, _ in assistant.retrieve(q.question, 10)] for q in answerable]
 relevant = [set(q.doc_ids) for q in answerable]
-print("cited:", sorted(relevant[0]), "| retrieved:", rankings[0][:5])
-
-# %% [markdown]
-# This is the first question of the table in section 2 (pay for a partial on-call week). Its
-# cited document, `oncall-policy`, comes fourth, one place below the three sections the
-# assistant sends, so the model never saw it and answered from the contractors' FAQ instead.
-#
-# ### Exercise 1.4.2: Mean reciprocal rank
-#
-# Complete `mean_reciprocal_rank(rankings, relevant)`: for each query, 1 / the 1-based
-# position of the first document of its `relevant` set in its ranking, 0 when there is none;
-# return the mean over all queries. Count a document that appears several times once, at its
-# first position, so `["x", "x", "a"]` puts `a` at rank 2.
-
-
-# %%
-def mean_reciprocal_rank(rankings: list[list[str]], relevant: list[set[str]]) -> float:
-    """Mean over queries of 1 / rank of the first relevant document (0 if none)."""
-    # BEGIN SOLUTION
-    total = 0.0
-    for ranking, wanted in zip(rankings, relevant, strict=True):
-        for position, doc_id in enumerate(dict.fromkeys(ranking), start=1):
-            if doc_id in wanted:
-                total += 1 / position
-                break
-    return total / len(rankings)
-    # END SOLUTION
-
-
-# %%
-check("1.4.2", mean_reciprocal_rank)
-
-# %% [markdown]
-# Now the retriever's scores on the dev set, with `recall_at_k` from `course_lib.evaluation`
-# next to your MRR. Both count each document once, at its first position, so recall@3 asks
-# about the top three *distinct* documents. The retriever is **dense retrieval**: search by
-# embedding similarity, as built in section 1 (lesson 1.3).
-
-# %%
-from course_lib.evaluation import recall_at_k
-
-mrr = answer_or_reference("1.4.2", mean_reciprocal_rank)
+pairs = list(zip(rankings, relevant, strict=True))
 retrieval = {
-    f"recall@{k}": np.mean([recall_at_k(r, s, k) for r, s in zip(rankings, relevant, strict=True)])
-    for k in (1, 3, 5, 10)
+    f"recall@{k}": np.mean([recall_at_k(r, s, k) for r, s in pairs]) for k in (1, 3, 5, 10)
 }
-retrieval["MRR"] = mrr(rankings, relevant)
+retrieval["MRR"] = np.mean([reciprocal_rank(r, s) for r, s in pairs])
 pd.Series(retrieval).round(3).to_frame("dense retrieval, dev")
 
 # %% [markdown]
-# The assistant sends the top **three sections** to the model, and several sections can come
-# from one document. So the number that limits the answers is whether a cited document is
-# among those three sections. Count those questions, and split the answer scores on it:
+# The assistant sends three *sections*, and several can come from one document. So what
+# limits the answers is whether any cited document is among those three. Split the scores
+# on it:
 
 # %%
 in_context = {
-    q.id: bool(set(q.doc_ids) & {doc_id for doc_id, _ in retrieve(q.question)}) for q in answerable
+    q.id: bool(set(q.doc_ids) & {doc for doc, _ in assistant.retrieve(q.question)})
+    for q in answerable
 }
-found = prototype[prototype["id"].isin(in_context)].assign(
-    cited_doc_in_context=lambda f: f["id"].map(in_context)
-)
-n_in, n_all = sum(in_context.values()), len(in_context)
-print(f"a cited document is sent for {n_in} of {n_all} questions ({n_in / n_all:.3f})")
-found.groupby("cited_doc_in_context")["f1"].agg(["count", "mean"]).round(3)
+found = prototype[prototype["id"].isin(in_context)]
+found = found.assign(cited_doc_in_context=found["id"].map(in_context))
+print(f"a cited document is sent for {sum(in_context.values())} of {len(in_context)} questions")
+found.groupby("cited_doc_in_context")[["score", "fact"]].agg(["count", "mean"]).round(3)
 
 # %% [markdown]
-# That share is higher than recall@3 in the table above, although both look at about three
-# results: recall@k gives a question that cites several documents partial credit (one of its
-# two documents found scores 0.5), while this count asks only whether *any* cited document
-# arrived.
-#
-# The count in the `False` row is the number of questions for which no cited document reaches
-# the model at all: for those, no prompt can ground the answer in the right passage, and the
-# model answers from something else. The answer scores are higher when the cited document does
-# reach the model, and far from perfect even then: the model also misuses the right passage.
-# Retrieval metrics and answer metrics together say which component to fix (lessons 2.1 and 2.2
-# improve retrieval).
+# For the `False` row no prompt can help: the right passage never reaches the model. Even
+# when it does, scores stay low: the model also misuses the right passage. Together, the two
+# kinds of metric say which part to fix (lessons 2.1 and 2.2 improve retrieval).
 
 # %% [markdown]
 # ## 4. One number is not enough: a confidence interval
 #
-# The dev set is a sample of the questions users will ask. Draw as many new questions of the
-# same kinds and the mean score moves. By how much? The **bootstrap** answers from the data
-# you have (Efron and Tibshirani, 1993): draw a new "golden set" of the same size from your
-# scores, *with replacement* (some questions twice, some not at all), take its mean, repeat a
-# few thousand times, and read the spread of those means. The middle 95% of them is a 95%
-# confidence interval.
-#
-# ### Exercise 1.4.3: A bootstrap confidence interval by hand
-#
-# Complete `bootstrap_interval(scores, confidence=0.95, n_resamples=2000, seed=0)` with numpy:
-# make a generator from `seed`, draw `n_resamples` resamples of the scores (each as many
-# scores as the data, with replacement), take each resample's mean, and return the
-# `(1 - confidence) / 2` and `1 - (1 - confidence) / 2` quantiles of those means as
-# `(low, high)`. The checker tests that your intervals are *calibrated*: on hidden data whose
-# true mean it knows, a 95% interval should contain it about 95% of the time.
+# The dev set is a sample of the questions users ask. Draw other questions of the same kinds
+# and the mean moves. By how much? The **bootstrap** answers from the data you have (Efron
+# and Tibshirani, 1993). Draw a new "golden set" of the same size from your scores, with
+# replacement, take its mean, and repeat a few thousand times. The middle 95% of those means
+# is a 95% confidence interval. `bootstrap_ci` does it:
 
 # %%
-import numpy as np
+from course_lib.evaluation import bootstrap_ci, plot_bootstrap
 
-
-def bootstrap_interval(scores, confidence=0.95, n_resamples=2000, seed=0):
-    """Percentile bootstrap interval (low, high) of the mean of scores."""
-    # BEGIN SOLUTION
-    data = np.asarray(scores, dtype=float)
-    rng = np.random.default_rng(seed)
-    means = data[rng.integers(0, data.size, size=(n_resamples, data.size))].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(low), float(high)
-    # END SOLUTION
-
-
-# %%
-check("1.4.3", bootstrap_interval)
-
-# %% [markdown]
-# Here is the prototype's answer score with its interval, and the resampled means the
-# interval comes from:
-
-# %%
-from course_lib.evaluation import plot_bootstrap
-
-interval = answer_or_reference("1.4.3", bootstrap_interval)
-low, high = interval(prototype["score"], seed=seed)
-print(f"answer score {prototype['score'].mean():.3f}, 95% interval {low:.3f} to {high:.3f}")
-plot_bootstrap(prototype["score"], (low, high), seed=seed, label="answer score")
+interval = bootstrap_ci(prototype["score"], seed=seed)
+print("answer score:", interval)
+plot_bootstrap(prototype["score"], (interval.low, interval.high), seed=seed, label="answer score")
 plt.show()
 
 # %% [markdown]
-# Each bar counts resampled golden sets whose mean fell in that bin; the dark line is the mean
-# you measured and the shaded band the interval. Read it as: with questions like these, the
-# prototype's true score is somewhere in the band, and the data cannot say where. A change
-# that moves the mean by less than about half the band's width cannot be seen by comparing two
-# intervals. The band narrows only with the square root of the number of questions: four
-# times the questions for half the width. Section 7 shows a sharper tool than comparing
-# intervals. `bootstrap_ci` in `course_lib.evaluation` is the same method, with a
-# `statistic` argument for medians, rates and percentiles.
+# Each bar counts resampled golden sets whose mean fell in that bin; the band is the
+# interval. Read it as a method: built this way on many golden sets, about 95% of the
+# intervals would contain the true score. It is no guarantee for this one band. The band
+# narrows only with the square root of the number of questions: four times the questions for
+# half the width.
 
 # %% [markdown]
-# ## 5. A second prompt
+# ## 5. A second prompt, and a second source of noise
 #
-# The obvious improvement: tell the model to answer only from the documents, to cite them, and
-# to say "I don't know" when they do not answer. Run it over the same questions:
+# The obvious improvement: answer only from the documents, cite them, and say "I don't know"
+# when they do not answer.
 
 # %%
-CAREFUL_PROMPT = (
-    "Answer only from the documents and cite the document id of each fact. "
-    "If the documents do not answer the question, say that you don't know."
-)
+print("careful prompt:", CAREFUL_PROMPT)
 careful = run_golden(
-    lambda q: ask(q.question, system=CAREFUL_PROMPT),
+    lambda q: assistant.ask(q.question, system=CAREFUL_PROMPT),
     dev,
-    scorers={"f1": lambda q, answer: f1(answer, q.answer), "score": answer_score},
+    scorers=scorers,
     run="careful prompt",
 )
-print(careful.loc[careful["type"] == "fact", "answer"].iloc[0])
-
-# %% [markdown]
-# It cites now. Is it better? Put both runs side by side, each with its interval and the
-# total cost of the run (one call per question):
-
-# %%
 both = pd.concat([summarize(run, ["score"], seed=seed) for run in (prototype, careful)])
 both.index = ["naive prompt", "careful prompt"]
-both = both.rename(columns={"cost_usd": "run cost (USD)"})
-both[["n", "score", "score_low", "score_high", "run cost (USD)"]].round(4)
+both[["n", "score", "score_low", "score_high"]].round(3)
 
 # %% [markdown]
-# The two means are close and the intervals overlap, so comparing intervals cannot decide
-# which prompt is better. The prompt was written to refuse when the documents do not answer;
-# count the refusals of each prompt, by kind of question:
+# The intervals overlap, so comparing them cannot decide. The prompt was written to refuse;
+# count the refusals of each, by kind of question:
 
 
 # %%
@@ -470,90 +264,57 @@ def refusals(run):
 pd.DataFrame({"naive prompt": refusals(prototype), "careful prompt": refusals(careful)})
 
 # %% [markdown]
-# The naive prompt never refuses. The careful one refuses some questions the handbook does
-# not answer, as intended, and also some that it does answer, where the passages it was given
-# did not look relevant enough. Which effect is bigger? Before the sharper tool that answers
-# that, one more source of uncertainty.
-
-# %% [markdown]
-# ## 6. Non-determinism: the same prompt, another sample
+# The careful prompt refuses some unanswerable questions, as intended, and also some the
+# handbook does answer, where the passages did not look relevant enough.
 #
-# Production systems often call the model at a temperature above 0, and then the same prompt
-# gives different answers from call to call. A seed makes each call reproducible, which is
-# what lets this lesson show the spread: run the careful prompt at temperature 0.8 with
-# several seeds.
+# Production often calls the model at a temperature above 0, and then one prompt gives
+# different answers from call to call. A seed per call makes that reproducible here. Run the
+# careful prompt at temperature 0.8 with several seeds:
 
 # %%
 n_samples = 4 if fast else 10
 samples = [
     run_golden(
-        lambda q, s=s: ask(q.question, system=CAREFUL_PROMPT, temperature=0.8, seed=s),
+        lambda q, s=s: assistant.ask(q.question, system=CAREFUL_PROMPT, temperature=0.8, seed=s),
         dev,
         scorers={"score": answer_score},
         run=f"seed {s}",
     )
     for s in range(seed, seed + n_samples)
 ]
-means = pd.Series([run["score"].mean() for run in samples], index=[r["run"][0] for r in samples])
-means.round(3).to_frame("answer score at temperature 0.8").T
-
-# %% [markdown]
-# Same prompt, same questions, different scores. Where does the spread come from? Count the
-# questions whose answer changed between samples:
-
-# %%
+means = pd.Series([run["score"].mean() for run in samples])
 answers = pd.DataFrame({run["run"][0]: run["answer"].to_numpy() for run in samples})
-varied = answers.nunique(axis=1) > 1
-print(f"{int(varied.sum())} of {len(answers)} questions got more than one distinct answer")
-print(f"spread of the run means: {means.min():.3f} to {means.max():.3f}")
-first_low, first_high = interval(samples[0]["score"], seed=seed)
-print(f"95% interval of the first run alone: {first_low:.3f} to {first_high:.3f}")
+print(f"temperature 0: {careful['score'].mean():.3f}")
+print(f"temperature 0.8: run means from {means.min():.3f} to {means.max():.3f}, {n_samples} seeds")
+print(f"{int((answers.nunique(axis=1) > 1).sum())} of {len(answers)} questions got several answers")
+print("first run alone:", bootstrap_ci(samples[0]["score"], seed=seed))
 
 # %% [markdown]
-# Two kinds of noise sit in every evaluation number. **Sampling noise** (the model's): the
-# spread between seeds, from the questions whose answers vary. **Question noise** (the golden
-# set's): the bootstrap interval, from which questions happened to be in the set. Here the
-# second is the larger; with a model that varies more, the first grows. Two remedies from
-# Miller (2024, "Adding Error Bars to Evals"): evaluate at temperature 0 when the product
-# allows it, and otherwise answer each question several times and score the mean per question,
-# which shrinks the sampling noise without new questions.
+# Two kinds of noise sit in every evaluation number. **Sampling noise**, the spread between
+# seeds, comes from the questions whose answers vary. **Question noise**, the bootstrap
+# interval, comes from which questions happened to be in the set. Here the second is larger.
+# Miller (2024) gives two remedies: evaluate at temperature 0 when you can, and otherwise
+# answer each question several times and score the mean per question.
+#
+# Here every sampled run scores a little above the temperature-0 run: sampling sometimes
+# picks a second-best sentence that shares more words with the reference. Temperature 0 is
+# advice for reproducible numbers, not for higher ones. If you think sampling helps, test it
+# like any change, paired (exercise 1.4.3 does).
 
 # %% [markdown]
-# ## 7. Real or noise? The paired comparison
+# ## 6. Real or noise? The paired comparison
 #
-# Comparing two intervals throws information away: both runs answered the *same* questions,
-# and a question that is hard for one prompt is usually hard for the other. A **paired**
-# comparison looks at the per-question differences (B minus A) and bootstraps their mean. If
-# the interval of the mean difference excludes 0, the difference is unlikely to be noise.
-# `compare_runs` matches the rows by question id and calls `paired_bootstrap`.
-#
-# First a pair whose difference you know is noise: the same prompt, two seeds.
+# Both prompts answered the *same* questions, and a question hard for one is usually hard for
+# the other. A **paired** comparison bootstraps the mean of the per-question differences
+# (B minus A). If its interval excludes 0, the difference is unlikely to be noise.
+# `compare_runs` matches rows by question id. The **p-value** is how often a resampled
+# difference falls on the other side of zero, doubled. Compare the prompts where each
+# behaviour shows, and two seeds of one prompt as a known-noise control:
 
 # %%
-from course_lib.evaluation import compare_runs
-
-same_prompt = compare_runs(samples[0], samples[1], "score", seed=seed)
-print(same_prompt)
-differ = int((samples[0]["score"] != samples[1]["score"]).sum())
-print(f"questions whose score differs between the two runs: {differ}")
-
-# %% [markdown]
-# The paired comparison says what you know to be true: not distinguishable from noise. (Run
-# the lesson with another `seed` and now and then this line calls the noise real; the end of
-# this section measures how often.)
-#
-# The line also prints a **p-value**: the share of resampled mean differences that fall on the
-# other side of zero from the one you measured, doubled because a change in either direction
-# counts. A small p-value (below 0.05 goes with a 95% interval that excludes 0) says a
-# difference this large would rarely come from noise alone. Read the interval first: it also
-# says how large the difference may be.
-#
-# Now the two prompts. The careful prompt changes two behaviours, so compare it where each
-# shows: questions the handbook answers (F1 of the answer) and questions it does not
-# (refusals).
+from course_lib.evaluation import compare_runs, plot_paired
 
 
-# %%
 def only(run, kind):
     mask = run["type"] == "unanswerable"
     return run[mask] if kind == "unanswerable" else run[~mask]
@@ -567,320 +328,264 @@ comparisons = {
         only(prototype, "unanswerable"), only(careful, "unanswerable"), "score", seed=seed
     ),
     "careful - naive, all questions": compare_runs(prototype, careful, "score", seed=seed),
-    f"seed {seed + 1} - seed {seed}, same prompt": same_prompt,
+    f"seed {seed + 1} - seed {seed}, same prompt": compare_runs(
+        samples[0], samples[1], "score", seed=seed
+    ),
 }
 for name, result in comparisons.items():
     print(f"{name:32} {result}")
-
-# %% [markdown]
-# The same results as a figure: each row is one comparison, the dot its mean difference, the
-# bar its 95% interval, the black line zero. Green rows exclude zero; grey rows do not.
-
-# %%
-from course_lib.evaluation import plot_paired
-
 plot_paired(comparisons, label="answer score, B - A")
 plt.show()
 
 # %% [markdown]
-# Read the rows from the top. On answerable questions the careful prompt is *worse*, and the
-# interval says it is real: it says "I don't know" to questions the naive prompt answered,
-# often partly right. On unanswerable questions it refuses more, which is what it was written
-# for, and that is real too; with only 14 such questions its interval is wide, so the size of
-# the gain is uncertain. Over all questions the two effects roughly cancel, and the difference
-# is not distinguishable from noise: one overall number would have hidden two real changes.
-# The last row is the two seeds: noise, correctly called.
+# Read from the top. On answerable questions the careful prompt is *worse*, and really so.
+# On unanswerable ones it refuses more, as written, with a wide interval because there are
+# few such questions. Over all questions the two effects roughly cancel: one overall number
+# hides two real changes. The two seeds are noise, correctly called.
 #
-# So the careful prompt, which a vibe check would approve (it cites!), trades answers for
-# refusals, and the overall mean only says how that trade comes out for this mix of question
-# types. The next step is not a third prompt: a refusal is only as good as the passages the
-# model was given, and section 3 pointed at retrieval.
-#
-# A 95% interval misses 5% of the time by design, so a comparison of two runs of the same
-# prompt should look real about one time in twenty. Check that promise on noise you can make
-# for free: from the samples you already have, draw 200 more pairs of runs, where for every
-# question each run of the pair gets a different one of that question's sampled answers, picked
-# at random. Every pair is noise by construction. The cell counts the pairs called real by a
-# 95% interval and by a stricter 99% one.
-#
-# The one dense line picks the two samples: `argsort` of a row of random numbers is a random
-# order of that question's sample columns, and its first two entries are two different
-# samples.
+# Where does the loss on answerable questions come from? Sum the per-question differences,
+# and split them: the refused questions, and the `[doc-id]` citations in the other answers,
+# which token F1 counts as extra words. Scoring the answers without their citations shows
+# the second:
 
 # %%
-from course_lib.evaluation import paired_bootstrap
+import re
 
-sampled = np.column_stack([run["score"].to_numpy() for run in samples])  # questions x samples
-rng = np.random.default_rng(seed)
-rows = np.arange(len(sampled))
-n_pairs = 200
-false_alarms = {0.95: 0, 0.99: 0}
-differing = []
-for _ in range(n_pairs):
-    first, second = np.argsort(rng.random(sampled.shape), axis=1)[:, :2].T
-    a, b = sampled[rows, first], sampled[rows, second]
-    for level in false_alarms:
-        result = paired_bootstrap(a, b, confidence=level, n_resamples=1000, seed=seed)
-        false_alarms[level] += result.significant
-    differing.append(int(np.count_nonzero(a != b)))
-for level, count in false_alarms.items():
-    label, rate = f"{level:.0%} interval", count / n_pairs
-    print(f"{label}: {count:2} of {n_pairs} pairs look real, {rate:.1%} (nominal {1 - level:.0%})")
-print(f"questions whose score differs within a pair: median {np.median(differing):.0f}")
+asked = careful["type"] != "unanswerable"
+refused = asked & careful["answer"].map(is_refusal)
+uncited = rescore(
+    careful.assign(answer=careful["answer"].str.replace(r"\s*\[[^\]]+\]", "", regex=True)),
+    dev,
+    scorers,
+)
+change = careful["score"] - prototype["score"]
+citations = (careful["score"] - uncited["score"])[asked & ~refused].sum()
+print(f"careful - naive, summed over answerable questions: {change[asked].sum():+.2f}")
+print(f"  from the {int(refused.sum())} refused questions: {change[refused].sum():+.2f}")
+print(f"  from citations in the others: {citations:+.2f}")
+had_fact = int(prototype.loc[refused, "fact"].sum())
+print(f"naive answers to the refused questions with the fact: {had_fact} of {int(refused.sum())}")
 
 # %% [markdown]
-# Compare each rate with its nominal one (5% is 10 of 200). Here both land close to theirs,
-# but one count is a noisy estimate: it moves by many pairs from one `seed` to another,
-# because all 200 pairs are drawn from the same few samples. The percentile bootstrap is known to be somewhat
-# anti-conservative for a mean at small sample sizes (Hesterberg, 2015): its intervals come
-# out a little too narrow, so its false-alarm rate tends to run above the nominal level. And
-# the sample here is smaller than it looks: the mean difference rests only on the questions
-# whose score differs, a small share of the dev set (the last line).
+# Most of the loss is the refusals, and the naive prompt had the fact on only 2 of those 9
+# questions. The rest is the citations: useful to a reader, charged for by token F1. The
+# metric shapes the verdict.
 #
-# So, for a decision such as shipping a prompt, do not take a 95% verdict at face value. Ask
-# for a stricter level: the 99% interval is wider, so it never calls more noise pairs real than
-# the 95% one (the second line), at the price of missing some small real changes. Or use a permutation test
-# (a sign-flip test): flip the sign of each question's difference at random, thousands of
-# times, and count how often the flipped mean is as far from zero as the one you measured. For
-# pure noise a flip changes nothing, so this test keeps its false-alarm rate at the nominal
-# level. And count the questions that changed: a verdict that rests on a handful of them is
-# weak evidence whatever its interval says.
+# By design, a 95% interval calls noise real about one time in twenty. For a decision such
+# as shipping a prompt, ask for a stricter level (99%). Decide what you compare before
+# you look: test twenty variants and one will "win" by chance.
 #
-# False alarms also add up. Test twenty prompt variants against a baseline and one or more
-# will "win" by chance: decide what you compare before you look, re-run a surprising winner on
-# fresh samples, and keep the test split for the final measurement.
+# ### Exercise 1.4.1: Beat the naive prompt without losing refusals (open-ended)
+#
+# Write a system prompt, `MY_PROMPT`, that beats the naive prompt on answerable questions,
+# measured by the fact check, paired, with a 95% interval above 0. It must also refuse at
+# least as many unanswerable questions as the careful prompt. Tune on dev with
+# `trial_prompt(assistant, MY_PROMPT, dev)`, which prints both numbers. The checker measures
+# your prompt on the test split, plus off-topic questions you have not seen. It refuses the
+# naive and careful prompts. `hint("1.4.1")` gives graded hints.
+#
+# What the stand-in responds to is **planted**, and simpler than a real model. `chat-small`
+# answers with its one best sentence unless the prompt asks for more (it gives at most two).
+# It refuses only when the prompt allows it, and then whenever its best passage scores
+# under a fixed relevance threshold: a prompt can switch refusals on, not tune them. The
+# sizes say nothing about real models; tuning on dev and checking held out is what transfers.
+
+# %%
+# BEGIN SOLUTION
+MY_PROMPT = (
+    "Answer in at most two sentences, using only the documents. "
+    "If the documents do not answer the question, say that you don't know."
+)
+# END SOLUTION
+# STUB: MY_PROMPT = ...  # your system prompt, as a string
 
 # %% [markdown]
-# ## 8. A model as judge, checked before it is trusted
+# Your prompt on dev first, then the check on the held-out questions:
+
+# %%
+from course_lib.labs import trial_prompt
+
+if isinstance(MY_PROMPT, str):
+    print(trial_prompt(assistant, MY_PROMPT, dev, seed=seed))
+check("1.4.1", MY_PROMPT)
+
+# %% [markdown]
+# Compare the two gains. For the course's prompt the held-out gain is less than half the dev
+# gain. You chose the prompt because it did well on dev, so part of its dev gain was luck of
+# those questions. That is
+# why the checker measures on questions you did not tune on.
 #
-# Token F1 punishes a right answer worded differently from the reference. A **model as
-# judge** reads the question, the reference and the answer, and says whether the facts match:
-# it handles paraphrase, and it costs a model call per answer. `grade` from
-# `course_lib.evaluation` sends a judge prompt to the model the registry assigns to the
-# `judge` role (section 1), at temperature 0, and asks for a JSON verdict (a 1-to-5 score,
+# Your gain was measured by the fact check, which costs extra words nothing; token F1
+# charges for them. Does F1 agree?
+
+# %%
+if isinstance(MY_PROMPT, str):
+    mine = run_golden(
+        lambda q: assistant.ask(q.question, system=MY_PROMPT), dev, scorers=scorers, run="mine"
+    )
+    print(
+        "token F1, yours - naive:", compare_runs(prototype[asked], mine[asked], "score", seed=seed)
+    )
+
+# %% [markdown]
+# F1 does not see the gain: the second sentence brings the fact, and also words the
+# reference lacks, which F1 charges for. Choose the metric before the prompt, or the prompt
+# chases it.
+
+# %% [markdown]
+# ## 7. A model as judge, tested before it is trusted
+#
+# Token F1 punishes a right answer in other words. A **model as judge** reads the question,
+# the reference and the answer, and says whether the facts match. `grade` sends a judge
+# prompt to the `judge` role at temperature 0 and asks for a JSON verdict (a 1-to-5 score,
 # pass or fail, a reason):
 
 # %%
-from course_lib.evaluation import JUDGE_TEMPLATE, grade
+from course_lib.evaluation import grade
 
-print(JUDGE_TEMPLATE)
 graded = grade(
     client, question=changed.question, reference=changed.answer, answer=changed.stale_answer
 )
 print(graded.verdict)
 
 # %% [markdown]
-# It failed the outdated answer, as it should. One verdict proves nothing; a judge is a model,
-# and models are wrong in patterns. Measure it the way you would measure a new colleague:
-# give it answers whose verdict you already know. The golden set provides them, per
-# answerable question:
+# It failed the outdated answer. One verdict proves nothing: test the judge like a new
+# colleague, on answers whose verdict you already know. Per answerable question,
+# `calibration_set` builds a right answer (the handbook sentence the golden set cites) and
+# three kinds of wrong one:
 #
-# - a **right** answer: the handbook sentence the golden set cites (it states the facts, in
-#   different words from the reference);
-# - a **wrong** answer: the outdated answer of a version-sensitive question, or otherwise the
-#   reference answer of another question (preferably about the same document): fluent, on
-#   topic, and wrong.
+# - **other question**: another document's reference answer. Easy: wrong topic.
+# - **stale**: the outdated answer and the previous handbook version's sentence. Right topic,
+#   old fact.
+# - **near miss**: the right sentence with one figure changed. Right topic, same words.
 #
-# `calibration_set` builds those two rows per question. The handbook is written in Markdown,
-# so a quoted sentence can carry formatting characters (`*`, `` ` ``, `|`, `#`, `>`): the
-# regular expression replaces each with a space, and `" ".join(....split())` collapses the
-# spaces, leaving plain text.
+# ### Exercise 1.4.2: Near misses for the judge
+#
+# Write `near_miss(answer, reference)`: return `answer` with a number the reference states
+# changed to another value, or `None` when it has none. Keep every other word. The checker
+# runs it on test-split answers: at least 80% must become near misses, each failing the fact
+# check, with as many numbers as before and a token F1 of at least 0.75 with the original.
 
 # %%
 import re
 
 
-def calibration_set(questions):
-    """Known-right and known-wrong answers, with their true labels, from the golden set."""
-    answerable = [q for q in questions if q.answerable]
-    rows = []
-    for i, q in enumerate(answerable):
-        same_doc = [o for o in answerable if o.id != q.id and o.doc_ids[0] == q.doc_ids[0]]
-        other = same_doc[0] if same_doc else answerable[(i + 1) % len(answerable)]
-        right = " ".join(re.sub(r"[*`|#>]", " ", q.sources[0].quote).split())
-        wrong = q.stale_answer or other.answer
-        for answer, label in ((right, True), (wrong, False)):
-            rows.append(
-                {"question": q.question, "reference": q.answer, "answer": answer, "label": label}
-            )
-    return pd.DataFrame(rows)
-
-
-labelled = calibration_set(dev)
-print(labelled["label"].value_counts().to_dict())
-
-# %% [markdown]
-# `grade_all` grades every row and adds the judge's columns. A judge's reply that is not a
-# valid verdict would be recorded in `judge_error` rather than counted as a pass or a fail.
-
-# %%
-from course_lib.evaluation import grade_all
-
-judged = grade_all(client, labelled)
-print("unusable verdicts:", int(judged["judge_error"].notna().sum()))
-pd.crosstab(judged["label"], judged["judge_passed"], rownames=["true"], colnames=["judge"])
-
-# %% [markdown]
-# The diagonal is agreement. Raw agreement flatters a judge when one verdict is common: a
-# judge that passes everything agrees with 90% of labels when 90% of answers are right.
-# **Cohen's kappa** (Cohen, 1960) corrects for that: kappa = (observed agreement − chance
-# agreement) / (1 − chance agreement), where chance agreement is what two raters with the same
-# label frequencies would reach by guessing. 1 is perfect, 0 is chance.
-#
-# ### Exercise 1.4.4: Cohen's kappa by hand
-#
-# Complete `cohen_kappa(labels_a, labels_b)` for labels of any kind (booleans, strings). The
-# chance agreement sums, over every label, the product of the share of items each rater gave
-# that label, using each rater's own shares. You may assume the chance agreement is below 1
-# (it is 1 only when both raters give every item the same single label, and the formula would
-# divide by zero; the checker does not test that case).
-
-
-# %%
-def cohen_kappa(labels_a: list, labels_b: list) -> float:
-    """Agreement of two raters beyond chance: 1 perfect, 0 chance, below 0 worse than chance."""
+def near_miss(answer: str, reference: str) -> str | None:
+    """``answer`` with a number that the reference states changed; None if there is none."""
     # BEGIN SOLUTION
-    n = len(labels_a)
-    observed = sum(a == b for a, b in zip(labels_a, labels_b, strict=True)) / n
-    chance = sum(
-        (labels_a.count(c) / n) * (labels_b.count(c) / n) for c in set(labels_a) | set(labels_b)
-    )
-    return (observed - chance) / (1 - chance)
+    number = re.compile(r"(?<![\w.])\d+(?::\d\d|[.,]\d+)?(?![\w])")
+    wanted = {m.group() for m in number.finditer(reference)}
+    target = next((m.group() for m in number.finditer(answer) if m.group() in wanted), None)
+    if target is None:
+        return None
+    if ":" in target:
+        hours, minutes = target.split(":")
+        new = f"{(int(hours) + 1) % 24:02d}:{minutes}"
+    else:
+        new = f"{float(target.replace(',', '')) * 2 or 1:g}"
+    return number.sub(lambda m: new if m.group() == target else m.group(), answer)
     # END SOLUTION
 
 
 # %%
-check("1.4.4", cohen_kappa)
+check("1.4.2", near_miss)
 
 # %% [markdown]
-# The judge's agreement with the true labels, and its rates on each kind of answer, next to a
-# judge-free rule on the same answers (token F1 of at least 0.5 counts as a pass):
+# Now grade every calibration answer. `agreement_by_kind` gives, per kind, how often the
+# judge's verdict matches the label, and **Cohen's kappa** (Cohen, 1960) from scikit-learn:
+# agreement corrected for chance, 1 perfect, 0 no better than guessing. Kappa is computed
+# twice: with the easy wrong answers only, and with every kind.
 
 # %%
-kappa = answer_or_reference("1.4.4", cohen_kappa)
-truth = judged["label"].to_numpy(dtype=bool)
+from course_lib.evaluation import grade_all
+from course_lib.labs import agreement_by_kind, calibration_set
 
-
-def agreement_with_truth(verdicts):
-    verdicts = np.asarray(verdicts, dtype=bool)
-    return {
-        "kappa": kappa(truth.tolist(), verdicts.tolist()),
-        "passes right answers": verdicts[truth].mean(),
-        "passes wrong answers": verdicts[~truth].mean(),
-    }
-
-
-f1_rule = [f1(a, r) >= 0.5 for a, r in zip(judged["answer"], judged["reference"], strict=True)]
-agreement = pd.DataFrame(
-    {
-        "model judge": agreement_with_truth(judged["judge_passed"]),
-        "F1 >= 0.5": agreement_with_truth(f1_rule),
-    }
-).T
-agreement.round(3)
+labelled = calibration_set(dev, make_near_miss=answer_or_reference("1.4.2", near_miss))
+judged = grade_all(client, labelled)
+print("unusable verdicts:", int(judged["judge_error"].notna().sum()))
+by_kind, kappas = agreement_by_kind(judged)
+print(kappas.round(3).to_string())
+by_kind.round(3)
 
 # %% [markdown]
-# Kappa equals the judge's "passes right answers" rate, and that is no coincidence: the set has
-# as many right answers as wrong ones, so chance agreement is exactly 0.5, and kappa reduces to
-# (pass rate on right answers) − (pass rate on wrong answers). The judge passes no wrong
-# answer, so its kappa is its pass rate on right ones; check the F1 row the same way.
+# The judge catches nearly every easy and stale wrong answer, and lets many near misses
+# through: almost every word agrees with the reference. It also fails some right answers:
+# 1 minus the `right` row. These rates are the stand-in's; a real judge's must be measured the
+# same way. Calibrated on easy negatives alone, its kappa looks good; with the hard ones it
+# drops. A system's own wrong answers are rarely about another question, so calibrate on
+# hard negatives too, report the agreement per kind, and keep a deterministic check for the
+# key number beside the judge.
 #
-# The judge agrees with the labels better than the F1 rule, and it errs in one direction:
-# it fails some right answers worded differently from the reference, and passes no wrong one.
-# Report those two rates (true-positive and false-positive rates) with kappa: they say which
-# way a judge errs. A judge that passes too many wrong answers inflates every score you
-# compute with it. Calibrate on a hundred or so labelled answers before the judge grades
-# anything that matters, and again whenever its model or prompt changes.
+# ### Length bias
 #
-# ### The judge's length bias
-#
-# Model judges favour longer answers (Zheng et al., 2023, call it verbosity bias). The
-# stand-in's judge has this bias planted on purpose, to imitate what was measured in real
-# judges, so the sizes below say nothing about any real model; the method is what transfers.
-# Measure it directly: pad every answer with filler that adds words and no facts, and grade
-# again. The content is the same, so an unbiased judge gives the same scores. The table gives
-# the mean judge score (1 to 5) of right and of wrong answers at each amount of filler.
+# Judges favour longer answers (Zheng et al., 2023, call it verbosity bias). The stand-in's
+# judge has this bias planted. Pad every answer with four copies of a filler sentence that
+# adds no facts, and grade again; an unbiased judge gives the same scores.
 
 # %%
+from course_lib.evaluation import paired_bootstrap
+
 FILLER = " That is all there is to it, and it is what it is."
-levels = (0, 2) if fast else (0, 1, 2, 4)
-padded = {
-    n: grade_all(client, labelled.assign(answer=labelled["answer"] + FILLER * n)) for n in levels
-}
-by_length = pd.DataFrame(
-    {
-        n * len(FILLER.split()): frame.groupby("label")["judge_score"].mean()
-        for n, frame in padded.items()
-    }
-).T.rename(columns={True: "right answers", False: "wrong answers"})
-by_length = by_length.rename_axis(index="filler words", columns=None)
-by_length.round(2)
-
-# %% [markdown]
-# The same table as a figure: the mean score the judge gives as filler words are added.
-
-# %%
-ax = by_length.plot(marker="o", figsize=(6, 3.2))
-ax.set_xlabel("filler words added to every answer")
-ax.set_ylabel("mean judge score (1-5)")
-ax.set_title("Same facts, more words")
-plt.show()
-
-# %% [markdown]
-# Both lines climb while the facts stay the same. Is the rise real? Pair each answer with its
-# padded self, and look at the wrong answers the judge now lets through:
-
-# %%
-longest = max(levels)
-bias = paired_bootstrap(
-    padded[0]["judge_score"].astype(float), padded[longest]["judge_score"].astype(float), seed=seed
+padded = grade_all(client, labelled.assign(answer=labelled["answer"] + FILLER * 4))
+print(
+    "judge score, padded - original:",
+    paired_bootstrap(
+        judged["judge_score"].astype(float), padded["judge_score"].astype(float), seed=seed
+    ),
 )
-print(f"padded - original judge score: {bias}")
-for n, frame in padded.items():
-    false_passes = frame.loc[~frame["label"], "judge_passed"].astype(bool).mean()
-    words = n * len(FILLER.split())
-    print(f"{words:3} filler words: the judge passes {false_passes:.1%} of wrong answers")
+wrong = ~judged["label"].astype(bool)
+before, after = (frame.loc[wrong, "judge_passed"].astype(bool).mean() for frame in (judged, padded))
+print(f"wrong answers passed: {before:.3f} unpadded, {after:.3f} padded")
 
 # %% [markdown]
-# A real difference, made of nothing but words: planted in the stand-in, but the same test
-# finds it in a real judge when it is there. Two consequences for production. Comparing two
-# prompts with this judge favours the one with longer answers, whatever their content, so a
-# judge score must never be the only metric: keep a deterministic one (F1, refusals, a check
-# for the key number) beside it. And the padding test is cheap: run it whenever the judge's
-# model or prompt changes, with filler the judge should ignore, and record the slope.
+# Scores and false passes climb while the facts stay the same. Comparing two prompts with
+# this judge favours the one with longer answers, so a judge score must never be the only
+# metric. The padding test is cheap: run it whenever the judge's model or prompt changes.
 #
-# Last, a judge's reply that breaks the format, as real models sometimes do even when asked
-# for JSON: `parse_verdict` refuses it with a message, instead of guessing a score. (The
-# message names `RESPONSE_FORMAT`, from `course_lib.evaluation.judge`: the JSON schema of a
-# verdict, which `grade` sends with every request to ask for JSON.)
+# ### Position bias
+#
+# A pairwise judge sees two answers and names the better one. Judges lean towards one
+# position (Zheng et al., 2023). Measure it by asking twice with the answers swapped: a
+# verdict that flips with the order follows the position, not the content. The stand-in's
+# pairwise mode has a planted bias: when two answers agree with the reference about equally,
+# it names the first one shown. `position_bias` pits each right answer against each wrong
+# one of its question, in both orders:
 
 # %%
-from course_lib.evaluation import UnparseableVerdictError, parse_verdict
+from course_lib.labs import position_bias
 
-try:
-    parse_verdict("Score: 4/5. The answer looks right to me.")
-except UnparseableVerdictError as error:
-    print(error)
+position_bias(client, labelled).round(3)
 
 # %% [markdown]
-# ## 9. The production version: an evaluation is a table
+# Against easy wrong answers the verdict rarely depends on the order. Against near misses
+# it often does. The defence follows from the measurement: ask in both orders, count a
+# preference only when both agree, and treat the rest (the `follows_position` share) as a
+# tie. Record that share as a measure of the judge.
 #
-# Everything above comes from one kind of object: a run table with one row per question. It
-# holds what a release decision needs, quality with its uncertainty, tokens, cost and latency,
-# so the same table answers "is the bigger model worth it?". Run the careful prompt on
-# `chat-large` and compare it with `chat-small`, paired. The table gives the cost per 1,000
-# questions, the tokens (billed word pieces) per question, and the **p95 latency**: the time
-# within which 95% of the calls answer, a better guide to what users wait than the mean.
+# **Self-preference.** Here the `judge` role is served by the same model as `chat-large`.
+# A judge tends to favour answers written the way it writes (Zheng et al. call it
+# self-enhancement bias), so comparing `chat-large` with another model using this judge
+# risks a verdict tilted towards `chat-large`. This lesson does not measure that effect.
+# Production avoids the risk rather than estimating it: a judge from another model family,
+# and a human spot check of a sample of verdicts, labelled blind to which model wrote them.
+
+# %% [markdown]
+# ## 8. The production version: an evaluation is a table
+#
+# Everything above comes from a run table, one row per question. It holds quality, tokens,
+# cost and latency, so it also answers "is the bigger model worth it?". Run the careful prompt on `chat-large` and compare, paired. The
+# **p95 latency** is the time within which 95% of calls answer; here it is the stand-in's
+# modelled latency, not a measurement of this machine.
 
 # %%
 large = run_golden(
-    lambda q: ask(q.question, system=CAREFUL_PROMPT, model="chat-large"),
+    lambda q: assistant.ask(q.question, system=CAREFUL_PROMPT, model="chat-large"),
     dev,
     scorers={"score": answer_score},
     run="careful, chat-large",
 )
 print(compare_runs(careful, large, "score", seed=seed))
-report = pd.DataFrame(
+pd.DataFrame(
     {
         run["run"][0]: {
             "answer score": run["score"].mean(),
@@ -890,19 +595,52 @@ report = pd.DataFrame(
         }
         for run in (careful, large)
     }
-)
-report.round(3)
+).round(3)
 
 # %% [markdown]
-# The latency is the stand-in's modelled latency (the registry's formula), not a measurement
-# of this machine. Read the comparison line first: on these questions the difference between
-# the two models is not distinguishable from noise, while the table shows what the larger one
-# costs per question and how much slower it answers. Paying for it would buy nothing you can
-# show; a larger golden set might show a real difference, and the paired comparison is how you
-# would find out.
+# Read the comparison line first: here the larger model is not distinguishable from noise,
+# while the table shows what it costs.
 #
-# Keep every run. The next cell writes the runs of this lesson to the course work directory;
-# lesson 2.6 versions such files, and lesson 4.2 stores them in SQL.
+# ### Exercise 1.4.3: Average the seeds, per question
+#
+# In section 5 every run at temperature 0.8 scored above the temperature-0 run. Is sampling
+# really better? Miller's remedy makes a fair test: score each question by its mean over the
+# seeds, then compare that run with temperature 0, paired. Write `seed_means(runs)`: one row
+# per question, with its `id`, its `type` and its mean `score` over the runs. Match rows by
+# id: stored runs need not list the questions in the same order.
+
+# %%
+import pandas as pd
+
+
+def seed_means(runs: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per question: its id, type and mean score over ``runs``."""
+    # BEGIN SOLUTION
+    stacked = pd.concat(runs, ignore_index=True)
+    return stacked.groupby("id", as_index=False, sort=False).agg(
+        type=("type", "first"), score=("score", "mean")
+    )
+    # END SOLUTION
+
+
+# %%
+check("1.4.3", seed_means)
+
+# %% [markdown]
+# One sample at temperature 0.8, then the mean of all of them, each against temperature 0:
+
+# %%
+averaged = answer_or_reference("1.4.3", seed_means)(samples)
+print("one sample - temperature 0:", compare_runs(careful, samples[0], "score", seed=seed))
+print("mean       - temperature 0:", compare_runs(careful, averaged, "score", seed=seed))
+
+# %% [markdown]
+# One sample cannot tell sampling from temperature 0. The mean over the seeds can: the gain
+# is real, and under one point. It comes from the stand-in picking a second-best sentence now
+# and then, not from anything true of sampling. Averaging shrinks the sampling noise, so
+# small differences become visible: decide before looking what size would matter.
+#
+# Keep every run; lesson 2.6 versions such files and lesson 4.2 stores them in SQL.
 
 # %%
 from course_lib.workdir import work_path
@@ -913,87 +651,78 @@ runs.to_csv(path, index=False)
 print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}")
 
 # %% [markdown]
-# To evaluate a real model, change nothing here: set the provider in your settings (see
-# `docs/local-model.md`), and `LLMClient.from_settings()` returns a client for it. The judge
-# then runs on the real `judge` model, and its bias and agreement are what you measure, not
-# what this lesson found. Hosted models often vary a little even at temperature 0, so
-# repeated runs, as in section 6, are how you find out by how much.
-#
-# Frameworks wrap the same ideas: `inspect_ai` (samples, solvers, scorers), `promptfoo`
-# (assertions and `llm-rubric` in a config file), `ragas` and `deepeval` (RAG metrics and
-# judges), MLflow's `mlflow.genai.evaluate`. Whichever you pick, check that it keeps one row
-# per question, reports intervals, and lets you calibrate its judge.
+# To evaluate a real model, set the provider in your settings and change nothing here.
+# Frameworks wrap the same ideas (`inspect_ai`, `promptfoo`, `ragas`, `deepeval`, MLflow's
+# `mlflow.genai.evaluate`): check that yours keeps one row per question, reports intervals,
+# and lets you calibrate its judge.
 
 # %% [markdown]
 # ## Takeaways
 #
-# - A vibe check reads the answers nobody was worried about. A golden set with a dev and a
-#   test split measures every question, every time.
-# - Choose the metric for the answer's shape: exact match for labels and numbers, token F1
-#   for sentences, a refusal check for questions the documents do not answer, and recall@k
-#   and MRR to score retrieval on its own.
-# - An evaluation run is a table, one row per question, with answers, scores, tokens and
-#   cost. Keep it: metrics can be added later without calling the model again.
-# - A mean without an interval is half a number. The bootstrap gives the interval; it narrows
-#   only with the square root of the number of questions.
-# - Compare two versions on the same questions with a paired comparison, per question type
-#   when a change moves several behaviours. A 95% percentile bootstrap tends to call noise
-#   real somewhat more often than one time in twenty: decide at a stricter level or with a
-#   sign-flip test, and count the questions that changed.
-# - A model judge is a model: measure its agreement with known labels (kappa, and its pass
-#   rates on right and wrong answers) and its length bias before trusting it, and never use it
-#   as the only metric.
+# - A vibe check reads the answers nobody worried about. A golden set with dev and test
+#   splits measures every question, every time.
+# - Choose the metric for the answer's shape and decide it before tuning: exact match for
+#   labels, F1 or a fact check for sentences, refusals for unanswerable questions, recall@k
+#   and MRR for retrieval.
+# - A mean without an interval is half a number; a paired comparison, per question type, is
+#   how you tell a change from noise.
+# - A judge is a model: calibrate it on hard negatives (near misses, stale facts), measure
+#   its length and position biases, and never use it as the only metric.
 
 # %% [markdown]
 # ## Production checklist
 #
-# - A versioned golden set with a dev and a test split, covering every question type users
-#   send, including questions the system must refuse.
-# - Deterministic metrics first (exact match, F1, refusals, retrieval recall); a judge only
-#   where they cannot decide, calibrated on labelled answers, with its pass rates recorded.
-# - Every score reported with its interval and its number of questions.
-# - Every change compared with the baseline by a paired comparison, decided before looking,
-#   with the number of questions whose answer changed reported next to the verdict.
-# - Temperature 0 for evaluation where possible; otherwise several samples per question.
-# - Every run stored with its answers, prompt version, model, tokens and cost (lesson 2.6).
-# - The evaluation runs in CI as a gate before a prompt or model change ships (lesson 3.5).
+# - A versioned golden set with dev and test splits, with questions the system must refuse.
+# - Deterministic metrics first; a judge only where they cannot decide, calibrated per kind.
+# - Every score with its interval and n; every change compared with the baseline, paired.
+# - A pairwise judge asked in both orders; a judge from another model family than the
+#   models it grades, and a human spot check of a sample.
+# - Every run stored with answers, prompt version, model, tokens and cost (lesson 2.6), and
+#   the evaluation run in CI before a change ships (lesson 3.5).
 
 # %% [markdown]
-# ## Questions to ask
+# ## Check your understanding
 #
-# 1. Your evaluation says a new prompt raised the mean score by two points on about a hundred
-#    questions. What do you compute before you believe it?
+# 1. A new prompt raised the mean score by two points on about a hundred questions. What do
+#    you compute before you believe it?
 # 2. Why does a paired comparison detect differences that two overlapping intervals cannot?
-# 3. A judge agrees with human labels on nine answers in ten. Why is that not enough to trust
-#    it?
-# 4. Which of this lesson's metrics would reward a prompt that makes answers longer, and which
-#    would punish it?
-# 5. You read a test question's wrong answers and changed the prompt because of them. Which
-#    split does that question belong to now, and why may a question move from test to dev but
-#    never from dev to test?
+# 3. A judge agrees with your labels on nine answers in ten. Why is that not enough?
+# 4. Which of this lesson's metrics reward longer answers, and which punish them?
+# 5. You read a test question's wrong answers and changed the prompt. Which split does that
+#    question belong to now?
+#
+# <details><summary>Short answers</summary>
+#
+# 1. A paired comparison with the old prompt on the same questions: the interval of the mean
+#    difference, and how many questions changed. Per question type if the prompt changes
+#    several behaviours.
+# 2. It removes what both runs share: a question hard for one prompt is hard for the other.
+#    The differences vary much less than the scores, so their interval is narrower.
+# 3. Raw agreement flatters a judge when most answers are right; kappa corrects for chance.
+#    And it depends on the wrong answers tested: easy ones hide the near misses it passes.
+# 4. The judge (length bias) and the fact check (extra words cost nothing) reward them; token
+#    F1 and exact match punish them.
+# 5. Dev. You tuned on it, so it would flatter a test score. A question may move from test to
+#    dev, never from dev to test.
+#
+# </details>
 
 # %% [markdown]
 # ## Further reading
 #
-# - P. Rajpurkar, J. Zhang, K. Lopyrev, P. Liang, "SQuAD: 100,000+ Questions for Machine
-#   Comprehension of Text", EMNLP 2016 (https://arxiv.org/abs/1606.05250). Exact match and
-#   token F1. The follow-up, P. Rajpurkar, R. Jia, P. Liang, "Know What You Don't Know:
-#   Unanswerable Questions for SQuAD", ACL 2018 (https://arxiv.org/abs/1806.03822), scores
-#   abstention.
+# - P. Rajpurkar et al., "SQuAD: 100,000+ Questions for Machine Comprehension of Text", EMNLP
+#   2016 (https://arxiv.org/abs/1606.05250); P. Rajpurkar, R. Jia, P. Liang, "Know What You
+#   Don't Know: Unanswerable Questions for SQuAD", ACL 2018
+#   (https://arxiv.org/abs/1806.03822).
 # - E. Miller, "Adding Error Bars to Evals: A Statistical Approach to Language Model
-#   Evaluations", Anthropic, 2024 (https://arxiv.org/abs/2411.00640). Standard errors, paired
-#   differences, clustered questions, repeated samples.
+#   Evaluations", 2024 (https://arxiv.org/abs/2411.00640).
 # - B. Efron and R. J. Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall, 1993.
+# - T. C. Hesterberg, "What Teachers Should Know About the Bootstrap", The American
+#   Statistician 69(4), 2015 (https://arxiv.org/abs/1411.5279).
 # - J. Cohen, "A Coefficient of Agreement for Nominal Scales", Educational and Psychological
 #   Measurement 20(1), 1960.
 # - L. Zheng et al., "Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena", NeurIPS 2023
-#   (https://arxiv.org/abs/2306.05685). How well model judges agree with people, and their
-#   position, verbosity and self-enhancement biases.
-# - T. C. Hesterberg, "What Teachers Should Know About the Bootstrap: Resampling in the
-#   Undergraduate Statistics Curriculum", The American Statistician 69(4), 2015
-#   (https://arxiv.org/abs/1411.5279). How the bootstrap works, why percentile intervals are
-#   too narrow in small samples, and permutation tests.
+#   (https://arxiv.org/abs/2306.05685). Position, verbosity and self-enhancement biases.
 # - H. Husain, "Your AI Product Needs Evals", 2024 (https://hamel.dev/blog/posts/evals/).
-#   Levels of evaluation, from assertions to human review.
 #
 # **Next:** lesson 1.5, Agents and tool calling.

@@ -2,121 +2,104 @@
 # # 1.5 Agents and tool calling: a loop that always ends
 #
 # A model that can call tools stops being a text box. It can look up who owns a service, track
-# a parcel, open a ticket, and chain those steps to finish a task. The code that makes this
-# happen is a loop: ask the model, run the tool it names, send back the result, ask again, until
-# the model answers. That loop, a model choosing which tools to call until it can answer, is
-# what this lesson (and most of the industry) calls an **agent**. A tutorial writes it in a
-# dozen lines.
+# a parcel or open a ticket, and chain those steps to finish a task. The code behind it is a
+# loop: ask the model, run the tool it names, send back the result, ask again, until the model
+# answers. That loop is what this lesson (and most of the industry) calls an **agent**.
 #
-# In production, that loop is the part of your system you control least. The model decides
-# what to call, with which arguments, and when to stop. It will send arguments your function
-# does not accept, call a tool that fails, ask for the same failing call again and again, and
-# reach for a tool it should not use. Every one of those must end in a safe, cheap, recorded
-# outcome, never in a crash, a bill, or a page sent to someone at 3 a.m.
+# It is the part of your system you control least: the model decides what to call, with
+# which arguments, and when to stop. Every failure must end in a safe, cheap, recorded
+# outcome, never a crash or a bill.
 #
-# In this lesson you write the tutorial's loop, measure how it fails on a suite of tool-use
-# tasks, and then build and measure the production version.
+# You run the tutorial's loop, measure how it fails on a suite of tasks, then build the
+# production loop's parts and measure it again, over several seeds.
 #
-# **Time:** about 60 minutes. **You need:** lesson 1.1 (calling a model, tokens and cost);
-# Python type hints (`Literal`, `X | None`). Lesson 1.2 (structured output) helps. No API key,
-# no network.
+# **Time:** about 80 minutes: 25 to read, 20 to run the code and read its outputs, 35 for
+# the exercises. **You need:** lessons 1.1 (tokens and cost) and 1.4 (paired
+# intervals); Python type hints (`Literal`, `X | None`). No API key, no network.
 #
 # ## Learning objectives
-# - Explain what a tool call is: the model asks, your code runs the tool and reports back.
-# - Measure how a tutorial's tool loop fails: bad arguments, tool errors that crash it, and a
-#   runaway loop that never ends.
-# - Derive a tool's schema from a typed Python function, and validate the arguments a model
-#   sends against it.
-# - Guarantee that every agent run ends, with step, token and cost budgets and repeated-call
-#   detection, and keep a trace of every step.
-# - Limit what an agent may do with an allow-list, and measure task success on a suite.
+# - Explain a tool call: the model asks, your code runs the tool and reports back.
+# - Measure how a tutorial's loop fails: bad arguments, crashes, a runaway loop.
+# - Derive a tool's schema from a typed function and validate arguments with `jsonschema`.
+# - Guarantee that every run ends, with budgets and repeated-call detection, and trace it.
+# - Limit an agent with an allow-list, and compare loops over seeds with paired intervals.
 
 # %% [markdown]
 # ## Setup
 #
-# The parameters first. `seed` changes which of the model's tool calls come out malformed (a
-# small model breaks some of its structured output, as real ones do); `fast = True` caps the
-# runaway loop sooner. The lesson reads the same either way.
+# `seed` changes which of the model's tool calls come out malformed; `fast = True` runs fewer
+# seeds and caps the runaway loop sooner.
 
 # %% tags=["parameters"]
 seed = 0
 fast = False
 
 # %% [markdown]
-# Then the imports. `course_lib.agents` is the production library this lesson builds: tool
-# schemas from typed functions, the agent loop with its budgets, the Handbook Assistant's
-# tools, and a suite of tasks to measure it on.
+# The imports. `course_lib.agents` is the production library this lesson builds;
+# `course_lib.labs` holds the practice world, the task suite and the lesson's figures.
 
 # %%
 import json
-import textwrap
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from course_lib.agents import run_agent, tool, tool_help
+from course_lib.agents import run_agent, tool_help
 from course_lib.course import answer_or_reference, check, hint
 from course_lib.labs import (
-    OUTCOMES,
-    READ_ONLY_TOOLS,
+    ASSISTANT_TOOLS,
+    DEV_SEEDS,
     TASKS,
     TUTORIAL_SCHEMAS,
     CallCapReachedError,
     CappedClient,
     HandbookWorld,
+    compare_success,
+    plot_outcomes,
+    plot_runaway,
     run_suite,
+    success_table,
 )
 from course_lib.llm import LLMClient
 
 pd.set_option("display.max_colwidth", 90)
 pd.set_option("display.width", 200)
 RUNAWAY_CAP = 15 if fast else 30  # the most model calls the notebook lets a loop make
+SEEDS = DEV_SEEDS[:3] if fast else DEV_SEEDS
 
 # %% [markdown]
-# The model is the course's **local stand-in**: a small program on your machine that answers
-# like a hosted model, through the same API, the same way on every run. It picks tools by how
-# well their names and descriptions match the request, and takes arguments from the request by
-# their names and types. [`docs/local-model.md`](../../docs/local-model.md) says how it works,
-# including one habit this lesson relies on: when a tool reports an error, the small model
-# calls it again with the same arguments, while the large one explains the error.
+# The model is the course's **local stand-in**: a small program that answers through the same
+# API as a hosted model, the same way on every run. It picks a tool by how well its name and
+# description match the request, and takes arguments from the request by name and type. Some
+# of its behaviour is **planted**, built in so the lesson has something to measure. A share of
+# its tool calls come out malformed. After a tool error, the small model repeats the call and
+# the large one explains the error. [`docs/local-model.md`](../../docs/local-model.md) lists
+# each. A real model fails in other proportions, and for other reasons.
 #
-# The client comes from `LLMClient.from_settings()`, which gives the stand-in by default. To
-# run everything below against a real provider, set `llm_provider = "openai-compatible"`, its
-# base URL and a model registry for that provider in `course.toml` (the doc shows how), and the
-# key in `COURSE_LLM_API_KEY`. The code is unchanged. The numbers will differ: a real model
-# makes other mistakes, but the same kinds.
-
-# %% [markdown]
-# As in lesson 1.1, the code never names a model: it asks the **model registry** (the course's
-# list of models, with their prices and context sizes) for a role, `chat-small` or
-# `chat-large`. This lesson uses both. Their prices per million tokens will matter later, when
-# you compare what runs cost:
+# The code never names a model: it asks the **model registry** for a role. Their prices:
 
 # %%
 client = LLMClient.from_settings()
 for role in ("chat-small", "chat-large"):
     spec = client.registry.resolve(role)
     print(
-        f"{role}: {spec.id}, ${spec.input_price_per_million:g} per million input tokens, "
-        f"${spec.output_price_per_million:g} per million output tokens"
+        f"{role}: {spec.id}, ${spec.input_price_per_million:g} / ${spec.output_price_per_million:g}"
+        " per million input / output tokens"
     )
 
 # %% [markdown]
 # ## 1. What a tool call is
 #
-# You describe each tool to the model with a **schema**: a name, a one-line description, and
-# the JSON schema of its arguments. Here is the schema a tutorial would write by hand for a
-# parcel tracker:
+# You describe each tool with a **schema**: a name, a description, and the JSON schema of its
+# arguments. Here is one a tutorial writes by hand for a parcel tracker:
 
 # %%
 parcel_schema = TUTORIAL_SCHEMAS[3]
 print(json.dumps(parcel_schema, indent=2))
 
 # %% [markdown]
-# Send it with a question. The model does not answer in text: it replies with a **tool call**,
-# the name of the tool and its arguments as JSON text, and the finish reason (why the model
-# stopped writing, lesson 1.1) is `tool_calls` instead of `stop`.
+# Send it with a question. The model replies with a **tool call**, a tool's name and its
+# arguments as JSON text, and the finish reason is `tool_calls` instead of `stop`:
 
 # %%
 question = "Where is parcel KF-20931?"
@@ -125,13 +108,10 @@ print(reply.finish_reason, reply.content)
 print(reply.tool_calls)
 
 # %% [markdown]
-# The model never runs anything. Your code does: it looks the tool up, calls it with those
-# arguments, and sends the result back as a `tool` message that names the call it answers.
-# (A message's role says who wrote it: `user` for the person, `assistant` for the model, and
-# `tool` for a tool's result; lesson 1.1 introduced the first two.) Then it asks the model
-# again, with the whole conversation so far. The tools here belong to the Handbook
-# Assistant's world: Kestrel Freight's handbook, plus invented data about services, parcels
-# and tickets.
+# The model never runs anything. Your code runs the tool and sends the result back as a `tool`
+# message naming the call it answers, then asks again with the whole conversation. The tools
+# belong to the Handbook Assistant's world: Kestrel Freight's handbook, plus invented data
+# about services, parcels and tickets.
 
 # %%
 world = HandbookWorld()
@@ -146,15 +126,11 @@ final = client.chat(messages, tools=[parcel_schema])
 print(final.finish_reason, "|", final.content)
 
 # %% [markdown]
-# That is all there is to it: the model chooses, your code acts. Everything that can go wrong
-# happens at the seams: the model's choice of tool, the arguments it writes, what your code does
-# when a tool fails, and when the back-and-forth stops.
 #
 # ## 2. The prototype: the tutorial's tool loop
 #
-# A task may need several calls, so a tutorial puts the exchange above in a loop that runs
-# until the model answers in text. Here it is, as tutorials write it. The flag
-# `send_errors_back` is the first fix people add; it stays off for now.
+# A task may need several calls, so a tutorial loops until the model answers in text. The
+# flag `send_errors_back` is the first fix people add; it stays off for now.
 
 
 # %%
@@ -178,15 +154,7 @@ def naive_agent(
 
 
 # %% [markdown]
-# It gets one hand-written schema per tool. This is the one for opening a ticket: a
-# short description and two plain strings, as a tutorial writes it:
-
-# %%
-print(json.dumps(TUTORIAL_SCHEMAS[5]["function"], indent=2))
-
-# %% [markdown]
-# On the happy path it works. (`seed` is the notebook's parameter; the prototype's run on the
-# suite below uses the same seed, so this request gets the same answer there.)
+# On the happy path it works:
 
 # %%
 world = HandbookWorld()
@@ -199,14 +167,14 @@ naive_agent(
 #
 # ### 3.1 A suite of tool-use tasks
 #
-# One happy question proves little. `course_lib.labs.agent_tasks` holds a suite of requests the
-# Handbook Assistant gets, each with a check of success that looks only at what a user sees
-# and what the world records: the answer's text, the tickets opened, who was paged. Some need
-# one tool; some need two in order; some hit a failing tool, where the right answer is to tell
-# the user so; one asks for something the assistant must not do on its own (page a person).
+# One question proves little. The suite holds 20 requests the assistant gets. Each has a
+# check that looks only at what a user sees and what the world records: the answer's text,
+# the tickets opened, who was paged. Some need one tool, some two in order. Some hit a failing
+# tool, where success is telling the user so. One asks to page a person, which the assistant
+# must not do.
 
 # %%
-with pd.option_context("display.max_colwidth", None):  # show every request in full
+with pd.option_context("display.max_colwidth", None):
     display(
         pd.DataFrame(
             [(t.id, t.kind, t.request, t.check.description) for t in TASKS],
@@ -215,15 +183,18 @@ with pd.option_context("display.max_colwidth", None):  # show every request in f
     )
 
 # %% [markdown]
-# `run_suite` runs an agent on every task, each in a fresh world, and sorts each outcome into
-# one of five kinds: a correct answer, a wrong one, a run the loop **stopped safely** (you will
-# build that below), a **crash** (an exception escaped the agent), or a loop that **ran away**
-# (it was still calling tools when the notebook's hard cap of model calls stopped it; without
-# the cap, this notebook would hang). Here is the prototype on the suite, with both models:
+# One task is beyond the stand-in: `owner-then-ticket` needs a ticket naming the team the
+# first call found, and the stand-in writes no free text from a tool's result. Section 5
+# counts its successes in every loop; read it as a fixed cost in every success rate.
+#
+# `run_suite` runs an agent on every task, each in a fresh world, and sorts the outcome:
+# **correct**, **wrong answer**, **stopped safely** (by the production loop, below),
+# **crashed** (an exception escaped), or **ran away** (still calling tools when the notebook's
+# cap of model calls stopped it). The prototype with the small model, on one seed:
 
 
 # %%
-def prototype(model):
+def prototype(model, seed):
     def solve(client, request, world):
         return naive_agent(
             client, request, TUTORIAL_SCHEMAS, world.functions(), model=model, seed=seed
@@ -232,63 +203,34 @@ def prototype(model):
     return solve
 
 
-runs = {
-    model: run_suite(prototype(model), client, hard_cap=RUNAWAY_CAP)
-    for model in ("chat-small", "chat-large")
-}
-outcomes = pd.DataFrame({model: frame["outcome"].value_counts() for model, frame in runs.items()})
-outcomes.reindex(OUTCOMES).fillna(0).astype(int)
+first = run_suite(prototype("chat-small", seed), client, hard_cap=RUNAWAY_CAP)
+print(first["outcome"].value_counts().to_string())
+fx_schema = next(s for s in TUTORIAL_SCHEMAS if s["function"]["name"] == "convert_currency")
+print("tutorial's convert_currency:", fx_schema["function"]["parameters"]["properties"])
+first.query("outcome == 'crashed'")[["task", "detail"]].head(8)
 
 # %% [markdown]
-# Most runs crash. Read why: the `detail` column holds the first line of each exception.
-
-# %%
-crashes = runs["chat-small"].query("outcome == 'crashed'")
-crashes[["task", "kind", "detail"]]
-
-# %% [markdown]
-# Three kinds of failure, all of them ordinary:
+# Three kinds of failure, all ordinary:
 #
-# - **Wrong arguments.** The hand-written schema says `service`, `currency` and `category` are
-#   any string, so the model puts the whole sentence there: `service_owner` finds no service
-#   called "Which team owns ledger?" (a `LookupError`), `convert_currency` raises a `KeyError`,
-#   and the service desk's own check rejects the ticket (a `ValidationError`). The model did
-#   what the schema allowed.
-# - **Malformed arguments.** Now and then the small model writes arguments that do not fit at
-#   all: JSON that is cut off (`json.loads` raises a `JSONDecodeError`), an argument left out
-#   (Python's `TypeError: ... missing 1 required positional argument`: the model sent `{}` or
-#   dropped one key), or a list where a string belongs. Which calls come out malformed depends
-#   on the seed (the notebook's parameter). Real models do this too: less often, but not never.
-# - **Tool errors.** An unknown parcel, a missing document or a restricted one makes the tool
-#   raise, as good code should.
+# - **Wrong arguments.** The hand-written schemas say `service`, `currency` (printed above) and
+#   `category` are any string, so nothing tells the model which values exist. The stand-in puts a phrase of
+#   the request there. A real model guesses better, but still guesses; a schema that lists
+#   the allowed values removes the guess.
+# - **Malformed arguments.** JSON cut off, a key left out, a list where a string belongs.
+#   Which calls break depends on the seed and on the request (planted, at a fixed share).
+# - **Tool errors.** An unknown parcel or a restricted document makes the tool raise.
 #
-# In every case one exception ends the whole run, and the user gets nothing.
+# Each time, one exception ends the run, and the user gets nothing.
 #
 # ### 3.2 The obvious fix, and the runaway loop
 #
-# The first fix anyone reaches for: catch the exception and send the error back to the model,
-# so it can tell the user or try something else. With the large model, that works:
+# The first fix: catch the exception and send the error back to the model. The small model
+# calls the failing tool again, with the same arguments, and again (planted). So the notebook wraps the
+# client in a `CappedClient` that refuses calls beyond a cap; without it, this cell would
+# never finish.
 
 # %%
 RUNAWAY_TASK = "What is the status of parcel KF-99999?"
-world = HandbookWorld()
-naive_agent(
-    client,
-    RUNAWAY_TASK,
-    TUTORIAL_SCHEMAS,
-    world.functions(),
-    model="chat-large",
-    seed=seed,
-    send_errors_back=True,
-)
-
-# %% [markdown]
-# The small model does something else: it calls the failing tool again, with the same
-# arguments, and again. Nothing in the loop stops it. So the notebook wraps the client in a
-# `CappedClient`, which refuses model calls beyond a hard cap and raises instead; without it,
-# the next cell would never finish.
-
-# %%
 capped = CappedClient(client, max_calls=RUNAWAY_CAP)
 world = HandbookWorld()
 try:
@@ -298,79 +240,30 @@ try:
 except CallCapReachedError as exc:
     print("Stopped by the notebook:", exc)
 asked = {(c.name, c.arguments) for r in capped.replies for c in r.tool_calls}
-print(
-    f"{capped.calls} model calls, {len(world.calls)} tool runs, "
-    f"{len(asked)} distinct tool call(s): {sorted(asked)}"
-)
-print(f"still asking for a tool in its last reply: {bool(capped.replies[-1].tool_calls)}")
+print(f"{capped.calls} model calls, {len(asked)} distinct tool call(s): {sorted(asked)}")
 print(f"spent: {capped.tokens:,} tokens, ${capped.cost_usd:.4f}")
 
 # %% [markdown]
-# Every call asked for the same thing, and the last reply asked for it once more: the loop
-# would have continued for as long as the provider kept answering. Worse, each turn costs more
-# than the last, because every call re-sends the whole conversation, with one more failed
-# attempt in it each time. The bars are each call's input tokens; the line is the money spent
-# so far:
+# Every call asked for the same thing. Worse, each call costs more than the last, because it
+# re-sends the whole conversation with one more failed attempt in it. The bars are each
+# call's input tokens; they rise by a fixed step, so the money spent (the line) grows with
+# the square of the number of calls:
 
 # %%
-tokens = [r.usage.input_tokens for r in capped.replies]
-spent = pd.Series([r.cost_usd for r in capped.replies]).cumsum()
-fig, ax = plt.subplots(figsize=(8, 3.2))
-ax.bar(range(1, len(tokens) + 1), tokens, color="#9ecae1")
-ax.set_xlabel("model call")
-ax.set_ylabel("input tokens of the call")
-line = ax.twinx()
-line.plot(range(1, len(tokens) + 1), spent, color="#d62728", marker=".")
-line.set_ylabel("dollars spent so far")
-ax.set_title("A runaway loop: the same failing call, each time dearer")
-fig.tight_layout()
-plt.show()
+fig = plot_runaway(capped.replies)
 
 # %% [markdown]
-# Look at the bars first: each is taller than the last by the same step, the failed call and
-# its error message that the previous turn added. The cell below reads off that step, and
-# splits the spending between the first and the second half of the calls:
-
-# %%
-step = tokens[1] - tokens[0]
-half = len(tokens) // 2
-print(
-    f"input tokens: {tokens[0]:,} in call 1, {tokens[-1]:,} in call {len(tokens)} "
-    f"(+{step} per call)"
-)
-print(
-    f"first {half} calls: ${spent.iloc[half - 1]:.4f}; "
-    f"last {len(tokens) - half} calls: ${spent.iloc[-1] - spent.iloc[half - 1]:.4f}"
-)
-
-# %% [markdown]
-# Each call's input grows by that fixed step, so the bars rise in a straight line, and the
-# total, the sum of the bars, grows with the square of the number of calls: it is quadratic
-# in the length of the loop. The red line is that sum. It curves upward only gently over these
-# calls, because every call also re-sends a part that does not grow (the question and seven
-# tool schemas: the first bar); still, the second half of the calls cost more than the first.
-# The longer the loop, and the bigger what each turn adds (a document instead of a one-line
-# error), the more the growing part takes over, until doubling the length of the loop roughly
-# quadruples its cost. At the small
-# model's prices it is a fraction of a cent here; on a large model, with long documents in the
-# context and thousands of users, a loop like this is how a bill surprises a team. A loop that
-# depends on the model to stop is not a loop you can ship.
 #
 # ## 4. The production loop
 #
-# The production version adds five things, each small: schemas derived from typed functions;
-# arguments validated before a tool runs, with every failure sent back as an error message
-# rather than raised; budgets that end every run; an allow-list of tools; and a trace of
-# every step. You write three of them yourself.
+# The production loop adds five things: schemas from typed functions, validated arguments,
+# budgets, an allow-list and a trace. You write three of them.
 #
 # ### 4.1 Tool schemas from typed functions
 #
-# A hand-written schema drifts from the function it describes, and says less than the function
-# knows. A typed Python function already holds everything the schema needs: its name, its
-# docstring's first line, and each parameter's type and default. A `Literal` type lists the
-# allowed values, which the model then chooses from instead of guessing. Here is the Handbook
-# Assistant's currency converter, its signature and docstring as `help()` would show them
-# (`tool_help` prints the same text on every Python version; `help()`'s layout changes):
+# A hand-written schema drifts from its function and says less than the function knows. A
+# typed function holds it all: a name, a docstring, each parameter's type and default. A
+# `Literal` lists the allowed values. The currency converter:
 
 # %%
 world = HandbookWorld()
@@ -379,25 +272,21 @@ print(tool_help(world.convert_currency))
 # %% [markdown]
 # ### Exercise 1.5.1: A tool schema from a typed function
 #
-# Complete `tool_schema_for(func)`: return the tool schema of a typed function in the format
-# of the Chat Completions API (the OpenAI request format the course's client speaks, which most
-# providers accept), `{"type": "function", "function": {"name", "description", "parameters"}}`,
-# where:
+# Complete `tool_schema_for(func)`: return `{"type": "function", "function": {"name",
+# "description", "parameters"}}` (the Chat Completions format), where:
 #
-# - `name` is the function's name and `description` the first line of its docstring (`""`
-#   when it has none);
-# - `parameters` is `{"type": "object", "properties": {...}, "required": [...]}`;
-# - each property's `"type"` follows its type hint: `str` is `"string"`, `int` is `"integer"`,
-#   `float` is `"number"`, `bool` is `"boolean"`; `Literal["a", "b"]` is `"string"` with
-#   `"enum": ["a", "b"]`; `X | None` is `[X's type, "null"]`; and `Literal["a", "b"] | None`
-#   is `{"type": ["string", "null"], "enum": ["a", "b", None]}` (None joins the enum, or a
-#   `null` value would fail it);
-# - `required` lists the parameters that have no default, in order.
+# - `description` is the docstring's first line (`""` without one);
+# - `parameters` is `{"type": "object", "properties": {...}, "required": [...]}`, `required`
+#   listing the parameters without a default, in order;
+# - `str`, `int`, `float`, `bool` become `"string"`, `"integer"`, `"number"`, `"boolean"`;
+#   `Literal["a", "b"]` is `"string"` with `"enum": ["a", "b"]`; `X | None` is
+#   `[X's type, "null"]`, and a nullable `Literal` adds `None` to its enum.
 #
-# `hint("1.5.1")` gives a hint when you are stuck; call it again for a more specific one. The
-# check runs your function on functions you have not seen, including one whose hints are
-# written as strings, as they are in any module that starts with
-# `from __future__ import annotations`.
+# Python describes a function for you: `inspect.signature(func).parameters` (names,
+# defaults), `typing.get_type_hints(func)` (types, even when written as strings), and
+# `typing.get_origin` / `typing.get_args`, which take `Literal[...]` and `X | None` apart.
+# The check uses functions you have not seen, and refuses the library's own schema
+# (`course_lib.agents.tool`, shown next): write it yourself. `hint("1.5.1")` helps.
 
 # %%
 import inspect
@@ -444,53 +333,37 @@ def tool_schema_for(func):
 check("1.5.1", tool_schema_for)
 
 # %% [markdown]
-# Here is the schema of the currency converter, from your function if it passed the check and
-# from the course's otherwise. Compare the `currency` property with the tutorial's plain
-# `"string"`:
+# The converter's parameters, from your function (or the course's if yours did not pass).
+# Compare `currency` with the tutorial's plain `"string"`, printed in section 3:
 
 # %%
 schema_of = answer_or_reference("1.5.1", tool_schema_for)
 print(json.dumps(schema_of(world.convert_currency)["function"]["parameters"], indent=2))
 
 # %% [markdown]
-# `course_lib.agents.tool` does the same and a little more: it adds each parameter's
-# description from the docstring's `Args:` section, where the meaning of each allowed value
-# helps the model choose (`GBP: British pounds`), and it builds a validator from the same
-# signature. `HandbookWorld().tools()` wraps each of the world's methods this way, so the
-# schemas cannot drift from the code:
-
-# %%
-converter = tool(world.convert_currency)
-print(json.dumps(converter.schema, indent=2))
-
-# %% [markdown]
+# `course_lib.agents.tool` does the same, adds each parameter's description from the
+# docstring, and builds a validator. `HandbookWorld().tools()` wraps every tool this way.
+#
 # ### 4.2 Validating arguments
 #
-# A schema tells the model what to send; it does not make it so. The arguments still arrive as
-# text that may be cut off, of the wrong type, outside the enum, or missing. Check them before
-# the tool runs, and when they are wrong, do not raise: tell the model what is wrong, as the
-# tool's result, so it can fix its call.
+# A schema tells the model what to send; it does not make it so. Check the arguments before
+# the tool runs, and send any problem back as the tool's result, so the model can fix its
+# call. Use the standard validator, the `jsonschema` package, not your own.
 #
-# ### Exercise 1.5.2: Validate a model's arguments
+# ### Exercise 1.5.2: Validate a model's arguments with `jsonschema`
 #
-# Complete `validate_arguments(parameters, arguments)`. `parameters` is the JSON schema of a
-# tool's arguments (the `"parameters"` of a schema like the ones above); `arguments` is the
-# JSON text the model wrote. Return a list of problems, one string each, naming the argument
-# concerned (the check looks for its name in the text); an empty list means the arguments are
-# fine. Report:
+# Complete `validate_arguments(parameters, arguments)`: `parameters` is a tool's argument
+# schema, `arguments` the JSON text the model wrote. Return every problem as a string (an
+# empty list when the arguments are fine):
 #
-# - text that is not valid JSON, or JSON that is not an object: one problem, without raising.
-#   No argument can be named here, so the check looks for the word "JSON" in the first case
-#   and "object" in the second (any case);
-# - a required argument that is missing, and an argument that is not in `properties`;
-# - a value whose type does not fit its `"type"` (a string, or a list such as
-#   `["string", "null"]`): `"string"`, `"integer"`, `"number"` (an int or a float),
-#   `"boolean"`, `"null"`. In JSON, `true` is not a number;
-# - a value that is not one of its `"enum"`.
-
+# - text that is not JSON: one problem mentioning "JSON", without raising;
+# - every error `jsonschema` finds (not only the first), each naming the argument concerned;
+# - an argument the schema does not declare is an error too (as in strict mode, lesson 1.2).
 
 # %%
 import json  # imported in the setup too; repeated so that this cell stands on its own
+
+from jsonschema import Draft202012Validator
 
 
 def validate_arguments(parameters, arguments):
@@ -500,28 +373,11 @@ def validate_arguments(parameters, arguments):
         values = json.loads(arguments)
     except ValueError as exc:
         return [f"the arguments are not valid JSON ({exc})"]
-    if not isinstance(values, dict):
-        return ["the arguments must be a JSON object"]
-    properties = parameters.get("properties", {})
-    problems = [f"{n} is missing" for n in parameters.get("required", []) if n not in values]
-    problems += [f"{n} is not a parameter" for n in values if n not in properties]
-    fits = {
-        "string": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "null": lambda v: v is None,
-    }
-    for name, value in values.items():
-        if name not in properties:
-            continue
-        kinds = properties[name].get("type", [])
-        kinds = kinds if isinstance(kinds, list) else [kinds]
-        if kinds and not any(fits.get(k, lambda v: True)(value) for k in kinds):
-            problems.append(f"{name} should be {' or '.join(kinds)}, got {value!r}")
-        elif "enum" in properties[name] and value not in properties[name]["enum"]:
-            problems.append(f"{name} must be one of {properties[name]['enum']}, got {value!r}")
-    return problems
+    validator = Draft202012Validator({**parameters, "additionalProperties": False})
+    return [
+        f"{'.'.join(map(str, error.absolute_path)) or 'arguments'}: {error.message}"
+        for error in validator.iter_errors(values)
+    ]
     # END SOLUTION
 
 
@@ -529,64 +385,47 @@ def validate_arguments(parameters, arguments):
 check("1.5.2", validate_arguments)
 
 # %% [markdown]
-# Run it on arguments the prototype choked on, against the typed schema of `create_ticket`
-# (your validator if it passed, the course's otherwise):
+# Your validator on arguments the prototype choked on, against `create_ticket`'s typed schema:
 
 # %%
 validator = answer_or_reference("1.5.2", validate_arguments)
 ticket_parameters = schema_of(world.create_ticket)["function"]["parameters"]
 for arguments in [
-    '{"category": "Open a ticket: my laptop screen is cracked.", "summary": "Screen cracked"}',
-    '{"category": "hardware", "summary": ["Screen cracked"]}',
+    '{"category": "my laptop screen is cracked", "summary": "Screen cracked"}',
+    '{"category": "hardware", "summary": ["Screen cracked"], "urgent": true}',
     '{"category": "hardware", "summary": "Scr',
     '{"category": "hardware", "summary": "Screen cracked"}',
 ]:
-    print(f"{arguments[:60]:62} -> {validator(ticket_parameters, arguments)}")
+    print(f"{arguments[:58]:60} -> {validator(ticket_parameters, arguments)}")
 
 # %% [markdown]
-# The library's `Tool.validate` does this with pydantic (the validation library of lesson 1.2),
-# from the same signature, and raises
-# a `ToolArgumentError` whose message is written for the model to read. The production loop
-# sends that message back as the tool's result, prefixed with `Error:`:
-
-# %%
-from course_lib.agents import ToolArgumentError
-
-try:
-    tool(world.create_ticket).validate('{"category": "laptop", "summary": "Screen cracked"}')
-except ToolArgumentError as exc:
-    print(exc)
-
-# %% [markdown]
+# The library's `Tool.validate` does the same job with pydantic (lesson 1.2), from the
+# function's signature. The production loop sends its message back to the model as the
+# tool's result, prefixed with `Error:`.
+#
 # ### 4.3 Budgets that end every run
 #
 # Sending errors back is right, and it is exactly what made the small model loop. So the loop
-# itself must decide when to stop, whatever the model does. After each model call that asks for
-# a tool, and before the tool runs, it checks three limits:
-#
-# - a **step budget**: the most model calls one run may make;
-# - a **token and cost budget**: the most one run may spend;
-# - **repeated calls**: the same tool with the same arguments, asked for again and again.
-#
-# The first two guarantee that every run ends; the third ends a runaway loop sooner and
-# cheaper, before the repeated call runs again (which matters when the tool opens tickets).
+# decides when to stop, whatever the model does. After each model call that asks for a tool,
+# before the tool runs, it checks a **step budget** (model calls), a **token and cost
+# budget**, and **repeated calls** (same tool, same arguments). The budgets guarantee an end;
+# repeat detection ends a runaway sooner, before the repeated call runs again.
 #
 # ### Exercise 1.5.3: When must the loop stop?
 #
 # Complete `should_stop(steps, *, max_steps, max_tokens=None, max_cost_usd=None,
-# max_repeats=2)`. `steps` is the trace so far: a list of `Step`s with `kind` (`"model"` for
-# a model call; other kinds are tool outcomes), `tool` and `arguments` (the call a model step
-# asked for, or None when it answered), `tokens` and `cost_usd`. The last step is the model
-# call that just asked for a tool. Return the reason to stop, checking in this order:
+# max_repeats=2)`. `steps` is the trace so far: `Step`s with `kind` (`"model"` for a model
+# call), `tool` and `arguments` (the call a model step asked for, or None), `tokens` and
+# `cost_usd`. The last step is the model call that just asked for a tool. Return, in order:
 #
-# 1. `"max_steps"` when the number of model calls is at least `max_steps`;
-# 2. `"budget"` when the tokens spent (all steps) are at least `max_tokens`, or the dollars at
-#    least `max_cost_usd` (a budget of None is no limit);
-# 3. `"repeated_call"` when the last model step asks for a call (same tool, same arguments)
-#    that earlier model steps already asked for `max_repeats` times (None: never). Arguments
-#    are the same when they are the same JSON, whatever the spacing or key order.
+# 1. `"max_steps"` when the model calls number at least `max_steps`;
+# 2. `"budget"` when tokens or dollars spent (all steps) reach their budget (None: no limit);
+# 3. `"repeated_call"` when earlier model steps already asked for the last step's call
+#    `max_repeats` times (None: never). Same JSON means same arguments, whatever the spacing
+#    or key order. Arguments that are not JSON (a malformed call) compare as text: never
+#    raise.
 #
-# Otherwise return None. The first hint is on the house; `hint("1.5.3")` again gives the next.
+# Otherwise None. The first hint is on the house:
 
 # %%
 hint("1.5.3")
@@ -610,7 +449,12 @@ def should_stop(steps, *, max_steps, max_tokens=None, max_cost_usd=None, max_rep
         return "budget"
 
     def call(step):
-        return (step.tool, json.loads(step.arguments or "{}")) if step.tool else None
+        if step.tool is None:
+            return None
+        try:
+            return (step.tool, json.loads(step.arguments or "{}"))
+        except ValueError:  # a malformed call: compare its text
+            return (step.tool, step.arguments)
 
     if max_repeats is not None and model_steps and call(model_steps[-1]) is not None:
         last = call(model_steps[-1])
@@ -624,9 +468,8 @@ def should_stop(steps, *, max_steps, max_tokens=None, max_cost_usd=None, max_rep
 check("1.5.3", should_stop)
 
 # %% [markdown]
-# Now the runaway task again, through `run_agent`, the production loop, with your stop
-# condition plugged in (or the course's). First with repeat detection off, so only the budgets
-# can end it: at most 8 model calls and $0.001 (a tenth of a cent):
+# Now the runaway task through `run_agent`, the production loop, with your stop condition (or
+# the course's). Repeat detection off, so only the budgets end it: 8 model calls, $0.001.
 
 # %%
 stopper = answer_or_reference("1.5.3", should_stop)
@@ -640,13 +483,10 @@ print(budgeted.stopped_reason, "|", budgeted.reply)
 budgeted.trace()
 
 # %% [markdown]
-# The trace has one row per step: each `model` row is a call to the model with its tokens and
-# cost, and asks for the tool named in it; each `tool_error` row is the tool failing, and its
-# `result` is the error text the model received. (So the trace has about two rows per model
-# call; the reply counts model calls.) The same call repeats until a budget ends the run, and
-# the user gets a reply that says why instead of silence.
-#
-# Did the run stay within its budget? Compare what it spent with the budget:
+# One row per step: each `model` row is a model call with its tokens and cost; each
+# `tool_error` row is the tool failing, its `result` the error the model received. In a
+# service, each step becomes a **span** in your tracing system (lesson 2.5). The user gets a
+# reply that says why, instead of silence. Did the run stay within its budget?
 
 # %%
 last_call = [s.cost_usd for s in budgeted.steps if s.kind == "model"][-1]
@@ -656,67 +496,48 @@ print(
 )
 
 # %% [markdown]
-# The loop learns what a call cost only after the call, so it checks the budget between calls:
-# the call that crosses the budget is already paid for, and a run can end above its budget, by
-# at most one call's cost. Where even that is too much, stop before a call whose likely cost
-# (the last call's, say, since each re-sends everything) would cross the budget.
+# No: a call's cost is known only after the call, so the call that crosses the budget is
+# already paid. A run ends above its budget by at most one call. Where that matters, stop
+# before a call whose likely cost (the last one's) would cross it.
 #
-# With repeat detection on (the default, `max_repeats=2`), the loop stops at the third
-# identical request. The cell also runs the large model on the same task, with a budget of
-# $0.05:
+# With repeat detection on (`max_repeats=2`), the loop stops at the third identical request.
+# The cell also runs the large model, with a budget of $0.05:
 
 # %%
 world = HandbookWorld()
-repeated = run_agent(client, RUNAWAY_TASK, world.tools(), max_cost_usd=BUDGET_USD, **limits)
+repeated = run_agent(
+    client, RUNAWAY_TASK, world.tools(), max_cost_usd=BUDGET_USD, max_repeats=2, **limits
+)
 large = run_agent(
-    client, RUNAWAY_TASK, world.tools(), model="chat-large", max_cost_usd=0.05, **limits
+    client,
+    RUNAWAY_TASK,
+    world.tools(),
+    model="chat-large",
+    max_cost_usd=0.05,
+    max_repeats=2,
+    **limits,
 )
-print(repeated.stopped_reason, "|", repeated.reply)
-print(large.stopped_reason, "|", large.reply)
-
-# %% [markdown]
-# Side by side with the prototype's runaway loop from section 3.2:
-
-# %%
-endings = [
-    ("prototype, errors sent back", "notebook cap", capped.calls, capped.tokens, capped.cost_usd)
-]
+endings = [("prototype, errors sent back", "notebook cap", capped.calls, capped.cost_usd)]
 for name, run in [
-    ("run_agent, budgets only", budgeted),
-    ("run_agent, budgets + repeat detection", repeated),
-    ("run_agent, chat-large", large),
+    ("budgets only", budgeted),
+    ("+ repeat detection", repeated),
+    ("chat-large", large),
 ]:
-    totals = run.totals
-    endings.append((name, run.stopped_reason, totals.model_calls, totals.tokens, totals.cost_usd))
-prices = {
-    role: client.registry.resolve(role).input_price_per_million
-    for role in ("chat-small", "chat-large")
-}
-print(
-    f"chat-large's input tokens cost {prices['chat-large'] / prices['chat-small']:.0f} times "
-    f"chat-small's; its answered run cost {large.totals.cost_usd / capped.cost_usd:.1f} times "
-    f"the prototype's whole runaway loop"
-)
-pd.DataFrame(endings, columns=["loop", "ended by", "model calls", "tokens", "cost_usd"])
+    endings.append((name, run.stopped_reason, run.totals.model_calls, run.totals.cost_usd))
+print(large.reply)
+pd.DataFrame(endings, columns=["loop", "ended by", "model calls", "cost_usd"])
 
 # %% [markdown]
-# Same task, four endings. The prototype spent until the notebook cut it off. The budgets end
-# the run close to a cost you chose in advance (one call over it at most, as you saw); repeat
-# detection ends it earlier and cheaper, before the failing call runs a third time. The large
-# model explains the error on its own and answers in two calls, yet those two calls cost more
-# than the prototype's whole runaway loop: each of its tokens costs many times as much (the
-# first line above). A bigger model is not a cheaper way out of a loop. Budgets do not make a
-# model smarter; they make its failures bounded, cheap and visible.
+# Repeat detection ends the run earliest and cheapest. The large model explains the error in
+# two calls that cost more than the whole runaway loop: its tokens are dearer. Budgets make
+# failures bounded and visible, not rarer.
 #
 # ### 4.4 Allow-lists: what the agent may do
 #
-# The world has two tools that change things: `create_ticket` and `page_oncall`, which wakes an
-# engineer up. The Handbook Assistant may open tickets (people triage them), but paging is for
-# the incident process, not for a chat assistant: it is on no allow-list of the assistant. The
-# OWASP Top 10 for LLM applications calls this risk **excessive agency**: a model with more
-# functions, permissions or autonomy than its job needs will, sooner or later, use them wrongly.
-#
-# Watch the prototype, which offers every tool, take a request to page someone:
+# Two tools change things: `create_ticket` and `page_oncall`, which wakes an engineer.
+# Paging belongs to the incident process, not the assistant. OWASP calls this risk
+# **excessive agency**: more functions or permissions than the job needs. The prototype
+# offers every tool:
 
 # %%
 PAGE_TASK = next(t for t in TASKS if t.kind == "not allowed").request
@@ -725,26 +546,11 @@ print(naive_agent(client, PAGE_TASK, TUTORIAL_SCHEMAS, world.functions(), seed=s
 print("pages sent:", world.pages)
 
 # %% [markdown]
-# `run_agent` takes `allowed_tools`, the names this assistant may use. Only those are shown to
-# the model. Here the model, not offered the pager, looks up who is on call instead:
-
-# %%
-ALLOWED = [*READ_ONLY_TOOLS, "create_ticket"]
-world = HandbookWorld()
-guarded = run_agent(
-    client, PAGE_TASK, world.tools(), allowed_tools=ALLOWED, chat_options={"seed": seed}
-)
-print(guarded.stopped_reason, "|", guarded.reply)
-print("pages sent:", world.pages, "| tools that ran:", world.calls)
-
-# %% [markdown]
-# Hiding a tool is not enough. A model can name a tool it was never shown: from a
-# **hallucination** (a model stating or inventing something that is not there), or from a
-# **prompt injection** (text in a document or tool result that tells the model what to do;
-# [`docs/local-model.md`](../../docs/local-model.md) shows how the stand-in falls for one). So
-# `run_agent` also refuses any call to a tool outside the list, without running it, and ends
-# the run with `tool_not_allowed`. To see that happen, the next cell wraps the client so that
-# the model is shown every tool's schema, the pager's too, whatever the loop offers it:
+# `run_agent` takes `allowed_tools`, the names this assistant may use, and shows the model
+# only those. A model can still name a tool it was not shown (a **hallucination**, or a
+# **prompt injection**: text in a document that tells the model what to do). So the loop
+# refuses any other call without running it. To see that, the next cell wraps the client so
+# the model is shown every schema, the pager's too:
 
 
 # %%
@@ -758,88 +564,47 @@ class ShowsEveryTool:
         return self.client.chat(messages, **{**options, "tools": self.schemas})
 
 
-world = HandbookWorld()
-leaky = ShowsEveryTool(client, [t.schema for t in world.tools()])
-refused = run_agent(
-    leaky, PAGE_TASK, world.tools(), allowed_tools=ALLOWED, chat_options={"seed": seed}
-)
-print(refused.stopped_reason, "|", refused.reply)
-print("pages sent:", world.pages, "| tools that ran:", world.calls)
-refused.trace()
+for name, chat in [("allow-list", client), ("every tool shown", None)]:
+    world = HandbookWorld()
+    chat = chat or ShowsEveryTool(client, [t.schema for t in world.tools()])
+    run = run_agent(
+        chat, PAGE_TASK, world.tools(), allowed_tools=ASSISTANT_TOOLS, chat_options={"seed": seed}
+    )
+    print(f"{name}: {run.stopped_reason} | pages sent: {world.pages} | {run.reply[:70]}")
 
 # %% [markdown]
-# ### 4.5 A trace of every step
+# ## 5. Measured: prototype, patched and production, over seeds
 #
-# Every run keeps its trace, so you can answer the questions a support engineer asks the
-# morning after: what did the agent do, in which order, with which arguments, what did each
-# step return, and what did it cost? Here is a task that needs two tools in order, the
-# second acting on what the first returned: the search finds the document, and the model must
-# read the document whose id the search returned (the request does not name it). Only that
-# document holds the fact asked for, so the success check, on the answer, can pass only if
-# the chain worked:
-
-# %%
-MULTI_TASK = next(t for t in TASKS if t.id == "search-then-read")
-world = HandbookWorld()
-multi = run_agent(
-    client, MULTI_TASK.request, world.tools(), allowed_tools=ALLOWED, chat_options={"seed": seed}
-)
-print(MULTI_TASK.request)
-print(
-    f"{multi.stopped_reason}; success check ({MULTI_TASK.check.description}): "
-    f"{MULTI_TASK.check(multi.answer, world)}"
-)
-multi.trace()
-
-# %% [markdown]
-# Read it top to bottom: the model asks to search, the search lists documents with their ids,
-# the model asks for the first one (its `doc_id` in the `arguments` column is the id at the
-# start of the search's `result`), the document comes back, and the model answers from it.
-# (With another seed the small model may break its arguments instead, and the trace shows
-# that.) The `tokens` and `cost_usd` columns show where the money went: only the model calls
-# cost anything here, and each one costs more than the last as the conversation grows, the
-# last most of all, since it re-sends the whole document. The run's totals add them up
-# (the latency is the local model's modelled latency, added up, not a measured time):
-
-# %%
-spent_on = multi.totals
-print(
-    f"{spent_on.model_calls} model calls, {spent_on.tool_calls} tool calls; "
-    f"{spent_on.input_tokens:,} input and {spent_on.output_tokens:,} output tokens, "
-    f"${spent_on.cost_usd:.6f}; model latency {spent_on.latency_ms / 1000:.1f} s (modelled)"
-)
-
-# %% [markdown]
-# In a service you would send these steps to your tracing system, one **span** (a named, timed
-# record of one operation, nested in the request's) per model call and per tool call, and keep
-# the trace with the request. Lesson 2.5 does this with OpenTelemetry, the open standard for
-# traces.
-#
-# ## 5. Measured: task success, prototype versus production
-#
-# Now the whole suite, three ways, with both models:
+# Three loops, two models:
 #
 # - **prototype**: the tutorial's loop and hand-written schemas;
-# - **patched**: the tutorial's loop with the two obvious fixes, typed schemas and errors sent
-#   back to the model, but no budgets, no validation and no allow-list;
-# - **production**: `run_agent` with typed schemas, validation, budgets (8 model calls and
-#   $0.05 per run), repeat detection and the assistant's allow-list.
+# - **patched**: the same loop with typed schemas and errors sent back, nothing more;
+# - **production**: `run_agent` with validation, budgets (8 model calls, $0.05), repeat
+#   detection and the allow-list.
+#
+# Lesson 1.4 showed that 20 items and one seed cannot resolve a difference of a few points.
+# So each loop runs every task on several seeds, and `run_seeds` stacks the results.
 
 
 # %%
-FIXES = {"seed": seed, "send_errors_back": True}
-PRODUCTION = {"max_steps": 8, "max_cost_usd": 0.05, "allowed_tools": ALLOWED}
+from course_lib.labs import run_seeds
 
 
-def patched(model):
+def patched(model, seed):
     def solve(client, request, world):
         schemas = [t.schema for t in world.tools()]
-        return naive_agent(client, request, schemas, world.functions(), model=model, **FIXES)
+        functions = world.functions()
+        return naive_agent(
+            client, request, schemas, functions, model=model, seed=seed, send_errors_back=True
+        )
 
     return solve
 
 
-def production(model):
+PRODUCTION = {"max_steps": 8, "max_cost_usd": 0.05, "allowed_tools": ASSISTANT_TOOLS}
+
+
+def production(model, seed):
     def solve(client, request, world):
         options = {"seed": seed}
         return run_agent(
@@ -849,123 +614,225 @@ def production(model):
     return solve
 
 
-# %% [markdown]
-# Run all six, each on every task. The table has one row per task and one column per model
-# and loop: read along a row to follow one task from the prototype to the production loop.
-
-# %%
 loops = {"prototype": prototype, "patched": patched, "production": production}
-frames = [
-    run_suite(make(model), client, hard_cap=RUNAWAY_CAP).assign(loop=name, model=model)
-    for model in ("chat-small", "chat-large")
-    for name, make in loops.items()
-]
+order = [(m, loop) for m in ("chat-small", "chat-large") for loop in loops]
+frames = []
+for m, loop in order:
+    solver = lambda s, m=m, make=loops[loop]: make(m, s)  # noqa: E731 (one solver per seed)
+    runs = run_seeds(solver, client, seeds=SEEDS, hard_cap=RUNAWAY_CAP)
+    frames.append(runs.assign(loop=loop, model=m))
 suite = pd.concat(frames, ignore_index=True)
-columns = [(m, loop) for m in ("chat-small", "chat-large") for loop in loops]
-suite.pivot(index="task", columns=["model", "loop"], values="outcome").reindex(
-    index=[t.id for t in TASKS], columns=columns
-)
+fig = plot_outcomes(suite, order)
 
 # %% [markdown]
-# Each bar is one loop with one model; its segments count the tasks by outcome:
+# The prototype crashes on about half its runs, with either model. The patched loop never
+# crashes, but with the small model, failing tools become runaway loops (purple). The
+# production loop has neither: every run ended on its own, answered or stopped safely (grey).
+# The numbers, with the model calls and dollars each spent:
 
 # %%
-counts = (
-    pd.crosstab([suite["model"], suite["loop"]], suite["outcome"])
-    .reindex(columns=list(OUTCOMES), fill_value=0)
-    .reindex([(m, loop) for m in ("chat-small", "chat-large") for loop in loops])
-)
-colours = ["#2ca02c", "#ff7f0e", "#7f7f7f", "#d62728", "#9467bd"]
-ax = counts.plot.barh(stacked=True, color=colours, figsize=(8, 4.2), width=0.75)
-ax.set_yticklabels([f"{m}, {loop}" for m, loop in counts.index])
-ax.invert_yaxis()
-ax.set_xlabel(f"tasks (of {len(TASKS)})")
-ax.set_ylabel("")
-ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.16), ncol=5, frameon=False)
-ax.set_title("Outcomes on the tool-use suite")
-plt.tight_layout()
-plt.show()
+success_table(suite, order)
 
 # %% [markdown]
-# Look at the red and purple first. The prototype crashes on most tasks, with either model.
-# The patched loop never crashes (every exception goes back to the model), and typed schemas
-# fix the wrong arguments; but with the small model, tasks whose tool call failed became loops
-# that never ended (purple: only the notebook's cap stopped them; the `ran_away` column below
-# counts them). The production loop has neither:
-# every one of its runs ended on its own, answered or stopped safely (grey), whatever the
-# model did. The numbers behind the bars, with the model calls and dollars each loop spent on
-# the whole suite:
+# Grey is safe, not solved. Each loop's success rate by kind of task:
 
 # %%
-summary = suite.groupby(["model", "loop"], sort=False).agg(
-    correct=("outcome", lambda o: (o == "correct").sum()),
-    crashed=("outcome", lambda o: (o == "crashed").sum()),
-    ran_away=("outcome", lambda o: (o == "ran away").sum()),
-    model_calls=("model_calls", "sum"),
-    cost_usd=("cost_usd", "sum"),
-)
-summary["success"] = (summary["correct"] / len(TASKS)).map("{:.0%}".format)
-summary.round({"cost_usd": 4})
+kind_of = {t.id: t.kind for t in TASKS}
+by_kind = suite.assign(kind=suite["task"].map(kind_of), ok=suite["outcome"].eq("correct"))
+hard = by_kind.query("task == 'owner-then-ticket'")
+print(f"owner-then-ticket: {hard['ok'].sum()} correct of {len(hard)} runs, all loops")
+by_kind.pivot_table(index=["model", "loop"], columns="kind", values="ok").round(2)
 
 # %% [markdown]
-# Read the `correct` column first: most of the gain in success comes from the typed schemas,
-# which the patched loop already has. What the production loop adds is in the other columns:
-# no crashes, no runaway loops, and, with the small model, a fraction of the patched loop's
-# model calls and cost, because each runaway task in the patched loop burned the whole cap.
-# Where does the production loop still fail?
+# The small model solves no "tool error" task in any loop. It repeats the failing call
+# (planted) until something stops it: an exception, the notebook's cap, or the production
+# loop. That is systematic, not noise. A stopped run tells the user it failed; it does not
+# answer.
+
+# %% [markdown]
+# Is the production loop also more *successful* than the patched one? Compare them task by
+# task: each task's success rate over the seeds, paired, with a bootstrap interval (lesson
+# 1.4; tasks, not runs, are resampled, since one task's seeds are not independent):
 
 # %%
-failures = suite.query("loop == 'production' and outcome != 'correct'")
-for row in failures.itertuples():
-    print(f"{row.model}, {row.task}: {row.outcome} ({row.detail})")
+for m in ("chat-small", "chat-large"):
+    runs = {loop: suite.query("model == @m and loop == @loop") for loop in loops}
+    print(f"{m}, prototype -> patched:  {compare_success(runs['prototype'], runs['patched'])}")
+    print(f"{m}, patched -> production: {compare_success(runs['patched'], runs['production'])}")
+
+# %% [markdown]
+# Prototype to patched is a large gain, its interval above zero. But the patched loop
+# changes two things, typed schemas and errors sent back, and this comparison cannot split
+# them. The production loop's gain over the patched loop is a few points, with an interval
+# that includes zero: this suite cannot tell. What it does show is in the table: no crashes, no runaways, and a
+# fraction of the patched loop's cost with the small model.
+#
+# Some runs the patched loop solved, the production loop did not. Which, and how did they end?
+
+# %%
+keys = ["model", "task", "seed"]
+side = suite.query("loop in ['patched', 'production']").pivot(
+    index=keys, columns="loop", values="outcome"
+)
+lost = side.query("patched == 'correct' and production != 'correct'")
+gained = side.query("production == 'correct' and patched != 'correct'")
+print(f"production lost {len(lost)} runs the patched loop solved, and won {len(gained)} it lost")
+lost.head(4)
+
+# %% [markdown]
+# Take the first such run of each model, and give the production loop all seven tools
+# instead of its six:
+
+# %%
+for m in ("chat-small", "chat-large"):
+    _, task_id, lost_seed = lost.query("model == @m").index[0]
+    task = next(t for t in TASKS if t.id == task_id)
+    for name, allowed in [("six tools", ASSISTANT_TOOLS), ("seven tools", None)]:
+        world = HandbookWorld()
+        options = {"seed": lost_seed}
+        run = run_agent(
+            client,
+            task.request,
+            world.tools(),
+            model=m,
+            allowed_tools=allowed,
+            chat_options=options,
+        )
+        print(f"{m}, {task_id}@{lost_seed}, {name}: first call {run.steps[0].arguments}")
+        print(f"    {run.stopped_reason}; correct: {task.check(run.answer, world)}")
+
+# %% [markdown]
+# With six tools the first call comes out malformed; with seven it is well formed. The
+# stand-in's draw of which calls break depends on the whole request, tool list included
+# (planted). Then the small model repeats the broken call, and the loop stops it; the large
+# model explains the error to the user instead of fixing its call (planted), a wrong answer.
+# So each loop loses runs the other wins: noise, which one seed could not tell from a
+# difference between loops.
+#
+# ### Exercise 1.5.4 (open-ended): budgets that end every run and lose nothing
+#
+# The production loop above was given budgets of 8 model calls and $0.05. Choose your own,
+# all four: model calls (`max_steps`), tokens (`max_tokens`), modelled model time
+# (`max_seconds`), and `max_repeats`. **Target**, with the small model: no run the generous
+# budgets (printed below) solve is lost, and no run spends more than 5,000 tokens or 1.5 s
+# of model time. On this suite one budget alone can meet it; on a longer task or a larger
+# document it would not. So the checker wants all four, each loose enough to keep every
+# success: find each one's edge, where it starts to cut one. It measures on 12 tasks and 5
+# seeds you never see.
+
+# %%
+from course_lib.labs import GENEROUS, budget_report, run_with_budgets
+
+baseline = run_with_budgets(client, GENEROUS, seeds=SEEDS)
+
+
+def score_budgets(budgets):
+    return budget_report(run_with_budgets(client, budgets, seeds=SEEDS), baseline)
+
+
+print("generous budgets:", GENEROUS)
+print("score:", score_budgets(GENEROUS))
+
+# %% [markdown]
+# Change the budgets, and score them in the next cell until it says "meets the target":
+
+# %%
+# BEGIN SOLUTION
+budgets = {"max_steps": 4, "max_tokens": 4_000, "max_seconds": 1.2, "max_repeats": 1}
+# END SOLUTION
+# STUB: budgets = {"max_steps": 12, "max_tokens": None, "max_seconds": None, "max_repeats": None}
+
+# %%
+print(score_budgets(budgets))
+
+# %%
+check("1.5.4", budgets)
+
+# %% [markdown]
+# ## 6. Current practice: parallel calls, MCP, cached prompts
+#
+# **Parallel tool calls.** A request that needs several independent lookups can get them in
+# one turn: the model sends several tool calls in one message (`parallel_tool_calls`, on by
+# default in OpenAI's API), and the loop runs each and answers each call's id:
+
+# %%
+PARALLEL_TASK = "Which teams own parcel-api, geo-cache and auth-service?"
+for parallel in (True, False):
+    options = {"seed": seed, "parallel_tool_calls": parallel}
+    run = run_agent(client, PARALLEL_TASK, HandbookWorld().tools(), chat_options=options)
+    totals = run.totals
     print(
-        textwrap.fill(f"reply: {row.reply}", 100, initial_indent="    ", subsequent_indent="    ")
+        f"parallel_tool_calls={parallel}: {totals.model_calls} model calls, "
+        f"{totals.tool_calls} tool calls, {totals.tokens:,} tokens, ${totals.cost_usd:.6f}"
     )
 
 # %% [markdown]
-# These are the model's limits, now visible and cheap. Read the replies: they are what the
-# user saw. The small model retries a failing tool instead of explaining it, or breaks its
-# arguments and repeats them; the loop stops it, and the user gets an apology that names the
-# error, not silence. The large model explains tool errors on its own, which is why it
-# succeeds on those tasks; where it still fails, its reply shows why (a malformed call of its
-# own that it explained instead of repairing, say). And where `owner-then-ticket` fails, the
-# ticket was opened, but its summary copies the request instead of naming the team the first
-# call found: the stand-in carries an id or a service name from one tool's result into the
-# next call's arguments, but writes no free text from it. The engineering guarantees that a
-# run ends, bounded in cost, with a record of every step; success past that point comes from
-# the model, the prompts and the tools' descriptions, and you now have a suite that measures
-# it.
+# One turn instead of three saves two re-sends of the conversation. The model decides which
+# calls share a turn, so tools must be safe to run in any order.
+#
+# **Tools over the Model Context Protocol (MCP).** MCP is an open standard for serving tools
+# to any agent: a server lists its tools with their JSON schemas, and clients call them. The
+# next cell serves the same `HandbookWorld` tools from a local MCP server (the official `mcp`
+# SDK, a subprocess speaking over stdio, no network) and hands them to the same `run_agent`:
+
+# %%
+from course_lib.agents import MCPTools
+
+checked = [t for t in TASKS if t.kind in ("lookup", "handbook", "tool error")]
+with MCPTools.serving("course_lib.labs.agent_world:HandbookWorld") as server:
+    print("listed over MCP:", [t.name for t in server.tools()])
+    agree = 0
+    for task in checked:
+        outcomes = []
+        for tools in (server.tools(), HandbookWorld().tools()):
+            options = {"allowed_tools": ASSISTANT_TOOLS, "chat_options": {"seed": seed}}
+            run = run_agent(client, task.request, tools, **options)
+            outcomes.append((run.stopped_reason, task.check(run.answer, HandbookWorld())))
+        agree += outcomes[0] == outcomes[1]
+print(f"{agree} of {len(checked)} tasks end the same way over MCP as in process")
 
 # %% [markdown]
+# The loop's budgets, validation and allow-list apply unchanged. An MCP server you did not
+# write is code you did not review: its tools belong on an allow-list like any other.
+#
+# **Cached prompts.** Each model call of a run re-sends the same tool schemas and the
+# conversation so far: a long shared prefix. Providers cache such prefixes for minutes and
+# bill cached tokens at a discount (OpenAI: automatically, for prompts of 1,024 tokens or
+# more). The stand-in models this when asked, at made-up prices in the real proportion.
+# `caching_saving` runs the suite without a cache, with tasks back to back, and with tasks ten
+# minutes apart, when only calls within one run share a prefix:
+
+# %%
+from course_lib.labs import caching_saving
+
+saving = caching_saving(TASKS, seeds=SEEDS[:2])
+saving[["runs", "correct", "input_tokens", "cached_input_tokens", "cost_usd", "saving"]]
+
+# %% [markdown]
+# The answers do not change; the bill does. Keep the prefix stable: tools and system prompt
+# first and fixed, what varies last.
+#
 # ## Takeaways
 #
-# - A tool call is a request: the model names a tool and writes its arguments; your code runs
-#   it and reports back. Every failure happens in that hand-over.
-# - The tutorial's `while True` loop crashes on the first tool error or malformed argument,
-#   and once you send errors back, a model that retries a failing call makes it run forever,
-#   each turn dearer than the last.
-# - Derive tool schemas from typed functions (`Literal` for the allowed values, docstrings for
-#   the descriptions), so they never drift from the code; validate arguments before a tool
-#   runs, and send every failure back as an error message, never as an exception.
-# - Step, token and cost budgets guarantee that a run ends; repeated-call detection ends a
-#   runaway loop early, before a repeated call runs again.
-# - Offer the model only the tools its job needs, and refuse any other call.
-# - Keep a trace of every step, and measure task success on a suite, per model.
+# - A tool call is a request: the model names a tool and writes arguments; your code runs it.
+# - The tutorial's loop crashes on the first bad argument or tool error; with errors sent
+#   back, a model that retries a failing call makes it run forever, each turn dearer.
+# - Derive schemas from typed functions; validate arguments with a real validator before a
+#   tool runs, and send every failure back as a message.
+# - Step, token and time budgets guarantee an end; repeat detection ends runaways early.
+#   A budget is checked between calls, so leave room for one call.
+# - Offer only the tools a job needs, and refuse any other call.
+# - Compare agents over seeds with paired intervals, and claim only what the interval allows.
 #
 # ## Production checklist
 #
-# - Does every agent run have a step budget and a cost budget, enforced by your code?
-# - What does the user see when a run is stopped, and is the stop logged with its reason?
-# - Are tool schemas generated from the code, and are arguments validated before any tool runs?
-# - Does a tool's exception reach the model as a message, never the user as a crash?
-# - Which tools change something (tickets, payments, pages, emails)? Are they on an
-#   allow-list per use case, with human approval for the ones that cannot be undone, and
-#   idempotency keys (a unique id sent with each action, so that a retried call acts only
-#   once) so a retry does not open two tickets (lesson 4.4)?
-# - Do tools have their own timeouts and retries, so one slow backend does not stall a run?
-# - Is every model call and tool call traced, with tokens and cost (lesson 2.5)?
-# - Is there a suite of tool-use tasks, run on every change of model, prompt or tool
-#   description, with success, cost and the share of runs stopped by a budget?
+# - Does every run have step, cost and time budgets, enforced by your code?
+# - What does the user see when a run is stopped, and is the reason logged?
+# - Are schemas generated from code, and arguments validated before any tool runs?
+# - Are side-effecting tools (tickets, payments, pages) on a per-use-case allow-list, with
+#   human approval where they cannot be undone, and idempotency keys (lesson 4.4)?
+# - Is every model and tool call traced, with tokens and cost (lesson 2.5)?
+# - Is there a task suite, run over several seeds on every change of model, prompt or tool?
 #
 # ## Check your understanding
 #
@@ -974,23 +841,41 @@ for row in failures.itertuples():
 # 3. A `Literal` parameter and a `str` parameter can accept the same values in Python. Why is
 #    the `Literal` better for a tool?
 # 4. Why should the repeated-call check run before the tool runs, not after?
-# 5. The production loop still fails some tasks with the small model. What would you change
-#    to raise its success, and how would you know it worked?
+# 5. Why can a run end above its cost budget, and by how much?
+# 6. The production loop scored a few points above the patched loop. What may you conclude?
+# 7. Why does prompt caching save less when the tasks are ten minutes apart?
+#
+# <details><summary>Short answers</summary>
+#
+# 1. Your code runs it, and sends its result (or its error) back as a `tool` message naming
+#    the call; the model then sees the whole conversation again.
+# 2. Each call re-sends the conversation, which grows by one failed attempt per turn: the
+#    total grows with the square of the number of calls.
+# 3. The schema then lists the allowed values as an `enum`, so the model chooses instead of
+#    guessing, and the validator rejects anything else.
+# 4. A repeated call may have side effects (a second ticket); stopping after it is too late.
+# 5. A call's cost is known only after it; the call that crosses the budget is already paid,
+#    so a run overshoots by at most one call.
+# 6. Nothing about success: the interval includes zero. You may conclude it never crashed or
+#    ran away, and cost less.
+# 7. The cache expires within minutes: only the calls inside one run still share its prefix,
+#    not the schemas sent by the previous task.
+#
+# </details>
 #
 # ## Further reading
 #
 # - OpenAI, "Function calling" (API guide),
-#   https://platform.openai.com/docs/guides/function-calling. Tool schemas, tool calls and
-#   results, parallel calls, and strict mode (arguments constrained to the schema).
+#   https://platform.openai.com/docs/guides/function-calling. Tool schemas, parallel calls,
+#   strict mode.
+# - OpenAI, "Prompt caching" (API guide), https://platform.openai.com/docs/guides/prompt-caching.
 # - S. Yao et al., "ReAct: Synergizing Reasoning and Acting in Language Models", ICLR 2023,
-#   https://arxiv.org/abs/2210.03629. The reason-act-observe loop that agent loops descend from.
-# - T. Schick et al., "Toolformer: Language Models Can Teach Themselves to Use Tools",
-#   NeurIPS 2023, https://arxiv.org/abs/2302.04761. How models learned to call tools at all.
+#   https://arxiv.org/abs/2210.03629. The loop agents descend from.
 # - E. Schluntz and B. Zhang (Anthropic), "Building effective agents", December 2024,
-#   https://www.anthropic.com/research/building-effective-agents. Workflows versus agents,
-#   and the advice to start with the simplest thing that works.
-# - OWASP, "LLM06:2025 Excessive Agency", OWASP Top 10 for LLM Applications 2025,
-#   https://genai.owasp.org/llmrisk/llm062025-excessive-agency/. Excessive functionality,
-#   permissions and autonomy, and how to limit each.
+#   https://www.anthropic.com/research/building-effective-agents.
+# - Model Context Protocol, specification and Python SDK, https://modelcontextprotocol.io.
+# - OWASP, "LLM06:2025 Excessive Agency",
+#   https://genai.owasp.org/llmrisk/llm062025-excessive-agency/.
+# - JSON Schema, "Understanding JSON Schema", https://json-schema.org/understanding-json-schema.
 #
 # **Next:** lesson 1.6, Prompting, RAG or fine-tuning?

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 # -- 1.1.1 worth_retrying ------------------------------------------------------------------
@@ -46,92 +45,53 @@ def _returns_a_string(error: BaseException) -> Any:
     return "yes" if isinstance(error, openai.APIConnectionError) else "no"
 
 
-# -- 1.1.2 backoff_wait --------------------------------------------------------------------
+# -- 1.1.2 policy (open-ended) --------------------------------------------------------------
+# Each is a policy a learner could plausibly settle on; each misses a target on unseen seeds.
 
 
-def _no_cap(attempt, retry_after=None, *, initial=0.2, cap=8.0, jitter=0.2, rng=None):
-    rng = rng or random.Random()
-    wait = initial * 2 ** (attempt - 1) + rng.uniform(0, jitter)
-    return wait if retry_after is None else max(wait, retry_after)
+def _policies() -> list[Any]:
+    from course_lib.llm import ReliabilityPolicy
 
-
-def _exponent_off_by_one(attempt, retry_after=None, *, initial=0.2, cap=8.0, jitter=0.2, rng=None):
-    rng = rng or random.Random()
-    wait = min(cap, initial * 2**attempt) + rng.uniform(0, jitter)
-    return wait if retry_after is None else max(wait, retry_after)
-
-
-def _ignores_retry_after(attempt, retry_after=None, *, initial=0.2, cap=8.0, jitter=0.2, rng=None):
-    rng = rng or random.Random()
-    return min(cap, initial * 2 ** (attempt - 1)) + rng.uniform(0, jitter)
-
-
-def _retry_after_replaces_backoff(
-    attempt, retry_after=None, *, initial=0.2, cap=8.0, jitter=0.2, rng=None
-):
-    rng = rng or random.Random()
-    if retry_after is not None:
-        return retry_after
-    return min(cap, initial * 2 ** (attempt - 1)) + rng.uniform(0, jitter)
-
-
-def _no_jitter(attempt, retry_after=None, *, initial=0.2, cap=8.0, jitter=0.2, rng=None):
-    wait = min(cap, initial * 2 ** (attempt - 1))
-    return wait if retry_after is None else max(wait, retry_after)
-
-
-def _full_jitter(attempt, retry_after=None, *, initial=0.2, cap=8.0, jitter=0.2, rng=None):
-    rng = rng or random.Random()
-    wait = rng.uniform(0, min(cap, initial * 2 ** (attempt - 1)))  # a different formula
-    return wait if retry_after is None else max(wait, retry_after)
-
-
-def _jitter_inside_the_cap(
-    attempt, retry_after=None, *, initial=0.2, cap=8.0, jitter=0.2, rng=None
-):
-    rng = rng or random.Random()
-    wait = min(cap, initial * 2 ** (attempt - 1) + rng.uniform(0, jitter))
-    return wait if retry_after is None else max(wait, retry_after)
-
-
-# -- 1.1.3 call_cost -----------------------------------------------------------------------
-
-
-def _per_thousand(usage, spec):
-    return (
-        usage.prompt_tokens * spec.input_price_per_million
-        + usage.completion_tokens * spec.output_price_per_million
-    ) / 1_000
-
-
-def _total_tokens_at_input_price(usage, spec):
-    return usage.total_tokens * spec.input_price_per_million / 1_000_000
-
-
-def _prices_swapped(usage, spec):
-    return (
-        usage.prompt_tokens * spec.output_price_per_million
-        + usage.completion_tokens * spec.input_price_per_million
-    ) / 1_000_000
-
-
-def _input_only(usage, spec):
-    return usage.prompt_tokens * spec.input_price_per_million / 1_000_000
-
-
-def _in_cents(usage, spec):
-    return (
-        usage.prompt_tokens * spec.input_price_per_million
-        + usage.completion_tokens * spec.output_price_per_million
-    ) / 10_000
-
-
-def _rounded_to_cents(usage, spec):
-    dollars = (
-        usage.prompt_tokens * spec.input_price_per_million
-        + usage.completion_tokens * spec.output_price_per_million
-    ) / 1_000_000
-    return round(dollars, 2)
+    tuned = ReliabilityPolicy(
+        connect_timeout_s=0.5,
+        read_timeout_s=1.0,
+        max_attempts=5,
+        backoff_initial_s=0.1,
+        backoff_max_s=1.0,
+        max_retry_after_s=1.5,
+        breaker_failure_threshold=10,
+    )
+    return [
+        ReliabilityPolicy.bare(),  # no retries: about 70% succeed
+        # the production defaults: a 30 s read timeout waits out every stuck request
+        ReliabilityPolicy(breaker_failure_threshold=10),
+        # four attempts and the default breaker: some calls fail, and the breaker trips
+        tuned.with_changes(max_attempts=4, breaker_failure_threshold=5),
+        # a read timeout below the slowest answers: those prompts time out on every attempt
+        tuned.with_changes(read_timeout_s=0.6),
+        # Retry-After (1 s) over max_retry_after_s: every 429 fails the call at once
+        tuned.with_changes(max_retry_after_s=0.5),
+        # within the worst case, but a read timeout of 1.8 s and slower waits: p95 over target
+        tuned.with_changes(
+            connect_timeout_s=0.1,
+            read_timeout_s=1.8,
+            max_retry_after_s=1.0,
+            backoff_initial_s=0.3,
+        ),
+        # retry almost forever: the worst case is far over 15 s
+        tuned.with_changes(max_attempts=12),
+        # a fallback to the large model with the same short read timeout: its answers are
+        # slower than the timeout, so the fallback rarely answers
+        tuned.with_changes(max_attempts=3, fallback="chat-large"),
+        # a long read timeout kept "to be safe": the p95 and the worst case both suffer
+        tuned.with_changes(read_timeout_s=3.0, max_attempts=4),
+        # a connect timeout no real provider could meet, to fit 8 attempts into the worst case
+        tuned.with_changes(connect_timeout_s=0.001, max_attempts=8),
+        # the breaker turned off, so it cannot trip at a 30% fault rate
+        tuned.with_changes(max_attempts=4, breaker_failure_threshold=0),
+        # the breaker kept in name only: a thousand failures in a row never happen
+        tuned.with_changes(max_attempts=4, breaker_failure_threshold=1000),
+    ]
 
 
 WRONG_ANSWERS: dict[str, list[Any]] = {
@@ -143,21 +103,5 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _every_api_error,
         _returns_a_string,
     ],
-    "1.1.2": [
-        _no_cap,
-        _exponent_off_by_one,
-        _ignores_retry_after,
-        _retry_after_replaces_backoff,
-        _no_jitter,
-        _full_jitter,
-        _jitter_inside_the_cap,
-    ],
-    "1.1.3": [
-        _per_thousand,
-        _total_tokens_at_input_price,
-        _prices_swapped,
-        _input_only,
-        _in_cents,
-        _rounded_to_cents,
-    ],
+    "1.1.2": _policies(),
 }

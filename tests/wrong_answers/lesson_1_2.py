@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from course_lib.course.exercises.lesson_1_2 import FEW_SHOT_TEMPLATE, Category, Priority
-from course_lib.structured import extract_json
+from course_lib.structured import extract_json, generate_structured, validate_output
 
 # -- 1.2.1 ------------------------------------------------------------------------------------
 
@@ -35,51 +34,66 @@ assert len({_PYTHON_REPR, _NAMES_ONLY, _FIRST_EXAMPLE_ONLY, _REVERSED, FEW_SHOT_
 assert _ANSWER_BEFORE_TICKET != FEW_SHOT_TEMPLATE
 
 
-# -- 1.2.2 ------------------------------------------------------------------------------------
-
-
-def _json_loads(text: str) -> dict[str, Any]:
-    return json.loads(text)
-
-
-def _strip_fences_then_loads(text: str) -> dict[str, Any]:
-    body = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())
-    return json.loads(body)
-
-
-def _greedy_regex(text: str) -> dict[str, Any]:
-    match = re.search(r"\{.*\}", text, re.S)
-    if match is None:
-        raise ValueError("no JSON object")
-    return json.loads(match.group(0))
-
-
-def _lazy_regex(text: str) -> dict[str, Any]:
-    match = re.search(r"\{.*?\}", text, re.S)
-    if match is None:
-        raise ValueError("no JSON object")
-    return json.loads(match.group(0))
-
-
-def _first_to_last_brace(text: str) -> dict[str, Any]:
-    return json.loads(text[text.index("{") : text.rindex("}") + 1])
-
-
-def _none_when_missing(text: str) -> dict[str, Any] | None:
-    try:
-        return extract_json(text)
-    except ValueError:
-        return None
-
-
-def _empty_dict_when_missing(text: str) -> dict[str, Any]:
-    try:
-        return extract_json(text)
-    except ValueError:
-        return {}
-
-
 # -- 1.2.3 ------------------------------------------------------------------------------------
+
+
+def _loads_only(reply: str, schema: Any) -> str:
+    """Never tries extraction: every wrapped reply counts as 'no JSON object'."""
+    try:
+        data = json.loads(reply)
+    except ValueError:
+        return "no JSON object"
+    return "valid" if validate_output(json.dumps(data), schema, extract=False).ok else (
+        "breaks the schema"
+    )  # fmt: skip
+
+
+def _extract_first(reply: str, schema: Any) -> str:
+    """Extracts before asking whether the reply was fine as it was: wrapped counts as valid."""
+    checked = validate_output(reply, schema)
+    if checked.ok:
+        return "valid"
+    return "no JSON object" if "json_invalid" in checked.kinds else "breaks the schema"
+
+
+def _object_found_means_wrapped(reply: str, schema: Any) -> str:
+    """Any object inside a wrapper is 'wrapped', even one that breaks the schema."""
+    if validate_output(reply, schema, extract=False).ok:
+        return "valid"
+    try:
+        extract_json(reply)
+    except ValueError:
+        return "no JSON object"
+    if reply.strip().startswith("{"):
+        return "breaks the schema"
+    return "wrapped"
+
+
+def _every_failure_is_no_json(reply: str, schema: Any) -> str:
+    if validate_output(reply, schema, extract=False).ok:
+        return "valid"
+    return "wrapped" if validate_output(reply, schema).ok else "no JSON object"
+
+
+def _any_problem_breaks_the_schema(reply: str, schema: Any) -> str:
+    """Cut-off objects and prose reported as schema failures."""
+    if validate_output(reply, schema, extract=False).ok:
+        return "valid"
+    return "wrapped" if validate_output(reply, schema).ok else "breaks the schema"
+
+
+def _always_the_triage_schema(reply: str, schema: Any) -> str:
+    """Ignores the schema it is given."""
+    from course_lib.course.exercises.lesson_1_2 import TicketTriage, failure_kind
+
+    return failure_kind(reply, TicketTriage)
+
+
+def _returns_the_validation(reply: str, schema: Any) -> Any:
+    return validate_output(reply, schema)
+
+
+# -- 1.2.2 ------------------------------------------------------------------------------------
 
 
 class _NoMaxLength(BaseModel):
@@ -137,6 +151,60 @@ class _NoServiceField(BaseModel):
     needs_human: bool
 
 
+# -- 1.2.4 ------------------------------------------------------------------------------------
+
+
+def _messages(subject: str, body: str) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": "You triage support tickets for the Kestrel Freight desk."},
+        {"role": "user", "content": f"Subject: {subject}\n\n{body}"},
+    ]
+
+
+def _budget(max_repairs: int, **options: Any) -> Any:
+    """generate_structured with a given budget and options (strict=False unless given)."""
+
+    def triage(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+        return generate_structured(
+            client,
+            _messages(subject, body),
+            schema,
+            max_repairs=max_repairs,
+            seed=seed,
+            **{"strict": False, **options},
+        )
+
+    return triage
+
+
+def _until_valid(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+    """Retries until a reply validates: no bound at all."""
+    attempt = 0
+    while True:
+        result = generate_structured(
+            client, _messages(subject, body), schema, max_repairs=0, seed=seed + attempt,
+            strict=False,
+        )  # fmt: skip
+        if result.ok:
+            return result
+        attempt += 1
+
+
+def _made_up(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+    """Always valid, never asks the model."""
+    return schema(category="access_request", priority="P3", summary=subject[:120], needs_human=True)
+
+
+def _nothing_when_invalid(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+    """Prompt-only JSON read with extract_json: no schema sent, no repair."""
+    from course_lib.structured import validate_output
+
+    reply = client.chat(
+        _messages(subject, body + "\nReply in JSON."), model="chat-small", seed=seed
+    )
+    return validate_output(reply.content, schema).value
+
+
 WRONG_ANSWERS: dict[str, list[Any]] = {
     "1.2.1": [
         _PYTHON_REPR,
@@ -147,16 +215,16 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _ANSWER_BEFORE_TICKET,
         ["- expenses_travel: Claims and refunds."],
     ],
-    "1.2.2": [
-        _json_loads,
-        _strip_fences_then_loads,
-        _greedy_regex,
-        _lazy_regex,
-        _first_to_last_brace,
-        _none_when_missing,
-        _empty_dict_when_missing,
-    ],
     "1.2.3": [
+        _loads_only,
+        _extract_first,
+        _object_found_means_wrapped,
+        _every_failure_is_no_json,
+        _any_problem_breaks_the_schema,
+        _always_the_triage_schema,
+        _returns_the_validation,
+    ],
+    "1.2.2": [
         _NoMaxLength,
         _ServiceRequired,
         _CategoryAnyString,
@@ -165,5 +233,18 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _SummaryOptional,
         _NoServiceField,
         {"category": "login_mfa"},
+    ],
+    "1.2.4": [
+        _budget(0),  # the stub: no repair
+        _budget(1),  # one repair: not enough on a bad day
+        _budget(4),  # enough, but five calls per ticket when the provider breaks everything
+        _budget(3),  # enough, but one repair more than the target needs
+        _budget(2, model="chat-large"),  # valid enough, but over the cost budget
+        _budget(2, strict=True),  # the provider has no strict mode
+        _budget(2, max_tokens=30),  # replies cut off, and a cut-off reply is not repaired
+        _budget(9, model="chat-large"),  # far more than needed, on the dearer model
+        _until_valid,
+        _made_up,
+        _nothing_when_invalid,
     ],
 }

@@ -6,50 +6,7 @@ from typing import Any
 
 import numpy as np
 
-# --- 1.3.1 cosine_scores --------------------------------------------------------------------
-
-
-def _dot_product_only(query, matrix):
-    return np.asarray(matrix, dtype=float) @ np.asarray(query, dtype=float)
-
-
-def _normalises_the_rows_but_not_the_query(query, matrix):
-    matrix = np.asarray(matrix, dtype=float)
-    lengths = np.linalg.norm(matrix, axis=1)
-    return np.divide(
-        matrix @ np.asarray(query, dtype=float),
-        lengths,
-        out=np.zeros(len(matrix)),
-        where=lengths > 0,
-    )
-
-
-def _no_guard_for_zero_vectors(query, matrix):
-    matrix, query = np.asarray(matrix, dtype=float), np.asarray(query, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (matrix @ query) / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query))
-
-
-def _whole_matrix_norm(query, matrix):
-    matrix, query = np.asarray(matrix, dtype=float), np.asarray(query, dtype=float)
-    lengths = np.linalg.norm(matrix) * np.linalg.norm(query)  # one number, not one per row
-    return matrix @ query / lengths if lengths else np.zeros(len(matrix))
-
-
-def _cosine_distance_instead(query, matrix):
-    from course_lib.embeddings import cosine_similarity
-
-    return 1.0 - cosine_similarity(query, matrix)
-
-
-def _loop_returning_a_float(query, matrix):
-    total = 0.0
-    for row in matrix:
-        total = float(np.dot(row, query))
-    return total
-
-
-# --- 1.3.2 top_k_indices --------------------------------------------------------------------
+# --- 1.3.1 top_k_indices --------------------------------------------------------------------
 
 
 def _reversed_ascending_argsort(scores, k):
@@ -78,6 +35,107 @@ def _off_by_one(scores, k):
 def _sorted_last_k_reversed(scores, k):
     order = sorted(range(len(scores)), key=lambda i: scores[i])
     return order[::-1][:k]
+
+
+def _returns_a_numpy_array(scores, k):
+    return np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:k]
+
+
+# --- 1.3.2 build_retriever (open-ended) ------------------------------------------------------
+
+
+def _even_weight_default(units):
+    from course_lib.labs import HybridRetriever
+
+    return HybridRetriever([unit.text for unit in units], weight=0.5)
+
+
+def _weight_near_bm25(units):
+    from course_lib.labs import HybridRetriever
+
+    return HybridRetriever([unit.text for unit in units], weight=0.2)
+
+
+def _weight_near_the_embedder(units):
+    from course_lib.labs import HybridRetriever
+
+    return HybridRetriever([unit.text for unit in units], weight=0.9)
+
+
+def _embedder_alone(units):
+    from course_lib.labs import HybridRetriever
+
+    return HybridRetriever([unit.text for unit in units], weight=1.0)
+
+
+def _bm25_alone(units):
+    from course_lib.labs import HybridRetriever
+
+    return HybridRetriever([unit.text for unit in units], weight=0.0)
+
+
+def _section_text_without_title_embedder_alone(units):
+    from course_lib.labs import HybridRetriever
+
+    return HybridRetriever([unit.text.split("\n", 2)[-1] for unit in units], weight=1.0)
+
+
+def _hybrid_class():
+    from course_lib.labs import HybridRetriever
+
+    return HybridRetriever
+
+
+def _raw_score_sum(units):
+    """BM25's raw scores added to the cosines, unscaled: BM25 drowns the embedder."""
+    from course_lib.embeddings import cosine_similarity
+
+    class RawScoreSum(_hybrid_class()):
+        def scores(self, queries):
+            tokens = self._bm25._tokenize(list(queries))
+            sparse = np.array(
+                [self._bm25._retriever.get_scores(t) if t else np.zeros(len(units)) for t in tokens]
+            )
+            dense = np.atleast_2d(
+                cosine_similarity(self.embedder.embed(list(queries)), self.matrix)
+            )
+            return sparse + dense
+
+    return RawScoreSum([unit.text for unit in units])
+
+
+def _reads_the_golden_set(units):
+    from course_lib.datasets import load_golden_set
+
+    class Lookup(_hybrid_class()):
+        def search_many(self, queries, depth=10):
+            cited = {q.question: q.doc_ids for q in load_golden_set()}
+            return [
+                [i for i, unit in enumerate(units) if unit.doc_id in cited.get(query, ())][:depth]
+                for query in queries
+            ]
+
+    return Lookup([unit.text for unit in units], weight=0.7)
+
+
+def _returns_a_ranking_not_a_retriever(units):
+    return list(range(5))
+
+
+def _ignores_the_question(units):
+    class SameForEveryQuestion(_hybrid_class()):
+        def search_many(self, queries, depth=10):
+            return [list(range(depth)) for _ in queries]
+
+    return SameForEveryQuestion([unit.text for unit in units], weight=0.7)
+
+
+def _returns_scores_not_indices(units):
+    class Scores(_hybrid_class()):
+        def search(self, query, depth=10):
+            return sorted(self.scores([query])[0].tolist(), reverse=True)[:depth]
+
+    return Scores([unit.text for unit in units], weight=0.7)
 
 
 # --- 1.3.3 choose_model ---------------------------------------------------------------------
@@ -153,20 +211,26 @@ def _crashes_when_nothing_qualifies(rows, max_latency_ms, max_kib_per_1000, lice
 
 WRONG_ANSWERS: dict[str, list[Any]] = {
     "1.3.1": [
-        _dot_product_only,
-        _normalises_the_rows_but_not_the_query,
-        _no_guard_for_zero_vectors,
-        _whole_matrix_norm,
-        _cosine_distance_instead,
-        _loop_returning_a_float,
-    ],
-    "1.3.2": [
         _reversed_ascending_argsort,
         _default_unstable_argsort,
         _returns_the_scores,
         _argpartition_unsorted,
         _off_by_one,
         _sorted_last_k_reversed,
+        _returns_a_numpy_array,
+    ],
+    "1.3.2": [
+        _embedder_alone,
+        _bm25_alone,
+        _section_text_without_title_embedder_alone,
+        _raw_score_sum,
+        _reads_the_golden_set,
+        _returns_a_ranking_not_a_retriever,
+        _ignores_the_question,
+        _returns_scores_not_indices,
+        _even_weight_default,
+        _weight_near_bm25,
+        _weight_near_the_embedder,
     ],
     "1.3.3": [
         _ignores_the_licence,

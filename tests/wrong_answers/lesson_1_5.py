@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from course_lib.course.exercises.lesson_1_5 import (
+    handwritten_validate_arguments,
     reference_tool_schema,
-    reference_validate_arguments,
 )
 
 # -- 1.5.1 -----------------------------------------------------------------------------------
@@ -105,74 +105,103 @@ def _python_types(func: Callable[..., Any]) -> dict[str, Any]:
     return _schema(func, props, [n for n, p in params.items() if p.default is p.empty])
 
 
+def _library_tool(func: Callable[..., Any]) -> dict[str, Any]:
+    """The shortcut: the library's own schema, which section 4.1 names."""
+    from course_lib.agents import tool
+
+    return tool(func).schema
+
+
+def _library_stripped(func: Callable[..., Any]) -> dict[str, Any]:
+    """The library's schema builder, with its extras removed to look hand-made."""
+    from course_lib.agents.tools import tool_schema
+
+    schema = tool_schema(func)
+    parameters = schema["function"]["parameters"]
+    parameters.pop("additionalProperties", None)
+    for prop in parameters["properties"].values():
+        prop.pop("default", None)
+        prop.pop("description", None)
+    return schema
+
+
 # -- 1.5.2 -----------------------------------------------------------------------------------
 
 
-def _bool_is_an_int(parameters: Mapping[str, Any], arguments: str) -> list[str]:
-    """Uses isinstance(value, int) for integers, so true passes as 1."""
-    problems = reference_validate_arguments(parameters, arguments)
+def _one_at_a_time(parameters: Mapping[str, Any], arguments: str) -> list[str]:
+    """jsonschema.validate raises on the first error only: two problems, one reported."""
+    import jsonschema
+
     try:
-        values = json.loads(arguments)
-    except ValueError:
-        return problems
-    if not isinstance(values, dict):
-        return problems
-    return [
-        p
-        for p in problems
-        if not any(
-            isinstance(v, bool) and p.startswith(f"{k} should be") for k, v in values.items()
-        )
-    ]
-
-
-def _ignores_unknown(parameters: Mapping[str, Any], arguments: str) -> list[str]:
-    """Never reports an argument the tool does not have."""
-    return [
-        p for p in reference_validate_arguments(parameters, arguments) if "not a parameter" not in p
-    ]
-
-
-def _no_enum_check(parameters: Mapping[str, Any], arguments: str) -> list[str]:
-    """Checks types but not enums."""
-    return [p for p in reference_validate_arguments(parameters, arguments) if "one of" not in p]
+        jsonschema.validate(json.loads(arguments), {**parameters, "additionalProperties": False})
+    except ValueError as exc:
+        return [f"not valid JSON ({exc})"]
+    except jsonschema.ValidationError as exc:
+        return [f"{'.'.join(map(str, exc.absolute_path)) or 'arguments'}: {exc.message}"]
+    return []
 
 
 def _raises_on_bad_json(parameters: Mapping[str, Any], arguments: str) -> list[str]:
-    """Lets json.loads raise instead of reporting the problem."""
-    json.loads(arguments)
-    return reference_validate_arguments(parameters, arguments)
+    """Lets json.loads raise on cut-off JSON."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator({**parameters, "additionalProperties": False})
+    values = json.loads(arguments)
+    return [
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(values)
+    ]
 
 
-def _int_is_not_a_number(parameters: Mapping[str, Any], arguments: str) -> list[str]:
-    """Accepts only floats for "number", so 120 is rejected."""
-    problems = reference_validate_arguments(parameters, arguments)
+def _message_only(parameters: Mapping[str, Any], arguments: str) -> list[str]:
+    """error.message alone: "'laptop' is not one of [...]" never names the argument."""
+    from jsonschema import Draft202012Validator
+
     try:
         values = json.loads(arguments)
-    except ValueError:
-        return problems
-    if isinstance(values, dict):
-        for name, value in values.items():
-            prop = parameters.get("properties", {}).get(name, {})
-            if prop.get("type") == "number" and type(value) is int:
-                problems.append(f"{name} should be a float")
-    return problems
+    except ValueError as exc:
+        return [f"not valid JSON ({exc})"]
+    validator = Draft202012Validator({**parameters, "additionalProperties": False})
+    return [e.message for e in validator.iter_errors(values)]
 
 
-def _is_valid_bool(parameters: Mapping[str, Any], arguments: str) -> bool:
-    """Returns True/False instead of the list of problems."""
-    return not reference_validate_arguments(parameters, arguments)
+def _extra_arguments_allowed(parameters: Mapping[str, Any], arguments: str) -> list[str]:
+    """Validates against the schema as given: JSON Schema accepts undeclared arguments."""
+    from jsonschema import Draft202012Validator
 
-
-def _missing_only(parameters: Mapping[str, Any], arguments: str) -> list[str]:
-    """Checks only that the required arguments are there."""
     try:
         values = json.loads(arguments)
-    except ValueError:
-        return ["not JSON"]
-    if not isinstance(values, dict):
-        return ["not an object"]
-    return [f"{n} is missing" for n in parameters.get("required", []) if n not in values]
+    except ValueError as exc:
+        return [f"not valid JSON ({exc})"]
+    validator = Draft202012Validator(parameters)
+    return [
+        f"{'.'.join(map(str, e.absolute_path)) or 'arguments'}: {e.message}"
+        for e in validator.iter_errors(values)
+    ]
+
+
+def _validates_the_text(parameters: Mapping[str, Any], arguments: str) -> list[str]:
+    """Hands the JSON text itself to the validator: every string fails "type": "object"."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator({**parameters, "additionalProperties": False})
+    return [f"arguments: {e.message}" for e in validator.iter_errors(arguments)]
+
+
+def _best_match_only(parameters: Mapping[str, Any], arguments: str) -> list[str]:
+    """jsonschema.exceptions.best_match: the most relevant error, and only that one."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    try:
+        values = json.loads(arguments)
+    except ValueError as exc:
+        return [f"not valid JSON ({exc})"]
+    error = best_match(
+        Draft202012Validator({**parameters, "additionalProperties": False}).iter_errors(values)
+    )
+    if error is None:
+        return []
+    return [f"{'.'.join(map(str, error.absolute_path)) or 'arguments'}: {error.message}"]
 
 
 # -- 1.5.3 -----------------------------------------------------------------------------------
@@ -278,6 +307,28 @@ def _ignores_tokens(steps, *, max_steps, max_tokens=None, max_cost_usd=None, max
     )
 
 
+def _loads_without_fallback(steps, *, max_steps, max_tokens=None, max_cost_usd=None, max_repeats=2):
+    """Parses the arguments with json.loads and no fallback: a malformed call crashes it."""
+    from course_lib.agents import stop_reason
+
+    reason = stop_reason(
+        steps,
+        max_steps=max_steps,
+        max_tokens=max_tokens,
+        max_cost_usd=max_cost_usd,
+        max_repeats=None,
+    )
+    model = [s for s in steps if s.kind == "model"]
+    if reason or max_repeats is None or model[-1].tool is None:
+        return reason
+
+    def call(step):
+        return (step.tool, json.loads(step.arguments or "{}")) if step.tool else None
+
+    same = sum(1 for s in model[:-1] if call(s) == call(model[-1]))
+    return "repeated_call" if same >= max_repeats else None
+
+
 def _never_stops(steps, *, max_steps, max_tokens=None, max_cost_usd=None, max_repeats=2):
     """The tutorial's loop: nothing ever stops it."""
     return None
@@ -292,15 +343,17 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _no_enum,
         _optional_not_nullable,
         _python_types,
+        _library_tool,
+        _library_stripped,
     ],
     "1.5.2": [
-        _bool_is_an_int,
-        _ignores_unknown,
-        _no_enum_check,
+        handwritten_validate_arguments,
+        _one_at_a_time,
         _raises_on_bad_json,
-        _int_is_not_a_number,
-        _is_valid_bool,
-        _missing_only,
+        _message_only,
+        _extra_arguments_allowed,
+        _validates_the_text,
+        _best_match_only,
     ],
     "1.5.3": [
         _counts_every_step,
@@ -309,6 +362,25 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _strict_budget,
         _repeats_before_budget,
         _ignores_tokens,
+        _loads_without_fallback,
         _never_stops,
+    ],
+    # Budgets: the stub, single knobs aimed at the target, and budgets that cut successes.
+    "1.5.4": [
+        {"max_steps": 12, "max_tokens": None, "max_seconds": None, "max_repeats": None},
+        {"max_steps": 12, "max_tokens": 5_000},
+        {"max_steps": 12, "max_tokens": 4_000},
+        {"max_steps": 12, "max_seconds": 1.5},
+        {"max_steps": 12, "max_seconds": 1.2},
+        {"max_steps": 2},
+        {"max_steps": 1, "max_repeats": 0},
+        {"max_steps": "4", "max_repeats": 1},
+        {"max_steps": 12, "max_repeats": 5},
+        [4, 4_000, 1.2, 1],
+        # One budget alone happens to meet the target on this suite: all four are required.
+        {"max_steps": 3},
+        {"max_steps": 12, "max_tokens": 3_000},
+        {"max_steps": 4, "max_repeats": 1},
+        {"max_steps": 4, "max_tokens": 4_000, "max_repeats": 1},
     ],
 }

@@ -3,65 +3,35 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from course_lib.course.exercises.lesson_1_6 import APPROACH_FOR
 
-# -- 1.6.1 macro-F1 ------------------------------------------------------------------------
+# -- 1.6.1 router plans -------------------------------------------------------------------
 
-
-def _accuracy(true_labels: Sequence[Hashable], predicted: Sequence[Any]) -> float:
-    return sum(t == p for t, p in zip(true_labels, predicted, strict=True)) / len(true_labels)
-
-
-def _counts(truth: Sequence[Hashable], predicted: Sequence[Any], c: Hashable) -> tuple[int, ...]:
-    pairs = list(zip(truth, predicted, strict=True))
-    tp = sum(1 for t, p in pairs if t == c and p == c)
-    fp = sum(1 for t, p in pairs if t != c and p == c)
-    fn = sum(1 for t, p in pairs if t == c and p != c)
-    return tp, fp, fn
-
-
-def _f1(tp: int, fp: int, fn: int) -> float:
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
-def _macro_over_union(true_labels: Sequence[Hashable], predicted: Sequence[Any]) -> float:
-    # Counts None and unknown predicted labels as classes (scikit-learn's default labels).
-    classes = list(dict.fromkeys([*true_labels, *predicted]))
-    return sum(_f1(*_counts(true_labels, predicted, c)) for c in classes) / len(classes)
-
-
-def _weighted_f1(true_labels: Sequence[Hashable], predicted: Sequence[Any]) -> float:
-    classes = set(true_labels)
-    return sum(
-        _f1(*_counts(true_labels, predicted, c)) * list(true_labels).count(c) for c in classes
-    ) / len(true_labels)
-
-
-def _f1_of_macro_precision_and_recall(
-    true_labels: Sequence[Hashable], predicted: Sequence[Any]
-) -> float:
-    classes = set(true_labels)
-    precisions, recalls = [], []
-    for c in classes:
-        tp, fp, fn = _counts(true_labels, predicted, c)
-        precisions.append(tp / (tp + fp) if tp + fp else 0.0)
-        recalls.append(tp / (tp + fn) if tp + fn else 0.0)
-    p, r = sum(precisions) / len(classes), sum(recalls) / len(classes)
-    return 2 * p * r / (p + r) if p + r else 0.0
-
-
-def _divides_by_zero(true_labels: Sequence[Hashable], predicted: Sequence[Any]) -> float:
-    classes = set(true_labels)
-    total = 0.0
-    for c in classes:
-        tp, fp, fn = _counts(true_labels, predicted, c)
-        precision, recall = tp / (tp + fp), tp / (tp + fn)  # fails for a class never predicted
-        total += 2 * precision * recall / (precision + recall)
-    return total / len(classes)
-
+_PLANS: list[Any] = [
+    # the best prompt alone: cheap, far below the target
+    {"approach": "zero-shot", "model": "chat-large"},
+    # retrieved examples from every label: higher, still below, and the labels cost
+    {"approach": "retrieved", "model": "chat-small", "labels": 584, "examples": 5},
+    # the classifier alone, nothing handed to a person
+    {"approach": "classifier", "labels": 584},
+    # aimed exactly at the target on the tuning half (0.81 there), below it on held-out
+    {"approach": "classifier", "labels": 584, "threshold": 0.3},
+    # everything to a person: perfect and far over budget
+    {"approach": "classifier", "labels": 584, "threshold": 1.0},
+    # few labels, a high threshold: reaches the target, over budget
+    {"approach": "classifier", "labels": 100, "threshold": 0.6},
+    # a threshold on a prompted router, which gives no probability
+    {"approach": "retrieved", "labels": 584, "examples": 5, "threshold": 0.5},
+    # the approach's name only
+    "classifier",
+    # more labels than the pool holds: refused, not silently capped at 584
+    {"approach": "classifier", "labels": 100_000, "threshold": 0.4},
+    # aimed at the budget on the tuning half ($119 there), over it on the held-out half
+    {"approach": "classifier", "labels": 584, "threshold": 0.45},
+]
 
 # -- 1.6.2 data fingerprint ----------------------------------------------------------------
 
@@ -110,13 +80,7 @@ _TRAVEL = next(k for k in APPROACH_FOR if "travel policy" in k)
 _SALARIES = next(k for k in APPROACH_FOR if "salaries" in k)
 
 WRONG_ANSWERS: dict[str, list[Any]] = {
-    "1.6.1": [
-        _accuracy,
-        _macro_over_union,
-        _weighted_f1,
-        _f1_of_macro_precision_and_recall,
-        _divides_by_zero,
-    ],
+    "1.6.1": _PLANS,
     "1.6.2": [
         _concatenated,
         _tab_separated_lines,
@@ -127,9 +91,10 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _ascii_only,
     ],
     "1.6.3": [
-        _swap(APPROACH_FOR, _TRAVEL, "fine-tuning"),  # facts baked into weights go stale
+        _swap(APPROACH_FOR, _TRAVEL, "training"),  # facts baked into weights go stale
         _swap(APPROACH_FOR, _ROUTING, "prompting"),
-        _swap(APPROACH_FOR, _SALARIES, "fine-tuning"),
+        _swap(APPROACH_FOR, _SALARIES, "training"),
+        _swap(APPROACH_FOR, _ROUTING, "fine-tuning"),  # the head is not a fine-tune
         dict.fromkeys(APPROACH_FOR, "rag"),
         {k: "RAG retrieval" for k in APPROACH_FOR},
         list(APPROACH_FOR.values()),

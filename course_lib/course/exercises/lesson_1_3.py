@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from course_lib.course.checking import NotYet, Probe, exercise
@@ -10,108 +11,7 @@ from course_lib.course.checking import NotYet, Probe, exercise
 SOLUTION = "solutions/1_ai_capabilities/13_embeddings.ipynb"
 
 
-# --- 1.3.1 cosine similarity from scratch --------------------------------------------------
-
-
-def cosine_scores(query: Any, matrix: Any) -> Any:
-    """Cosine similarity of ``query`` (d,) with every row of ``matrix`` (n, d): shape (n,).
-
-    The course's answer is the library's own function; a zero vector scores 0.
-    """
-    from course_lib.embeddings import cosine_similarity
-
-    return cosine_similarity(query, matrix)
-
-
-def _cosine_cases() -> list[tuple[str, Any, Any]]:
-    """(what the case tests, query, matrix): vectors the learner has not seen."""
-    import numpy as np
-
-    rng = np.random.default_rng(1303)
-    scaled = rng.standard_normal((5, 6)) * np.array([[0.01], [1.0], [7.0], [300.0], [2.5]])
-    embedding_like = rng.standard_normal((8, 256)).astype(np.float32)
-    return [
-        ("unnormalised vectors of different lengths", rng.standard_normal(6) * 40, scaled),
-        (
-            "a very long query (cosine ignores length: 1000 * q scores like q)",
-            1000 * rng.standard_normal(6),
-            rng.standard_normal((4, 6)),
-        ),
-        (
-            "opposite, orthogonal and diagonal rows",
-            np.array([1.0, 0.0]),
-            np.array([[-2.0, 0.0], [0.0, 3.0], [5.0, 5.0]]),
-        ),
-        (
-            "a zero row (the embedding of an empty text)",
-            np.array([0.5, -1.0, 2.0]),
-            np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [-0.5, 1.0, -2.0]]),
-        ),
-        (
-            "a zero query",
-            np.zeros(4),
-            rng.standard_normal((3, 4)),
-        ),
-        (
-            "integer vectors",
-            np.array([1, 2, 2]),
-            np.array([[2, 4, 4], [0, 0, 1], [-1, 0, 0]]),
-        ),
-        ("a matrix of one row", np.array([3.0, 4.0]), np.array([[4.0, 3.0]])),
-        ("float32 embeddings of 256 dimensions", embedding_like[0], embedding_like[1:]),
-    ]
-
-
-@exercise(
-    "1.3.1",
-    title="Cosine similarity from scratch",
-    answer_name="cosine_scores",
-    reference=cosine_scores,
-    solution=SOLUTION,
-    hints=(
-        "Cosine similarity is the dot product of the two vectors divided by the product of their "
-        "lengths. np.linalg.norm gives a length; matrix @ query gives every row's dot product "
-        "with the query at once.",
-        "Take the row lengths with np.linalg.norm(matrix, axis=1) (one per row), not "
-        "np.linalg.norm(matrix), which is one number for the whole matrix.",
-        "Divide by (row lengths * query length) only where that product is above 0, and leave "
-        "0 elsewhere: np.divide(dots, lengths, out=np.zeros(len(dots)), where=lengths > 0).",
-    ),
-)
-def _check_cosine_scores(answer: Any, probe: Probe) -> str:
-    import numpy as np
-
-    for what, query, matrix in _cosine_cases():
-        expected = np.asarray(cosine_scores(query, matrix), dtype=np.float64)
-        call = f"cosine_scores on {what}"
-        got = probe.call_as(call, answer, query.copy(), matrix.copy())
-        if got is None:
-            raise NotYet(f"{call} returned None; did you forget a `return`?")
-        try:
-            values = np.asarray(got, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise NotYet(
-                f"{call} returned {type(got).__name__}, not an array of numbers."
-            ) from None
-        if values.shape != expected.shape:
-            raise NotYet(
-                f"{call} returned shape {values.shape}; expected {expected.shape}, one score per "
-                "row of the matrix."
-            )
-        if np.isnan(values).any():
-            raise NotYet(
-                f"{call} returned nan: a zero vector has no direction, so its score should be 0 "
-                "rather than a division by its zero length."
-            )
-        if not np.allclose(values, expected, atol=1e-5):
-            worst = int(np.argmax(np.abs(values - expected)))
-            raise NotYet(
-                f"{call}: row {worst} scored {values[worst]:.4f}, expected {expected[worst]:.4f}."
-            )
-    return "cosine_scores is right on every hidden case, zero vectors included."
-
-
-# --- 1.3.2 top-k with stable ties ----------------------------------------------------------
+# --- 1.3.1 top-k with stable ties ----------------------------------------------------------
 
 
 def top_k_indices(scores: Sequence[float], k: int) -> list[int]:
@@ -141,7 +41,7 @@ def _top_k_cases() -> list[tuple[str, Any, int]]:
 
 
 @exercise(
-    "1.3.2",
+    "1.3.1",
     title="Top-k with stable ties",
     answer_name="top_k_indices",
     reference=top_k_indices,
@@ -152,8 +52,8 @@ def _top_k_cases() -> list[tuple[str, Any, int]]:
         "Equal scores must keep their original order (lower index first): that is what a "
         "stable sort does. np.argsort's default is not stable, and reversing an ascending "
         "argsort with [::-1] puts equal scores in the wrong order.",
-        "np.argsort(-np.asarray(scores, dtype=float), kind='stable')[:k], converted to a list "
-        "of ints; or sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)[:k].",
+        "Negate the scores, so that an ascending sort puts the highest first, and ask "
+        "np.argsort for kind='stable'. Keep the first k and convert each to int.",
     ),
 )
 def _check_top_k_indices(answer: Any, probe: Probe) -> str:
@@ -166,9 +66,14 @@ def _check_top_k_indices(answer: Any, probe: Probe) -> str:
         got = probe.call_as(call, answer, given, k)
         if got is None:
             raise NotYet(f"{call} returned None; did you forget a `return`?")
-        if isinstance(got, (str, bytes)) or not isinstance(got, (list, tuple, np.ndarray)):
+        if isinstance(got, np.ndarray):
+            raise NotYet(
+                f"{call} returned a numpy array; return a list of ints, as asked (convert each "
+                "position with int())."
+            )
+        if isinstance(got, (str, bytes)) or not isinstance(got, (list, tuple)):
             raise NotYet(f"{call} returned a {type(got).__name__}; return a list of indices.")
-        items = list(np.asarray(got).ravel()) if isinstance(got, np.ndarray) else list(got)
+        items = list(got)
         for item in items:
             if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer)):
                 raise NotYet(
@@ -193,6 +98,111 @@ def _short(values: list[int], limit: int = 8) -> str:
     if len(values) <= limit:
         return repr(values)
     return "[" + ", ".join(str(v) for v in values[:limit]) + f", ... ({len(values)} items)]"
+
+
+# --- 1.3.2 (open-ended) a hybrid retriever, measured on the test split ---------------------
+
+
+def build_retriever(units: Sequence[Any]) -> Any:
+    """The course's answer: BM25 and the embedder mixed, the embedder weighing 0.7 (tuned on
+    the dev split only)."""
+    from course_lib.labs.hybrid_lab import HybridRetriever
+
+    return HybridRetriever([unit.text for unit in units], weight=0.7)
+
+
+@lru_cache(maxsize=1)
+def _golden_splits() -> dict[str, list[Any]]:
+    from course_lib.datasets import load_golden_set
+
+    return {s: [q for q in load_golden_set(s) if q.answerable] for s in ("dev", "test")}
+
+
+def _recall_on(retriever: Any, questions: list[Any], units: Sequence[Any], probe: Probe) -> float:
+    """Recall@5 over the documents of the top 5 sections, validating every ranking."""
+    from course_lib.evaluation import unit_recall_at_k
+
+    total, rankings = 0.0, set()
+    for question in questions:
+        call = f"search({question.question[:50]!r}...)"
+        got = probe.call_as(call, retriever.search, question.question, 5)
+        if isinstance(got, (str, bytes)) or not isinstance(got, (list, tuple)):
+            raise NotYet(f"{call} returned {type(got).__name__}; return a list of section indices.")
+        top = list(got)[:5]
+        for item in top:
+            if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item < len(units):
+                raise NotYet(
+                    f"{call} returned {item!r}; return section indices, whole numbers from 0 "
+                    f"to {len(units) - 1}."
+                )
+        rankings.add(tuple(top))
+        total += unit_recall_at_k([units[i].doc_id for i in top], question.doc_ids, 5)
+    if len(rankings) == 1:
+        raise NotYet("your retriever returns the same sections for every question: rank by it.")
+    return total / len(questions)
+
+
+@exercise(
+    "1.3.2",
+    title="A retriever that beats both, checked on the test split",
+    answer_name="build_retriever",
+    reference=build_retriever,
+    solution=SOLUTION,
+    time_limit=120.0,
+    hints=(
+        "Section 4 showed the two retrievers fail on different questions. HybridRetriever mixes "
+        "their scores: weight=0 is BM25 alone, weight=1 the embedder alone. Try the weights in "
+        "between on the dev split and print each one's recall@5.",
+        "Choose the weight on dev only, and prefer a weight in the middle of a plateau of good "
+        "ones to the single best: a lone peak on dev is often noise that test does not share.",
+        "A unit has doc_id, heading and text (the text starts with the document's title). "
+        "Sweep the weight from 0 to 1 in steps of 0.1 on dev; the best range there is wide "
+        "enough to choose its middle, with the units as they are.",
+    ),
+)
+def _check_build_retriever(answer: Any, probe: Probe) -> str:
+    from course_lib.labs.baselines import retrieval_units
+    from course_lib.labs.embedding_benchmark import Retriever
+    from course_lib.labs.hybrid_lab import HYBRID_TARGET, sealed_golden_set
+
+    if not callable(answer):
+        raise NotYet("build_retriever should be a function build_retriever(units) -> retriever.")
+    splits = _golden_splits()
+    units = retrieval_units()
+    with sealed_golden_set():
+        retriever = probe.call_as("build_retriever(the handbook's sections)", answer, units)
+        if retriever is None:
+            raise NotYet("build_retriever returned None; did you forget a `return`?")
+        if not callable(getattr(retriever, "search", None)):
+            raise NotYet(
+                f"build_retriever returned a {type(retriever).__name__}, which has no "
+                "search(question, depth) method; return a retriever such as HybridRetriever."
+            )
+        if not isinstance(retriever, Retriever):
+            raise NotYet(
+                f"build_retriever returned a {type(retriever).__name__} without the methods "
+                "the lesson's tables use (name, kind, licence, search_many, footprint); return "
+                "a HybridRetriever, or wrap your own ranking in one."
+            )
+        test = _recall_on(retriever, splits["test"], units, probe)
+        dev = _recall_on(retriever, splits["dev"], units, probe)
+    # Only pass or fail on test: printing its score would let a learner tune on it.
+    line = f"recall@5 on dev {dev:.3f}"
+    if test < HYBRID_TARGET:
+        why = (
+            "a setting that does well on dev does not always carry over: try the settings "
+            "around yours on dev and choose one in the middle of the best range"
+            if dev >= HYBRID_TARGET
+            else "it is below the target on dev too: sweep your setting on dev (hint 1) first"
+        )
+        raise NotYet(
+            f"{line}; on the test split it falls short of the target {HYBRID_TARGET:.2f}: "
+            f"not yet; {why}."
+        )
+    return (
+        f"{line}; on the test split, which you did not tune on, it reaches the target "
+        f"{HYBRID_TARGET:.2f}."
+    )
 
 
 # --- 1.3.3 choose a model on evidence ------------------------------------------------------
@@ -349,8 +359,8 @@ _CHOOSE_CASES: list[_Case] = [
         "pick the best of those. Return the row's name, or None when no row is left.",
         "A limit is a maximum: a value equal to it is allowed (<=, not <). The licence must be "
         "one of the allowed ones.",
-        "Pick the best with min(allowed, key=lambda r: (-r['recall_at_5'], -r['mrr'], "
-        "r['latency_ms'])): min keeps the earlier row on a full tie.",
+        "Pick the best with min() and a key tuple: negate what should be highest (recall, "
+        "MRR), keep what should be lowest (latency). min keeps the earlier row on a full tie.",
     ),
 )
 def _check_choose_model(answer: Any, probe: Probe) -> str:

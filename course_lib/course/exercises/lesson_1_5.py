@@ -7,6 +7,7 @@ types as they are in the learner's notebook.
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 from course_lib.agents.loop import Step, stop_reason
@@ -100,6 +101,14 @@ _SCHEMA_CASES: list[tuple[Callable[..., Any], str]] = [
 ]
 
 
+class _UsedTheLibrary(BaseException):
+    """Raised inside the check when the answer calls the library's schema builder.
+
+    A BaseException, so that the probe's ``except Exception`` does not turn it into
+    "raised ..."; the checker names the shortcut instead.
+    """
+
+
 def _same_type(got: Any, expected: Any) -> bool:
     if isinstance(expected, list):
         return isinstance(got, list) and sorted(map(str, got)) == sorted(map(str, expected))
@@ -169,9 +178,31 @@ def _compare_schema(got: Any, expected: dict[str, Any], call: str, why: str) -> 
     ),
 )
 def _check_tool_schema(answer: Any, probe: Probe) -> str:
+    from unittest import mock
+
+    from course_lib.agents import tools as library
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise _UsedTheLibrary
+
     for func, why in _SCHEMA_CASES:
         call = f"tool_schema_for({func.__name__})"
-        got = probe.call(answer, func)
+        # The library's schema is the answer 4.1 shows next; calling it skips the exercise.
+        patched = answer is not reference_tool_schema  # the reference is the library's
+        with (
+            mock.patch.object(library, "tool_schema", refuse if patched else tool_schema),
+            mock.patch.object(
+                library, "_parameter_schema", refuse if patched else library._parameter_schema
+            ),
+        ):
+            try:
+                got = probe.call(answer, func)
+            except _UsedTheLibrary:
+                raise NotYet(
+                    f"{call} asked course_lib.agents for the schema (tool(f).schema or "
+                    "tool_schema): that is the answer, not yours. Build it from "
+                    "inspect.signature(func) and typing.get_type_hints(func)."
+                ) from None
         _compare_schema(got, reference_tool_schema(func), call, why)
         try:
             json.dumps(got)
@@ -187,7 +218,27 @@ def _check_tool_schema(answer: Any, probe: Probe) -> str:
 
 
 def reference_validate_arguments(parameters: Mapping[str, Any], arguments: str) -> list[str]:
-    """The reference answer of 1.5.2: every problem of ``arguments`` against ``parameters``."""
+    """The reference answer of 1.5.2: every problem of ``arguments``, found by jsonschema."""
+    from jsonschema import Draft202012Validator
+
+    try:
+        values = json.loads(arguments)
+    except ValueError as exc:
+        return [f"the arguments are not valid JSON ({exc})"]
+    # Strict mode's rule (lesson 1.2): an argument the tool does not declare is an error.
+    validator = Draft202012Validator({**parameters, "additionalProperties": False})
+    return [
+        f"{'.'.join(map(str, error.absolute_path)) or 'arguments'}: {error.message}"
+        for error in validator.iter_errors(values)
+    ]
+
+
+def handwritten_validate_arguments(parameters: Mapping[str, Any], arguments: str) -> list[str]:
+    """The first edition's hand-written validator: types, enums and required names only.
+
+    Kept as a wrong answer: it re-implements a corner of JSON Schema and misses the rest
+    (``minLength``, ``minimum``, ``pattern``, ``items``).
+    """
     try:
         values = json.loads(arguments)
     except ValueError as exc:
@@ -225,7 +276,7 @@ _TICKET = {
     "type": "object",
     "properties": {
         "category": {"type": "string", "enum": ["hardware", "login_mfa", "access_request"]},
-        "summary": {"type": "string"},
+        "summary": {"type": "string", "minLength": 5},
         "urgent": {"type": "boolean"},
     },
     "required": ["category", "summary"],
@@ -233,11 +284,20 @@ _TICKET = {
 _TRIP = {
     "type": "object",
     "properties": {
-        "nights": {"type": "integer"},
+        "nights": {"type": "integer", "minimum": 1},
         "rate": {"type": "number"},
         "city": {"type": ["string", "null"]},
     },
     "required": ["nights", "rate", "city"],
+}
+
+_TAGS = {
+    "type": "object",
+    "properties": {
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "owner": {"type": "string", "pattern": "^[a-z]+$"},
+    },
+    "required": ["tags"],
 }
 
 # (parameters, arguments, argument names each problem list must mention (empty: valid), why)
@@ -271,13 +331,13 @@ _VALIDATION_CASES: list[tuple[dict[str, Any], str, list[str], str]] = [
     ),
     (
         _TICKET,
-        '{"category": "hardware", "summary": "x", "urgent": "yes"}',
+        '{"category": "hardware", "summary": "Broken", "urgent": "yes"}',
         ["urgent"],
         "a string where a boolean is expected",
     ),
     (
         _TICKET,
-        '{"category": "hardware", "summary": "x", "priority": "P1"}',
+        '{"category": "hardware", "summary": "Broken", "priority": "P1"}',
         ["priority"],
         "an argument the tool does not have",
     ),
@@ -307,25 +367,57 @@ _VALIDATION_CASES: list[tuple[dict[str, Any], str, list[str], str]] = [
         "the JSON is cut off: report it, do not raise",
     ),
     (_TICKET, '["hardware", "Screen broken"]', ["object"], "JSON, but not an object"),
+    (
+        _TICKET,
+        '{"category": "laptop"}',
+        ["category", "summary"],
+        "two problems at once: report both, not only the first",
+    ),
+    (
+        _TICKET,
+        '{"category": "hardware", "summary": "x"}',
+        ["summary"],
+        'a summary shorter than its "minLength" of 5: JSON Schema has more keywords than type '
+        "and enum",
+    ),
+    (
+        _TRIP,
+        '{"nights": 0, "rate": 100, "city": null}',
+        ["nights"],
+        'zero nights is below the "minimum" of 1',
+    ),
+    (
+        _TAGS,
+        '{"tags": ["urgent", 3]}',
+        ["tags"],
+        'the second item of the list is not a string (the "items" keyword)',
+    ),
+    (_TAGS, '{"tags": ["urgent", "eu"]}', [], "valid: a list of strings"),
+    (
+        _TAGS,
+        '{"tags": ["urgent"], "owner": "KF-1"}',
+        ["owner"],
+        'the owner does not match its "pattern" (a team id is lower case)',
+    ),
 ]
 
 
 @exercise(
     "1.5.2",
-    title="Validate a model's arguments",
+    title="Validate a model's arguments with jsonschema",
     answer_name="validate_arguments",
     reference=reference_validate_arguments,
     solution=SOLUTION,
     hints=(
-        "Parse first: json.loads inside try/except ValueError, and return one problem when it "
-        "fails or when the result is not a dict. Then collect problems in a list: required names "
-        "that are absent, and names that are not in properties.",
-        'For each argument present, read its schema\'s "type" (a string or a list of strings) '
-        "and accept the value if it fits any of them: string -> str, integer -> int, number -> "
-        "int or float, boolean -> bool, null -> None.",
-        "isinstance(True, int) is True in Python, so test `not isinstance(value, bool)` for "
-        "integer and number. After the type, check \"enum\" with `value in prop['enum']`. Name "
-        "the argument in every message.",
+        "Parse first, inside try/except ValueError (return one problem when it fails). Then "
+        "let the library judge: jsonschema.Draft202012Validator(schema).iter_errors(values) "
+        "yields every error, not only the first.",
+        "A tool's arguments may not include names it does not declare, but JSON Schema allows "
+        'them unless told otherwise: validate against {**parameters, "additionalProperties": '
+        "False}.",
+        "error.message often names only the value (\"'laptop' is not one of [...]\"); "
+        "error.absolute_path holds the argument's name: start each problem with "
+        "'.'.join(map(str, error.absolute_path)) or 'arguments'.",
     ),
 )
 def _check_validate_arguments(answer: Any, probe: Probe) -> str:
@@ -364,6 +456,7 @@ def _tool(name: str = "parcel_status", result: str = "ok") -> Step:
 _A = ("parcel_status", '{"tracking_number": "KF-99999"}')
 _A_REORDERED = ("parcel_status", '{ "tracking_number" : "KF-99999" }')
 _B = ("get_document", '{"doc_id": "holiday-policy"}')
+_BROKEN = ("parcel_status", '{"tracking_number": "KF-99')  # cut off: not JSON
 _C2 = ("convert_currency", '{"amount": 10, "currency": "GBP"}')
 _C2_SWAPPED = ("convert_currency", '{"currency": "GBP", "amount": 10}')
 
@@ -445,6 +538,19 @@ _STOP_CASES: list[tuple[list[Step], dict[str, Any], str | None, str]] = [
         "repeats it",
     ),
     (
+        _run(_BROKEN, _BROKEN),
+        {"max_steps": 10, "max_repeats": 2},
+        None,
+        "the same malformed call twice (its arguments are not JSON): compare it as text, "
+        "and do not let json.loads raise: the loop must never crash on a model's output",
+    ),
+    (
+        _run(_BROKEN, _BROKEN, _BROKEN),
+        {"max_steps": 10, "max_repeats": 2},
+        "repeated_call",
+        "the same malformed call a third time: the small model does repeat its broken calls",
+    ),
+    (
         _run(_A, _A, _A),
         {"max_steps": 10, "max_repeats": None},
         None,
@@ -496,8 +602,9 @@ def _describe(steps: list[Step]) -> str:
         "None), count the earlier model steps that asked for the same tool with the same "
         "arguments. Stop when that count reaches max_repeats.",
         "Compare arguments as data, not text: json.loads(step.arguments) == json.loads(other) "
-        "ignores spacing and key order (or compare json.dumps(..., sort_keys=True)). Compare "
-        "with every earlier model step, not only the one before: loops can alternate.",
+        "ignores spacing and key order (or compare json.dumps(..., sort_keys=True)). When the "
+        "text is not JSON, json.loads raises ValueError: catch it and compare the text itself. "
+        "Compare with every earlier model step, not only the one before: loops can alternate.",
     ),
 )
 def _check_should_stop(answer: Any, probe: Probe) -> str:
@@ -508,3 +615,108 @@ def _check_should_stop(answer: Any, probe: Probe) -> str:
         if got != expected:
             raise NotYet(f"{call} returned {got!r}, expected {expected!r} ({why}).")
     return f"should_stop decides all {len(_STOP_CASES)} hidden step sequences right."
+
+
+# -- 1.5.4 budgets that end every run without losing a success (open-ended) ----------------
+
+_REFERENCE_BUDGETS: dict[str, Any] = {
+    "max_steps": 4,
+    "max_tokens": 4_000,
+    "max_seconds": 1.2,
+    "max_repeats": 1,
+}
+
+
+@lru_cache(maxsize=1)
+def _held_out_baseline() -> Any:
+    """The generous loop on the held-out tasks and seeds: what no budget may lose."""
+    from course_lib.labs.agent_budgets import GENEROUS, HELD_OUT_SEEDS, run_with_budgets
+    from course_lib.labs.agent_tasks import HELD_OUT_TASKS
+    from course_lib.standin import local_client
+
+    return run_with_budgets(local_client(), GENEROUS, tasks=HELD_OUT_TASKS, seeds=HELD_OUT_SEEDS)
+
+
+@exercise(
+    "1.5.4",
+    title="Budgets that end every run and lose no success",
+    answer_name="budgets",
+    expects_function=False,
+    reference=_REFERENCE_BUDGETS,
+    solution=SOLUTION,
+    time_limit=30.0,
+    hints=(
+        "Run score_budgets(budgets) after each change and read which part misses: the worst "
+        "run's tokens, its model seconds, or a lost success. Change one budget at a time.",
+        "A budget is checked between model calls, so a run ends above it by up to one call "
+        "(about 1,000-1,700 tokens and 0.3-0.5 s here). Set token and time budgets below the "
+        "target by that much, not at the target.",
+        "The longest successful run takes 3 model calls and about 4,500 tokens; a runaway asks "
+        "for the same failing call again. max_steps of 3 or 4 and max_repeats of 1 or 2 end "
+        "runaways early without cutting a success. A token budget must let the second call of "
+        "a three-call run through; so must the time budget. Try values until one cuts a "
+        "success, then step back.",
+    ),
+)
+def _check_budgets(answer: Any, probe: Probe) -> str:
+    from course_lib.labs.agent_budgets import (
+        BUDGET_KEYS,
+        BUDGET_TARGET,
+        GENEROUS,
+        HELD_OUT_SEEDS,
+        budget_report,
+        run_with_budgets,
+    )
+    from course_lib.labs.agent_tasks import HELD_OUT_TASKS
+    from course_lib.standin import local_client
+
+    if not isinstance(answer, Mapping):
+        raise NotYet(
+            f"budgets is {type(answer).__name__}; expected a dict with the keys "
+            f"{list(BUDGET_KEYS)}."
+        )
+    if dict(answer) == GENEROUS:
+        raise NotYet(
+            "budgets are still the generous ones the cell starts with: a runaway run spends "
+            "12 model calls. Tighten them until score_budgets(budgets) meets the target."
+        )
+    for key in ("max_tokens", "max_seconds"):
+        value = answer.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise NotYet(f"{key} is {value!r}; give a number, or None for no limit.")
+    repeats = answer.get("max_repeats")
+    if repeats is not None and (isinstance(repeats, bool) or not isinstance(repeats, int)):
+        raise NotYet(f"max_repeats is {repeats!r}; give a whole number, or None for no limit.")
+    unset = [key for key in BUDGET_KEYS if answer.get(key) is None]
+    if unset:
+        raise NotYet(
+            f"{', '.join(unset)} {'is' if len(unset) == 1 else 'are'} not set. Set all four: "
+            "each guards a different failure (a long loop, a large context, slow calls, a "
+            "repeated call), and one alone only happens to suffice on this suite. Then find "
+            "each one's edge, where it starts to cut a success."
+        )
+    try:
+        frame = run_with_budgets(
+            local_client(), dict(answer), tasks=HELD_OUT_TASKS, seeds=HELD_OUT_SEEDS
+        )
+    except (TypeError, ValueError) as exc:
+        raise NotYet(str(exc)) from None
+    report = budget_report(frame, _held_out_baseline(), BUDGET_TARGET)
+    where = f"on {len(HELD_OUT_TASKS)} tasks and {len(HELD_OUT_SEEDS)} seeds you have not seen"
+    if report.lost:
+        raise NotYet(
+            f"{where}, these budgets stop {len(report.lost)} run(s) the generous loop solved "
+            f"(e.g. {report.lost[0]}): loosen the budget that ends them."
+        )
+    if report.worst_tokens > BUDGET_TARGET.max_run_tokens:
+        raise NotYet(
+            f"{where}, the dearest run spent {report.worst_tokens:,} tokens; the target is at "
+            f"most {BUDGET_TARGET.max_run_tokens:,}. A budget is checked between calls: leave room "
+            "for one more call."
+        )
+    if report.worst_seconds > BUDGET_TARGET.max_run_seconds:
+        raise NotYet(
+            f"{where}, the slowest run took {report.worst_seconds:.2f} s of model time; the "
+            f"target is at most {BUDGET_TARGET.max_run_seconds:g} s."
+        )
+    return f"{where}: {report}."

@@ -1,0 +1,238 @@
+"""Budgets for lesson 1.5's agent loop, measured over many tasks and seeds.
+
+A budget is a trade: too tight and it stops runs that were about to succeed; too loose and a
+runaway run spends a lot before it ends. One suite run on one seed cannot show either side,
+because which of the small model's tool calls come out malformed depends on the seed. So
+everything here runs each task on several seeds and compares loops on the same (task, seed)
+pairs, with a paired bootstrap over tasks (lesson 1.4).
+
+The time budget counts the local model's modelled latency, not the wall clock, so that it is
+the same on every machine; with a hosted model you would count measured seconds instead.
+
+>>> sorted(GENEROUS)
+['max_repeats', 'max_seconds', 'max_steps', 'max_tokens']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from course_lib.agents.loop import AgentRun, Step, run_agent, stop_reason
+from course_lib.labs.agent_tasks import TASKS, AgentTask, run_suite
+from course_lib.labs.agent_world import READ_ONLY_TOOLS, HandbookWorld
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from course_lib.evaluation import PairedComparison
+
+__all__ = [
+    "ASSISTANT_TOOLS",
+    "BUDGET_KEYS",
+    "BUDGET_TARGET",
+    "DEV_SEEDS",
+    "GENEROUS",
+    "HELD_OUT_SEEDS",
+    "BudgetReport",
+    "BudgetTarget",
+    "budget_report",
+    "compare_success",
+    "production_solver",
+    "run_seeds",
+    "run_with_budgets",
+    "time_limited",
+]
+
+# The tools the Handbook Assistant may use on its own: read, and open tickets.
+ASSISTANT_TOOLS: tuple[str, ...] = (*READ_ONLY_TOOLS, "create_ticket")
+DEV_SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)  # the lesson measures and tunes on these
+HELD_OUT_SEEDS: tuple[int, ...] = (101, 102, 103, 104, 105)  # only the checker uses these
+BUDGET_KEYS: tuple[str, ...] = ("max_steps", "max_tokens", "max_seconds", "max_repeats")
+# Budgets loose enough that no budget ends a run a model would have finished: no success
+# on the suites takes more than 3 model calls.
+GENEROUS: dict[str, Any] = {
+    "max_steps": 12,
+    "max_tokens": None,
+    "max_seconds": None,
+    "max_repeats": None,
+}
+
+
+@dataclass(frozen=True)
+class BudgetTarget:
+    """What good budgets achieve: every run ends, no success lost, no run dearer than this."""
+
+    max_run_tokens: int
+    max_run_seconds: float
+
+
+BUDGET_TARGET = BudgetTarget(max_run_tokens=5_000, max_run_seconds=1.5)
+
+
+def time_limited(max_seconds: float | None) -> Callable[..., str | None]:
+    """The default stop condition plus a time budget on the model's modelled latency.
+
+    ``run_agent`` has step, token and cost budgets; time is added here through its ``stop``
+    hook, so that the loop itself stays as the lesson built it.
+    """
+
+    def stop(steps: Sequence[Step], **limits: Any) -> str | None:
+        reason = stop_reason(steps, **limits)
+        if reason is None and max_seconds is not None:
+            spent_ms = math.fsum(s.latency_ms for s in steps)
+            if spent_ms >= max_seconds * 1000:
+                return "budget"
+        return reason
+
+    return stop
+
+
+def _checked(budgets: Mapping[str, Any]) -> dict[str, Any]:
+    """The budgets with every key present, or a one-line error saying what is wrong."""
+    if not isinstance(budgets, Mapping):
+        raise TypeError(f"budgets must be a dict with the keys {list(BUDGET_KEYS)}.")
+    unknown = sorted(set(budgets) - set(BUDGET_KEYS))
+    if unknown:
+        raise ValueError(f"unknown budget(s) {unknown}; the keys are {list(BUDGET_KEYS)}.")
+    full = {**dict.fromkeys(BUDGET_KEYS), **budgets}
+    steps = full["max_steps"]
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"max_steps must be a whole number of at least 1, not {steps!r}.")
+    return full
+
+
+def production_solver(
+    budgets: Mapping[str, Any], *, seed: int, model: str = "chat-small"
+) -> Callable[[Any, str, HandbookWorld], AgentRun]:
+    """The production loop with these budgets, for :func:`~course_lib.labs.run_suite`."""
+    full = _checked(budgets)
+
+    def solve(client: Any, request: str, world: HandbookWorld) -> AgentRun:
+        return run_agent(
+            client,
+            request,
+            world.tools(),
+            model=model,
+            max_steps=full["max_steps"],
+            max_tokens=full["max_tokens"],
+            max_repeats=full["max_repeats"],
+            allowed_tools=ASSISTANT_TOOLS,
+            chat_options={"seed": seed},
+            stop=time_limited(full["max_seconds"]),
+        )
+
+    return solve
+
+
+def run_seeds(
+    make_solver: Callable[[int], Callable[[Any, str, HandbookWorld], Any]],
+    client: Any,
+    *,
+    seeds: Sequence[int] = DEV_SEEDS,
+    tasks: Sequence[AgentTask] = TASKS,
+    hard_cap: int = 30,
+) -> pd.DataFrame:
+    """:func:`run_suite` once per seed, with a ``seed`` column: one row per (task, seed)."""
+    import pandas as pd
+
+    frames = [
+        run_suite(make_solver(seed), client, tasks, hard_cap=hard_cap).assign(seed=seed)
+        for seed in seeds
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_with_budgets(
+    client: Any,
+    budgets: Mapping[str, Any],
+    *,
+    seeds: Sequence[int] = DEV_SEEDS,
+    tasks: Sequence[AgentTask] = TASKS,
+    model: str = "chat-small",
+) -> pd.DataFrame:
+    """The production loop with ``budgets`` on every task and seed."""
+    _checked(budgets)
+    return run_seeds(
+        lambda seed: production_solver(budgets, seed=seed, model=model),
+        client,
+        seeds=seeds,
+        tasks=tasks,
+    )
+
+
+def compare_success(
+    frame_a: pd.DataFrame, frame_b: pd.DataFrame, *, seed: int = 0
+) -> PairedComparison:
+    """B's success minus A's, paired by task: each task's success rate over its seeds.
+
+    Tasks, not (task, seed) rows, are resampled: the seeds of one task are not independent
+    evidence, and resampling rows would make the interval too narrow.
+    """
+    from course_lib.evaluation import paired_bootstrap
+
+    def per_task(frame: pd.DataFrame) -> pd.Series:
+        return (
+            frame.assign(ok=frame["outcome"].eq("correct")).groupby("task", sort=True)["ok"].mean()
+        )
+
+    a, b = per_task(frame_a), per_task(frame_b)
+    if list(a.index) != list(b.index):
+        raise ValueError("the two runs must cover the same tasks to be compared task by task.")
+    return paired_bootstrap(a.to_numpy(float), b.to_numpy(float), n_resamples=2000, seed=seed)
+
+
+@dataclass(frozen=True)
+class BudgetReport:
+    """How budgets did against the generous loop on the same tasks and seeds."""
+
+    runs: int
+    correct: int
+    baseline_correct: int
+    lost: tuple[str, ...]  # "task@seed" the generous loop solved and these budgets did not
+    ran_away: int
+    worst_tokens: int
+    worst_seconds: float
+    stopped_by_budget: int
+    target: BudgetTarget
+
+    @property
+    def meets_target(self) -> bool:
+        return (
+            self.ran_away == 0
+            and not self.lost
+            and self.correct >= self.baseline_correct
+            and self.worst_tokens <= self.target.max_run_tokens
+            and self.worst_seconds <= self.target.max_run_seconds
+        )
+
+    def __str__(self) -> str:
+        verdict = "meets the target" if self.meets_target else "misses the target"
+        return (
+            f"{self.correct}/{self.runs} correct (generous loop: {self.baseline_correct}), "
+            f"{len(self.lost)} lost, {self.ran_away} ran away, {self.stopped_by_budget} stopped; "
+            f"worst run {self.worst_tokens:,} tokens (target {self.target.max_run_tokens:,}) "
+            f"and {self.worst_seconds:.2f} s (target {self.target.max_run_seconds:g}): {verdict}"
+        )
+
+
+def budget_report(
+    frame: pd.DataFrame, baseline: pd.DataFrame, target: BudgetTarget = BUDGET_TARGET
+) -> BudgetReport:
+    """Scores a budgeted run against the generous loop's run on the same tasks and seeds."""
+    keys = ["task", "seed"]
+    merged = frame.merge(baseline, on=keys, suffixes=("", "_base"), validate="one_to_one")
+    lost = merged[merged["outcome_base"].eq("correct") & merged["outcome"].ne("correct")]
+    return BudgetReport(
+        runs=len(frame),
+        correct=int(frame["outcome"].eq("correct").sum()),
+        baseline_correct=int(baseline["outcome"].eq("correct").sum()),
+        lost=tuple(f"{row.task}@{row.seed}" for row in lost.itertuples()),
+        ran_away=int(frame["outcome"].eq("ran away").sum()),
+        worst_tokens=int(frame["tokens"].max()),
+        worst_seconds=float(frame["model_seconds"].max()),
+        stopped_by_budget=int(frame["outcome"].eq("stopped safely").sum()),
+        target=target,
+    )

@@ -1,0 +1,99 @@
+"""course_lib.labs.agent_budgets and agent_figures: the suite over seeds, budgets scored."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from course_lib.agents import Step
+from course_lib.labs import (
+    GENEROUS,
+    HELD_OUT_TASKS,
+    TASKS,
+    budget_report,
+    compare_success,
+    outcome_counts,
+    plot_outcomes,
+    plot_runaway,
+    production_solver,
+    run_seeds,
+    run_with_budgets,
+    success_table,
+    time_limited,
+)
+from course_lib.standin import local_client
+
+
+@pytest.fixture(scope="module")
+def client():  # type: ignore[no-untyped-def]
+    return local_client()
+
+
+def _model(latency_ms: float) -> Step:
+    return Step("model", "parcel_status", "{}", None, 100, 0.0, latency_ms)
+
+
+def test_time_limited_stops_on_modelled_time_only_when_asked() -> None:
+    steps = [_model(600.0), _model(600.0)]
+    assert time_limited(1.0)(steps, max_steps=10, max_repeats=None) == "budget"
+    assert time_limited(1.5)(steps, max_steps=10, max_repeats=None) is None
+    assert time_limited(None)(steps, max_steps=10, max_repeats=None) is None
+    # The loop's own limits still come first.
+    assert time_limited(1.0)(steps, max_steps=2, max_repeats=None) == "max_steps"
+
+
+def test_held_out_tasks_differ_from_the_lesson_suite() -> None:
+    assert {t.id for t in HELD_OUT_TASKS}.isdisjoint(t.id for t in TASKS)
+    assert {t.request for t in HELD_OUT_TASKS}.isdisjoint(t.request for t in TASKS)
+
+
+@pytest.mark.parametrize(
+    ("budgets", "message"),
+    [
+        ([4], "must be a dict"),
+        ({"max_steps": 4, "max_turns": 2}, "unknown budget"),
+        ({"max_steps": 0}, "at least 1"),
+        ({"max_steps": "4"}, "whole number"),
+    ],
+)
+def test_bad_budgets_get_a_one_line_message(client, budgets, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises((TypeError, ValueError), match=message):
+        run_with_budgets(client, budgets, seeds=(0,), tasks=TASKS[:1])
+
+
+def test_tight_budgets_lose_runs_and_loose_ones_spend(client) -> None:  # type: ignore[no-untyped-def]
+    tasks = [t for t in TASKS if t.id in ("search-then-read", "parcel-unknown")]
+    baseline = run_with_budgets(client, GENEROUS, seeds=(0, 1), tasks=tasks)
+    assert set(baseline["seed"]) == {0, 1} and len(baseline) == 4
+    generous = budget_report(baseline, baseline)
+    assert not generous.meets_target  # the runaway task spends 12 model calls
+    assert generous.worst_tokens > 5_000
+    tight = budget_report(
+        run_with_budgets(client, {"max_steps": 2}, seeds=(0, 1), tasks=tasks), baseline
+    )
+    assert tight.lost  # the two-step task needs three model calls
+    good = {"max_steps": 4, "max_tokens": 4_000, "max_seconds": 1.2, "max_repeats": 1}
+    report = budget_report(run_with_budgets(client, good, seeds=(0, 1), tasks=tasks), baseline)
+    assert report.meets_target and "meets the target" in str(report)
+
+
+def test_compare_success_pairs_by_task(client) -> None:  # type: ignore[no-untyped-def]
+    tasks = TASKS[:4]
+    a = run_seeds(lambda s: production_solver(GENEROUS, seed=s), client, seeds=(0, 1), tasks=tasks)
+    same = compare_success(a, a)
+    assert same.n == 4 and same.mean_difference == 0
+    with pytest.raises(ValueError, match="same tasks"):
+        compare_success(a, a[a["task"] != tasks[0].id])
+
+
+def test_figures_and_tables_draw_from_a_suite(client) -> None:  # type: ignore[no-untyped-def]
+    runs = run_seeds(
+        lambda s: production_solver({"max_steps": 3}, seed=s), client, seeds=(0,), tasks=TASKS[:3]
+    )
+    suite = pd.concat([runs.assign(model="chat-small", loop="production")])
+    order = [("chat-small", "production")]
+    assert int(outcome_counts(suite, order).to_numpy().sum()) == 3
+    assert success_table(suite, order).loc[order[0], "runs"] == 3
+    plot_outcomes(suite, order)
+    replies = [client.chat("Where is parcel KF-20931?") for _ in range(2)]
+    assert plot_runaway(replies).axes

@@ -1,0 +1,115 @@
+"""Lesson 1.2's lab: the ticket split, failure kinds, repair costs and the triage policy run."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from course_lib.labs.structured_lab import (
+    CallsCapReachedError,
+    NoStrictClient,
+    StrictModeUnavailableError,
+    cost_row,
+    held_out_tickets,
+    json_wrapping,
+    kinds_table,
+    lesson_tickets,
+    repair_report,
+)
+from course_lib.standin import local_client
+from course_lib.structured import generate_structured, response_format_for
+
+
+class Triage(BaseModel):
+    summary: str
+    needs_human: bool
+    service: str | None = None
+
+
+def _policy(max_repairs: int, **options: Any) -> Any:
+    def triage(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+        messages = [{"role": "user", "content": f"Subject: {subject}\n\n{body}"}]
+        return generate_structured(
+            client, messages, schema, max_repairs=max_repairs, seed=seed, **options
+        )
+
+    return triage
+
+
+def test_the_held_out_tickets_never_meet_the_lesson_sample() -> None:
+    sample, held_out = lesson_tickets(), held_out_tickets()
+    assert len(sample) == 200 and len(held_out) == 520
+    assert not set(sample["id"]) & set(held_out["id"])
+    assert lesson_tickets(80).equals(sample.head(80))
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [
+        ('{"a": 1}', "plain JSON"),
+        ('```json\n{"a": 1}\n```', "in a code fence"),
+        ('Here it is:\n{"a": 1}', "after a preamble"),
+        ('{"a": 1}\n// a guess', "with a comment after it"),
+        ('{"a": ', "broken JSON (cut off or invalid)"),
+    ],
+)
+def test_json_wrapping_names_how_a_reply_was_wrapped(reply: str, kind: str) -> None:
+    assert json_wrapping(reply) == kind
+
+
+def test_kinds_are_counted_once_per_reply_and_ties_sort_by_name() -> None:
+    table = kinds_table([["missing", "missing", "enum"], ["enum"], [], ["bool_parsing"]])
+    assert table["replies"].to_dict() == {"enum": 2, "bool_parsing": 1, "missing": 1}
+    assert list(table.index) == ["enum", "bool_parsing", "missing"]
+
+
+def test_cost_row_counts_first_calls_without_repair_and_every_call_with_it() -> None:
+    client = local_client()
+    texts = [f"Ticket {i}: my laptop screen flickers, I need a new one." for i in range(6)]
+    results = [
+        generate_structured(client, t, Triage, seed=i, strict=False) for i, t in enumerate(texts)
+    ]
+    with_repair = cost_row(results, repair=True)
+    without = cost_row(results, repair=False)
+    assert with_repair["calls/ticket"] == pytest.approx(
+        sum(r.attempts for r in results) / 6, abs=1e-3
+    )
+    assert without["calls/ticket"] == 1.0
+    total = sum(Decimal(r.cost_usd).quantize(Decimal("1e-10")) for r in results)
+    valid = sum(r.ok for r in results)
+    assert with_repair["$ per 1,000 valid"] == pytest.approx(float(1000 * total / valid), abs=1e-4)
+
+
+def test_the_no_strict_client_refuses_strict_mode_in_one_line() -> None:
+    client = NoStrictClient(local_client())
+    with pytest.raises(StrictModeUnavailableError, match="strict=False") as caught:
+        client.chat("x", response_format=response_format_for(Triage))
+    assert "\n" not in str(caught.value) and client.calls == 0
+
+
+def test_the_report_measures_the_worst_case_and_stops_unbounded_loops() -> None:
+    tickets = held_out_tickets().head(20)
+    two = repair_report(_policy(2, strict=False), Triage, tickets, seed=5)
+    assert two.tickets == 20 and two.outage_calls == 3 and two.most_calls <= 3
+    assert two.valid_share >= 0.9 and two.calls >= 20
+    assert "worst case 3 calls/ticket" in two.line()
+
+    def unbounded(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+        while True:
+            result = generate_structured(client, subject, schema, max_repairs=0, strict=False)
+            if result.ok:
+                return result
+
+    with pytest.raises(CallsCapReachedError):
+        repair_report(unbounded, Triage, tickets.head(2))
+
+
+def test_a_triage_made_without_the_model_is_not_counted_valid() -> None:
+    def made_up(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+        return schema(summary=subject, needs_human=False)
+
+    report = repair_report(made_up, Triage, held_out_tickets().head(5))
+    assert report.valid == 0 and report.calls == 0
