@@ -57,7 +57,7 @@ def test_a_track_over_its_time_is_refused_with_the_fix(monkeypatch: pytest.Monke
 
 def test_a_track_naming_a_missing_lesson_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "TRACKS", (build.Track("Short", 60, ("9.9",), (), "x"),))
-    with pytest.raises(SystemExit, match="no lesson 9.9"):
+    with pytest.raises(SystemExit, match=r"no lesson 9\.9"):
         build.tracks_part([_lesson("1.1", 40)])
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Fill the generated parts of the instructor guide, ``docs/instructors.md``, from the course itself.
+"""Fill the generated parts of the instructor guide, ``docs/instructors.md``, from the course.
 
 An instructor plans a class from three facts that change whenever a lesson does: how long each
 lesson takes, which exercises it has, and what learners get wrong in them. Typed by hand they
@@ -44,6 +44,7 @@ TOKENS = ROOT / "docs" / "data" / "lesson_tokens.json"
 
 _TIME = re.compile(r"\*\*Time:\*\*\s+about\s+(\d+)\s+minutes")
 _TITLE = re.compile(r"^#\s+((?:\d+\.\d+|00)\s+.+)$", re.MULTILINE)
+_TEMP_PATH = re.compile(r"(?:/private)?/(?:tmp|var/folders)/[^\s'\")]+")
 _OPEN = re.compile(r"#{2,3}\s+(?:\d+\.\s+)?Exercise\s+([\d.]+)[^\n]*open-ended", re.IGNORECASE)
 
 
@@ -77,8 +78,22 @@ TRACKS = (
     Track(
         "Two days",
         780,
-        ("00", "1.1", "1.2", "1.3", "1.4", "1.5", "2.1", "2.2", "2.4", "2.5", "3.4", "3.5",
-         "4.2", "4.4"),
+        (
+            "00",
+            "1.1",
+            "1.2",
+            "1.3",
+            "1.4",
+            "1.5",
+            "2.1",
+            "2.2",
+            "2.4",
+            "2.5",
+            "3.4",
+            "3.5",
+            "4.2",
+            "4.4",
+        ),
         ("1.6", "1.7", "2.3", "2.6", "2.7", "3.1", "3.2", "3.3", "3.6", "3.7", "4.1", "4.3"),
         "a team that will own an AI system in production",
     ),
@@ -195,39 +210,55 @@ def mistakes_part(facts: list[LessonFacts]) -> str:
 def _plain(message: str) -> str:
     """One line, markdown-safe, short enough to scan in a table of mistakes."""
     text = " ".join(message.split()).replace("|", "\\|")
+    # A checker may name a file in a temporary folder; the guide names no machine's paths.
+    text = _TEMP_PATH.sub("<a temporary file>", text)
     return text if len(text) <= 300 else text[:297] + "..."
 
 
 def cost_part(registry_path: str | None, learners: int) -> str:
+    from course_lib.errors import CourseLibError
     from course_lib.models import load_registry
 
-    registry = load_registry(registry_path) if registry_path else load_registry()
+    registry = load_registry(Path(registry_path)) if registry_path else load_registry()
+    if not TOKENS.exists():
+        raise SystemExit(
+            f"{TOKENS.relative_to(ROOT)} is missing: run `python benchmarks/lesson_tokens.py "
+            "--write` first."
+        )
     usage = json.loads(TOKENS.read_text(encoding="utf-8"))
     lines = [
-        f"Tokens the lessons' model calls use, one learner running every lesson once "
+        f"Tokens the lessons' model calls use when one learner runs every lesson once "
         f"(measured {usage['measured']} by `benchmarks/lesson_tokens.py`), priced at "
         f"{'the course registry' if registry_path is None else registry_path}'s prices for "
-        "the roles the lessons ask for:",
+        "the model each role maps to:",
         "",
-        "| role | model | calls | input tokens | output tokens | cost per learner (USD) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| role | model | calls | input tokens | of which cached | output tokens | cost per "
+        "learner (USD) |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     total = 0.0
+    local = usage["roles"].get("stand-in only", {}).get("calls", 0)
     for role, row in sorted(usage["roles"].items()):
-        model = registry.model_for(role)
-        cost = (
-            row["input_tokens"] * model.input_price_per_million
-            + row["output_tokens"] * model.output_price_per_million
-        ) / 1e6
+        if role == "stand-in only":
+            continue
+        try:
+            model = registry.resolve(role)
+        except CourseLibError as exc:
+            raise SystemExit(f"The registry cannot price role {role!r}: {exc}") from None
+        cost = model.cost(row["input_tokens"], row["output_tokens"], row["cached_input_tokens"])
         total += cost
         lines.append(
             f"| {role} | {model.id} | {row['calls']:,} | {row['input_tokens']:,} | "
-            f"{row['output_tokens']:,} | {cost:.4f} |"
+            f"{row['cached_input_tokens']:,} | {row['output_tokens']:,} | {cost:.4f} |"
         )
     lines += [
         "",
-        f"Per learner: **${total:.2f}**; for a class of {learners}: **${total * learners:.2f}**, "
-        "before a learner reruns a cell (allow three runs of each lesson).",
+        f"Another {local:,} calls go to the stand-in whatever the settings say (planted faults, "
+        "a local server to time), and cost nothing.",
+        "",
+        f"One run of every lesson: **${total:.2f}** per learner, **${total * learners:.2f}** "
+        f"for a class of {learners}. Learners rerun cells and try their own prompts: budget "
+        f"three runs, **${3 * total * learners:.2f}**.",
     ]
     return "\n".join(lines)
 
