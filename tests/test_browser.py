@@ -1,7 +1,7 @@
 """The lessons in a real browser: JupyterLab from the course environment, driven in Chromium.
 
 Unit tests and nbval check what a kernel computes; they never see what a learner sees or what
-a save writes. These tests open lessons 00 and 1.1 in JupyterLab as a learner would, in a
+a save writes. These tests open lessons 00, 1.1 and 4.1 in JupyterLab as a learner would, in a
 copy of the repository's notebooks under git, and check what went wrong there before: a
 lesson marked modified as soon as it opened, a save that rewrote a tracked file or wrote a
 ``.py`` beside it, a news box on first start, a widget that did not render or react, an
@@ -40,6 +40,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 LESSON_00 = "notebooks/0_start_here/00_start_here.ipynb"
 LESSON_11 = "notebooks/1_ai_capabilities/11_calling_a_model.ipynb"
+LESSON_41 = "notebooks/4_infrastructure/41_compute_patterns.ipynb"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Chromium's own traffic (updates, sync, safe browsing) would be refused offline; keep it quiet.
 CHROMIUM_ARGS = [
@@ -358,16 +359,16 @@ def test_lesson_00_runs_and_its_first_exercise_follows_the_answer(page: Any, lab
     assert lab.status() == [f" M {LESSON_00}"]
 
 
-def test_lesson_11_widget_renders_and_follows_its_slider(page: Any, lab: Lab) -> None:
+def test_lesson_41_widget_renders_and_follows_its_slider(page: Any, lab: Lab) -> None:
     with _no_news_box(page):
-        _open(page, lab, LESSON_11)
+        _open(page, lab, LESSON_41)
         _run_all(page)
         assert _errors(page) == []
-        _cell(page, _cell_index(page, "widgets.VBox(")).scroll_into_view_if_needed()
+        _cell(page, _cell_index(page, "cost_widget(")).scroll_into_view_if_needed()
         widget = page.locator(".jp-OutputArea .widget-vbox").first
         widget.wait_for(timeout=30_000)
-        slider = widget.locator(".widget-slider")
-        verdict = widget.locator(".widget-html")
+        slider = widget.locator(".widget-slider").nth(1)  # the GPU price, a linear slider
+        verdict = widget.locator(".widget-html").first
         page.wait_for_function(
             "(node) => node.innerText.trim().length > 0", arg=verdict.element_handle()
         )

@@ -101,3 +101,17 @@ def test_hourly_rates_cover_the_week() -> None:
     rates = hourly_rates(load_traffic(), 100)
     assert len(rates) == 168
     assert sum(rates) * 3600 == pytest.approx(20_000 * 100)
+
+
+def test_cost_widget_starts_on_the_workload_and_follows_both_sliders() -> None:
+    from course_lib.labs import cost_widget, handbook_workload
+
+    workload = handbook_workload()
+    widget = cost_widget(lambda volume, hourly: f"{volume:,} at {hourly:.2f}", workload)
+    volume, hourly, verdict = widget.children
+    assert volume.value == workload.requests_per_month  # listed exactly: nothing to snap
+    assert f"{workload.requests_per_month:,} at" in verdict.value
+    hourly.value = hourly.options[-1][1]
+    assert verdict.value.endswith("at 6.00</pre>")
+    volume.value = volume.options[0][1]
+    assert verdict.value.startswith("<pre>1,000 at")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import html
 import math
 import random
 import time
@@ -202,33 +203,37 @@ def cost_figure(options: Sequence[Any], workload: Workload, marks: dict[str, flo
 
 
 def cost_widget(report: Callable[[float, float], str], workload: Workload) -> Any:
-    """Sliders for volume and GPU price; each change prints ``report(volume, hourly)``, the
+    """Sliders for volume and GPU price; each change shows ``report(volume, hourly)``, the
     same plain function a cell calls."""
     import ipywidgets as widgets  # type: ignore[import-untyped]
 
-    volume = widgets.FloatLogSlider(
+    # Selection sliders move between listed values by index: a float slider snaps a start
+    # value that falls between its steps as it is drawn, and after that snapped value is sent
+    # back, JupyterLab left the learner's later moves unsent.
+    volumes = sorted(
+        {round(10 ** (3 + i / 20)) for i in range(101)} | {workload.requests_per_month}
+    )
+    hourly_usd = float(_value("gpu_hourly_usd"))
+    prices = sorted({round(0.5 + i / 20, 2) for i in range(111)} | {hourly_usd})
+    volume = widgets.SelectionSlider(
+        options=[(f"{v:,}", v) for v in volumes],
         value=workload.requests_per_month,
-        base=10,
-        min=3,
-        max=8,
-        step=0.05,
         description="requests/mo",
-        readout_format=",.0f",
     )
-    hourly = widgets.FloatSlider(
-        value=_value("gpu_hourly_usd"), min=0.5, max=6.0, step=0.05, description="GPU $/h"
+    hourly = widgets.SelectionSlider(
+        options=[(f"{p:.2f}", p) for p in prices], value=hourly_usd, description="GPU $/h"
     )
-    output = widgets.Output()
+    # An HTML widget, not an Output widget: its text is widget state, so it follows the
+    # sliders wherever the widget is shown, without routing printed output back to it.
+    verdict = widgets.HTML()
 
     def update(_: Any = None) -> None:
-        output.clear_output(wait=True)
-        with output:
-            print(report(volume.value, hourly.value))
+        verdict.value = f"<pre>{html.escape(report(volume.value, hourly.value))}</pre>"
 
     volume.observe(update, "value")
     hourly.observe(update, "value")
     update()
-    return widgets.VBox([volume, hourly, output])
+    return widgets.VBox([volume, hourly, verdict])
 
 
 def batch_throughput(

@@ -40,15 +40,19 @@ class ToolChoice:
 
 
 def _function(tool: Mapping[str, Any]) -> Mapping[str, Any]:
-    function: Mapping[str, Any] = tool.get("function", tool)
-    return function
+    function = tool.get("function", tool) if isinstance(tool, Mapping) else None
+    return function if isinstance(function, Mapping) else {}
 
 
 def _tool_text(tool: Mapping[str, Any]) -> str:
     function = _function(tool)
-    params = function.get("parameters", {}).get("properties", {})
+    # A request's tools are not validated yet when a tool is chosen: a missing or mistyped
+    # "parameters" must read as no parameters, never as a server error.
+    parameters = function.get("parameters")
+    params = parameters.get("properties") if isinstance(parameters, Mapping) else None
     param_text = " ".join(
-        f"{k.replace('_', ' ')} {v.get('description', '')}" for k, v in params.items()
+        f"{k.replace('_', ' ')} {v.get('description', '') if isinstance(v, Mapping) else ''}"
+        for k, v in (params.items() if isinstance(params, Mapping) else ())
     )
     name = str(function.get("name", "")).replace("_", " ").replace("-", " ")
     return f"{name} {function.get('description', '')} {param_text}"
@@ -93,7 +97,7 @@ def choose_tool(
     if forced is None and score < TOOL_THRESHOLD[tier]:
         return None
     function = _function(tools[index])
-    schema = function.get("parameters", {"type": "object", "properties": {}})
+    schema = function.get("parameters") or {"type": "object", "properties": {}}  # null: none
     arguments = fill_schema(schema, request_text, tier)
     if not isinstance(arguments, dict):
         arguments = {}

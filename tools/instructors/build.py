@@ -45,6 +45,7 @@ TOKENS = ROOT / "docs" / "data" / "lesson_tokens.json"
 _TIME = re.compile(r"\*\*Time:\*\*\s+about\s+(\d+)\s+minutes")
 _TITLE = re.compile(r"^#\s+((?:\d+\.\d+|00)\s+.+)$", re.MULTILINE)
 _TEMP_PATH = re.compile(r"(?:/private)?/(?:tmp|var/folders)/[^\s'\")]+")
+_HEX = re.compile(r"\b[0-9a-f]{16,}\b")
 _OPEN = re.compile(r"#{2,3}\s+(?:\d+\.\s+)?Exercise\s+([\d.]+)[^\n]*open-ended", re.IGNORECASE)
 
 
@@ -212,6 +213,8 @@ def _plain(message: str) -> str:
     text = " ".join(message.split()).replace("|", "\\|")
     # A checker may name a file in a temporary folder; the guide names no machine's paths.
     text = _TEMP_PATH.sub("<a temporary file>", text)
+    # Digests read as secrets to a scanner, and say nothing to a reader past their start.
+    text = _HEX.sub(lambda m: m.group(0)[:8] + "...", text)
     return text if len(text) <= 300 else text[:297] + "..."
 
 

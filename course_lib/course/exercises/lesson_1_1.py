@@ -170,6 +170,11 @@ def _reference_policy() -> Any:
     )
 
 
+# One object: check() itself refuses it when a learner hands it back (answer_or_reference);
+# the checker refuses a copy of its settings.
+REFERENCE_POLICY = _reference_policy()
+
+
 def held_out_trial(policy: Any) -> Any:
     """The trial the checker runs: the prompts after the tuning ones, on unseen fault seeds."""
     from course_lib.labs import handbook_prompts
@@ -184,7 +189,7 @@ def held_out_trial(policy: Any) -> Any:
     title="Choose a reliability policy",
     answer_name="policy",
     expects_function=False,
-    reference=_reference_policy(),
+    reference=REFERENCE_POLICY,
     solution=SOLUTION,
     hints=(
         "Run trial_policy on the default ReliabilityPolicy() and read which target it misses. "
@@ -207,7 +212,7 @@ def _check_policy(answer: Any, probe: Probe) -> str:
     probe.expect_type(answer, ReliabilityPolicy, "policy")
     if answer == ReliabilityPolicy():
         raise NotYet("policy is still the default ReliabilityPolicy(): change its settings.")
-    if answer == _reference_policy():
+    if answer == REFERENCE_POLICY and answer is not REFERENCE_POLICY:
         raise NotYet("policy is the course's reference policy: choose your own settings.")
     if answer.connect_timeout_s < MIN_CONNECT_TIMEOUT_S:
         raise NotYet(
