@@ -102,6 +102,18 @@ def test_check_upload_refuses_every_bad_file_and_accepts_every_good_one() -> Non
             assert check_upload(case.data, limits).mime, case.kind
 
 
+def test_the_escaped_script_hides_from_a_byte_search_but_not_from_a_reader() -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    (case,) = [c for c in upload_suite(11, held_out=True) if "escaped" in c.kind]
+    assert b"/JavaScript" not in case.data and b"/Java#53cript" in case.data
+    reader = PdfReader(io.BytesIO(case.data), strict=True)  # the rewritten xref is exact
+    assert "/JavaScript" in reader.trailer["/Root"]["/Names"]
+    assert len(reader.pages) == 1
+
+
 def test_pdf_text_in_columns_and_with_headings() -> None:
     from fpdf import FPDF
 

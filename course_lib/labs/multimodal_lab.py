@@ -35,7 +35,6 @@ __all__ = [
     "LessonImage",
     "best_text_px",
     "budget_images",
-    "displaced_questions",
     "extracted_documents",
     "handbook_pdfs",
     "image_cost_table",
@@ -538,52 +537,3 @@ def pdf_retrieval_recall(
     table = frame.groupby("layout")["found"].agg(questions="count", found="sum")
     table[f"recall@{k}"] = (table["found"] / table["questions"]).round(3)
     return table.reset_index()
-
-
-def displaced_questions(
-    before: Sequence[HandbookDocument],
-    after: Sequence[HandbookDocument],
-    pdfs: Sequence[HandbookPdf],
-    questions: Sequence[GoldenQuestion],
-    layout: str = "one column",
-    k: int = 5,
-) -> pd.DataFrame:
-    """The questions about ``layout`` documents found in the top ``k`` with ``before`` indexed
-    and lost with ``after``, and the documents that took their places. All layouts share one
-    index, so re-extracting some documents moves the ranking of the others."""
-    import pandas as pd
-
-    from course_lib.rag import HandbookIndex, User, search
-    from course_lib.workdir import work_path
-
-    reader = User(
-        "reader", team="people", clearance=frozenset({"public", "internal", "restricted"})
-    )
-    layout_of = {pdf.doc_id: pdf.layout for pdf in pdfs}
-    asked = [q for q in questions if layout_of[q.doc_ids[0]] == layout]
-    top: list[dict[str, list[str]]] = []
-    for documents in (before, after):
-        index = HandbookIndex.build(documents, path=work_path("lesson_1_7", "handbook.sqlite"))
-        top.append(
-            {
-                q.question: [
-                    hit.chunk.doc_id for hit in search(index, q.question, user=reader, k=k)
-                ]
-                for q in asked
-            }
-        )
-    rows = []
-    for q in asked:
-        old, new = top[0][q.question], top[1][q.question]
-        if q.doc_ids[0] in old and q.doc_ids[0] not in new:
-            newcomers = [d for d in new if d not in old]
-            rows.append(
-                {
-                    "question": q.question,
-                    "its document": q.doc_ids[0],
-                    "new in the top 5": ", ".join(
-                        f"{d} ({layout_of.get(d, '?')})" for d in newcomers
-                    ),
-                }
-            )
-    return pd.DataFrame(rows)

@@ -132,6 +132,30 @@ def _pdf_with(rng: random.Random, *, script: bool = False, locked: bool = False)
     return buffer.getvalue()
 
 
+def _escaped_names(pdf: bytes) -> bytes:
+    """``pdf`` with every ``/JavaScript`` name written ``/Java#53cript``: the same name to
+    every PDF reader (``#53`` is an escaped ``S``), but not the same bytes, so a validator
+    that searches the bytes for ``/JavaScript`` lets the script through. The cross-reference
+    table is rewritten, so the file stays well formed."""
+    import re
+
+    table = pdf.rindex(b"\nxref\n") + 1
+    body = pdf[:table].replace(b"/JavaScript", b"/Java#53cript")
+    offsets = {int(m.group(1)): m.start() for m in re.finditer(rb"(?m)^(\d+) 0 obj", body)}
+    size = max(offsets) + 1
+    rows = [b"0000000000 65535 f \n"] + [
+        b"%010d 00000 n \n" % offsets[number] for number in range(1, size)
+    ]
+    trailer = pdf[pdf.index(b"trailer", table) : pdf.rindex(b"startxref")]
+    return (
+        body
+        + b"xref\n0 %d\n" % size
+        + b"".join(rows)
+        + trailer
+        + b"startxref\n%d\n%%%%EOF\n" % len(body)
+    )
+
+
 def _noise_png(rng: random.Random, width: int, height: int) -> bytes:
     """A PNG of random pixels, stored uncompressed (zlib level 0): the same bytes with any
     Pillow or zlib, so its size can be printed."""
@@ -147,7 +171,8 @@ def _noise_png(rng: random.Random, width: int, height: int) -> bytes:
 
 def upload_suite(seed: int = 0, *, held_out: bool = False) -> list[UploadCase]:
     """The uploads for ``seed``: the lesson's suite, or with ``held_out`` the checker's, which
-    adds kinds the lesson never shows (a BMP, a TIFF, an SVG, bombs below Pillow's own limit)."""
+    adds kinds the lesson never shows (a BMP, a TIFF, an SVG, bombs below Pillow's own limit, a
+    script whose name is escaped so that a search of the bytes misses it)."""
     rng = random.Random(seed)
     w, h = rng.choice(((800, 600), (640, 480), (1024, 768)))
     picture = _picture(rng, (w, h))
@@ -190,6 +215,12 @@ def upload_suite(seed: int = 0, *, held_out: bool = False) -> list[UploadCase]:
             UploadCase("cut.png", png[: len(png) // 2], True, "truncated PNG"),
             UploadCase("PHOTO.JPEG", jpeg, False, "JPEG, upper-case name"),
             UploadCase("page.pdf.png", pdf, False, "a PDF named .png"),
+            UploadCase(
+                "claim.pdf",
+                _escaped_names(_pdf_with(rng, script=True)),
+                True,
+                "PDF with JavaScript, its name escaped",
+            ),
         ]
         rng.shuffle(cases)
     return cases

@@ -5,11 +5,12 @@
 # upload a PDF of a policy. Chat models take images and PDFs as input, and a tutorial shows
 # the one call that sends them. Production pays per image, by its size, not its bytes. It
 # indexes PDFs whose text comes out scrambled or not at all. And it accepts files from
-# strangers: an executable named `.pdf`, a 50 KB PNG that decodes to gigabytes.
+# strangers: an executable named `.pdf`, a 32 KB PNG that decodes to 144 million pixels.
 #
 # **Time:** about 60 minutes: 13 to read, 15 to run the code and read its outputs, 32 for the
 # three exercises (6, 12 and 14). **You need:** lessons 1.1 (calling a
-# model, tokens, cost) and 1.3 (retrieval, recall@k). No API key, no network.
+# model, tokens, cost), 1.3 (retrieval, recall@k) and 1.4 (noise in small samples). No API
+# key, no network.
 #
 # ## Learning objectives
 # - Send images and PDFs to a chat model as content parts, in the format of the OpenAI Chat
@@ -42,13 +43,12 @@ import pandas as pd
 from openai import OpenAI
 from PIL import Image
 
-from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
+from course_lib.course import answer_or_reference, check, hint  # noqa: F401  hint('1.7.2') when stuck
 from course_lib.labs import (
     LESSON_IMAGES,
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_PIXELS,
     budget_images,
-    displaced_questions,
     extracted_documents,
     handbook_pdfs,
     image_cost_table,
@@ -120,8 +120,8 @@ print("prompt tokens:", reply.usage.prompt_tokens)
 # It works. Before reading the bill, what did the model read?
 #
 # **The stand-in cannot see pixels.** A real vision model reads the image itself. The local
-# stand-in reads the text that the course's lab wrote into the PNG's metadata when it drew
-# the image (a `Description` text chunk), with the size it drew the text at. It reads that
+# stand-in reads the text that the course's lab wrote into a text field of the PNG's
+# metadata when it drew the image, with the size it drew the text at. It reads that
 # text only if it would be at least 8 pixels high once the provider has scaled the image:
 # that threshold is **planted**, a stand-in for eyesight, not a measured property of any
 # model. From a PDF it reads the text layer. What the screenshot carries:
@@ -195,8 +195,7 @@ print("prompt tokens:", low.usage.prompt_tokens)
 print("the rest:", low.usage.prompt_tokens - text_only.usage.prompt_tokens - 85)
 
 # %% [markdown]
-# The rest is again the transcription, shorter: it says the text was too small to read.
-# Cheap, and wrong. At low detail the model sees the image at 512 pixels at most, the text
+# The rest is again the stand-in's transcription, now a shorter one. Cheap, and wrong. At low detail the model sees the image at 512 pixels at most, the text
 # shrinks below the planted threshold, and the stand-in answers from its memory of the
 # handbook instead. A real model has no sharp threshold: it misreads small text more and more
 # often, and a wrong answer reads just as confidently. In production, use `course_lib.media.image_part(data, detail)`,
@@ -211,10 +210,8 @@ print("the rest:", low.usage.prompt_tokens - text_only.usage.prompt_tokens - 85)
 # - `"high"`: scale to fit in 2048 x 2048, then so that the shortest side is 768 pixels
 #   (never enlarging); count the 512-pixel tiles; 170 tokens per tile, plus 85.
 #
-# `course_lib.media.image_tokens` implements it (its docstring cites the source). Other
-# models count differently (some smaller ones by 32-pixel patches), which is why the
-# constants sit in each model's registry entry, not in code. Priced at the large model's
-# input rate:
+# `course_lib.media.image_tokens` implements it. Other models count differently; the
+# constants sit in each model's registry entry. Priced at the large model's input rate:
 
 # %%
 large = get_registry().resolve("chat-large")
@@ -225,8 +222,7 @@ costs
 
 # %% [markdown]
 # Three surprises. The 12-megapixel photo costs less than the screenshot: the provider shrinks
-# it to 1024 x 768 before tiling, so its pixels beyond that are uploaded, stored and paid in
-# bandwidth, and never seen. The screenshot's wide shape costs six tiles. And `"auto"`, the
+# it to 1024 x 768 before tiling, so the rest of its pixels are uploaded and never seen. The screenshot's wide shape costs six tiles. And `"auto"`, the
 # tutorial's default, is counted here as `"high"` (the line above the table), the dearer
 # case, so a budget checked with it errs on the safe side. The formula against the size of a
 # 4:3 image, and the sizes where its cost changes:
@@ -270,10 +266,9 @@ pd.DataFrame(rows)
 
 # %% [markdown]
 # Down to 910 pixels wide the answer holds and the cost falls from 1,105 to 425 tokens. At 768
-# the cost is the same 425 (still two tiles wide) but the text is too small: shrinking further
-# bought nothing and lost the answer. `png_bytes` keeps the PNG's text chunks when it
-# re-encodes; Pillow drops them unless told, which is what you want in production (metadata
-# can hold a location), and only matters here because the stand-in reads them.
+# the cost is the same 425 (still two tiles wide), but the text falls below the stand-in's
+# planted 8 px and it answers from memory. (`png_bytes` keeps the text chunks the stand-in
+# reads.)
 #
 # ### Exercise 1.7.2 (open-ended): An image under a token budget
 #
@@ -281,10 +276,10 @@ pd.DataFrame(rows)
 # `budget` tokens, with its text still legible. You may resize (keep the shape: no crop, no
 # stretch) and choose the detail.
 #
-# **Target**, checked on images of sizes and text heights you never see and on four other
-# budgets, one under 255 tokens (one high-detail tile): every image within its budget, and its
-# text legible wherever some size within the budget allows it. Tune on the lesson's images and
-# one set of generated ones, at 500 tokens.
+# **Target**, checked on images of sizes and text heights you never see, at four other
+# budgets (one under 255 tokens, the price of one high-detail tile). Every image must fit its
+# budget. Its text must stay legible wherever some size within the budget allows it. Tune on
+# the lesson's images and one set of generated ones, at 500 tokens.
 
 
 # %%
@@ -325,9 +320,10 @@ check("1.7.2", shrink)
 # ## 4. PDFs into the retrieval pipeline
 #
 # The handbook also exists as PDFs: exported, typeset in two columns, or printed and scanned.
-# The lab exports each handbook document the golden set's dev split cites, in one of three
-# layouts in turn: one column (tables drawn as tables), two columns (drawn row by row across
-# the page, as many typesetters draw them), and scanned (each page a picture, no text layer):
+# The lab exports each handbook document that the golden set's dev split cites, in one of
+# three layouts in turn. One column draws tables as tables. Two columns are drawn row by row
+# across the page, as many typesetters draw them. Scanned pages are pictures, with no text
+# layer:
 
 # %%
 pdfs = handbook_pdfs("dev", limit=18 if fast else 45)
@@ -372,16 +368,18 @@ source.merge(prototype, on=["layout", "questions"], suffixes=(" source", " pdf")
 
 # %% [markdown]
 # The scanned documents vanish from search: nothing indexed, nothing found, and no error.
-# Text in the wrong order does not hurt here: search matches words, and the words are there,
-# scrambled. It hurts what a model reads once a chunk is retrieved.
+# Recall did not change for two columns: the chunks still hold the right words, for keyword
+# and embedding search alike. The scrambled order would hurt the text a model reads in a
+# retrieved chunk (not measured here).
 #
 # ### Production: extraction that knows its sources
 #
-# Two changes. Each source's layout is recorded when it is added (the ingestion config knows
-# which export is set in two columns), and `pdf_page_texts(data, columns=2)` reads the left
-# column before the right: pypdf's visitor gives each string's position on the page. And a
+# Two changes. Each source's layout is recorded when it is added (a setting of the
+# ingestion step says which export is set in two columns), and `pdf_page_texts(data,
+# columns=2)` reads the left column before the right: pypdf's `visitor_text` callback gives
+# each string's position on the page. And a
 # document with no text layer is not indexed silently empty: it goes to a queue for a vision
-# model or OCR, and someone sees the count.
+# model or OCR (optical character recognition), and someone sees the count.
 
 # %%
 two_column = {pdf.data for pdf in pdfs if pdf.layout == "two columns"}  # from the config
@@ -405,24 +403,9 @@ production = pdf_retrieval_recall(extracted_documents(pdfs, production_text), pd
 production
 
 # %% [markdown]
-# Recall moved by a question or so, one-column documents included, though their text did not
-# change. All layouts share one index: the re-extracted two-column documents now rank
-# differently, and push other documents out of the top five. The one-column question lost:
-
-# %%
-displaced_questions(
-    extracted_documents(pdfs, pdf_page_texts),
-    extracted_documents(pdfs, production_text),
-    pdfs,
-    questions,
-)
-
-# %% [markdown]
-# With under 20 questions per layout, a move of one is too small to read anything into
-# (lesson 1.4). The column fix is for the text a model reads, not for word matching. The
-# scans are still unsearchable here: the stand-in cannot read them and the course ships no
-# OCR engine. What changed is that you know which documents they are, instead of finding out
-# from a user.
+# Recall moved by one question in each text layout. With under 20 questions per layout, that
+# is noise (lesson 1.4): the column fix is for the text a model reads, not for search. The
+# scans stay unsearchable, but now you know which documents they are.
 #
 # ## 5. Validating uploads
 #
@@ -459,19 +442,19 @@ print(
 verdicts[~verdicts.right]
 
 # %% [markdown]
-# It accepts an executable named `.pdf`, HTML named `.png`, the bomb, truncated files and the
-# PDFs with a script or a password, and it refuses a good PDF because it has no extension.
+# It accepts 9 of the 10 bad files (all but the oversized one), and it refuses a good PDF
+# because it has no extension.
 # The name is typed by the sender; so is the declared MIME type. Only the bytes tell.
 #
 # ### Exercise 1.7.3 (open-ended): An upload validator
 #
 # Write `validate_upload(data, filename)`: `None` to accept, or one line saying why not. Use
-# the libraries: `filetype` reads the type from the first bytes (the "magic number"); Pillow's
-# `Image.open` reads an image's header without decoding it, so you can compare its pixel count
-# with `MAX_UPLOAD_PIXELS` before `image.load()` decodes it (Pillow's own limit only warns
-# below about 179 million pixels); `pypdf` opens PDFs. The limits: `MAX_UPLOAD_BYTES` and
-# `MAX_UPLOAD_PIXELS`, printed above. Every good PDF here has an `/OpenAction` that sets the
-# zoom (fpdf2 writes it): harmless. Refuse JavaScript, not every action.
+# the libraries. `filetype` reads the type from the first bytes (the "magic number").
+# Pillow's `Image.open` reads an image's header without decoding it, so you can compare its
+# pixel count with `MAX_UPLOAD_PIXELS` before `image.load()` decodes it. `pypdf` opens PDFs
+# and reads their catalogue. The limits, `MAX_UPLOAD_BYTES` and `MAX_UPLOAD_PIXELS`, are
+# printed above. Every good PDF here has an `/OpenAction` that sets the zoom (the PDF library
+# the lab used writes it): harmless. Refuse JavaScript, not every action.
 #
 # **Target**, checked on two suites you never see, with kinds of file this one does not hold:
 # every bad file refused with a reason, no good file refused, no exception.
@@ -509,11 +492,21 @@ def validate_upload(data, filename):
         if b"%%EOF" not in data[-1024:]:
             return "truncated PDF"
         try:
-            if PdfReader(io.BytesIO(data)).is_encrypted:
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
                 return "encrypted PDF"
+            root = reader.trailer["/Root"].get_object()  # names come with escapes decoded
+            names, action = root.get("/Names"), root.get("/OpenAction")
+            action = action.get_object() if action is not None else None
+            if (
+                "/AA" in root  # actions triggered by opening or closing
+                or (names is not None and "/JavaScript" in names.get_object())
+                or (isinstance(action, dict) and action.get("/S") == "/JavaScript")
+            ):
+                return "PDF with JavaScript"
         except Exception as exc:
             return f"the PDF does not parse ({type(exc).__name__})"
-        return "PDF with JavaScript" if b"/JavaScript" in data else None
+        return None
     return f"not an allowed type: {mime}"
     # END SOLUTION
     # STUB: return None  # Exercise: judge the bytes; return one line saying why not
@@ -532,8 +525,7 @@ check("1.7.3", validate_upload)
 # ### Production: `check_upload`
 #
 # `course_lib.media.check_upload(data, limits)` is the same idea as a library function. It
-# takes no file name at all, so nobody can pass one in by mistake, and raises
-# `UploadRejectedError` with one line. The suite through it:
+# takes no file name, and raises `UploadRejectedError` with one line. The suite through it:
 
 # %%
 limits = UploadLimits(max_bytes=MAX_UPLOAD_BYTES, max_pixels=MAX_UPLOAD_PIXELS)
@@ -560,17 +552,15 @@ for row in checked[checked.bad].itertuples():
 # - An image costs by its size after the provider's scaling: 85 tokens at low detail, 85 plus
 #   170 per 512-pixel tile at high. Resize to the largest size within your budget: the cost
 #   falls in steps, and text below a legible size is lost.
-# - pypdf extracts the text layer as drawn. Tables survived here; two columns drawn row by row
-#   did not, until extraction read column by column; scans have no text at all.
-# - A document that extracts empty vanishes from search without an error: count such
-#   documents and route them to a vision model or OCR.
+# - pypdf extracts the text layer as drawn: read two-column sources by column; count the
+#   documents that extract empty and route them to a vision model or OCR.
 # - Validate uploads on their bytes: type by magic number, size, pixel count from the header
 #   before decoding, a full decode, and no scripts or encryption in PDFs.
 #
 # ## Production checklist
 #
 # - [ ] Every upload passes a validator that reads only the bytes, before any model call.
-# - [ ] Limits on bytes, pixels and pages are configured, with one-line refusals.
+# - [ ] Limits on bytes and pixels are configured, with one-line refusals.
 # - [ ] Images are resized before sending, to the largest size within a per-image budget.
 # - [ ] The detail is chosen, not left to `auto`; costs are checked with the provider's formula.
 # - [ ] Metadata (EXIF, text chunks) is stripped from stored images unless needed.
@@ -598,10 +588,8 @@ for row in checked[checked.bad].itertuples():
 # 1. Why did the 4032 x 3024 photo cost fewer tokens than the 1920 x 1080 screenshot?
 # 2. Shrinking the screenshot from 910 to 768 pixels wide saved nothing. Why?
 # 3. Why does the lesson call the 8-pixel legibility rule "planted"?
-# 4. The one-column documents were extracted the same way in both runs, yet their recall fell
-#    from 16 found to 15 in production. Why?
-# 5. Why does `check_upload` take no file name?
-# 6. Pillow already refuses decompression bombs. Why check the pixel count yourself?
+# 4. Why does `check_upload` take no file name?
+# 5. Pillow already refuses decompression bombs. Why check the pixel count yourself?
 #
 # <details><summary>Short answers</summary>
 #
@@ -611,11 +599,10 @@ for row in checked[checked.bad].itertuples():
 #    falls only across a tile boundary, and the text became too small to read.
 # 3. It is a rule the course set in the stand-in so the trade-off can be measured. Real models
 #    read pixels and misread small text gradually, with no published threshold.
-# 4. All layouts share one index. The re-extracted two-column documents rank differently, and
-#    one pushed a one-column document out of the top five. With 17 questions, that is noise.
-# 5. The name is chosen by the sender and proves nothing. Taking only bytes means no caller
+# 4. The name is chosen by the sender and proves nothing. Taking only bytes means no caller
 #    can decide on it by mistake.
-# 6. Pillow only warns below about 179 million pixels, and its limit is not yours: a 36
-#    million pixel image passes Pillow and still costs memory you may not have.
+# 5. Pillow says nothing below about 89 million pixels, only warns up to 179 million, and
+#    refuses above that. Its limit is not yours: a 36 million pixel image passes Pillow and
+#    still costs memory you may not have.
 #
 # </details>

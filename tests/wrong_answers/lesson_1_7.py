@@ -103,6 +103,14 @@ def _medium_detail(image: Any, budget: int) -> tuple[Any, str]:
     return fit_within(image, 512), "medium"
 
 
+def _auto_detail(image: Any, budget: int) -> tuple[Any, str]:
+    """The right size, but leaves the detail to the provider."""
+    from course_lib.course.exercises.lesson_1_7 import shrink
+
+    small, _ = shrink(image, budget)
+    return small, "auto"
+
+
 def _halving(image: Any, budget: int) -> tuple[Any, str]:
     """Halves until it fits: within budget, but often far smaller than it had to be."""
     small = image
@@ -125,6 +133,19 @@ def _never_low(image: Any, budget: int) -> tuple[Any, str]:
 _ALLOWED = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
 
+def _scripted(reader: Any) -> bool:
+    """Whether the PDF's catalogue runs JavaScript, read as names (escapes decoded)."""
+    root = reader.trailer["/Root"].get_object()
+    names = root.get("/Names")
+    action = root.get("/OpenAction")
+    action = action.get_object() if action is not None else None
+    return (
+        "/AA" in root
+        or (names is not None and "/JavaScript" in names.get_object())
+        or (isinstance(action, dict) and action.get("/S") == "/JavaScript")
+    )
+
+
 def _correct(data: bytes, filename: str) -> str | None:
     """A right validator, which the wrong answers below break in one place each."""
     from PIL import Image
@@ -140,11 +161,12 @@ def _correct(data: bytes, filename: str) -> str | None:
         if b"%%EOF" not in data[-1024:]:
             return "truncated"
         try:
-            if PdfReader(io.BytesIO(data)).is_encrypted:
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
                 return "encrypted"
+            return "script" if _scripted(reader) else None
         except Exception as exc:
             return type(exc).__name__
-        return "script" if b"/JavaScript" in data else None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -155,6 +177,17 @@ def _correct(data: bytes, filename: str) -> str | None:
     except Exception as exc:
         return type(exc).__name__
     return None
+
+
+def _script_by_bytes(data: bytes, filename: str) -> str | None:
+    """Looks for scripts by searching the bytes for /JavaScript: an escaped name (/Java#53cript,
+    the same name to every PDF reader) gets through."""
+    if filetype.guess_mime(data) == "application/pdf" and data[-1024:].count(b"%%EOF"):
+        verdict = _correct(data, filename)
+        if verdict == "script":
+            return "script" if b"/JavaScript" in data else None
+        return verdict
+    return _correct(data, filename)
 
 
 def _sniff_only(data: bytes, filename: str) -> str | None:
@@ -270,6 +303,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _medium_detail,
         _halving,
         _never_low,
+        _auto_detail,
     ],
     "1.7.3": [
         prototype_validator,
@@ -282,5 +316,6 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _library,
         _pixels_from_bytes,
         _open_action_refused,
+        _script_by_bytes,
     ],
 }

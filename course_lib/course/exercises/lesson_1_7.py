@@ -234,6 +234,11 @@ def _check_shrink(answer: Any, probe: Probe) -> str:
                         f"{call} returned ({type(small).__name__}, {detail!r}); return a PIL "
                         f"image and a detail among {DETAILS}."
                     )
+                if detail == "auto":
+                    raise NotYet(
+                        f"{call} returned detail 'auto', which lets the provider choose: choose "
+                        "'low' or 'high' yourself, so the cost is known before you send."
+                    )
                 width, height = small.size
                 if width > image.width or height > image.height:
                     raise NotYet(f"{call}: {width}x{height} is larger than the original.")
@@ -314,7 +319,15 @@ def validate_upload(data: bytes, filename: str) -> str | None:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
                 return "encrypted PDF"
-            if b"/JavaScript" in data:
+            root = reader.trailer["/Root"].get_object()  # names are read with escapes decoded
+            names = root.get("/Names")
+            action = root.get("/OpenAction")
+            action = action.get_object() if action is not None else None
+            if (
+                "/AA" in root
+                or (names is not None and "/JavaScript" in names.get_object())
+                or (isinstance(action, dict) and action.get("/S") == "/JavaScript")
+            ):
                 return "PDF with JavaScript"
             len(reader.pages)
         except Exception as exc:
@@ -337,7 +350,10 @@ def validate_upload(data: bytes, filename: str) -> str | None:
         "Allow a short list of types; a type you did not list is refused, even one never seen.",
         "Images: open with Pillow (it reads the header only), compare width * height with "
         "MAX_UPLOAD_PIXELS, then image.load() to catch a truncated file. PDFs: an %%EOF near "
-        "the end, reader.is_encrypted, and b'/JavaScript' in the bytes.",
+        "the end, reader.is_encrypted, then the catalogue, root = "
+        "reader.trailer['/Root'].get_object(): an /AA entry, a /JavaScript entry in its /Names, "
+        "or an /OpenAction whose /S is /JavaScript. Read names, not bytes: a name can be "
+        "written with escapes (/Java#53cript) that a byte search misses.",
     ),
 )
 def _check_validator(answer: Any, probe: Probe) -> str:
@@ -357,8 +373,15 @@ def _check_validator(answer: Any, probe: Probe) -> str:
             if verdict is not None and not isinstance(verdict, str):
                 raise NotYet(f"{call} returned {type(verdict).__name__}; return None or a str.")
             if case.bad and verdict is None:
+                escaped = (
+                    " Its script's name is written with an escape (/Java#53cript): a search of "
+                    "the bytes misses it, reading the catalogue's names with pypdf does not."
+                    if "escaped" in case.kind
+                    else ""
+                )
                 raise NotYet(
                     f"{call} accepted a bad file ({case.kind}) from a suite you never saw."
+                    + escaped
                 )
             if case.bad and (not verdict or not verdict.strip() or "\n" in verdict):
                 raise NotYet(f"{call}: give the reason in one non-empty line.")
