@@ -113,3 +113,61 @@ def test_a_triage_made_without_the_model_is_not_counted_valid() -> None:
 
     report = repair_report(made_up, Triage, held_out_tickets().head(5))
     assert report.valid == 0 and report.calls == 0
+
+
+def test_a_request_for_n_choices_counts_n_calls() -> None:
+    client = NoStrictClient(local_client())
+    client.start_ticket()
+    client.chat("My laptop screen flickers.", n=3)
+    assert client.calls == 3 and client.ticket_calls == 3
+    with pytest.raises(CallsCapReachedError):
+        client.chat("My laptop screen flickers.", n=8)
+
+
+def _small_then_large(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+    messages = [{"role": "user", "content": f"Subject: {subject}\n\n{body}"}]
+    first = generate_structured(
+        client, messages, schema, model="chat-small", max_repairs=0, seed=seed, strict=False
+    )
+    if first.ok:
+        return first
+    return generate_structured(
+        client, messages, schema, model="chat-large", max_repairs=1, seed=seed, strict=False
+    )
+
+
+def _fresh_seeds(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+    messages = [{"role": "user", "content": f"Subject: {subject}\n\n{body}"}]
+    for attempt in range(3):
+        result = generate_structured(
+            client, messages, schema, max_repairs=0, seed=seed + 7_919 * attempt, strict=False
+        )
+        if result.ok:
+            break
+    return result
+
+
+def _terse_repairs(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+    return generate_structured(
+        client,
+        f"Subject: {subject}\n\n{body}",
+        schema,
+        max_repairs=2,
+        seed=seed,
+        strict=False,
+        repair_message=lambda problems: "That did not validate. Reply with the JSON only.",
+    )
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [_policy(2, strict=False), _small_then_large, _fresh_seeds, _terse_repairs],
+    ids=["two repairs", "large-model fallback", "fresh seeds", "terse repair message"],
+)
+def test_exercise_1_2_3_has_more_than_one_route(policy: Any) -> None:
+    """The open-ended exercise bounds the bill, not the route: materially different policies
+    pass its checker (its wrong answers, in tests/wrong_answers, are the ones that must not)."""
+    from course_lib.course.checking import evaluate
+
+    feedback = evaluate("1.2.3", policy)
+    assert feedback.solved, feedback.line

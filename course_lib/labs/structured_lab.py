@@ -1,7 +1,7 @@
 """Lesson 1.2's measurements of structured output: failure kinds, repair costs, repair budgets.
 
 * :func:`lesson_tickets` and :func:`held_out_tickets`: the lesson's fixed sample of the ticket
-  set, and the tickets outside it, which only exercise 1.2.4's checker triages;
+  set, and the tickets outside it, which only exercise 1.2.3's checker triages;
 * :func:`json_wrapping`: how a prompt-only JSON reply was wrapped (a fence, a preamble...);
 * :func:`kinds_table`: pydantic error types counted once per reply, ties in name order;
 * :func:`cost_row`: calls, tokens and dollars per valid output of a run, with or without its
@@ -49,7 +49,7 @@ LESSON_SAMPLE_SEED = 12
 """The ``random_state`` of the lesson's sample of tickets."""
 LESSON_SAMPLE_SIZE = 200
 BAD_DAY_RATE = 0.3
-"""The share of replies the stand-in breaks on exercise 1.2.4's bad day."""
+"""The share of replies the stand-in breaks on exercise 1.2.3's bad day, whichever the model."""
 CALLS_CAP = 10
 """Calls one ticket may take before :class:`NoStrictClient` stops an unbounded policy."""
 
@@ -148,7 +148,9 @@ class NoStrictClient:
     """A client of a provider without strict mode, counting every call of every ticket.
 
     It refuses ``"strict": true`` as such a provider would (in one line), and stops a policy
-    that makes more than :data:`CALLS_CAP` calls for one ticket, so an unbounded loop ends.
+    that makes more than :data:`CALLS_CAP` calls for one ticket, so an unbounded loop ends. A
+    request for ``n`` choices counts as ``n`` calls: each is a reply the provider generates
+    and bills, so asking for many choices at once does not hide a policy's real bound.
     """
 
     def __init__(self, client: Any) -> None:
@@ -170,12 +172,13 @@ class NoStrictClient:
                     "This provider has no strict mode: send the schema without it "
                     "(generate_structured(..., strict=False))."
                 )
-        if self.ticket_calls >= CALLS_CAP:
+        replies = int(options.get("n") or 1)  # n choices: n replies generated and billed
+        if self.ticket_calls + replies > CALLS_CAP:
             raise CallsCapReachedError(
                 f"More than {CALLS_CAP} calls for one ticket: the policy has no bound."
             )
-        self.calls += 1
-        self.ticket_calls += 1
+        self.calls += replies
+        self.ticket_calls += replies
         result = self._client.chat(messages, **options)
         self.tokens += result.usage.input_tokens + result.usage.output_tokens
         self.cost += Decimal(result.cost_usd).quantize(Decimal("1e-10"))

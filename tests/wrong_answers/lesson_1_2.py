@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
-
-from course_lib.course.exercises.lesson_1_2 import FEW_SHOT_TEMPLATE, Category, Priority
+from course_lib.labs.structured_lab import FEW_SHOT_TEMPLATE
 from course_lib.structured import extract_json, generate_structured, validate_output
 
 # -- 1.2.1 ------------------------------------------------------------------------------------
@@ -34,7 +32,7 @@ assert len({_PYTHON_REPR, _NAMES_ONLY, _FIRST_EXAMPLE_ONLY, _REVERSED, FEW_SHOT_
 assert _ANSWER_BEFORE_TICKET != FEW_SHOT_TEMPLATE
 
 
-# -- 1.2.3 ------------------------------------------------------------------------------------
+# -- 1.2.2 ------------------------------------------------------------------------------------
 
 
 def _loads_only(reply: str, schema: Any) -> str:
@@ -93,65 +91,7 @@ def _returns_the_validation(reply: str, schema: Any) -> Any:
     return validate_output(reply, schema)
 
 
-# -- 1.2.2 ------------------------------------------------------------------------------------
-
-
-class _NoMaxLength(BaseModel):
-    category: Category  # type: ignore[valid-type]
-    priority: Priority  # type: ignore[valid-type]
-    service: str | None = None
-    summary: str
-    needs_human: bool
-
-
-class _ServiceRequired(BaseModel):
-    category: Category  # type: ignore[valid-type]
-    priority: Priority  # type: ignore[valid-type]
-    service: str | None
-    summary: str = Field(max_length=120)
-    needs_human: bool
-
-
-class _CategoryAnyString(BaseModel):
-    category: str
-    priority: Priority  # type: ignore[valid-type]
-    service: str | None = None
-    summary: str = Field(max_length=120)
-    needs_human: bool
-
-
-class _NeedsHumanString(BaseModel):
-    category: Category  # type: ignore[valid-type]
-    priority: Priority  # type: ignore[valid-type]
-    service: str | None = None
-    summary: str = Field(max_length=120)
-    needs_human: str
-
-
-class _PriorityLowerCaseToo(BaseModel):
-    category: Category  # type: ignore[valid-type]
-    priority: Literal["P1", "P2", "P3", "P4", "p1", "p2", "p3", "p4"]
-    service: str | None = None
-    summary: str = Field(max_length=120)
-    needs_human: bool
-
-
-class _SummaryOptional(BaseModel):
-    category: Category  # type: ignore[valid-type]
-    priority: Priority  # type: ignore[valid-type]
-    service: str | None = None
-    summary: str = Field(default="", max_length=120)
-    needs_human: bool
-
-
-class _NoServiceField(BaseModel):
-    category: Category  # type: ignore[valid-type]
-    priority: Priority  # type: ignore[valid-type]
-    summary: str = Field(max_length=120)
-    needs_human: bool
-
-
-# -- 1.2.4 ------------------------------------------------------------------------------------
+# -- 1.2.3 ------------------------------------------------------------------------------------
 
 
 def _messages(subject: str, body: str) -> list[dict[str, str]]:
@@ -205,6 +145,56 @@ def _nothing_when_invalid(client: Any, schema: Any, subject: str, body: str, see
     return validate_output(reply.content, schema).value
 
 
+def _fallback(small_repairs: int, large_repairs: int) -> Any:
+    """The small model first, then the large one with its own budget if nothing validated."""
+
+    def triage(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+        for model, repairs in (("chat-small", small_repairs), ("chat-large", large_repairs)):
+            result = generate_structured(
+                client, _messages(subject, body), schema, model=model, max_repairs=repairs,
+                seed=seed, strict=False,
+            )  # fmt: skip
+            if result.ok:
+                break
+        return result
+
+    return triage
+
+
+def _fresh_calls(calls: int) -> Any:
+    """A new call with a new seed after each failure, instead of a repair."""
+
+    def triage(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+        for attempt in range(calls):
+            result = generate_structured(
+                client, _messages(subject, body), schema, max_repairs=0,
+                seed=seed + 7_919 * attempt, strict=False,
+            )  # fmt: skip
+            if result.ok:
+                break
+        return result
+
+    return triage
+
+
+def _choices(n: int) -> Any:
+    """One request for n choices, the first valid one kept."""
+    from course_lib.structured import response_format_for
+
+    def triage(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+        reply = client.chat(
+            _messages(subject, body), model="chat-small", seed=seed, n=n,
+            response_format=response_format_for(schema, strict=False),
+        )  # fmt: skip
+        for choice in reply.raw.get("choices") or ():
+            checked = validate_output(choice["message"]["content"], schema)
+            if checked.ok:
+                return checked.value
+        return None
+
+    return triage
+
+
 WRONG_ANSWERS: dict[str, list[Any]] = {
     "1.2.1": [
         _PYTHON_REPR,
@@ -215,7 +205,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _ANSWER_BEFORE_TICKET,
         ["- expenses_travel: Claims and refunds."],
     ],
-    "1.2.3": [
+    "1.2.2": [
         _loads_only,
         _extract_first,
         _object_found_means_wrapped,
@@ -224,17 +214,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _always_the_triage_schema,
         _returns_the_validation,
     ],
-    "1.2.2": [
-        _NoMaxLength,
-        _ServiceRequired,
-        _CategoryAnyString,
-        _NeedsHumanString,
-        _PriorityLowerCaseToo,
-        _SummaryOptional,
-        _NoServiceField,
-        {"category": "login_mfa"},
-    ],
-    "1.2.4": [
+    "1.2.3": [
         _budget(0),  # the stub: no repair
         _budget(1),  # one repair: not enough on a bad day
         _budget(4),  # enough, but five calls per ticket when the provider breaks everything
@@ -243,6 +223,10 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _budget(2, strict=True),  # the provider has no strict mode
         _budget(2, max_tokens=30),  # replies cut off, and a cut-off reply is not repaired
         _budget(9, model="chat-large"),  # far more than needed, on the dearer model
+        _fallback(2, 0),  # valid and cheap, but four calls per ticket at worst
+        _fallback(0, 0),  # two calls at most: below the target on a bad day
+        _fresh_calls(2),  # two fresh calls: below the target too
+        _choices(8),  # one request, but eight replies billed per ticket
         _until_valid,
         _made_up,
         _nothing_when_invalid,
