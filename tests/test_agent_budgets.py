@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import pytest
 
@@ -12,12 +15,15 @@ from course_lib.labs import (
     TASKS,
     budget_report,
     compare_success,
+    lost_and_gained,
     outcome_counts,
     plot_outcomes,
     plot_runaway,
     production_solver,
+    run_loops,
     run_seeds,
     run_with_budgets,
+    success_by_kind,
     success_table,
     time_limited,
 )
@@ -97,3 +103,33 @@ def test_figures_and_tables_draw_from_a_suite(client) -> None:  # type: ignore[n
     plot_outcomes(suite, order)
     replies = [client.chat("Where is parcel KF-20931?") for _ in range(2)]
     assert plot_runaway(replies).axes
+
+
+def test_run_loops_stacks_every_model_and_loop(client) -> None:  # type: ignore[no-untyped-def]
+    def make(budgets: dict[str, Any]) -> Callable[[str, int], Any]:
+        return lambda model, seed: production_solver(budgets, seed=seed, model=model)
+
+    loops = {"tight": make({"max_steps": 1}), "loose": make(GENEROUS)}
+    suite = run_loops(loops, client, models=("chat-small",), seeds=(0, 1), hard_cap=12)
+    assert len(suite) == 2 * 2 * len(TASKS)
+    assert list(dict.fromkeys(suite["loop"])) == ["tight", "loose"]
+    assert set(suite["model"]) == {"chat-small"} and set(suite["seed"]) == {0, 1}
+
+
+def test_success_by_kind_and_lost_and_gained_pair_runs() -> None:
+    rows = [
+        ("small", "a", "t1", "lookup", 0, "correct"),
+        ("small", "b", "t1", "lookup", 0, "wrong answer"),
+        ("small", "a", "t2", "action", 0, "crashed"),
+        ("small", "b", "t2", "action", 0, "correct"),
+        ("small", "a", "t3", "action", 0, "correct"),
+        ("small", "b", "t3", "action", 0, "correct"),
+    ]
+    suite = pd.DataFrame(rows, columns=["model", "loop", "task", "kind", "seed", "outcome"])
+    by_kind = success_by_kind(suite)
+    assert by_kind.loc[("small", "a"), "lookup"] == 1.0
+    assert by_kind.loc[("small", "b"), "action"] == 1.0
+    lost, gained = lost_and_gained(suite, "a", "b")
+    assert list(lost.index) == [("small", "t1", 0)]
+    assert list(gained.index) == [("small", "t2", 0)]
+    assert list(lost.columns) == ["a", "b"]

@@ -27,6 +27,7 @@ from course_lib.labs import (
     CallCapReachedError,
     CappedClient,
     HandbookWorld,
+    ShowsEveryTool,
     mentions,
     opened_ticket,
     run_suite,
@@ -510,6 +511,13 @@ def test_capped_client_refuses_calls_over_its_cap() -> None:
     with pytest.raises(CallCapReachedError, match="cap is 2"):
         capped.chat("c")
     assert capped.calls == 2 and capped.tokens == 100
+
+
+def test_shows_every_tool_replaces_the_schemas_the_loop_sends() -> None:
+    scripted = ScriptedClient([reply("hi")])
+    every = [t.schema for t in HandbookWorld().tools()]
+    ShowsEveryTool(scripted, every).chat("a", tools=every[:1], seed=3)
+    assert scripted.requests[0]["tools"] == every and scripted.requests[0]["seed"] == 3
 
 
 def test_run_suite_scores_every_outcome() -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "budget_report",
     "compare_success",
     "production_solver",
+    "run_loops",
     "run_seeds",
     "run_with_budgets",
     "time_limited",
@@ -142,6 +143,33 @@ def run_seeds(
         run_suite(make_solver(seed), client, tasks, hard_cap=hard_cap).assign(seed=seed)
         for seed in seeds
     ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_loops(
+    loops: Mapping[str, Callable[[str, int], Callable[[Any, str, HandbookWorld], Any]]],
+    client: Any,
+    *,
+    models: Sequence[str] = ("chat-small", "chat-large"),
+    seeds: Sequence[int] = DEV_SEEDS,
+    hard_cap: int = 30,
+) -> pd.DataFrame:
+    """Every loop with every model on every task and seed, stacked with ``model`` and ``loop``.
+
+    ``loops`` maps a loop's name to ``make(model, seed)``, which returns the solver
+    :func:`run_suite` runs. Rows come model by model, then loop by loop, in the order given.
+    """
+    import pandas as pd
+
+    frames = []
+    for model in models:
+        for name, make in loops.items():
+
+            def solver(seed: int, make: Any = make, model: str = model) -> Any:
+                return make(model, seed)
+
+            runs = run_seeds(solver, client, seeds=seeds, hard_cap=hard_cap)
+            frames.append(runs.assign(loop=name, model=model))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["outcome_counts", "plot_outcomes", "plot_runaway", "success_table"]
+__all__ = [
+    "lost_and_gained",
+    "outcome_counts",
+    "plot_outcomes",
+    "plot_runaway",
+    "success_by_kind",
+    "success_table",
+]
 
 _COLOURS = ("#2ca02c", "#ff7f0e", "#7f7f7f", "#d62728", "#9467bd")  # in the order of OUTCOMES
 
@@ -88,3 +95,25 @@ def success_table(suite: pd.DataFrame, order: Sequence[tuple[str, str]]) -> pd.D
     ).reindex(list(order))
     table["success"] = (table["correct"] / table["runs"]).map("{:.0%}".format)
     return table.round({"cost_usd": 4})
+
+
+def success_by_kind(suite: pd.DataFrame) -> pd.DataFrame:
+    """Each (model, loop)'s success rate on each kind of task, over every task and seed."""
+    ok = suite.assign(ok=suite["outcome"].eq("correct"))
+    return ok.pivot_table(index=["model", "loop"], columns="kind", values="ok").round(2)
+
+
+def lost_and_gained(
+    suite: pd.DataFrame, before: str, after: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs ``before`` solved and ``after`` did not, and the reverse, paired by run.
+
+    Each is a table indexed by (model, task, seed) with both loops' outcomes side by side.
+    """
+    side = suite[suite["loop"].isin([before, after])].pivot(
+        index=["model", "task", "seed"], columns="loop", values="outcome"
+    )[[before, after]]
+    side.columns.name = "loop"
+    lost = side[side[before].eq("correct") & side[after].ne("correct")]
+    gained = side[side[after].eq("correct") & side[before].ne("correct")]
+    return lost, gained

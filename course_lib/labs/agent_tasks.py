@@ -48,6 +48,7 @@ __all__ = [
     "CallCapReachedError",
     "CappedClient",
     "Check",
+    "ShowsEveryTool",
     "all_of",
     "mentions",
     "opened_ticket",
@@ -221,7 +222,7 @@ TASKS: tuple[AgentTask, ...] = (
     ),
 )
 
-# Tasks of the same kinds, phrased differently, that the lesson never shows: exercise 1.5.3's
+# Tasks of the same kinds, phrased differently, that the lesson never shows: exercise 1.5.2's
 # checker measures budgets on them (with seeds the learner did not tune on).
 HELD_OUT_TASKS: tuple[AgentTask, ...] = (
     AgentTask("owner-route", "lookup", "Who owns route-planner?", mentions("Routing")),
@@ -337,6 +338,25 @@ class CappedClient:
         self.latency_ms += getattr(reply, "simulated_latency_ms", None) or 0.0
         self.replies.append(reply)
         return reply
+
+
+class ShowsEveryTool:
+    """A client that offers the model every tool, whatever the loop asked to show.
+
+    It stands for a model that names a tool it was not shown (a hallucination, or a prompt
+    injection), so that a lesson can check the loop refuses the call without running it.
+
+    Args:
+        client: the client to wrap (anything with ``chat``).
+        schemas: the schemas to send with every call, in place of the loop's.
+    """
+
+    def __init__(self, client: Any, schemas: Sequence[dict[str, Any]]) -> None:
+        self.client = client
+        self.schemas = list(schemas)
+
+    def chat(self, messages: Any, **options: Any) -> Any:
+        return self.client.chat(messages, **{**options, "tools": self.schemas})
 
 
 Solver = Callable[[Any, str, HandbookWorld], "AgentRun | str | None"]

@@ -6,15 +6,12 @@
 # loop: ask the model, run the tool it names, send back the result, ask again, until the model
 # answers. That loop is what this lesson (and most of the industry) calls an **agent**.
 #
-# It is the part of your system you control least: the model decides what to call, with
-# which arguments, and when to stop. Every failure must end in a safe, cheap, recorded
-# outcome, never a crash or a bill.
+# The model decides what to call, with which arguments, and when to stop. So every failure
+# must end in a safe, cheap, recorded outcome, never a crash or a bill. You run a tutorial's
+# loop, measure how it fails, then build the production loop and measure it again, over seeds.
 #
-# You run the tutorial's loop, measure how it fails on a suite of tasks, then build the
-# production loop's parts and measure it again, over several seeds.
-#
-# **Time:** about 80 minutes: 25 to read, 20 to run the code and read its outputs, 35 for
-# the exercises. **You need:** lessons 1.1 (tokens and cost) and 1.4 (paired
+# **Time:** about 50 minutes: 15 to read, 15 to run the code and read its outputs, 20 for
+# the two exercises. **You need:** lessons 1.1 (tokens and cost) and 1.4 (paired
 # intervals); Python type hints (`Literal`, `X | None`). No API key, no network.
 #
 # ## Learning objectives
@@ -44,8 +41,8 @@ import json
 import pandas as pd
 from IPython.display import display
 
-from course_lib.agents import run_agent, tool_help
-from course_lib.course import answer_or_reference, check, hint
+from course_lib.agents import run_agent, stop_reason, tool, tool_help
+from course_lib.course import answer_or_reference, check, hint  # noqa: F401 (hint: for you)
 from course_lib.labs import (
     ASSISTANT_TOOLS,
     DEV_SEEDS,
@@ -54,10 +51,14 @@ from course_lib.labs import (
     CallCapReachedError,
     CappedClient,
     HandbookWorld,
+    ShowsEveryTool,
     compare_success,
+    lost_and_gained,
     plot_outcomes,
     plot_runaway,
+    run_loops,
     run_suite,
+    success_by_kind,
     success_table,
 )
 from course_lib.llm import LLMClient
@@ -70,13 +71,12 @@ SEEDS = DEV_SEEDS[:3] if fast else DEV_SEEDS
 # %% [markdown]
 # The model is the course's **local stand-in**: a small program that answers through the same
 # API as a hosted model, the same way on every run. It picks a tool by how well its name and
-# description match the request, and takes arguments from the request by name and type. Some
-# of its behaviour is **planted**, built in so the lesson has something to measure. A share of
-# its tool calls come out malformed. After a tool error, the small model repeats the call and
-# the large one explains the error. [`docs/local-model.md`](../../docs/local-model.md) lists
-# each. A real model fails in other proportions, and for other reasons.
+# description match the request. Some of its behaviour is **planted**, built in so the lesson
+# has something to measure. A share of its tool calls come out malformed. After a tool error,
+# the small model repeats the call and the large one explains the error
+# ([`docs/local-model.md`](../../docs/local-model.md)). A real model fails in other ways.
 #
-# The code never names a model: it asks the **model registry** for a role. Their prices:
+# The code asks the **model registry** for a role, never a model. Their prices:
 
 # %%
 client = LLMClient.from_settings()
@@ -110,8 +110,8 @@ print(reply.tool_calls)
 # %% [markdown]
 # The model never runs anything. Your code runs the tool and sends the result back as a `tool`
 # message naming the call it answers, then asks again with the whole conversation. The tools
-# belong to the Handbook Assistant's world: Kestrel Freight's handbook, plus invented data
-# about services, parcels and tickets.
+# belong to the Handbook Assistant's world: Kestrel Freight's handbook, services, parcels and
+# tickets.
 
 # %%
 world = HandbookWorld()
@@ -168,10 +168,9 @@ naive_agent(
 # ### 3.1 A suite of tool-use tasks
 #
 # One question proves little. The suite holds 20 requests the assistant gets. Each has a
-# check that looks only at what a user sees and what the world records: the answer's text,
-# the tickets opened, who was paged. Some need one tool, some two in order. Some hit a failing
-# tool, where success is telling the user so. One asks to page a person, which the assistant
-# must not do.
+# check on what a user sees and what the world records: the answer, the tickets opened, who
+# was paged. Some tasks need two tools in order. Some hit a failing tool, where success is
+# telling the user so. One asks to page a person, which the assistant must not do.
 
 # %%
 with pd.option_context("display.max_colwidth", None):
@@ -184,8 +183,8 @@ with pd.option_context("display.max_colwidth", None):
 
 # %% [markdown]
 # One task is beyond the stand-in: `owner-then-ticket` needs a ticket naming the team the
-# first call found, and the stand-in writes no free text from a tool's result. Section 5
-# counts its successes in every loop; read it as a fixed cost in every success rate.
+# first call found, and the stand-in writes no free text from a tool's result. Read it as a
+# fixed cost in every success rate.
 #
 # `run_suite` runs an agent on every task, each in a fresh world, and sorts the outcome:
 # **correct**, **wrong answer**, **stopped safely** (by the production loop, below),
@@ -213,9 +212,8 @@ first.query("outcome == 'crashed'")[["task", "detail"]].head(8)
 # Three kinds of failure, all ordinary:
 #
 # - **Wrong arguments.** The hand-written schemas say `service`, `currency` (printed above) and
-#   `category` are any string, so nothing tells the model which values exist. The stand-in puts a phrase of
-#   the request there. A real model guesses better, but still guesses; a schema that lists
-#   the allowed values removes the guess.
+#   `category` are any string, so the stand-in puts a phrase of the request there. A real
+#   model guesses better, but still guesses; a schema that lists the allowed values does not.
 # - **Malformed arguments.** JSON cut off, a key left out, a list where a string belongs.
 #   Which calls break depends on the seed and on the request (planted, at a fixed share).
 # - **Tool errors.** An unknown parcel or a restricted document makes the tool raise.
@@ -225,9 +223,8 @@ first.query("outcome == 'crashed'")[["task", "detail"]].head(8)
 # ### 3.2 The obvious fix, and the runaway loop
 #
 # The first fix: catch the exception and send the error back to the model. The small model
-# calls the failing tool again, with the same arguments, and again (planted). So the notebook wraps the
-# client in a `CappedClient` that refuses calls beyond a cap; without it, this cell would
-# never finish.
+# then calls the failing tool again, with the same arguments, forever (planted). A
+# `CappedClient` refuses calls beyond a cap; without it, this cell would never finish.
 
 # %%
 RUNAWAY_TASK = "What is the status of parcel KF-99999?"
@@ -244,10 +241,10 @@ print(f"{capped.calls} model calls, {len(asked)} distinct tool call(s): {sorted(
 print(f"spent: {capped.tokens:,} tokens, ${capped.cost_usd:.4f}")
 
 # %% [markdown]
-# Every call asked for the same thing. Worse, each call costs more than the last, because it
-# re-sends the whole conversation with one more failed attempt in it. The bars are each
-# call's input tokens; they rise by a fixed step, so the money spent (the line) grows with
-# the square of the number of calls:
+# Every call asked for the same thing, and each cost more than the last: it re-sends the whole
+# conversation, with one more failed attempt in it. The bars are each call's input tokens;
+# they rise by a fixed step, so the money spent (the line) grows with the square of the
+# number of calls:
 
 # %%
 fig = plot_runaway(capped.replies)
@@ -256,8 +253,8 @@ fig = plot_runaway(capped.replies)
 #
 # ## 4. The production loop
 #
-# The production loop adds five things: schemas from typed functions, validated arguments,
-# budgets, an allow-list and a trace. You write three of them.
+# The production loop, `run_agent`, adds five things: schemas from typed functions, validated
+# arguments, budgets, an allow-list and a trace.
 #
 # ### 4.1 Tool schemas from typed functions
 #
@@ -270,79 +267,18 @@ world = HandbookWorld()
 print(tool_help(world.convert_currency))
 
 # %% [markdown]
-# ### Exercise 1.5.1: A tool schema from a typed function
-#
-# Complete `tool_schema_for(func)`: return `{"type": "function", "function": {"name",
-# "description", "parameters"}}` (the Chat Completions format), where:
-#
-# - `description` is the docstring's first line (`""` without one);
-# - `parameters` is `{"type": "object", "properties": {...}, "required": [...]}`, `required`
-#   listing the parameters without a default, in order;
-# - `str`, `int`, `float`, `bool` become `"string"`, `"integer"`, `"number"`, `"boolean"`;
-#   `Literal["a", "b"]` is `"string"` with `"enum": ["a", "b"]`; `X | None` is
-#   `[X's type, "null"]`, and a nullable `Literal` adds `None` to its enum.
-#
-# Python describes a function for you: `inspect.signature(func).parameters` (names,
-# defaults), `typing.get_type_hints(func)` (types, even when written as strings), and
-# `typing.get_origin` / `typing.get_args`, which take `Literal[...]` and `X | None` apart.
-# The check uses functions you have not seen, and refuses the library's own schema
-# (`course_lib.agents.tool`, shown next): write it yourself. `hint("1.5.1")` helps.
+# `course_lib.agents.tool` reads that with Python's own introspection:
+# `inspect.signature` for names and defaults, `typing.get_type_hints` for types, and
+# `typing.get_origin` / `get_args` to take `Literal[...]` and `X | None` apart. The arguments
+# of the schema it derives:
 
 # %%
-import inspect
-import types
-import typing
-from typing import Literal
-
-
-def tool_schema_for(func):
-    """The Chat Completions tool schema of a typed function."""
-    # BEGIN SOLUTION
-    names = {str: "string", int: "integer", float: "number", bool: "boolean"}
-
-    def describe(hint):
-        origin = typing.get_origin(hint)
-        if origin is Literal:
-            return {"type": "string", "enum": list(typing.get_args(hint))}
-        if origin in (typing.Union, types.UnionType):
-            inner = describe(next(a for a in typing.get_args(hint) if a is not type(None)))
-            if "enum" in inner:
-                inner["enum"] = [*inner["enum"], None]
-            return {**inner, "type": [inner["type"], "null"]}
-        return {"type": names[hint]}
-
-    hints = typing.get_type_hints(func)
-    parameters = inspect.signature(func).parameters
-    doc = inspect.getdoc(func) or ""
-    return {
-        "type": "function",
-        "function": {
-            "name": func.__name__,
-            "description": doc.splitlines()[0] if doc else "",
-            "parameters": {
-                "type": "object",
-                "properties": {name: describe(hints[name]) for name in parameters},
-                "required": [n for n, p in parameters.items() if p.default is p.empty],
-            },
-        },
-    }
-    # END SOLUTION
-
-
-# %%
-check("1.5.1", tool_schema_for)
+print(json.dumps(tool(world.convert_currency).schema["function"]["parameters"], indent=2))
 
 # %% [markdown]
-# The converter's parameters, from your function (or the course's if yours did not pass).
-# Compare `currency` with the tutorial's plain `"string"`, printed in section 3:
-
-# %%
-schema_of = answer_or_reference("1.5.1", tool_schema_for)
-print(json.dumps(schema_of(world.convert_currency)["function"]["parameters"], indent=2))
-
-# %% [markdown]
-# `course_lib.agents.tool` does the same, adds each parameter's description from the
-# docstring, and builds a validator. `HandbookWorld().tools()` wraps every tool this way.
+# Compare `currency` with the tutorial's plain `"string"`, printed in section 3: the model now
+# chooses from an `enum` instead of guessing. `HandbookWorld().tools()` wraps every tool this
+# way.
 #
 # ### 4.2 Validating arguments
 #
@@ -350,7 +286,7 @@ print(json.dumps(schema_of(world.convert_currency)["function"]["parameters"], in
 # the tool runs, and send any problem back as the tool's result, so the model can fix its
 # call. Use the standard validator, the `jsonschema` package, not your own.
 #
-# ### Exercise 1.5.2: Validate a model's arguments with `jsonschema`
+# ### Exercise 1.5.1: Validate a model's arguments with `jsonschema`
 #
 # Complete `validate_arguments(parameters, arguments)`: `parameters` is a tool's argument
 # schema, `arguments` the JSON text the model wrote. Return every problem as a string (an
@@ -359,6 +295,8 @@ print(json.dumps(schema_of(world.convert_currency)["function"]["parameters"], in
 # - text that is not JSON: one problem mentioning "JSON", without raising;
 # - every error `jsonschema` finds (not only the first), each naming the argument concerned;
 # - an argument the schema does not declare is an error too (as in strict mode, lesson 1.2).
+#
+# `hint("1.5.1")` helps.
 
 # %%
 import json  # imported in the setup too; repeated so that this cell stands on its own
@@ -382,14 +320,15 @@ def validate_arguments(parameters, arguments):
 
 
 # %%
-check("1.5.2", validate_arguments)
+check("1.5.1", validate_arguments)
 
 # %% [markdown]
-# Your validator on arguments the prototype choked on, against `create_ticket`'s typed schema:
+# Your validator on arguments the prototype choked on, against `create_ticket`'s schema (the
+# course's validator stands in until yours passes):
 
 # %%
-validator = answer_or_reference("1.5.2", validate_arguments)
-ticket_parameters = schema_of(world.create_ticket)["function"]["parameters"]
+validator = answer_or_reference("1.5.1", validate_arguments)
+ticket_parameters = tool(world.create_ticket).schema["function"]["parameters"]
 for arguments in [
     '{"category": "my laptop screen is cracked", "summary": "Screen cracked"}',
     '{"category": "hardware", "summary": ["Screen cracked"], "urgent": true}',
@@ -399,130 +338,65 @@ for arguments in [
     print(f"{arguments[:58]:60} -> {validator(ticket_parameters, arguments)}")
 
 # %% [markdown]
-# The library's `Tool.validate` does the same job with pydantic (lesson 1.2), from the
-# function's signature. The production loop sends its message back to the model as the
-# tool's result, prefixed with `Error:`.
+# The library's `Tool.validate` does the same job with pydantic (lesson 1.2). The production
+# loop sends its message back to the model as the tool's result, prefixed with `Error:`.
 #
 # ### 4.3 Budgets that end every run
 #
 # Sending errors back is right, and it is exactly what made the small model loop. So the loop
 # decides when to stop, whatever the model does. After each model call that asks for a tool,
-# before the tool runs, it checks a **step budget** (model calls), a **token and cost
-# budget**, and **repeated calls** (same tool, same arguments). The budgets guarantee an end;
-# repeat detection ends a runaway sooner, before the repeated call runs again.
+# before the tool runs, `run_agent` asks the library's `stop_reason`. It checks, in order:
 #
-# ### Exercise 1.5.3: When must the loop stop?
+# 1. the **step budget**: model calls so far at least `max_steps`;
+# 2. the **token and cost budgets**: tokens or dollars spent at least their budget;
+# 3. **repeated calls**: earlier model calls already asked `max_repeats` times for the same
+#    tool with the same arguments (compared as parsed JSON).
 #
-# Complete `should_stop(steps, *, max_steps, max_tokens=None, max_cost_usd=None,
-# max_repeats=2)`. `steps` is the trace so far: `Step`s with `kind` (`"model"` for a model
-# call), `tool` and `arguments` (the call a model step asked for, or None), `tokens` and
-# `cost_usd`. The last step is the model call that just asked for a tool. Return, in order:
-#
-# 1. `"max_steps"` when the model calls number at least `max_steps`;
-# 2. `"budget"` when tokens or dollars spent (all steps) reach their budget (None: no limit);
-# 3. `"repeated_call"` when earlier model steps already asked for the last step's call
-#    `max_repeats` times (None: never). Same JSON means same arguments, whatever the spacing
-#    or key order. Arguments that are not JSON (a malformed call) compare as text: never
-#    raise.
-#
-# Otherwise None. The first hint is on the house:
+# Here is the runaway task with repeat detection off, so only the budgets end it: 8 model
+# calls, $0.001.
 
 # %%
-hint("1.5.3")
-
-
-# %%
-import json  # imported in the setup too; repeated so that this cell stands on its own
-
-
-def should_stop(steps, *, max_steps, max_tokens=None, max_cost_usd=None, max_repeats=2):
-    """Why the agent loop must stop now, or None to go on."""
-    # BEGIN SOLUTION
-    model_steps = [s for s in steps if s.kind == "model"]
-    if len(model_steps) >= max_steps:
-        return "max_steps"
-    tokens = sum(s.tokens for s in steps)
-    cost = sum(s.cost_usd for s in steps)
-    if (max_tokens is not None and tokens >= max_tokens) or (
-        max_cost_usd is not None and cost >= max_cost_usd
-    ):
-        return "budget"
-
-    def call(step):
-        if step.tool is None:
-            return None
-        try:
-            return (step.tool, json.loads(step.arguments or "{}"))
-        except ValueError:  # a malformed call: compare its text
-            return (step.tool, step.arguments)
-
-    if max_repeats is not None and model_steps and call(model_steps[-1]) is not None:
-        last = call(model_steps[-1])
-        if sum(1 for s in model_steps[:-1] if call(s) == last) >= max_repeats:
-            return "repeated_call"
-    return None
-    # END SOLUTION
-
-
-# %%
-check("1.5.3", should_stop)
-
-# %% [markdown]
-# Now the runaway task through `run_agent`, the production loop, with your stop condition (or
-# the course's). Repeat detection off, so only the budgets end it: 8 model calls, $0.001.
-
-# %%
-stopper = answer_or_reference("1.5.3", should_stop)
 BUDGET_USD = 0.001
-limits = {"max_steps": 8, "stop": stopper, "chat_options": {"seed": seed}}
+limits = {"max_steps": 8, "max_cost_usd": BUDGET_USD, "chat_options": {"seed": seed}}
 world = HandbookWorld()
-budgeted = run_agent(
-    client, RUNAWAY_TASK, world.tools(), max_cost_usd=BUDGET_USD, max_repeats=None, **limits
-)
+budgeted = run_agent(client, RUNAWAY_TASK, world.tools(), max_repeats=None, **limits)
 print(budgeted.stopped_reason, "|", budgeted.reply)
 budgeted.trace()
 
 # %% [markdown]
-# One row per step: each `model` row is a model call with its tokens and cost; each
-# `tool_error` row is the tool failing, its `result` the error the model received. In a
-# service, each step becomes a **span** in your tracing system (lesson 2.5). The user gets a
-# reply that says why, instead of silence. Did the run stay within its budget?
+# One row per step: a `model` row is a model call with its tokens and cost; a `tool_error`
+# row is the tool failing, with the error the model received. In a service, each step becomes
+# a **span** in your tracing system (lesson 2.5). The user gets a reply that says why.
+#
+# Replay `stop_reason` on the trace after each model call, with repeat detection off and on
+# (`max_repeats=2`):
 
 # %%
-last_call = [s.cost_usd for s in budgeted.steps if s.kind == "model"][-1]
-print(
-    f"budget ${BUDGET_USD:.6f}, spent ${budgeted.totals.cost_usd:.6f}; "
-    f"the last model call cost ${last_call:.6f}"
-)
+for n, step in enumerate(budgeted.steps, start=1):
+    if step.kind == "model":
+        so_far = budgeted.steps[:n]
+        off, on = (
+            stop_reason(so_far, max_steps=8, max_cost_usd=BUDGET_USD, max_repeats=r)
+            for r in (None, 2)
+        )
+        spent = sum(s.cost_usd for s in so_far)
+        print(f"step {n}: spent ${spent:.6f}; repeats off -> {off}; repeats on -> {on}")
 
 # %% [markdown]
-# No: a call's cost is known only after the call, so the call that crosses the budget is
-# already paid. A run ends above its budget by at most one call. Where that matters, stop
-# before a call whose likely cost (the last one's) would cross it.
+# Two things to read. With repeat detection on, the rule stops the third identical request,
+# before its tool runs again. And the run ended above its budget: a call's cost is known only
+# after the call, so the call that crosses the budget is already paid. A run overshoots by at
+# most one call; where that matters, stop before a call whose likely cost would cross it.
 #
-# With repeat detection on (`max_repeats=2`), the loop stops at the third identical request.
-# The cell also runs the large model, with a budget of $0.05:
+# The loop with repeat detection on, and the large model with a budget of $0.05:
 
 # %%
 world = HandbookWorld()
-repeated = run_agent(
-    client, RUNAWAY_TASK, world.tools(), max_cost_usd=BUDGET_USD, max_repeats=2, **limits
-)
-large = run_agent(
-    client,
-    RUNAWAY_TASK,
-    world.tools(),
-    model="chat-large",
-    max_cost_usd=0.05,
-    max_repeats=2,
-    **limits,
-)
+repeated = run_agent(client, RUNAWAY_TASK, world.tools(), max_repeats=2, **limits)
+large_limits = {**limits, "max_cost_usd": 0.05}
+large = run_agent(client, RUNAWAY_TASK, world.tools(), model="chat-large", **large_limits)
 endings = [("prototype, errors sent back", "notebook cap", capped.calls, capped.cost_usd)]
-for name, run in [
-    ("budgets only", budgeted),
-    ("+ repeat detection", repeated),
-    ("chat-large", large),
-]:
+for name, run in [("budgets only", budgeted), ("+ repeats", repeated), ("chat-large", large)]:
     endings.append((name, run.stopped_reason, run.totals.model_calls, run.totals.cost_usd))
 print(large.reply)
 pd.DataFrame(endings, columns=["loop", "ended by", "model calls", "cost_usd"])
@@ -547,26 +421,18 @@ print("pages sent:", world.pages)
 
 # %% [markdown]
 # `run_agent` takes `allowed_tools`, the names this assistant may use, and shows the model
-# only those. A model can still name a tool it was not shown (a **hallucination**, or a
-# **prompt injection**: text in a document that tells the model what to do). So the loop
-# refuses any other call without running it. To see that, the next cell wraps the client so
-# the model is shown every schema, the pager's too:
-
+# only those. A model can still name a tool it was not shown: a **hallucination**, or a
+# **prompt injection** in a document. So the loop refuses any other call without running it.
+# `ShowsEveryTool` shows the model every schema, the pager's too:
 
 # %%
-class ShowsEveryTool:
-    """A client that offers the model every tool: a model that names a tool it was not shown."""
-
-    def __init__(self, client, schemas):
-        self.client, self.schemas = client, schemas
-
-    def chat(self, messages, **options):
-        return self.client.chat(messages, **{**options, "tools": self.schemas})
-
-
-for name, chat in [("allow-list", client), ("every tool shown", None)]:
+for name in ("allow-list", "every tool shown"):
     world = HandbookWorld()
-    chat = chat or ShowsEveryTool(client, [t.schema for t in world.tools()])
+    chat = (
+        client
+        if name == "allow-list"
+        else ShowsEveryTool(client, [t.schema for t in world.tools()])
+    )
     run = run_agent(
         chat, PAGE_TASK, world.tools(), allowed_tools=ASSISTANT_TOOLS, chat_options={"seed": seed}
     )
@@ -583,13 +449,10 @@ for name, chat in [("allow-list", client), ("every tool shown", None)]:
 #   detection and the allow-list.
 #
 # Lesson 1.4 showed that 20 items and one seed cannot resolve a difference of a few points.
-# So each loop runs every task on several seeds, and `run_seeds` stacks the results.
+# So `run_loops` runs each loop with each model on every task and seed.
 
 
 # %%
-from course_lib.labs import run_seeds
-
-
 def patched(model, seed):
     def solve(client, request, world):
         schemas = [t.schema for t in world.tools()]
@@ -615,20 +478,14 @@ def production(model, seed):
 
 
 loops = {"prototype": prototype, "patched": patched, "production": production}
+suite = run_loops(loops, client, seeds=SEEDS, hard_cap=RUNAWAY_CAP)
 order = [(m, loop) for m in ("chat-small", "chat-large") for loop in loops]
-frames = []
-for m, loop in order:
-    solver = lambda s, m=m, make=loops[loop]: make(m, s)  # noqa: E731 (one solver per seed)
-    runs = run_seeds(solver, client, seeds=SEEDS, hard_cap=RUNAWAY_CAP)
-    frames.append(runs.assign(loop=loop, model=m))
-suite = pd.concat(frames, ignore_index=True)
 fig = plot_outcomes(suite, order)
 
 # %% [markdown]
 # The prototype crashes on about half its runs, with either model. The patched loop never
-# crashes, but with the small model, failing tools become runaway loops (purple). The
-# production loop has neither: every run ended on its own, answered or stopped safely (grey).
-# The numbers, with the model calls and dollars each spent:
+# crashes, but with the small model, failing tools become runaway loops (purple). Every
+# production run ended on its own, answered or stopped safely (grey). The numbers:
 
 # %%
 success_table(suite, order)
@@ -637,22 +494,18 @@ success_table(suite, order)
 # Grey is safe, not solved. Each loop's success rate by kind of task:
 
 # %%
-kind_of = {t.id: t.kind for t in TASKS}
-by_kind = suite.assign(kind=suite["task"].map(kind_of), ok=suite["outcome"].eq("correct"))
-hard = by_kind.query("task == 'owner-then-ticket'")
-print(f"owner-then-ticket: {hard['ok'].sum()} correct of {len(hard)} runs, all loops")
-by_kind.pivot_table(index=["model", "loop"], columns="kind", values="ok").round(2)
+hard = suite.query("task == 'owner-then-ticket'")
+print(f"owner-then-ticket: {hard['outcome'].eq('correct').sum()} correct of {len(hard)} runs")
+success_by_kind(suite)
 
 # %% [markdown]
 # The small model solves no "tool error" task in any loop. It repeats the failing call
-# (planted) until something stops it: an exception, the notebook's cap, or the production
-# loop. That is systematic, not noise. A stopped run tells the user it failed; it does not
-# answer.
-
-# %% [markdown]
+# (planted) until something stops it. That is systematic, not noise: a stopped run tells the
+# user it failed; it does not answer.
+#
 # Is the production loop also more *successful* than the patched one? Compare them task by
 # task: each task's success rate over the seeds, paired, with a bootstrap interval (lesson
-# 1.4; tasks, not runs, are resampled, since one task's seeds are not independent):
+# 1.4). Tasks, not runs, are resampled, since one task's seeds are not independent:
 
 # %%
 for m in ("chat-small", "chat-large"):
@@ -661,64 +514,32 @@ for m in ("chat-small", "chat-large"):
     print(f"{m}, patched -> production: {compare_success(runs['patched'], runs['production'])}")
 
 # %% [markdown]
-# Prototype to patched is a large gain, its interval above zero. But the patched loop
-# changes two things, typed schemas and errors sent back, and this comparison cannot split
-# them. The production loop's gain over the patched loop is a few points, with an interval
-# that includes zero: this suite cannot tell. What it does show is in the table: no crashes, no runaways, and a
-# fraction of the patched loop's cost with the small model.
+# Prototype to patched is a large gain, its interval above zero; it changes two things
+# (typed schemas, errors sent back), and this comparison cannot split them. Patched to
+# production gains a few points, with an interval that includes zero: this suite cannot tell.
+# What the table does show: no crashes, no runaways, and a fraction of the patched loop's cost
+# with the small model.
 #
-# Some runs the patched loop solved, the production loop did not. Which, and how did they end?
+# Why so noisy? Count the runs each loop solved and the other did not:
 
 # %%
-keys = ["model", "task", "seed"]
-side = suite.query("loop in ['patched', 'production']").pivot(
-    index=keys, columns="loop", values="outcome"
-)
-lost = side.query("patched == 'correct' and production != 'correct'")
-gained = side.query("production == 'correct' and patched != 'correct'")
+lost, gained = lost_and_gained(suite, "patched", "production")
 print(f"production lost {len(lost)} runs the patched loop solved, and won {len(gained)} it lost")
 lost.head(4)
 
 # %% [markdown]
-# Take the first such run of each model, and give the production loop all seven tools
-# instead of its six:
-
-# %%
-for m in ("chat-small", "chat-large"):
-    _, task_id, lost_seed = lost.query("model == @m").index[0]
-    task = next(t for t in TASKS if t.id == task_id)
-    for name, allowed in [("six tools", ASSISTANT_TOOLS), ("seven tools", None)]:
-        world = HandbookWorld()
-        options = {"seed": lost_seed}
-        run = run_agent(
-            client,
-            task.request,
-            world.tools(),
-            model=m,
-            allowed_tools=allowed,
-            chat_options=options,
-        )
-        print(f"{m}, {task_id}@{lost_seed}, {name}: first call {run.steps[0].arguments}")
-        print(f"    {run.stopped_reason}; correct: {task.check(run.answer, world)}")
-
-# %% [markdown]
-# With six tools the first call comes out malformed; with seven it is well formed. The
-# stand-in's draw of which calls break depends on the whole request, tool list included
-# (planted). Then the small model repeats the broken call, and the loop stops it; the large
-# model explains the error to the user instead of fixing its call (planted), a wrong answer.
-# So each loop loses runs the other wins: noise, which one seed could not tell from a
-# difference between loops.
+# Which calls the stand-in breaks depends on the whole request, tool list included (planted),
+# and the production loop shows six tools, not seven. So each loop loses runs the other wins:
+# noise, which one seed could not tell from a difference between loops.
 #
-# ### Exercise 1.5.4 (open-ended): budgets that end every run and lose nothing
+# ### Exercise 1.5.2 (open-ended): budgets that end every run and lose nothing
 #
-# The production loop above was given budgets of 8 model calls and $0.05. Choose your own,
-# all four: model calls (`max_steps`), tokens (`max_tokens`), modelled model time
-# (`max_seconds`), and `max_repeats`. **Target**, with the small model: no run the generous
-# budgets (printed below) solve is lost, and no run spends more than 5,000 tokens or 1.5 s
-# of model time. On this suite one budget alone can meet it; on a longer task or a larger
-# document it would not. So the checker wants all four, each loose enough to keep every
-# success: find each one's edge, where it starts to cut one. It measures on 12 tasks and 5
-# seeds you never see.
+# Choose your own budgets, all four: model calls (`max_steps`), tokens (`max_tokens`),
+# modelled model time (`max_seconds`), and `max_repeats`. **Target**, with the small model: no
+# run the generous budgets (printed below) solve is lost, and no run spends more than 5,000
+# tokens or 1.5 s of model time. One budget alone can meet it on this suite, not on longer
+# tasks, so set all four. Find each one's edge by measurement, where it starts to cut a
+# success. The checker measures on 12 tasks and 5 seeds you never see.
 
 # %%
 from course_lib.labs import GENEROUS, budget_report, run_with_budgets
@@ -738,7 +559,24 @@ print("score:", score_budgets(GENEROUS))
 
 # %%
 # BEGIN SOLUTION
-budgets = {"max_steps": 4, "max_tokens": 4_000, "max_seconds": 1.2, "max_repeats": 1}
+from course_lib.labs import DEV_SEEDS, GENEROUS, budget_report, run_with_budgets
+from course_lib.llm import LLMClient
+
+llm = LLMClient.from_settings()
+generous_runs = run_with_budgets(llm, GENEROUS, seeds=DEV_SEEDS)
+budgets = dict(GENEROUS)
+search = {
+    "max_repeats": [0, 1, 2],
+    "max_steps": [2, 3, 4],
+    "max_tokens": [2_000, 2_500, 3_000, 3_500],
+    "max_seconds": [0.6, 0.8, 1.0, 1.2],
+}
+for key, values in search.items():
+    for value in values:  # tightest first: keep the first that loses no success
+        runs = run_with_budgets(llm, {**budgets, key: value}, seeds=DEV_SEEDS)
+        if not budget_report(runs, generous_runs).lost:
+            budgets[key] = value
+            break
 # END SOLUTION
 # STUB: budgets = {"max_steps": 12, "max_tokens": None, "max_seconds": None, "max_repeats": None}
 
@@ -746,13 +584,13 @@ budgets = {"max_steps": 4, "max_tokens": 4_000, "max_seconds": 1.2, "max_repeats
 print(score_budgets(budgets))
 
 # %%
-check("1.5.4", budgets)
+check("1.5.2", budgets)
 
 # %% [markdown]
 # ## 6. Current practice: parallel calls, MCP, cached prompts
 #
 # **Parallel tool calls.** A request that needs several independent lookups can get them in
-# one turn: the model sends several tool calls in one message (`parallel_tool_calls`, on by
+# one turn. The model sends several tool calls in one message (`parallel_tool_calls`, on by
 # default in OpenAI's API), and the loop runs each and answers each call's id:
 
 # %%
@@ -771,9 +609,9 @@ for parallel in (True, False):
 # calls share a turn, so tools must be safe to run in any order.
 #
 # **Tools over the Model Context Protocol (MCP).** MCP is an open standard for serving tools
-# to any agent: a server lists its tools with their JSON schemas, and clients call them. The
-# next cell serves the same `HandbookWorld` tools from a local MCP server (the official `mcp`
-# SDK, a subprocess speaking over stdio, no network) and hands them to the same `run_agent`:
+# to any agent. A server lists its tools with their JSON schemas, and clients call them. The
+# next cell serves the same tools from a local MCP server: the official `mcp` SDK, a
+# subprocess speaking over stdio, no network. It hands them to the same `run_agent`:
 
 # %%
 from course_lib.agents import MCPTools
@@ -792,15 +630,14 @@ with MCPTools.serving("course_lib.labs.agent_world:HandbookWorld") as server:
 print(f"{agree} of {len(checked)} tasks end the same way over MCP as in process")
 
 # %% [markdown]
-# The loop's budgets, validation and allow-list apply unchanged. An MCP server you did not
-# write is code you did not review: its tools belong on an allow-list like any other.
+# Budgets, validation and the allow-list apply unchanged. An MCP server you did not write is
+# code you did not review: its tools belong on an allow-list like any other.
 #
 # **Cached prompts.** Each model call of a run re-sends the same tool schemas and the
 # conversation so far: a long shared prefix. Providers cache such prefixes for minutes and
 # bill cached tokens at a discount (OpenAI: automatically, for prompts of 1,024 tokens or
-# more). The stand-in models this when asked, at made-up prices in the real proportion.
-# `caching_saving` runs the suite without a cache, with tasks back to back, and with tasks ten
-# minutes apart, when only calls within one run share a prefix:
+# more). The stand-in models this, at made-up prices in the real proportion. `caching_saving`
+# runs the suite without a cache, with tasks back to back, and with tasks ten minutes apart:
 
 # %%
 from course_lib.labs import caching_saving
@@ -809,8 +646,9 @@ saving = caching_saving(TASKS, seeds=SEEDS[:2])
 saving[["runs", "correct", "input_tokens", "cached_input_tokens", "cost_usd", "saving"]]
 
 # %% [markdown]
-# The answers do not change; the bill does. Keep the prefix stable: tools and system prompt
-# first and fixed, what varies last.
+# The answers do not change; the bill does. Ten minutes apart, only the calls within one run
+# share a prefix. Keep the prefix stable: tools and system prompt first and fixed, what varies
+# last.
 #
 # ## Takeaways
 #
@@ -829,21 +667,19 @@ saving[["runs", "correct", "input_tokens", "cached_input_tokens", "cost_usd", "s
 # - Does every run have step, cost and time budgets, enforced by your code?
 # - What does the user see when a run is stopped, and is the reason logged?
 # - Are schemas generated from code, and arguments validated before any tool runs?
-# - Are side-effecting tools (tickets, payments, pages) on a per-use-case allow-list, with
-#   human approval where they cannot be undone, and idempotency keys (lesson 4.4)?
+# - Are side-effecting tools on a per-use-case allow-list, with human approval where they
+#   cannot be undone, and idempotency keys (lesson 4.4)?
 # - Is every model and tool call traced, with tokens and cost (lesson 2.5)?
-# - Is there a task suite, run over several seeds on every change of model, prompt or tool?
+# - Is a task suite run over several seeds on every change of model, prompt or tool?
 #
 # ## Check your understanding
 #
 # 1. The model never runs a tool. Who does, and what does the model receive afterwards?
 # 2. Why does a runaway loop cost more than the number of its calls suggests?
-# 3. A `Literal` parameter and a `str` parameter can accept the same values in Python. Why is
-#    the `Literal` better for a tool?
+# 3. Why is a `Literal` parameter better for a tool than a `str` one?
 # 4. Why should the repeated-call check run before the tool runs, not after?
-# 5. Why can a run end above its cost budget, and by how much?
-# 6. The production loop scored a few points above the patched loop. What may you conclude?
-# 7. Why does prompt caching save less when the tasks are ten minutes apart?
+# 5. The production loop scored a few points above the patched loop. What may you conclude?
+# 6. Why does prompt caching save less when the tasks are ten minutes apart?
 #
 # <details><summary>Short answers</summary>
 #
@@ -851,15 +687,12 @@ saving[["runs", "correct", "input_tokens", "cached_input_tokens", "cost_usd", "s
 #    the call; the model then sees the whole conversation again.
 # 2. Each call re-sends the conversation, which grows by one failed attempt per turn: the
 #    total grows with the square of the number of calls.
-# 3. The schema then lists the allowed values as an `enum`, so the model chooses instead of
+# 3. The schema lists the allowed values as an `enum`, so the model chooses instead of
 #    guessing, and the validator rejects anything else.
 # 4. A repeated call may have side effects (a second ticket); stopping after it is too late.
-# 5. A call's cost is known only after it; the call that crosses the budget is already paid,
-#    so a run overshoots by at most one call.
-# 6. Nothing about success: the interval includes zero. You may conclude it never crashed or
-#    ran away, and cost less.
-# 7. The cache expires within minutes: only the calls inside one run still share its prefix,
-#    not the schemas sent by the previous task.
+# 5. Nothing about success: the interval includes zero. It never crashed or ran away, and
+#    cost less.
+# 6. The cache expires within minutes, so only the calls inside one run share a prefix.
 #
 # </details>
 #
