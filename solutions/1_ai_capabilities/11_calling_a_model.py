@@ -3,42 +3,38 @@
 #
 # Calling a model is one line of code. In production that line fails: the provider says "too
 # many requests", a server returns an error, a response never comes. Each call is also slow
-# (seconds, not milliseconds) and costs money. A tutorial stops at the line that works once.
-# A service decides, for every call, how long to wait, what to retry, what to do when a model
-# is down, and how much one call may spend.
+# (seconds, not milliseconds) and costs money. A service decides, for every call, how long to
+# wait, what to retry, what to do when a model is down, and how much one call may spend.
 #
 # The model here is a **chat model**: an LLM (large language model) that takes a conversation
 # and writes the next message. It reads and writes **tokens**, pieces of words (about three
 # quarters of an English word on average). Prices, limits and lengths are counted in tokens.
 #
-# **Time:** about 60 minutes: 20 to read, 20 to run the code and read its outputs, 16 for the
-# two exercises, 4 for the questions. **You need:** lesson 00; Python exceptions and
+# **Time:** about 50 minutes: 15 to read, 12 to run the code and read its outputs, 20 for the
+# two exercises, 3 for the questions. **You need:** lesson 00; Python exceptions and
 # functions. No API key, no network.
 #
 # ## Learning objectives
-# - Call a chat model with the official `openai` SDK and read its answer, finish reason and
-#   token usage.
-# - Decide which failures are worth retrying (429 with Retry-After, 5xx, timeouts).
-# - Retry with capped exponential backoff and **full jitter**, honouring Retry-After, in one
-#   retry layer; measure why full jitter beats a little jitter added on top.
-# - Measure the success rate with and without a policy, and read a failure count against its
-#   expected spread.
-# - Use a fallback model, a circuit breaker and a per-call budget; choose a policy that meets
-#   a success and latency target on unseen faults.
+# - Call a chat model with the `openai` SDK and read its finish reason and token usage.
+# - Retry only transient failures, in one layer, with capped backoff, **full jitter** and
+#   Retry-After.
+# - Read a failure count against its expected spread.
+# - Use a fallback model, a circuit breaker and a budget; choose a policy that meets targets
+#   on unseen faults.
 # - Price calls, including a reasoning model's hidden tokens; migrate off a retired model.
 
 # %% [markdown]
 # ## Setup
 #
-# The parameters first. `fast = True` sends fewer calls; the lesson reads the same.
+# The parameters first. `fast = True` sends fewer calls.
 
 # %% tags=["parameters"]
 seed = 0
 fast = False
 
 # %% [markdown]
-# Then the imports. Everything under `course_lib.llm` is the production library this lesson
-# studies: the client, its reliability policy, the model registry and the local model server.
+# Then the imports. `course_lib.llm` is the production library this lesson studies: the
+# client and its reliability policy.
 
 # %%
 import math
@@ -72,13 +68,11 @@ pd.set_option("display.max_colwidth", 80)
 n_calls = 100 if fast else 200
 
 # %% [markdown]
-# The calls need prompts. The course's running example is the Handbook Assistant, which
-# answers questions about a fictional company's engineering handbook. `handbook_prompts`
-# builds prompts from the course's **golden set** of questions with known answers: each holds
-# the handbook section that answers a question, and the question.
-#
-# A chat prompt is a list of messages, each with a **role**: `system` holds the instructions,
-# `user` the text sent on the user's behalf; the reply comes back as `assistant`:
+# The course's running example is the Handbook Assistant, which answers questions about a
+# fictional company's engineering handbook. `handbook_prompts` builds prompts from its
+# **golden set**, questions with known answers. A chat prompt is a list of messages, each
+# with a **role**: `system` holds the instructions, `user` the user's text (here a handbook
+# section and a question); the reply comes back as `assistant`:
 
 # %%
 prompts = handbook_prompts(n_calls)
@@ -92,23 +86,21 @@ print(f"[user] {documents[:200]} [...]\n\n{question}")
 # %% [markdown]
 # ## 1. The prototype: one call
 #
-# The model in this course is a **local stand-in**: a small program that answers through the
-# same HTTP API as a hosted model (the OpenAI Chat Completions API), the same way on every
-# run, offline. It picks sentences rather than writing new ones. Its faults, prices and
-# latencies are **planted**: set by the course so that the lessons can measure them, not
-# findings about real models. [docs/local-model.md](../../docs/local-model.md) says what it
-# does and how to switch to a real provider. Start its server:
+# The model in this course is a **local stand-in**. It answers through the same HTTP API as
+# a hosted model (the OpenAI Chat Completions API), the same way on every run, offline. Its
+# faults, prices and latencies are **planted**: set by the course so that the lessons can
+# measure them, not findings about real models.
+# [docs/local-model.md](../../docs/local-model.md) says how to switch to a real provider.
+# Start its server:
 
 # %%
 server = shared_server()  # the local model server, running until the kernel stops
 print("The local model server is running.")
 
 # %% [markdown]
-# Now the call, as a tutorial writes it. Against a hosted model, `OpenAI()` reads your key
-# from `OPENAI_API_KEY`, and `MODEL` is the provider's model name. The course never writes a
-# model's name in a lesson: it asks the model registry for a **role** (`chat-small`), so that
-# swapping models is an edit of one file. (This role is the job a model does in the course,
-# not the role of a message.)
+# Now the call, as a tutorial writes it. Two lines differ: the client points at the local
+# server, and the model's name comes from the course's model registry. The registry maps a
+# **role** (`chat-small`) to a model, so that swapping models is an edit of one file:
 
 # %%
 sdk = OpenAI(base_url=server.base_url, api_key="local")  # a tutorial: OpenAI()
@@ -128,15 +120,15 @@ print(f"finish_reason: {response.choices[0].finish_reason}")
 print(f"usage: {usage.prompt_tokens} tokens in, {usage.completion_tokens} tokens out")
 
 # %% [markdown]
-# Two settings came with the client that you did not choose. The SDK waits up to ten minutes
-# for a response, and it quietly retries failed requests twice:
+# Two settings came with the client that you did not choose: how long it waits for a
+# response, and how often it quietly retries a failed request:
 
 # %%
 print(f"read timeout: {sdk.timeout.read} s, connect timeout: {sdk.timeout.connect} s")
 print(f"retries: {sdk.max_retries}")
 
 # %% [markdown]
-# No user waits ten minutes, and retries you cannot see are retries you cannot count or bound.
+# No user waits ten minutes, and retries you cannot see are retries you cannot count.
 #
 # ## 2. What breaks: rate limits, server errors, timeouts
 #
@@ -148,9 +140,8 @@ print(f"retries: {sdk.max_retries}")
 # | server error | 500, 502, 503 | the server failed or is overloaded | `openai.InternalServerError` |
 # | timeout | (no response in time) | the model is slow or stuck | `openai.APITimeoutError` |
 #
-# The local server injects these on demand with a seeded **fault plan**: here one request in
-# five fails. Real `Retry-After` values are seconds and real timeouts tens of seconds; this
-# plan scales them down to milliseconds so that the lesson runs in seconds.
+# The local server injects these with a seeded **fault plan**: here one request in five
+# fails. Real waits are seconds; this plan scales them down to milliseconds.
 
 # %%
 READ_TIMEOUT_S = 0.5  # how long the client waits for a response in this lesson
@@ -173,25 +164,24 @@ first_failures = {}  # exception name -> (call, HTTP status, retry-after, retry-
 for i, messages in enumerate(prompts):
     try:
         fragile.chat.completions.create(model=MODEL, messages=messages)
-    except openai.APIStatusError as error:
-        headers = error.response.headers
+    except (openai.APIStatusError, openai.APITimeoutError) as error:
+        headers = error.response.headers if hasattr(error, "response") else {}  # none on timeout
         waits = (headers.get("retry-after", ""), headers.get("retry-after-ms", ""))
-        first_failures.setdefault(type(error).__name__, (i, error.status_code, *waits))
-    except openai.APITimeoutError as error:  # no response, so no status and no headers
-        first_failures.setdefault(type(error).__name__, (i, "", "", ""))
+        row = (i, getattr(error, "status_code", ""), *waits)
+        first_failures.setdefault(type(error).__name__, row)
     if len(first_failures) == 3:
         break
 columns = ["first failing call", "HTTP status", "retry-after", "retry-after-ms"]
 pd.DataFrame.from_dict(first_failures, orient="index", columns=columns)
 
 # %% [markdown]
-# The 429 says when to come back: `Retry-After` in whole seconds (so the planted 10 ms is
-# rounded up to 1 s), `retry-after-ms` exactly. A 5xx says nothing about when. The timeout is
-# the worst case: the client waited the full read timeout and got nothing.
+# The 429 says when to come back: `Retry-After` in whole seconds (the planted 10 ms rounds up
+# to 1 s), `retry-after-ms` exactly. A 5xx says nothing about when. The timeout is the worst
+# case: the client waited the full read timeout and got nothing.
 #
-# How often does a call with no retries fail? The course's client, `LLMClient`, sends the same
-# request; `ReliabilityPolicy.bare()` makes one attempt, like the prototype. `run_calls` sends
-# each prompt once and returns one row per call, failures included:
+# How often does a call fail? The course's client, `LLMClient`, under
+# `ReliabilityPolicy.bare()` makes one attempt, like the prototype. `run_calls` sends each
+# prompt once and returns one row per call:
 
 # %%
 server.set_faults(plan)  # reset, so every client in this lesson meets the same faults
@@ -205,22 +195,22 @@ print("failures by error:", bare_summary["errors"])
 
 # %% [markdown]
 # About one call in five fails, as planted. `LLMClient` raises the course's own exception
-# types (`RateLimitError`, `ServerError`, `ModelTimeoutError`), so code above the client does
-# not depend on one provider's SDK.
+# types (`RateLimitError`, `ServerError`, `ModelTimeoutError`), so code above it does not
+# depend on one provider's SDK.
 #
 # ### Exercise 1.1.1: Which errors are worth retrying?
 #
 # A retry helps only when the next attempt can succeed. Complete `worth_retrying(error)`:
-# `True` for a transient error, `False` for one that will fail the same way again.
 #
-# - Worth retrying: 429, 500 and above, 408 (the server's own timeout),
-#   `openai.APITimeoutError`, `openai.APIConnectionError`.
-# - Except a 429 whose `error.code` is `"insufficient_quota"`: the account is out of credit.
-# - Not worth retrying: every other status (400, 401, 404...) and any error that is not from
-#   the SDK, such as a bug in your code or the course's `BudgetExceededError`.
+# - `True` for 408 (the server's own timeout), 429, 500 and above, `openai.APITimeoutError`
+#   and `openai.APIConnectionError`;
+# - but `False` for a 429 whose `error.code` is `"insufficient_quota"`: the account is out of
+#   credit;
+# - `False` for every other status (400, 401, 404...) and for any error not from the SDK,
+#   such as a bug in your code or the course's `BudgetExceededError`.
 #
-# The SDK's status errors are `openai.APIStatusError` with `status_code` and `code`; its
-# timeout and connection errors are `openai.APIConnectionError`.
+# Status errors are `openai.APIStatusError`, with `status_code` and `code`. Timeouts are a
+# kind of `openai.APIConnectionError`.
 
 # %%
 import openai
@@ -245,21 +235,18 @@ check("1.1.1", worth_retrying)
 # %% [markdown]
 # ## 3. Retrying well
 #
-# A good retry loop fixes transient faults; a bad one turns a small outage into a big one.
-# Three rules:
+# Three rules make a retry loop fix transient faults without making an outage worse:
 #
 # 1. **Back off exponentially.** Wait a little after the first failure, twice as long after
 #    the second, up to a cap, so a struggling server gets room to recover.
-# 2. **Use full jitter.** Draw the wait at random between zero and that backoff. Clients
-#    that failed together then retry apart.
-# 3. **Honour `Retry-After`.** When the server says when to come back, never come sooner.
+# 2. **Use full jitter.** Draw the wait at random between zero and that backoff, so clients
+#    that failed together retry apart.
+# 3. **Honour `Retry-After`.** Never come back sooner than the server asked.
 #
-# Jitter is easy to get half right. A common rule waits the capped backoff *plus* a little
-# random time, say up to 0.2 s. Marc Brooker's post "Exponential Backoff and Jitter" (further
-# reading) shows why full jitter works better. Here is the measurement: 1,000 clients all fail
-# at the same moment, the outage goes on, and each retries seven times under the policy's
-# defaults (0.2 s doubling to an 8 s cap). `retry_storm` draws every wait with the policy's
-# own code, once with added-on jitter and once with full jitter:
+# A common, half-right rule waits the capped backoff *plus* a little random time, say up to
+# 0.2 s. To compare the two, 1,000 clients fail at the same moment and the outage goes on.
+# Each retries seven times under the policy's defaults (0.2 s doubling to an 8 s cap).
+# `retry_storm` draws every wait with the policy's own code:
 
 # %%
 storm_policy = ReliabilityPolicy(max_attempts=8)  # the defaults: 0.2 s to start, 8 s cap
@@ -274,30 +261,27 @@ table = spread.pivot(index="retry", columns="scheme", values=["busiest_slot", "s
 table.loc[[1, 3, 5, 7]].round(2)
 
 # %% [markdown]
-# A **wave** is every client's n-th retry. `busiest_slot` counts the retries of one wave that
-# land in the same 0.1 s; `spread_s` is the window 90% of that wave retries in. Under added-on
-# jitter the spread still grows past 0.2 s: each wave adds its own jitter to the time of the
-# one before, so the jitters add up (to 0.53 s by the seventh wave, against full jitter's 10 s).
-#
-# The figure counts retries per 0.1 s with all waves together, so where waves overlap (full
-# jitter's first second) a bar is taller than any one wave's `busiest_slot`:
+# A **wave** is every client's n-th retry. `busiest_slot` counts a wave's retries that land
+# in the same 0.1 s; `spread_s` is the window that 90% of the wave retries in. The figure
+# counts retries per 0.1 s, all waves together:
 
 # %%
 fig = plot_retry_storm(storms, slot_s=0.1)
 plt.show()
 
 # %% [markdown]
-# With added-on jitter, every wave arrives as a spike: hundreds of clients hit the endpoint in
-# the same tenth of a second, wave after wave, even at the 8 s cap. Full jitter spreads the
-# same retries over seconds. Its price: some waits are short, and the first waves bunch under
-# both schemes, because a small backoff leaves little room to spread. `ReliabilityPolicy`
-# uses full jitter by default, as tenacity's `wait_random_exponential` does.
+# With added-on jitter, every wave arrives as a spike, even at the 8 s cap. At the seventh
+# wave, 251 retries land in one tenth of a second, against 20 under full jitter. Its small
+# jitters only add up, to a spread of 0.53 s by then, against full jitter's 10 s. The first
+# waves bunch under both schemes, because a small backoff leaves little room to spread.
+# `ReliabilityPolicy` uses full jitter by default, as tenacity's `wait_random_exponential`
+# does.
 #
 # ### One retry layer, not two
 #
-# The standard Python tool for retries is [tenacity](https://tenacity.readthedocs.io/). Here
-# it wraps the SDK call with your `worth_retrying`, full jitter (`wait_random_exponential`)
-# and Retry-After, for four attempts. The waits are scaled down like the faults:
+# The standard Python library for retries is [tenacity](https://tenacity.readthedocs.io/).
+# Here it wraps the SDK call with your `worth_retrying`, full jitter and Retry-After, for four
+# attempts, with waits scaled down like the faults:
 
 # %%
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -327,9 +311,8 @@ def call_with_retries(client, messages):
 
 
 # %% [markdown]
-# Now a provider that rate-limits every request, as happens when a whole team shares one key
-# during an incident. Count the requests that reach the server, with the SDK's own retries on
-# and then off:
+# Now a provider that rate-limits every request, as when a team shares one key during an
+# incident. Count the requests that reach the server, with the SDK's own retries on and off:
 
 # %%
 import contextlib
@@ -346,17 +329,15 @@ for label, client in [
     print(f"{label}: 1 call, 4 attempts of yours -> {sent} requests sent")
 
 # %% [markdown]
-# With both layers on, each of your attempts is three of the SDK's: retries multiply. Add a
-# gateway that retries too (a proxy between your code and the providers), and one call becomes
-# dozens of requests against a provider that is saying "slow down". Keep **one** retry layer,
-# your own, and turn the SDK's off (`max_retries=0`).
+# With both layers on, each of your attempts is three of the SDK's: retries multiply. A
+# gateway that retries too would turn one call into dozens of requests against a provider
+# saying "slow down". Keep **one** retry layer, your own, and set the SDK's `max_retries=0`.
 #
 # ## 4. The production client, measured
 #
-# `LLMClient` puts all of this in one `ReliabilityPolicy`: explicit timeouts, tenacity
-# retries with full jitter that honour Retry-After, only on transient errors, and the SDK's
-# retries off. It adds a circuit breaker, a fallback model and budgets. The values here are
-# scaled down like the faults:
+# `LLMClient` puts all of this in one `ReliabilityPolicy`: explicit timeouts, retries on
+# transient errors only, full jitter, Retry-After, and the SDK's retries off. It adds a
+# circuit breaker, a fallback model and budgets. The values are scaled down like the faults:
 
 # %%
 production = ReliabilityPolicy(
@@ -379,8 +360,6 @@ before = server.model.requests_received
 client = LLMClient.for_server(server.base_url, policy=production, jitter_seed=seed)
 production_summary = outcome_summary(run_calls(client, prompts))
 received = server.model.requests_received - before
-succeeded, calls, rate = (production_summary[k] for k in ("succeeded", "calls", "success_rate"))
-print(f"{succeeded} of {calls} calls succeeded ({rate:.1%})")
 print(f"requests the client sent: {client.stats.attempts}; the server received: {received}")
 comparison = pd.DataFrame(
     [bare_summary, production_summary], index=["bare call", "production client"]
@@ -389,60 +368,49 @@ comparison[["calls", "succeeded", "success_rate", "requests_per_call", "errors"]
 
 # %% [markdown]
 # The server received exactly the attempts the client made: no hidden retries. The retries
-# turned one failure in five into (almost) none, for a few more requests per call. Each retry
-# is another request against your rate limit and adds its wait to the user's latency, so the
-# policy caps attempts and waits.
+# turned 35 failures into 1, for about 1.2 requests per call. Each retry also counts against
+# your rate limit and adds to the user's wait, so the policy caps attempts and waits.
 #
-# These calls go one after another. A service sends many at once, and then a client-side rate
-# limiter keeps it under the provider's limits: lesson 4.1 adds concurrency with `asyncio` and
+# These calls go one after another. A service sends many at once, with a client-side rate
+# limiter to stay under the provider's limits: lesson 4.1 adds concurrency with `asyncio` and
 # a token bucket.
 #
 # ## 5. How many failures should you expect?
 #
-# `simulate_success_rate` runs the same experiment in process, without the real waiting, for
-# any fault rate. It sends short prompts (`context="quotes"`: only the sentence that answers,
-# not the whole section) and the stand-in's default fault mix, printed below. With four attempts, a call fails only when all four meet a fault: with
-# independent faults at rate p, that is p⁴. Here are the failures at each rate beside that
-# expectation and its **standard deviation** (for n calls at failure probability q, the
-# count's typical distance from its mean, √(n·q·(1−q))):
+# With four attempts and independent faults at rate p, a call fails only when all four
+# fail: p⁴. A failure count is a sample: read it against its expectation and its **standard
+# deviation**, √(n·q·(1−q)) for n calls that each fail with probability q.
+#
+# `simulate_success_rate` runs the experiment in process, without real waiting, on short
+# prompts. Here are 200 calls at a 50% fault rate, on five fault seeds:
 
 # %%
 quick_prompts = handbook_prompts(60 if fast else 200, context="quotes")
-rates = [0.2, 0.3, 0.5] if fast else [0.1, 0.2, 0.3, 0.4, 0.5]
-sweep = pd.DataFrame(
-    [simulate_success_rate(r, production, prompts=quick_prompts, seed=seed) for r in rates]
-)
-sweep["failed"] = sweep["calls"] - sweep["succeeded"]
-q = sweep["fault_rate"] ** production.max_attempts
-sweep["expected"] = sweep["calls"] * q
-sweep["sd"] = (sweep["calls"] * q * (1 - q)) ** 0.5
-print("fault mix (relative weights):", dict(FaultPlan(rate=0.5).mix))
-half = sweep.set_index("fault_rate").loc[0.5]
-print(f"at 50%: {half['failed']} failures, expected {half['expected']:.1f} ± {half['sd']:.1f}")
-print(f"the standard deviation is {half['sd'] / half['expected']:.0%} of the expectation")
-sweep[["fault_rate", "calls", "failed", "expected", "sd"]].round(2)
-
-# %% [markdown]
-# At 50% the count sits below its expectation. Is the policy doing better than chance, or was
-# this one low draw? Five fresh seeds answer it:
-
-# %%
-seeds_at_half = range(2 if fast else 5)
 runs = [
-    simulate_success_rate(0.5, production, prompts=quick_prompts, seed=s) for s in seeds_at_half
+    simulate_success_rate(0.5, production, prompts=quick_prompts, seed=s)
+    for s in range(2 if fast else 5)
 ]
-failed_per_seed = [r["calls"] - r["succeeded"] for r in runs]
-n, q_half = sum(r["calls"] for r in runs), 0.5**production.max_attempts
-print(f"failures per seed of {runs[0]['calls']} calls: {failed_per_seed}")
-print(
-    f"total: {sum(failed_per_seed)} of {n}; expected {n * q_half:.1f} "
-    f"± {math.sqrt(n * q_half * (1 - q_half)):.1f} (one standard deviation)"
-)
+failed = [r["calls"] - r["succeeded"] for r in runs]
+q = 0.5**production.max_attempts  # p⁴: the chance that a call fails
+
+
+def expected(n: int) -> str:
+    """The failures expected in n calls, ± one standard deviation."""
+    return f"expected {n * q:.1f} ± {math.sqrt(n * q * (1 - q)):.1f}"
+
+
+n = runs[0]["calls"]
+print(f"seed 0: {failed[0]} failures in {n} calls; {expected(n)}")
+print(f"failures per seed: {failed}")
+print(f"all {n * len(runs)} calls: {sum(failed)} failures; {expected(n * len(runs))}")
 
 # %% [markdown]
-# Seed by seed, the count moves by several failures either way, and the total over all the
-# calls lands near p⁴ of them. The first sample was a low draw, not a better policy. Real faults are often *not* independent:
-# when a provider is down, every retry fails. That is what the fallback and the breaker are for.
+# Seed 0 alone looks better than p⁴: 7 failures where 12.5 were expected. The other seeds
+# move several failures either way, and the total lands within one standard deviation of p⁴:
+# seed 0 was a low draw.
+#
+# Real faults are often *not* independent: when a provider is down, every retry fails. That
+# is what the fallback and the breaker are for.
 #
 # ## 6. When a model is down: fallback and circuit breaker
 #
@@ -451,8 +419,8 @@ print(
 #
 # - a **fallback model**: after the primary's attempts fail, ask another model;
 # - a **circuit breaker** (from Michael Nygard's *Release It!*): after several failures in a
-#   row, stop calling the model and fail at once ("open"); after a pause, let one trial call
-#   through ("half-open"); close again when it succeeds.
+#   row, stop calling the model and fail at once ("open"). After a pause, let one trial
+#   call through ("half-open"), and close again when it succeeds.
 #
 # Take the primary down, and send six calls through a client that falls back to `chat-large`
 # and opens the circuit after three failures in a row:
@@ -474,13 +442,12 @@ print("circuit of the primary model:", resilient.circuit_state("chat-small"))
 outage[["call", "ok", "model", "fallback_used", "attempts"]]
 
 # %% [markdown]
-# Every call succeeded, answered by the fallback. Call 0 made 4 attempts: 3 on the primary,
-# which opened the circuit, then 1 on the fallback. Every later call skipped the primary at
-# once: 3 + 6 = 9 requests.
+# The fallback answered every call. Call 0 made 4 attempts: 3 on the primary, which opened
+# the circuit, then 1 on the fallback. Later calls skipped the primary: 3 + 6 = 9 requests.
 #
-# Without a fallback, an open circuit fails the call at once, with no request sent. After
-# `breaker_reset_s` (30 s by default; 0.3 s here) the circuit is half-open: one trial call
-# goes through, and closes it if it succeeds:
+# Without a fallback, an open circuit fails the call at once. After `breaker_reset_s` (30 s
+# by default, 0.3 s here) it is half-open: one trial call goes through, and closes the
+# circuit if it succeeds:
 
 # %%
 from course_lib.errors import CircuitOpenError, ServerError
@@ -505,51 +472,46 @@ alone.chat(prompts[1], model="chat-small")
 print("after a successful trial call:", alone.circuit_state("chat-small"))
 
 # %% [markdown]
-# A fallback is a different model: slower and dearer here (section 8), with different
+# A fallback is a different model, slower and dearer here (section 7), with different
 # answers. It should pass the same evaluation as the primary (lesson 1.4).
 #
 # ### Exercise 1.1.2: Choose a reliability policy (open-ended)
 #
-# Now choose a policy for a harder day, with production-sized times. The planted plan fails
-# **30%** of requests: 429s that ask for 1 s, 5xx, and stuck requests that would answer after
-# 20 s. Your policy must meet three targets:
+# Now a harder day, with production-sized times: **30%** of requests fail, with 429s that
+# ask for 1 s, 5xx, and stuck requests that would answer after 20 s. Your policy must meet
+# three targets:
 #
 # - at least **99%** of calls succeed;
 # - the **p95 latency** (95% of calls are faster) is at most **2.5 s**;
-# - `policy.worst_case_s()`, the longest one call can take, is at most **15 s**. It adds up
-#   every attempt's connect *and* read timeouts and every longest wait.
+# - `policy.worst_case_s()` is at most **15 s**: every attempt's connect and read timeouts
+#   plus every longest wait.
 #
-# `trial_policy` runs calls through the real client and the stand-in on a modelled clock, so a
-# trial of 300 calls takes a second and prints the same numbers everywhere. Calls arrive one
-# a second, and the breaker is part of the trial. Tune on the first 150 quote prompts and
-# fault seeds 0 and 1. The check runs your policy on the other prompts, on fault seeds you
-# never see. The settings you can change, with their defaults:
+# `trial_policy` runs calls through the real client and the stand-in on a modelled clock, so
+# 300 calls take a second and give the same numbers everywhere. Calls arrive one a second,
+# and the breaker takes part. You tune on 150 prompts and fault seeds 0 and 1; the check runs
+# your policy on other prompts and unseen seeds. The plan, the settings with their defaults,
+# and how long a normal answer takes:
 
 # %%
 import dataclasses
 
-defaults = ReliabilityPolicy()
-print(pd.Series(dataclasses.asdict(defaults)).to_string())
-print(f"worst_case_s() of the defaults: {defaults.worst_case_s():.1f} s")
-
-# %% [markdown]
-# Note the breaker: it is on by default, and opens after 5 failures in a row for 30 s, failing
-# every call that arrives meanwhile. Keep a breaker (the check accepts 1 to 20 failures in a
-# row), but one a 30% fault rate does not trip. The check also asks for a connect timeout of
-# at least 0.2 s, as a real connection needs.
-# The planted plan, and how long a normal answer takes on the tuning prompts:
-
-# %%
 print(
     f"planted: {TRIAL_PLAN.rate:.0%} of requests fail; a 429 asks for "
     f"{TRIAL_PLAN.retry_after_s:g} s; a stuck request answers after {TRIAL_PLAN.timeout_s:g} s"
 )
-tuning_prompts = handbook_prompts(150, context="quotes")
-normal_s = run_calls(local_client(), tuning_prompts)["simulated_latency_ms"] / 1000
+defaults = ReliabilityPolicy()
+print(pd.Series(dataclasses.asdict(defaults)).to_string())
+print(f"worst_case_s() of the defaults: {defaults.worst_case_s():.1f} s")
+normal_s = run_calls(local_client(), handbook_prompts(150, context="quotes"))
+normal_s = normal_s["simulated_latency_ms"] / 1000
 print(f"a normal answer takes {normal_s.min():.2f} to {normal_s.max():.2f} s (modelled)")
 
 # %% [markdown]
-# Change `ReliabilityPolicy(...)` below and re-run the cell until the trial meets the targets.
+# The default breaker opens after 5 failures in a row, which a 30% fault rate sometimes
+# produces, then fails every call for 30 s. Keep a breaker that this rate does not trip (the
+# check accepts 1 to 20 failures in a row), and a connect timeout of at least 0.2 s, as a
+# real connection needs. Change `ReliabilityPolicy(...)` below until the trial meets the
+# targets:
 
 # %%
 from course_lib.labs import handbook_prompts, trial_policy
@@ -578,15 +540,47 @@ print(
 check("1.1.2", policy)
 
 # %% [markdown]
-# ## 7. A budget per call
+# ## 7. What a call costs, and a budget per call
 #
-# A call's cost is known before it is sent, up to the length of the answer: the prompt's
-# tokens are counted, and the answer is at most `max_tokens` long. So the client can refuse a
-# call whose prompt alone costs more than the budget, and otherwise lower `max_tokens` to what
-# the budget can pay for. A budget of $0.0005 per call, on one prompt, to each model:
+# Providers bill per token: one price per million input tokens, and a higher one per million
+# output tokens. The registry holds each model's prices (planted, in the proportions real
+# small and large models have) and its modelled latency:
 
 # %%
 server.set_faults(None)
+prices = price_table(["chat-small", "chat-large"]).set_index("role")
+prices
+
+# %% [markdown]
+# Fifty prompts to each model. The client prices every call from its usage and the registry
+# (`cost_usd`):
+
+# %%
+calls = pd.concat(
+    run_calls(local_client(), prompts[:50], model=role).assign(role=role) for role in prices.index
+)
+costs = calls.groupby("role").agg(
+    input_tokens=("input_tokens", "mean"),
+    output_tokens=("output_tokens", "mean"),
+    cost_usd=("cost_usd", "mean"),
+    median_latency_ms=("simulated_latency_ms", "median"),
+)
+input_cost = costs["input_tokens"] * prices["input_per_million_usd"] / 1e6
+costs["input_share_of_cost"] = input_cost / costs["cost_usd"]
+costs["usd_per_month_at_10k_calls_a_day"] = costs["cost_usd"] * 10_000 * 30
+costs.round(6)
+
+# %% [markdown]
+# The large model costs many times more per call, and is slower. Most tokens are input (the
+# handbook passages). So even at four times the price per token, answers are the smaller
+# share of the cost, and trimming the context (lesson 2.2) saves more than shortening them.
+#
+# A call's cost is known before it is sent, up to the answer's length: the prompt's tokens
+# are counted, and the answer is at most `max_tokens` long. So the client refuses a call
+# whose prompt alone costs more than the budget, and otherwise lowers `max_tokens` to what
+# the budget pays for. A budget of $0.0005 per call, on one prompt, to each model:
+
+# %%
 budget = ReliabilityPolicy(max_cost_per_call_usd=0.0005)
 small_answer = local_client(policy=budget).chat(prompts[0], model="chat-small")
 print(f"chat-small: answered for ${small_answer.cost_usd:.6f}")
@@ -596,9 +590,8 @@ except BudgetExceededError as error:
     print(f"chat-large: {type(error).__name__}: {error}")
 
 # %% [markdown]
-# When the prompt fits but a long answer might not, the client caps `max_tokens`, and the
-# answer may stop early. A token budget (`max_tokens_per_call`) works the same way; here it
-# leaves room for 10 tokens of answer:
+# A token budget (`max_tokens_per_call`) works the same way. Here it leaves room for 10
+# tokens of answer:
 
 # %%
 room = small_answer.usage.input_tokens + 10
@@ -612,78 +605,25 @@ print(f"{capped.usage.output_tokens} tokens: {capped.content!r}")
 # A cut answer looks like an answer. Check `finish_reason` on every call, and treat `length`
 # as a failure or a prompt to shorten.
 #
-# ## 8. Tokens and cost per model
-#
-# Providers bill per token, with one price per million input tokens and a higher one per
-# million output tokens. The registry holds each model's prices (planted, in the proportions
-# real small and large models have) and its modelled latency:
-
-# %%
-price_table(["chat-small", "chat-large"])
-
-# %% [markdown]
-# Fifty prompts to each model. The client prices every call from its usage and the registry
-# (`result.cost_usd`), and reports the modelled latency:
-
-# %%
-rows = []
-for role in ["chat-small", "chat-large"]:
-    calls_of_role = run_calls(local_client(), prompts[:50], model=role)
-    tokens_in, tokens_out = calls_of_role["input_tokens"], calls_of_role["output_tokens"]
-    spec = registry.resolve(role)
-    rows.append(
-        {
-            "role": role,
-            "input_tokens": tokens_in.mean(),
-            "output_tokens": tokens_out.mean(),
-            "input_share_of_cost": spec.cost(tokens_in.sum(), 0)
-            / spec.cost(tokens_in.sum(), tokens_out.sum()),
-            "cost_per_100_calls_usd": 100 * calls_of_role["cost_usd"].mean(),
-            "median_latency_ms": calls_of_role["simulated_latency_ms"].median(),
-        }
-    )
-costs = pd.DataFrame(rows).set_index("role")
-monthly = costs["cost_per_100_calls_usd"] / 100 * 10_000 * 30
-costs["per_month_at_10k_a_day_usd"] = monthly
-costs.round(4)
-
-# %% [markdown]
-# The large model costs many times more per call for the same prompts, and is slower. Most
-# tokens are input (the handbook passages), and even at four times the price per token the
-# answers are the smaller share of the cost (`input_share_of_cost`). So trimming the context
-# (lesson 2.2) saves more than shortening answers; so does a provider's prompt cache, which
-# bills a repeated prompt prefix at a discount (lesson 1.5).
-#
-# ## 9. Reasoning models, and a model's retirement
+# ## 8. Reasoning models, and a model's retirement
 #
 # A **reasoning model** writes hidden "thinking" tokens before its answer. Providers report
 # them as `usage.completion_tokens_details.reasoning_tokens`, bill them as output tokens, and
 # refuse sampling settings such as `temperature`. The registry's `chat-reasoning` role is a
-# stand-in one, with a planted number of hidden tokens. The same 20 prompts to each model:
+# stand-in one, with a planted number of hidden tokens. Twenty prompts to it:
 
 # %%
-hidden = []
-for role in ["chat-small", "chat-reasoning"]:
-    for messages in prompts[:20]:
-        result = local_client().chat(messages, model=role)
-        spec = registry.resolve(role)
-        hidden.append(
-            {
-                "role": role,
-                "visible_output": result.usage.output_tokens - result.usage.reasoning_tokens,
-                "reasoning_tokens": result.usage.reasoning_tokens,
-                "cost_usd": result.cost_usd,
-                "hidden_cost_usd": spec.cost(0, result.usage.reasoning_tokens),
-            }
-        )
-hidden = pd.DataFrame(hidden).groupby("role").mean()
-hidden["hidden_share_of_cost"] = hidden["hidden_cost_usd"] / hidden["cost_usd"]
-hidden.round(5)
+results = [local_client().chat(messages, model="chat-reasoning") for messages in prompts[:20]]
+reasoning = sum(r.usage.reasoning_tokens for r in results)
+visible = sum(r.usage.output_tokens for r in results) - reasoning
+hidden_cost = registry.resolve("chat-reasoning").cost(0, reasoning)
+print(f"per answer: {visible / 20:.0f} tokens you read, {reasoning / 20:.0f} reasoning tokens")
+print(f"reasoning tokens are {hidden_cost / sum(r.cost_usd for r in results):.0%} of the bill")
 
 # %% [markdown]
-# Most of what the reasoning model bills is tokens nobody reads. Budget with `max_tokens`
-# covering them, and ask whether the task needs reasoning at all. Sending `temperature` gets
-# the provider's 400, which the client explains:
+# Most of the bill is tokens nobody reads: set `max_tokens` to cover them, and ask whether
+# the task needs reasoning at all. Sending `temperature` gets the provider's 400, which the
+# client explains:
 
 # %%
 try:
@@ -692,28 +632,20 @@ except ModelRequestError as error:
     print(error)
 
 # %% [markdown]
-# Providers also **retire** models on announced dates. The registry records it, with the
-# model that replaces it:
+# Providers also **retire** models on announced dates, and the registry records each date and
+# replacement. Suppose your registry file still maps `chat-small` to a retired model:
 
 # %%
 retired = next(m for m in registry.chat_models() if "retired" in m.extra)
-print(
-    f"{retired.id}: retired = {retired.extra['retired']}, replacement = {retired.extra['replacement']}"
-)
-
-# %% [markdown]
-# Suppose your registry file still maps `chat-small` to the retired model:
-
-# %%
-old_file = registry_with_roles({"chat-small": retired.id})
+old_file = registry_with_roles({"chat-small": retired.id})  # a registry file never updated
 try:
     local_client(registry=load_registry(old_file)).chat(prompts[0], model="chat-small")
 except ModelRequestError as error:
     print(error)
 
 # %% [markdown]
-# Because every lesson and service asks for the role, migrating is that one line of the
-# registry file, then re-running your evaluation on the new model before you ship it:
+# Because code asks for roles, migrating is that one line of the registry file, then
+# re-running your evaluation on the new model before you ship it:
 
 # %%
 new_file = registry_with_roles({"chat-small": retired.extra["replacement"]})
@@ -723,12 +655,12 @@ migrated_summary = outcome_summary(run_calls(migrated, prompts[:20]))
 print(f"success on 20 prompts: {migrated_summary['success_rate']:.0%}")
 
 # %% [markdown]
-# ## 10. Streaming and time to first token
+# ## 9. Streaming and time to first token
 #
-# Without streaming, the user stares at nothing until the last token; with `stream=True`, the
-# text appears as it is written. What the user feels is the **time to first token** (TTFT).
-# `serve_model(latency_scale=0.15)` starts a server that takes 15% of its modelled time. The
-# same detailed answer, whole and then streamed (timings depend on your machine):
+# Without streaming, the user sees nothing until the last token; with `stream=True`, text
+# appears as it is written. What the user feels is the **time to first token** (TTFT). A
+# server started with `latency_scale=0.15` takes 15% of its modelled time. One detailed
+# answer, whole and then streamed (timings vary by machine):
 
 # %% tags=["nbval-ignore-output"]
 detailed = [
@@ -742,48 +674,40 @@ with serve_model(latency_scale=0.15) as slow_server:
     slow.chat.completions.create(model=large, messages=detailed)
     whole_ms = (time.perf_counter() - started) * 1000
 
-    arrivals, received = [], 0  # (milliseconds since the request, characters so far)
-    started = time.perf_counter()
+    started, arrivals = time.perf_counter(), []  # milliseconds after the request, per piece
     for chunk in slow.chat.completions.create(model=large, messages=detailed, stream=True):
-        piece = chunk.choices[0].delta.content if chunk.choices else None
-        if piece:
-            received += len(piece)
-            arrivals.append(((time.perf_counter() - started) * 1000, received))
+        if chunk.choices and chunk.choices[0].delta.content:
+            arrivals.append((time.perf_counter() - started) * 1000)
 print(f"not streamed: the whole answer after {whole_ms:.0f} ms")
-first_ms, last_ms = arrivals[0][0], arrivals[-1][0]
-print(f"streamed: first text after {first_ms:.0f} ms, the last after {last_ms:.0f} ms")
+print(f"streamed: first text after {arrivals[0]:.0f} ms, the last after {arrivals[-1]:.0f} ms")
 
 # %% [markdown]
 # Streaming does not make the model faster: the last text came about when the whole answer
-# did. It makes the wait feel shorter. Once the first token is out, a failure can no longer be
-# hidden by a retry or a fallback.
+# did. It makes the wait feel shorter. But once the first token is out, a retry or a
+# fallback can no longer hide a failure.
 
 # %% [markdown]
 # ## Takeaways
 #
-# - A model call fails in ordinary ways: 429 with Retry-After, 5xx, timeouts.
-# - Retry only transient errors, with capped exponential backoff and **full jitter**, never
-#   sooner than Retry-After.
-# - Keep one retry layer and turn the SDK's off: requests received equalled attempts made.
+# - Retry only transient errors, in one layer, with capped backoff, **full jitter** and
+#   Retry-After: retries multiply across layers.
 # - A failure count is a sample: read it against its expectation and spread.
-# - Timeouts, attempts and waits add up to a worst case; check a policy on faults you did not
-#   tune on.
+# - Timeouts, attempts and waits add up to a worst case; check a policy on unseen faults.
 # - A fallback and a circuit breaker handle a model that is down; a budget refuses an
 #   expensive call before it is sent.
 # - Reasoning models bill hidden tokens as output; a retired model is one registry line away
-#   from its replacement, if code asks for roles.
+#   from its replacement.
 #
 # ## Production checklist
 #
 # - [ ] Connect and read timeouts set explicitly.
 # - [ ] One retry layer; the SDK's `max_retries` is 0 under it.
-# - [ ] Only 408, 429 (not `insufficient_quota`), 5xx, timeouts and connection errors retried,
-#   with capped backoff, full jitter and Retry-After.
+# - [ ] Only transient errors retried, with capped backoff, full jitter and Retry-After.
 # - [ ] The policy's worst case fits the caller's deadline.
 # - [ ] A fallback model that passed the same evaluation, and a circuit breaker per model.
 # - [ ] A per-call token and cost budget; `finish_reason == "length"` handled.
-# - [ ] Every call logs its model, attempts, tokens (reasoning and cached too), cost, latency.
-# - [ ] Model names live in one registry file; retirement dates are tracked there.
+# - [ ] Every call logs its model, attempts, tokens, cost and latency.
+# - [ ] Model names live in one registry file, with their retirement dates.
 #
 # ## Check your understanding
 #
@@ -794,41 +718,34 @@ print(f"streamed: first text after {first_ms:.0f} ms, the last after {last_ms:.0
 #    Does that show the policy beats p⁴?
 # 5. The circuit is open and there is no fallback: what does the caller get, and how fast?
 # 6. Why can a streamed answer not fall back to another model halfway through?
-# 7. A reasoning model's answer is 40 tokens. Why can its bill be ten times that?
 #
 # <details><summary>Short answers</summary>
 #
-# 1. A 400 means the request itself is wrong, so the same request fails the same way. A 503
-#    means the server is overloaded for now; the next attempt may succeed.
+# 1. A 400 means the request itself is wrong, so it fails the same way again. A 503 means the
+#    server is overloaded for now; the next attempt may succeed.
 # 2. Up to 3 × 3 = 9, and more with a third layer (a gateway): retries multiply.
-# 3. Added-on jitter keeps every client within the small jitter of the same capped wait, so
-#    they arrive together (the busiest 0.1 s held hundreds of retries). Full jitter draws
-#    from the whole window, spreading them over seconds.
-# 4. No. 7 against 12.5 ± 3.4 is under two standard deviations away, and over five seeds the
-#    total landed near p⁴ of the calls: the low count was one draw.
-# 5. A `CircuitOpenError` at once, with no request sent (section 6 printed 0), until
-#    `breaker_reset_s` has passed; then one trial call goes through.
+# 3. Added-on jitter keeps every client within 0.2 s of the same capped wait, so they arrive
+#    together. Full jitter draws from the whole window, spreading them over seconds.
+# 4. No. Seed 0's 7 against 12.5 ± 3.4 is under two standard deviations away, and over five
+#    seeds the total landed near p⁴: one low draw.
+# 5. A `CircuitOpenError` at once, with no request sent, until `breaker_reset_s` has passed;
+#    then one trial call goes through.
 # 6. The user has already seen the first model's tokens; another model would start a
 #    different answer. Fallback must happen before the first token.
-# 7. Its hidden reasoning tokens are billed as output tokens; the table above shows them as
-#    most of its cost.
 #
 # </details>
 #
 # ## Further reading
 #
 # - Marc Brooker, "Exponential Backoff and Jitter", AWS Architecture Blog, 2015
-#   (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/): full, equal
-#   and decorrelated jitter compared by simulation.
-# - OpenAI, "Rate limits" guide (https://developers.openai.com/api/docs/guides/rate-limits),
-#   and "Reasoning models" (https://platform.openai.com/docs/guides/reasoning): reasoning
-#   tokens, their billing, and the parameters these models refuse.
+#   (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+# - OpenAI, "Rate limits" (https://developers.openai.com/api/docs/guides/rate-limits) and
+#   "Reasoning models" (https://platform.openai.com/docs/guides/reasoning).
 # - The `openai` Python library's README (https://github.com/openai/openai-python), sections
 #   "Handling errors", "Retries" and "Timeouts".
-# - tenacity documentation (https://tenacity.readthedocs.io/): stop, wait (including
-#   `wait_random_exponential`) and retry strategies.
+# - tenacity documentation (https://tenacity.readthedocs.io/).
 # - Michael T. Nygard, *Release It!*, 2nd edition, Pragmatic Bookshelf, 2018: the circuit
-#   breaker and other stability patterns.
+#   breaker.
 # - Alejandro Forero Cuervo, "Handling Overload", chapter 21 of *Site Reliability
 #   Engineering*, O'Reilly, 2016 (https://sre.google/sre-book/handling-overload/):
 #   client-side throttling and retry budgets.
