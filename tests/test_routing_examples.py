@@ -1,10 +1,11 @@
 """Tests of routing with solved examples (course_lib.classify.few_shot), the stand-in's planted
-use of them (course_lib.standin.examples), and router plans priced whole
-(course_lib.labs.routing_lab)."""
+use of them (course_lib.standin.examples), router plans priced whole, and the set-ups of
+lesson 1.6's section on shipping a model (course_lib.labs.routing_lab)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,10 @@ from course_lib.labs.routing_lab import (
     RouterPlanError,
     RoutingBench,
     normalise_plan,
+    rotated_vectors,
+    tampered_copy,
     tuning_and_held_out,
+    upgraded_embedder,
 )
 from course_lib.standin import local_client
 from course_lib.standin.examples import apply_examples, solved_examples
@@ -167,6 +171,31 @@ def _bench() -> RoutingBench:
     )
 
 
+def test_for_tickets_embeds_what_it_is_not_given() -> None:
+    from course_lib.datasets import TICKET_CATEGORIES, load_tickets
+
+    tickets = load_tickets()
+    pool, tested = tickets.iloc[:50], tickets.iloc[600:610]
+    classifier = EmbeddingClassifier()
+    bench = RoutingBench.for_tickets(
+        local_client(), classifier, pool, tested, human=HumanCosts(), tickets_per_year=5000
+    )
+    assert bench.pool_vectors.shape == (50, classifier.embedder_identity.dimension)
+    assert bench.ticket_vectors.shape[0] == 10 and bench.categories == dict(TICKET_CATEGORIES)
+    given = np.zeros_like(bench.pool_vectors)
+    reused = RoutingBench.for_tickets(
+        local_client(),
+        classifier,
+        pool,
+        tested,
+        human=HumanCosts(),
+        tickets_per_year=5000,
+        pool_vectors=given,
+    )
+    assert reused.pool_vectors is given
+    assert np.allclose(reused.ticket_vectors, bench.ticket_vectors)
+
+
 def test_a_higher_threshold_hands_more_to_people_and_scores_higher() -> None:
     bench = _bench()
     low = bench.evaluate({"approach": "classifier", "labels": 200, "threshold": 0.0})
@@ -215,3 +244,39 @@ def test_the_figures_draw_every_router() -> None:
     curve = plot_learning_curve(summary, {"zero-shot": 0.55})
     assert len(curve.axes[0].get_legend().get_texts()) == 2
     plt.close("all")
+
+
+# -- shipping the trained model ---------------------------------------------------------------
+
+
+def test_rotated_vectors_keep_lengths_and_angles_in_another_space() -> None:
+    vectors = np.random.default_rng(1).normal(size=(5, 8)).astype(np.float32)
+    moved = rotated_vectors(vectors, seed=0)
+    assert moved.dtype == np.float32 and moved.shape == vectors.shape
+    assert np.allclose(moved @ moved.T, vectors @ vectors.T, atol=1e-4)
+    assert not np.allclose(moved, vectors, atol=1e-2)
+    assert np.array_equal(moved, rotated_vectors(vectors, seed=0))
+    assert not np.allclose(moved, rotated_vectors(vectors, seed=1), atol=1e-2)
+
+
+def test_upgraded_embedder_changes_only_the_version() -> None:
+    from course_lib.embeddings import get_embedder
+
+    original = get_embedder().identity
+    upgraded = upgraded_embedder("wordllama-9/test/256").identity
+    assert upgraded.version == "wordllama-9/test/256"
+    assert (upgraded.name, upgraded.dimension) == (original.name, original.dimension)
+    assert get_embedder().identity == original  # the shared embedder is untouched
+
+
+def test_tampered_copy_appends_a_byte_and_keeps_the_old_sidecar(tmp_path: Path) -> None:
+    from course_lib.classify import metadata_path
+
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"model bytes")
+    metadata_path(model).write_text('{"artifact_sha256": "abc"}', encoding="utf-8")
+    tampered = tampered_copy(model)
+    assert tampered == tmp_path / "tampered.joblib"
+    assert tampered.read_bytes() == b"model bytes\x00"
+    assert metadata_path(tampered).read_text(encoding="utf-8") == '{"artifact_sha256": "abc"}'
+    assert model.read_bytes() == b"model bytes"

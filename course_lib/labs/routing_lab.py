@@ -1,5 +1,6 @@
 """Router plans priced whole: model calls, people's time for labels and for the tickets a
-router hands over, per 1,000 tickets (lesson 1.6).
+router hands over, per 1,000 tickets (lesson 1.6); and the set-ups its section on shipping a
+trained model measures (another embedding space, an upgraded embedder, a changed file).
 
 A plan is a small dict, the choices an engineer makes when building a ticket router:
 
@@ -27,10 +28,13 @@ from typing import TYPE_CHECKING, Any
 from course_lib.errors import CourseLibError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
     from numpy.typing import NDArray
 
     from course_lib.classify import EmbeddingClassifier
+    from course_lib.embeddings import Embedder
     from course_lib.llm import LLMClient
 
 __all__ = [
@@ -42,7 +46,10 @@ __all__ = [
     "normalise_plan",
     "plot_cost_and_quality",
     "plot_learning_curve",
+    "rotated_vectors",
+    "tampered_copy",
     "tuning_and_held_out",
+    "upgraded_embedder",
 ]
 
 APPROACHES = ("zero-shot", "few-shot", "retrieved", "classifier")
@@ -205,6 +212,46 @@ class RoutingBench:
         self.human = human
         self.tickets_per_year = tickets_per_year
 
+    @classmethod
+    def for_tickets(
+        cls,
+        client: LLMClient,
+        classifier: EmbeddingClassifier,
+        pool: pd.DataFrame,
+        tickets: pd.DataFrame,
+        *,
+        human: HumanCosts,
+        tickets_per_year: float,
+        pool_vectors: NDArray[Any] | None = None,
+        categories: Mapping[str, str] | None = None,
+    ) -> RoutingBench:
+        """A bench that embeds its tickets with ``classifier``'s embedder.
+
+        Pass ``pool_vectors`` to reuse the pool's embeddings across benches (the pool is the
+        expensive part); the measured ``tickets`` are always embedded. ``categories`` default
+        to the course's ten queues. The vectors stay on the bench as ``pool_vectors`` and
+        ``ticket_vectors``, for a lesson's own measurements on the same tickets.
+        """
+        from course_lib.classify import ticket_texts
+
+        if categories is None:
+            from course_lib.datasets import TICKET_CATEGORIES
+
+            categories = TICKET_CATEGORIES
+        if pool_vectors is None:
+            pool_vectors = classifier.embed(ticket_texts(pool))
+        return cls(
+            client,
+            classifier,
+            pool,
+            pool_vectors,
+            tickets,
+            classifier.embed(ticket_texts(tickets)),
+            categories=categories,
+            human=human,
+            tickets_per_year=tickets_per_year,
+        )
+
     def evaluate(self, plan: Mapping[str, Any], *, seed: int = 0) -> PlanResult:
         """Runs ``plan`` on the bench's tickets; ``seed`` draws which pool tickets get labels."""
         from course_lib.classify import classification_scores, stratified_indices
@@ -307,6 +354,54 @@ def tuning_and_held_out(tickets: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     ordered = tickets.sort_values("id")
     half = len(ordered) // 2
     return ordered.iloc[:half], ordered.iloc[half:]
+
+
+def rotated_vectors(vectors: NDArray[Any], *, seed: int = 0) -> NDArray[Any]:
+    """``vectors`` moved into another space of the same size by a fixed random rotation (the Q
+    of a QR decomposition of a random matrix).
+
+    A rotation keeps lengths and angles, so the vectors are as good for similarity as before;
+    but a model trained on the originals has never seen this space. It stands in for an
+    embedder upgrade that keeps the dimension and changes the vectors: no error, wrong answers.
+    """
+    import numpy as np
+
+    dimension = vectors.shape[1]
+    rng = np.random.default_rng(seed)
+    rotation, _ = np.linalg.qr(rng.normal(size=(dimension, dimension)))
+    return (vectors @ rotation).astype(np.float32)
+
+
+def upgraded_embedder(version: str) -> Embedder:
+    """The course's default embedder, claiming another ``version``: how an upgraded embedding
+    library looks to a saved model (same name, same dimension, a new version).
+
+    Only the identity changes, not the vectors: what ``load_artifact`` must catch is the
+    version it was not trained on, before any vector is compared.
+    """
+    import copy
+    import dataclasses
+
+    from course_lib.embeddings import get_embedder
+
+    upgraded = copy.copy(get_embedder())
+    upgraded.identity = dataclasses.replace(upgraded.identity, version=version)
+    return upgraded
+
+
+def tampered_copy(artifact: Path, name: str = "tampered.joblib") -> Path:
+    """A copy of a saved classifier artifact beside it, one byte appended to the model file and
+    the sidecar copied unchanged: a file changed after it was saved, with its old record."""
+    import shutil
+
+    from course_lib.classify import metadata_path
+
+    tampered = artifact.with_name(name)
+    shutil.copyfile(artifact, tampered)
+    shutil.copyfile(metadata_path(artifact), metadata_path(tampered))
+    with tampered.open("ab") as handle:
+        handle.write(b"\x00")
+    return tampered
 
 
 def plot_cost_and_quality(

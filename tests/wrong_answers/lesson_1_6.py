@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 from course_lib.course.exercises.lesson_1_6 import APPROACH_FOR
@@ -33,40 +31,7 @@ _PLANS: list[Any] = [
     {"approach": "classifier", "labels": 584, "threshold": 0.45},
 ]
 
-# -- 1.6.2 data fingerprint ----------------------------------------------------------------
-
-
-def _concatenated(texts: Sequence[str], labels: Sequence[str]) -> str:
-    return hashlib.sha256(("".join(texts) + "".join(labels)).encode()).hexdigest()
-
-
-def _tab_separated_lines(texts: Sequence[str], labels: Sequence[str]) -> str:
-    lines = "\n".join(f"{t}\t{label}" for t, label in zip(texts, labels, strict=True))
-    return hashlib.sha256(lines.encode()).hexdigest()
-
-
-def _texts_only(texts: Sequence[str], labels: Sequence[str]) -> str:
-    return hashlib.sha256(repr(list(texts)).encode()).hexdigest()
-
-
-def _sorted_separately(texts: Sequence[str], labels: Sequence[str]) -> str:
-    return hashlib.sha256(repr((sorted(texts), sorted(labels))).encode()).hexdigest()
-
-
-def _md5(texts: Sequence[str], labels: Sequence[str]) -> str:
-    return hashlib.md5(repr(list(zip(texts, labels, strict=True))).encode()).hexdigest()
-
-
-def _python_hash(texts: Sequence[str], labels: Sequence[str]) -> Any:
-    return hash(tuple(zip(texts, labels, strict=True)))
-
-
-def _ascii_only(texts: Sequence[str], labels: Sequence[str]) -> str:
-    data = repr(list(zip(texts, labels, strict=True))).encode("ascii")
-    return hashlib.sha256(data).hexdigest()
-
-
-# -- 1.6.3 approaches ----------------------------------------------------------------------
+# -- 1.6.2 approaches ----------------------------------------------------------------------
 
 
 def _swap(mapping: dict[str, str], key: str, value: str) -> dict[str, str]:
@@ -82,15 +47,6 @@ _SALARIES = next(k for k in APPROACH_FOR if "salaries" in k)
 WRONG_ANSWERS: dict[str, list[Any]] = {
     "1.6.1": _PLANS,
     "1.6.2": [
-        _concatenated,
-        _tab_separated_lines,
-        _texts_only,
-        _sorted_separately,
-        _md5,
-        _python_hash,
-        _ascii_only,
-    ],
-    "1.6.3": [
         _swap(APPROACH_FOR, _TRAVEL, "training"),  # facts baked into weights go stale
         _swap(APPROACH_FOR, _ROUTING, "prompting"),
         _swap(APPROACH_FOR, _SALARIES, "training"),

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from course_lib.classify.artifact import data_fingerprint
 from course_lib.course.checking import NotYet, Probe, exercise
 
 SOLUTION = "solutions/1_ai_capabilities/16_prompting_rag_or_finetuning.ipynb"
@@ -28,24 +25,19 @@ REFERENCE_PLAN: dict[str, Any] = {"approach": "classifier", "labels": 584, "thre
 @lru_cache(maxsize=1)
 def _held_out_bench() -> Any:
     """The bench on the later half of the test tickets, which the lesson never scores a plan on."""
-    from course_lib.classify import EmbeddingClassifier, ticket_texts
-    from course_lib.datasets import TICKET_CATEGORIES, load_tickets
+    from course_lib.classify import EmbeddingClassifier
+    from course_lib.datasets import load_tickets
     from course_lib.labs.routing_lab import HumanCosts, RoutingBench, tuning_and_held_out
     from course_lib.llm import LLMClient
 
     everything = load_tickets()
     weeks = (everything["created"].max() - everything["created"].min()).days / 7
-    train = load_tickets("train")
     _, held_out = tuning_and_held_out(load_tickets("test"))
-    classifier = EmbeddingClassifier()
-    return RoutingBench(
+    return RoutingBench.for_tickets(
         LLMClient.from_settings(),
-        classifier,
-        train,
-        classifier.embed(ticket_texts(train)),
+        EmbeddingClassifier(),
+        load_tickets("train"),
         held_out,
-        classifier.embed(ticket_texts(held_out)),
-        categories=TICKET_CATEGORIES,
         human=HumanCosts(),
         tickets_per_year=round(len(everything) / weeks * 52, -2),
     )
@@ -111,110 +103,7 @@ def _check_router_plan(answer: Any, probe: Probe) -> str:
     return f"{line}: target {TARGET_MACRO_F1:.2f} met within ${BUDGET_USD_PER_1000:.0f}."
 
 
-# -- 1.6.2 data fingerprint ----------------------------------------------------------------
-
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_SEPARATORS = ("", " ", "\n", "\t", "|", ",", ";", ":")
-
-# (dataset A, dataset B, why they must differ)
-Dataset = tuple[list[str], list[str]]
-
-
-def _must_differ() -> list[tuple[Dataset, Dataset, str]]:
-    pairs: list[tuple[Dataset, Dataset, str]] = [
-        (
-            (["printer jammed", "okta locked"], ["hardware", "login_mfa"]),
-            (["printer jammed", "okta locked"], ["hardware", "hardware"]),
-            "changing one label changes the data the model learns from",
-        ),
-        (
-            (["printer jammed", "okta locked"], ["hardware", "login_mfa"]),
-            (["printer jammed", "okta locked out"], ["hardware", "login_mfa"]),
-            "changing one text changes the data",
-        ),
-        (
-            (["printer jammed", "okta locked"], ["hardware", "login_mfa"]),
-            (["printer jammed", "okta locked"], ["login_mfa", "hardware"]),
-            "which label goes with which text matters, not only the two sets",
-        ),
-        (
-            (["printer jammed"], ["hardware"]),
-            (["printer jammed", "okta locked"], ["hardware", "login_mfa"]),
-            "adding an example changes the data",
-        ),
-    ]
-    for sep in _SEPARATORS:
-        shown = repr(sep)
-        pairs.append(
-            (
-                ([f"ab{sep}cd", "ef"], ["x", "x"]),
-                (["ab", f"cd{sep}ef"], ["x", "x"]),
-                f"texts may contain {shown}, so where one text ends must stay visible",
-            )
-        )
-        pairs.append(
-            (
-                ([f"ab{sep}cd"], ["x"]),
-                (["ab"], [f"cd{sep}x"]),
-                f"texts may contain {shown}, so where a text ends and its label begins must "
-                "stay visible",
-            )
-        )
-    return pairs
-
-
-def _fingerprint(probe: Probe, answer: Any, dataset: Dataset) -> str:
-    texts, labels = copy.deepcopy(dataset[0]), copy.deepcopy(dataset[1])
-    call = probe.describe_call(texts, labels)
-    got = probe.call(answer, texts, labels)
-    probe.expect_type(got, str, call)
-    if not _HEX64.fullmatch(got):
-        length = f"{len(got)} characters" if got else "an empty string"
-        raise NotYet(
-            f"{call} returned {got[:20]!r}... ({length}); a SHA-256 digest is 64 lowercase hex "
-            "characters: hashlib.sha256(data).hexdigest()."
-        )
-    if (texts, labels) != dataset:
-        raise NotYet(f"{call} changed the lists it was given; hash them without sorting.")
-    return got
-
-
-@exercise(
-    "1.6.2",
-    title="Fingerprint the training data",
-    answer_name="data_fingerprint",
-    reference=data_fingerprint,
-    solution=SOLUTION,
-    hints=(
-        "Feed the texts and labels to hashlib.sha256 as bytes and return .hexdigest(). The "
-        "hard part is the bytes: two different datasets must never give the same ones.",
-        "Joining strings with a separator is ambiguous when the strings can contain it: "
-        "'ab\\ncd' + 'ef' and 'ab' + 'cd\\nef' join to the same text. Tickets contain "
-        "newlines, tabs, commas and pipes. Encode each (text, label) pair unambiguously.",
-        "json.dumps([text, label]) escapes quotes and newlines, so one JSON array per example, "
-        "each followed by b'\\n', is unambiguous: for text, label in zip(texts, labels): "
-        "digest.update(json.dumps([text, label]).encode('utf-8') + b'\\n').",
-    ),
-)
-def _check_data_fingerprint(answer: Any, probe: Probe) -> str:
-    base: Dataset = (["Okta Verify keeps failing\n\nSince 9am", "café receipt €12"], ["a", "b"])
-    first = _fingerprint(probe, answer, base)
-    if _fingerprint(probe, answer, (list(base[0]), list(base[1]))) != first:
-        raise NotYet(
-            "data_fingerprint gave two different results for the same data; it must depend "
-            "on the contents only (no time, no random salt, no id())."
-        )
-    pairs = _must_differ()
-    for a, b, why in pairs:
-        if _fingerprint(probe, answer, a) == _fingerprint(probe, answer, b):
-            raise NotYet(
-                f"data_fingerprint{a} and data_fingerprint{b} are equal, but the data differ: "
-                f"{why}."
-            )
-    return f"the fingerprint is stable and told apart all {len(pairs)} pairs of datasets."
-
-
-# -- 1.6.3 prompting, RAG or training --------------------------------------------------------
+# -- 1.6.2 prompting, RAG or training --------------------------------------------------------
 
 APPROACHES = ("prompting", "rag", "training")
 """Training on labels covers a classifier head and a fine-tune; the lesson keeps those apart."""
@@ -244,7 +133,7 @@ _WHY_NOT = {
 
 
 @exercise(
-    "1.6.3",
+    "1.6.2",
     title="Prompting, RAG or training?",
     answer_name="approach_for",
     expects_function=False,
