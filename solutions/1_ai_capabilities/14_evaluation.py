@@ -2,14 +2,11 @@
 # # 1.4 Evaluation: is the answer right, and is the change real?
 #
 # Every change to an AI system changes its answers: a prompt edit, a new model, a provider's
-# silent update. You cannot read every answer after every change. An **evaluation** turns "it
-# looks fine" into a number over a fixed set of questions. A little statistics then tells you
-# whether that number really moved or only wobbled.
+# silent update. You cannot reread every answer after every change. An **evaluation** turns
+# "it looks fine" into a number over a fixed set of questions; statistics then says whether
+# that number really moved.
 #
-# You evaluate the Handbook Assistant as a team does before shipping a change: a golden set,
-# metrics, intervals, paired comparisons, and a model judge tested before it is trusted.
-#
-# **Time:** about 70 minutes: 35 to read, 10 to run the code and read its outputs, 25 for
+# **Time:** about 50 minutes: 25 to read, 8 to run the code and read its outputs, 17 for
 # the exercises. **You need:** lesson 00; lessons 1.1 (calling a model) and 1.3
 # (embeddings) help. No statistics background is assumed.
 #
@@ -18,16 +15,15 @@
 #   retrieval (recall@k, MRR), and say what each misses.
 # - Put a bootstrap confidence interval on a score, and read it.
 # - Decide with a paired comparison whether two prompts really differ, and improve a prompt
-#   until a held-out comparison says so; average repeated samples per question.
+#   until a held-out comparison says so.
 # - Test a model judge before trusting it: agreement on easy and hard wrong answers, length
 #   bias and position bias.
 
 # %% [markdown]
 # ## Setup
 #
-# `seed` drives every random draw (sampling at temperature > 0, the bootstrap); `fast` runs
-# fewer repeated samples. The **temperature** of a model call sets how random its choice of
-# words is: at 0 it gives its most likely answer every time.
+# `seed` drives every random draw; `fast` runs fewer repeated samples. The **temperature** of
+# a model call sets how random its choice of words is: at 0 it gives its most likely answer.
 
 # %% tags=["parameters"]
 seed = 0
@@ -35,17 +31,14 @@ fast = False
 
 # %% [markdown]
 # `LLMClient.from_settings()` returns the course's **local stand-in model** unless your
-# settings name a provider. It answers through the same API as a hosted model, offline and
-# the same way on every run. It picks sentences rather than writing new ones. Where this
-# lesson measures a judge's bias, the bias is **planted** in the stand-in on purpose, to
-# imitate one reported in real judges: the sizes say nothing about any real model, the
-# method is what transfers. [`docs/local-model.md`](../../docs/local-model.md) says how to
-# point the same code at a real provider.
+# settings name a provider ([`docs/local-model.md`](../../docs/local-model.md)). It runs
+# offline, answers the same way on every run, and picks sentences rather than writing new
+# ones. The judge biases measured here are **planted** in it, to imitate ones reported in
+# real judges: their sizes say nothing about real models; the method transfers.
 #
-# `HandbookAssistant` (from the lesson's lab module) is the prototype a tutorial builds:
-# embed every handbook section (lesson 1.3), retrieve the three closest to the question, and
-# ask the model to answer from them. Models are named by **role** (`chat-small`,
-# `chat-large`, `judge`, `embed`), which the course's registry maps to models.
+# `HandbookAssistant` is the prototype a tutorial builds: embed every handbook section
+# (lesson 1.3), retrieve the three closest to the question, and ask the model to answer from
+# them. Models are named by **role** (`chat-small`, `chat-large`, `judge`).
 
 # %%
 import matplotlib.pyplot as plt
@@ -76,10 +69,9 @@ for question in demo:
     print(f"Q: {question.question}\nA: {assistant.ask(question.question).content}\n")
 
 # %% [markdown]
-# Fluent, on topic, and right. Many prototypes stop here, and the change ships. That **vibe
-# check** fails three ways. It never looks at the questions the system gets wrong, because
-# nobody picked those. It cannot say how often answers are right. And it cannot see a change
-# of a few points.
+# Fluent, on topic, and right, so the change ships. That **vibe check** never looks at the
+# questions the system gets wrong, cannot say how often answers are right, and cannot see a
+# change of a few points.
 
 # %% [markdown]
 # ## 2. A golden set, and metrics for answers
@@ -93,9 +85,9 @@ pd.Series([q.type for q in dev]).value_counts().rename("dev questions")
 
 # %% [markdown]
 # `fact` questions are answered by one passage, `multi_doc` by several documents,
-# `restricted` by a restricted document (lesson 2.2 decides who may see it). `unanswerable`
-# ones are not covered by the handbook: the right answer is a refusal. `version_sensitive`
-# ones ask about a fact that changed; they also carry the outdated answer:
+# `restricted` by a restricted document (lesson 2.2). The handbook does not cover
+# `unanswerable` ones: the right answer is a refusal. `version_sensitive` ones ask about a
+# fact that changed, and also carry the outdated answer:
 
 # %%
 changed = next(q for q in dev if q.type == "version_sensitive")
@@ -105,10 +97,9 @@ print("outdated answer: ", changed.stale_answer)
 
 # %% [markdown]
 # `run_golden` calls an answer function once per question and returns a table: one row per
-# question, with the answer, each score, the tokens and the cost. A failed call keeps its
-# error and scores 0, because a failed call is a failed answer for the user. The first metric
-# is **exact match**: 1 when the answer equals the reference after lower-casing and removing
-# punctuation and articles (the SQuAD convention, Rajpurkar et al., 2016).
+# question, with the answer, each score, the tokens and the cost. A failed call scores 0: it
+# failed the user too. The first metric, **exact match**, is 1 when the answer equals the
+# reference after lower-casing and removing punctuation and articles (Rajpurkar et al., 2016).
 
 # %%
 from course_lib.evaluation import exact_match, run_golden
@@ -127,15 +118,14 @@ prototype[["question", "answer", "reference", "exact_match"]].head(3)
 # Zero everywhere: a sentence almost never equals a reference word for word. Exact match
 # suits labels and numbers. For sentences, three more rules:
 #
-# - **token F1** (SQuAD) gives partial credit: the harmonic mean of the shares of shared
-#   words in the answer (precision) and in the reference (recall);
-# - the **fact check** `contains_fact` asks what a reader asks: are all the reference's
-#   numbers in the answer, and enough of its content words? Extra words cost nothing;
-# - for an **unanswerable** question, a refusal scores 1 and any answer 0, as in SQuAD 2.0
-#   (Rajpurkar, Jia and Liang, 2018); on answerable ones a refusal scores 0.
+# - **token F1** gives partial credit: the harmonic mean of the shares of shared words in the
+#   answer (precision) and in the reference (recall);
+# - the **fact check** `contains_fact`: does the answer state all the reference's numbers
+#   and enough of its content words? Extra words cost nothing;
+# - on an **unanswerable** question a refusal scores 1 and any answer 0 (Rajpurkar, Jia and
+#   Liang, 2018); on answerable ones a refusal scores 0.
 #
-# The run kept every answer, so `rescore` adds columns without calling the model again. Keep
-# the answers of every run: metrics get fixed and added long after the calls are paid for.
+# `rescore` adds them from the stored answers, without calling the model again:
 
 # %%
 from course_lib.evaluation import is_refusal, rescore, summarize, token_f1
@@ -159,21 +149,20 @@ by_type.round(3)
 
 # %% [markdown]
 # The prototype never refuses, so it scores 0 on every unanswerable question. The fact check
-# is easiest with a short reference: `version_sensitive` references are the shortest of the
-# answerable types, and score highest. `restricted` has only 8 questions: one more right
-# answer would move its 0.000 to 0.125. Two things give such scores meaning: an interval
-# (section 4) and a comparison (section 6). First, the part F1 does not see.
+# favours short references: `version_sensitive` has the shortest of the answerable types, and
+# scores highest. With only 8 `restricted` questions, one more right answer would move 0.000
+# to 0.125. An interval (section 4) and a comparison (section 6) give such scores meaning.
 
 # %% [markdown]
 # ## 3. Metrics for retrieval: recall@k and MRR
 #
 # A wrong answer has two suspects: retrieval sent the wrong passages, or the model misused
 # the right ones. The golden set cites the documents that answer each question, so retrieval
-# is scored alone, without a model call:
+# is scored alone:
 #
 # - **recall@k**: the share of a question's cited documents among the top k distinct ones;
-# - **reciprocal rank**: 1 / the position of the first cited document (0 if none); its mean
-#   over questions is the **MRR**.
+# - **MRR**: the mean over questions of 1 / the position of the first cited document (0 if
+#   none).
 
 # %%
 from course_lib.evaluation import recall_at_k, reciprocal_rank
@@ -189,9 +178,8 @@ retrieval["MRR"] = np.mean([reciprocal_rank(r, s) for r, s in pairs])
 pd.Series(retrieval).round(3).to_frame("dense retrieval, dev")
 
 # %% [markdown]
-# The assistant sends three *sections*, and several can come from one document. So what
-# limits the answers is whether any cited document is among those three. Split the scores
-# on it:
+# The assistant sends the model three sections. Split the answer scores on whether any cited
+# document is among them:
 
 # %%
 in_context = {
@@ -204,18 +192,17 @@ print(f"a cited document is sent for {sum(in_context.values())} of {len(in_conte
 found.groupby("cited_doc_in_context")[["score", "fact"]].agg(["count", "mean"]).round(3)
 
 # %% [markdown]
-# For the `False` row no prompt can help: the right passage never reaches the model. Even
-# when it does, scores stay low: the model also misuses the right passage. Together, the two
-# kinds of metric say which part to fix (lessons 2.1 and 2.2 improve retrieval).
+# For the `False` row no prompt can help: the right passage never reaches the model. In the
+# `True` row scores stay low too: the model also misuses the right passage. The two kinds of
+# metric say which part to fix (lessons 2.1 and 2.2 improve retrieval).
 
 # %% [markdown]
 # ## 4. One number is not enough: a confidence interval
 #
-# The dev set is a sample of the questions users ask. Draw other questions of the same kinds
-# and the mean moves. By how much? The **bootstrap** answers from the data you have (Efron
-# and Tibshirani, 1993). Draw a new "golden set" of the same size from your scores, with
-# replacement, take its mean, and repeat a few thousand times. The middle 95% of those means
-# is a 95% confidence interval. `bootstrap_ci` does it:
+# The dev set is a sample of the questions users ask; another sample would give another
+# mean. The **bootstrap** (Efron and Tibshirani, 1993) measures by how much. Draw a new golden
+# set of the same size from your scores, with replacement, and take its mean; repeat a few
+# thousand times. The middle 95% of those means is a 95% confidence interval:
 
 # %%
 from course_lib.evaluation import bootstrap_ci, plot_bootstrap
@@ -226,11 +213,9 @@ plot_bootstrap(prototype["score"], (interval.low, interval.high), seed=seed, lab
 plt.show()
 
 # %% [markdown]
-# Each bar counts resampled golden sets whose mean fell in that bin; the band is the
-# interval. Read it as a method: built this way on many golden sets, about 95% of the
-# intervals would contain the true score. It is no guarantee for this one band. The band
-# narrows only with the square root of the number of questions: four times the questions for
-# half the width.
+# Built this way on many golden sets, about 95% of the intervals would contain the true
+# score; it is no guarantee for this one. The width shrinks with the square root of the
+# number of questions: four times the questions for half the width.
 
 # %% [markdown]
 # ## 5. A second prompt, and a second source of noise
@@ -251,8 +236,7 @@ both.index = ["naive prompt", "careful prompt"]
 both[["n", "score", "score_low", "score_high"]].round(3)
 
 # %% [markdown]
-# The intervals overlap, so comparing them cannot decide. The prompt was written to refuse;
-# count the refusals of each, by kind of question:
+# The intervals overlap, so comparing them cannot decide. Count each prompt's refusals:
 
 
 # %%
@@ -264,12 +248,12 @@ def refusals(run):
 pd.DataFrame({"naive prompt": refusals(prototype), "careful prompt": refusals(careful)})
 
 # %% [markdown]
-# The careful prompt refuses some unanswerable questions, as intended, and also some the
-# handbook does answer, where the passages did not look relevant enough.
+# The careful prompt refuses 4 unanswerable questions, as intended, and also 9 that the
+# handbook does answer.
 #
-# Production often calls the model at a temperature above 0, and then one prompt gives
-# different answers from call to call. A seed per call makes that reproducible here. Run the
-# careful prompt at temperature 0.8 with several seeds:
+# Production often samples at a temperature above 0, so one prompt gives different answers
+# from call to call; a seed per call makes that reproducible here. Run the careful prompt at
+# temperature 0.8 with several seeds:
 
 # %%
 n_samples = 4 if fast else 10
@@ -290,26 +274,24 @@ print(f"{int((answers.nunique(axis=1) > 1).sum())} of {len(answers)} questions g
 print("first run alone:", bootstrap_ci(samples[0]["score"], seed=seed))
 
 # %% [markdown]
-# Two kinds of noise sit in every evaluation number. **Sampling noise**, the spread between
-# seeds, comes from the questions whose answers vary. **Question noise**, the bootstrap
-# interval, comes from which questions happened to be in the set. Here the second is larger.
-# Miller (2024) gives two remedies: evaluate at temperature 0 when you can, and otherwise
-# answer each question several times and score the mean per question.
+# Two kinds of noise sit in every evaluation number: **sampling noise**, the spread between
+# seeds, and **question noise**, the bootstrap interval, from which questions happened to be
+# in the set. Here the second is larger. Miller (2024) gives two remedies: evaluate at
+# temperature 0 when you can; otherwise answer each question several times and score the
+# mean per question.
 #
-# Here every sampled run scores a little above the temperature-0 run: sampling sometimes
-# picks a second-best sentence that shares more words with the reference. Temperature 0 is
-# advice for reproducible numbers, not for higher ones. If you think sampling helps, test it
-# like any change, paired (exercise 1.4.3 does).
+# Every sampled run scores a little above temperature 0. Section 6 tests whether that is
+# real.
 
 # %% [markdown]
 # ## 6. Real or noise? The paired comparison
 #
 # Both prompts answered the *same* questions, and a question hard for one is usually hard for
 # the other. A **paired** comparison bootstraps the mean of the per-question differences
-# (B minus A). If its interval excludes 0, the difference is unlikely to be noise.
-# `compare_runs` matches rows by question id. The **p-value** is how often a resampled
-# difference falls on the other side of zero, doubled. Compare the prompts where each
-# behaviour shows, and two seeds of one prompt as a known-noise control:
+# (B minus A); if its interval excludes 0, the difference is unlikely to be noise. The
+# **p-value** is how often a resampled difference falls on the other side of zero, doubled.
+# Compare the prompts where each behaviour shows, and two seeds of one prompt as a
+# known-noise control:
 
 # %%
 from course_lib.evaluation import compare_runs, plot_paired
@@ -338,57 +320,45 @@ plot_paired(comparisons, label="answer score, B - A")
 plt.show()
 
 # %% [markdown]
-# Read from the top. On answerable questions the careful prompt is *worse*, and really so.
-# On unanswerable ones it refuses more, as written, with a wide interval because there are
-# few such questions. Over all questions the two effects roughly cancel: one overall number
-# hides two real changes. The two seeds are noise, correctly called.
+# Read from the top. On answerable questions the careful prompt is *worse*, and really so:
+# it refuses 9 of them. On unanswerable ones it refuses more, with a wide interval: there
+# are only 14. Over all questions the two effects cancel: one overall number hides two real
+# changes. The two seeds are noise, correctly called.
 #
-# Where does the loss on answerable questions come from? Sum the per-question differences,
-# and split them: the refused questions, and the `[doc-id]` citations in the other answers,
-# which token F1 counts as extra words. Scoring the answers without their citations shows
-# the second:
+# Now section 5's question. Miller's remedy scores each question by its mean over the seeds,
+# matching rows by question id; compare that, paired, with temperature 0:
 
 # %%
-import re
-
-asked = careful["type"] != "unanswerable"
-refused = asked & careful["answer"].map(is_refusal)
-uncited = rescore(
-    careful.assign(answer=careful["answer"].str.replace(r"\s*\[[^\]]+\]", "", regex=True)),
-    dev,
-    scorers,
+averaged = (
+    pd.concat(samples)
+    .groupby("id", as_index=False, sort=False)
+    .agg(type=("type", "first"), score=("score", "mean"))
 )
-change = careful["score"] - prototype["score"]
-citations = (careful["score"] - uncited["score"])[asked & ~refused].sum()
-print(f"careful - naive, summed over answerable questions: {change[asked].sum():+.2f}")
-print(f"  from the {int(refused.sum())} refused questions: {change[refused].sum():+.2f}")
-print(f"  from citations in the others: {citations:+.2f}")
-had_fact = int(prototype.loc[refused, "fact"].sum())
-print(f"naive answers to the refused questions with the fact: {had_fact} of {int(refused.sum())}")
+print("one sample - temperature 0:", compare_runs(careful, samples[0], "score", seed=seed))
+print("mean       - temperature 0:", compare_runs(careful, averaged, "score", seed=seed))
 
 # %% [markdown]
-# Most of the loss is the refusals, and the naive prompt had the fact on only 2 of those 9
-# questions. The rest is the citations: useful to a reader, charged for by token F1. The
-# metric shapes the verdict.
+# One sample cannot tell sampling from temperature 0; the mean over the seeds can. The gain
+# is real and under one point: averaging shrinks the sampling noise until small differences
+# show. It comes from the stand-in sometimes picking a second-best sentence, not from
+# anything true of sampling.
 #
-# By design, a 95% interval calls noise real about one time in twenty. For a decision such
-# as shipping a prompt, ask for a stricter level (99%). Decide what you compare before
-# you look: test twenty variants and one will "win" by chance.
+# A 95% interval calls noise real about one time in twenty. For a decision such as shipping
+# a prompt, ask for 99%. Fix what you compare, and what size would matter, before you look:
+# test twenty variants and one will "win" by chance.
 #
 # ### Exercise 1.4.1: Beat the naive prompt without losing refusals (open-ended)
 #
 # Write a system prompt, `MY_PROMPT`, that beats the naive prompt on answerable questions,
 # measured by the fact check, paired, with a 95% interval above 0. It must also refuse at
 # least as many unanswerable questions as the careful prompt. Tune on dev with
-# `trial_prompt(assistant, MY_PROMPT, dev)`, which prints both numbers. The checker measures
-# your prompt on the test split, plus off-topic questions you have not seen. It refuses the
-# naive and careful prompts. `hint("1.4.1")` gives graded hints.
+# `trial_prompt(assistant, MY_PROMPT, dev)`. The checker measures your prompt on the test
+# split plus off-topic questions you have not seen. `hint("1.4.1")` gives graded hints.
 #
 # What the stand-in responds to is **planted**, and simpler than a real model. `chat-small`
 # answers with its one best sentence unless the prompt asks for more (it gives at most two).
-# It refuses only when the prompt allows it, and then whenever its best passage scores
-# under a fixed relevance threshold: a prompt can switch refusals on, not tune them. The
-# sizes say nothing about real models; tuning on dev and checking held out is what transfers.
+# It refuses only when the prompt allows it, and then below a fixed relevance threshold: a
+# prompt can switch refusals on, not tune them.
 
 # %%
 # BEGIN SOLUTION
@@ -410,15 +380,13 @@ if isinstance(MY_PROMPT, str):
 check("1.4.1", MY_PROMPT)
 
 # %% [markdown]
-# Compare the two gains. For the course's prompt the held-out gain is less than half the dev
-# gain. You chose the prompt because it did well on dev, so part of its dev gain was luck of
-# those questions. That is
-# why the checker measures on questions you did not tune on.
-#
-# Your gain was measured by the fact check, which costs extra words nothing; token F1
-# charges for them. Does F1 agree?
+# For the course's prompt the held-out gain is less than half the dev gain. You chose the
+# prompt because it did well on dev, so part of that gain was luck. That is why the checker
+# measures on questions you did not tune on. Your gain was measured by the fact check. Does
+# token F1 agree?
 
 # %%
+asked = careful["type"] != "unanswerable"
 if isinstance(MY_PROMPT, str):
     mine = run_golden(
         lambda q: assistant.ask(q.question, system=MY_PROMPT), dev, scorers=scorers, run="mine"
@@ -428,17 +396,15 @@ if isinstance(MY_PROMPT, str):
     )
 
 # %% [markdown]
-# F1 does not see the gain: the second sentence brings the fact, and also words the
-# reference lacks, which F1 charges for. Choose the metric before the prompt, or the prompt
-# chases it.
+# It does not: the second sentence brings the fact, and also words the reference lacks,
+# which F1 charges for. Choose the metric before the prompt, or the prompt chases it.
 
 # %% [markdown]
 # ## 7. A model as judge, tested before it is trusted
 #
 # Token F1 punishes a right answer in other words. A **model as judge** reads the question,
-# the reference and the answer, and says whether the facts match. `grade` sends a judge
-# prompt to the `judge` role at temperature 0 and asks for a JSON verdict (a 1-to-5 score,
-# pass or fail, a reason):
+# the reference and the answer, and says whether the facts match. `grade` asks the `judge`
+# role, at temperature 0, for a JSON verdict: a 1-to-5 score, pass or fail, a reason.
 
 # %%
 from course_lib.evaluation import grade
@@ -449,22 +415,22 @@ graded = grade(
 print(graded.verdict)
 
 # %% [markdown]
-# It failed the outdated answer. One verdict proves nothing: test the judge like a new
-# colleague, on answers whose verdict you already know. Per answerable question,
-# `calibration_set` builds a right answer (the handbook sentence the golden set cites) and
-# three kinds of wrong one:
+# It failed the outdated answer, but one verdict proves nothing. Test the judge on answers
+# whose verdict you know. Per answerable question, `calibration_set` builds a right answer
+# (the handbook sentence the golden set cites) and three kinds of wrong one:
 #
 # - **other question**: another document's reference answer. Easy: wrong topic.
-# - **stale**: the outdated answer and the previous handbook version's sentence. Right topic,
-#   old fact.
+# - **stale**: the outdated answer and the previous handbook version's sentence. Right
+#   topic, old fact.
 # - **near miss**: the right sentence with one figure changed. Right topic, same words.
 #
 # ### Exercise 1.4.2: Near misses for the judge
 #
 # Write `near_miss(answer, reference)`: return `answer` with a number the reference states
 # changed to another value, or `None` when it has none. Keep every other word. The checker
-# runs it on test-split answers: at least 80% must become near misses, each failing the fact
-# check, with as many numbers as before and a token F1 of at least 0.75 with the original.
+# runs it on test-split answers, and at least 80% must become near misses. Each must fail
+# the fact check, keep as many numbers, and keep a token F1 of at least 0.75 with the
+# original.
 
 # %%
 import re
@@ -492,9 +458,9 @@ check("1.4.2", near_miss)
 
 # %% [markdown]
 # Now grade every calibration answer. `agreement_by_kind` gives, per kind, how often the
-# judge's verdict matches the label, and **Cohen's kappa** (Cohen, 1960) from scikit-learn:
-# agreement corrected for chance, 1 perfect, 0 no better than guessing. Kappa is computed
-# twice: with the easy wrong answers only, and with every kind.
+# judge's verdict matches the label. It also computes **Cohen's kappa** (Cohen, 1960) with
+# scikit-learn's `cohen_kappa_score`: agreement corrected for chance, 1 perfect, 0 no better
+# than guessing. Kappa is computed with the easy wrong answers only, then with every kind.
 
 # %%
 from course_lib.evaluation import grade_all
@@ -508,19 +474,17 @@ print(kappas.round(3).to_string())
 by_kind.round(3)
 
 # %% [markdown]
-# The judge catches nearly every easy and stale wrong answer, and lets many near misses
-# through: almost every word agrees with the reference. It also fails some right answers:
-# 1 minus the `right` row. These rates are the stand-in's; a real judge's must be measured the
-# same way. Calibrated on easy negatives alone, its kappa looks good; with the hard ones it
-# drops. A system's own wrong answers are rarely about another question, so calibrate on
-# hard negatives too, report the agreement per kind, and keep a deterministic check for the
-# key number beside the judge.
+# The judge catches nearly every easy and stale wrong answer, but passes many near misses,
+# whose words almost all agree with the reference. With easy negatives alone its kappa
+# looks good (0.823); with the hard ones it drops to 0.659. A system's own wrong answers are
+# rarely about another question: calibrate on hard negatives, report agreement per kind,
+# and keep a deterministic check for the key number. Measure a real judge the same way.
 #
 # ### Length bias
 #
-# Judges favour longer answers (Zheng et al., 2023, call it verbosity bias). The stand-in's
+# Judges favour longer answers (Zheng et al., 2023, call it verbosity bias); the stand-in's
 # judge has this bias planted. Pad every answer with four copies of a filler sentence that
-# adds no facts, and grade again; an unbiased judge gives the same scores.
+# adds no facts, and grade again. An unbiased judge gives the same scores.
 
 # %%
 from course_lib.evaluation import paired_bootstrap
@@ -538,18 +502,17 @@ before, after = (frame.loc[wrong, "judge_passed"].astype(bool).mean() for frame 
 print(f"wrong answers passed: {before:.3f} unpadded, {after:.3f} padded")
 
 # %% [markdown]
-# Scores and false passes climb while the facts stay the same. Comparing two prompts with
-# this judge favours the one with longer answers, so a judge score must never be the only
-# metric. The padding test is cheap: run it whenever the judge's model or prompt changes.
+# The facts stay the same, yet scores rise and the share of wrong answers passed goes from
+# 0.145 to 0.338. Used alone, this judge would favour the prompt with longer answers. Rerun
+# this cheap test whenever the judge's model or prompt changes.
 #
 # ### Position bias
 #
-# A pairwise judge sees two answers and names the better one. Judges lean towards one
-# position (Zheng et al., 2023). Measure it by asking twice with the answers swapped: a
-# verdict that flips with the order follows the position, not the content. The stand-in's
-# pairwise mode has a planted bias: when two answers agree with the reference about equally,
-# it names the first one shown. `position_bias` pits each right answer against each wrong
-# one of its question, in both orders:
+# A pairwise judge names the better of two answers, and judges lean towards one position
+# (Zheng et al., 2023). The stand-in's pairwise mode has a planted bias: when two answers
+# agree with the reference about equally, it names the first. `position_bias` pits each
+# right answer against each wrong one of its question, in both orders; a verdict that flips
+# with the order follows the position:
 
 # %%
 from course_lib.labs import position_bias
@@ -557,25 +520,23 @@ from course_lib.labs import position_bias
 position_bias(client, labelled).round(3)
 
 # %% [markdown]
-# Against easy wrong answers the verdict rarely depends on the order. Against near misses
-# it often does. The defence follows from the measurement: ask in both orders, count a
-# preference only when both agree, and treat the rest (the `follows_position` share) as a
-# tie. Record that share as a measure of the judge.
+# Against easy wrong answers the order rarely matters; against near misses it often does.
+# So ask in both orders, count a preference only when both agree, treat the rest as a tie,
+# and record the `follows_position` share as a measure of the judge.
 #
 # **Self-preference.** Here the `judge` role is served by the same model as `chat-large`.
-# A judge tends to favour answers written the way it writes (Zheng et al. call it
-# self-enhancement bias), so comparing `chat-large` with another model using this judge
-# risks a verdict tilted towards `chat-large`. This lesson does not measure that effect.
-# Production avoids the risk rather than estimating it: a judge from another model family,
-# and a human spot check of a sample of verdicts, labelled blind to which model wrote them.
+# Judges tend to favour answers written the way they write (Zheng et al.'s self-enhancement
+# bias), so this judge may tilt a comparison towards `chat-large`. This lesson does not
+# measure that. Production avoids the risk: a judge from another model family, and a human
+# spot check of verdicts, blind to which model wrote the answers.
 
 # %% [markdown]
 # ## 8. The production version: an evaluation is a table
 #
-# Everything above comes from a run table, one row per question. It holds quality, tokens,
-# cost and latency, so it also answers "is the bigger model worth it?". Run the careful prompt on `chat-large` and compare, paired. The
-# **p95 latency** is the time within which 95% of calls answer; here it is the stand-in's
-# modelled latency, not a measurement of this machine.
+# Everything above comes from run tables, one row per question, holding quality, tokens,
+# cost and latency. So they also answer "is the bigger model worth it?". The **p95 latency**
+# is the time within which 95% of calls answer; here it is the stand-in's modelled latency.
+# Run the careful prompt on `chat-large`, and compare:
 
 # %%
 large = run_golden(
@@ -598,49 +559,9 @@ pd.DataFrame(
 ).round(3)
 
 # %% [markdown]
-# Read the comparison line first: here the larger model is not distinguishable from noise,
-# while the table shows what it costs.
-#
-# ### Exercise 1.4.3: Average the seeds, per question
-#
-# In section 5 every run at temperature 0.8 scored above the temperature-0 run. Is sampling
-# really better? Miller's remedy makes a fair test: score each question by its mean over the
-# seeds, then compare that run with temperature 0, paired. Write `seed_means(runs)`: one row
-# per question, with its `id`, its `type` and its mean `score` over the runs. Match rows by
-# id: stored runs need not list the questions in the same order.
-
-# %%
-import pandas as pd
-
-
-def seed_means(runs: list[pd.DataFrame]) -> pd.DataFrame:
-    """One row per question: its id, type and mean score over ``runs``."""
-    # BEGIN SOLUTION
-    stacked = pd.concat(runs, ignore_index=True)
-    return stacked.groupby("id", as_index=False, sort=False).agg(
-        type=("type", "first"), score=("score", "mean")
-    )
-    # END SOLUTION
-
-
-# %%
-check("1.4.3", seed_means)
-
-# %% [markdown]
-# One sample at temperature 0.8, then the mean of all of them, each against temperature 0:
-
-# %%
-averaged = answer_or_reference("1.4.3", seed_means)(samples)
-print("one sample - temperature 0:", compare_runs(careful, samples[0], "score", seed=seed))
-print("mean       - temperature 0:", compare_runs(careful, averaged, "score", seed=seed))
-
-# %% [markdown]
-# One sample cannot tell sampling from temperature 0. The mean over the seeds can: the gain
-# is real, and under one point. It comes from the stand-in picking a second-best sentence now
-# and then, not from anything true of sampling. Averaging shrinks the sampling noise, so
-# small differences become visible: decide before looking what size would matter.
-#
-# Keep every run; lesson 2.6 versions such files and lesson 4.2 stores them in SQL.
+# The larger model is not distinguishable from noise here, and costs 2.556 dollars per 1,000
+# questions against 0.114. Keep every run: lesson 2.6 versions such files and lesson 4.2
+# stores them in SQL.
 
 # %%
 from course_lib.workdir import work_path
@@ -651,34 +572,34 @@ runs.to_csv(path, index=False)
 print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}")
 
 # %% [markdown]
-# To evaluate a real model, set the provider in your settings and change nothing here.
-# Frameworks wrap the same ideas (`inspect_ai`, `promptfoo`, `ragas`, `deepeval`, MLflow's
-# `mlflow.genai.evaluate`): check that yours keeps one row per question, reports intervals,
-# and lets you calibrate its judge.
+# To evaluate a real model, set the provider in your settings; nothing else changes. If you
+# adopt a framework (`inspect_ai`, `promptfoo`, `ragas`, `deepeval`, `mlflow.genai.evaluate`),
+# check that it keeps one row per question, reports intervals and lets you calibrate its
+# judge.
 
 # %% [markdown]
 # ## Takeaways
 #
-# - A vibe check reads the answers nobody worried about. A golden set with dev and test
-#   splits measures every question, every time.
-# - Choose the metric for the answer's shape and decide it before tuning: exact match for
-#   labels, F1 or a fact check for sentences, refusals for unanswerable questions, recall@k
-#   and MRR for retrieval.
-# - A mean without an interval is half a number; a paired comparison, per question type, is
-#   how you tell a change from noise.
-# - A judge is a model: calibrate it on hard negatives (near misses, stale facts), measure
-#   its length and position biases, and never use it as the only metric.
+# - A golden set with dev and test splits measures every question, every time; a vibe check
+#   does not.
+# - Choose the metric for the answer's shape, before tuning: exact match for labels, F1 or a
+#   fact check for sentences, refusals for unanswerable questions, recall@k and MRR for
+#   retrieval.
+# - A mean without an interval is half a number; a paired comparison, per question type,
+#   tells a change from noise.
+# - A judge is a model: calibrate it on hard negatives, measure its biases, and never use it
+#   as the only metric.
 
 # %% [markdown]
 # ## Production checklist
 #
-# - A versioned golden set with dev and test splits, with questions the system must refuse.
+# - A versioned golden set with dev and test splits, and questions the system must refuse.
 # - Deterministic metrics first; a judge only where they cannot decide, calibrated per kind.
 # - Every score with its interval and n; every change compared with the baseline, paired.
-# - A pairwise judge asked in both orders; a judge from another model family than the
-#   models it grades, and a human spot check of a sample.
-# - Every run stored with answers, prompt version, model, tokens and cost (lesson 2.6), and
-#   the evaluation run in CI before a change ships (lesson 3.5).
+# - A pairwise judge asked in both orders, from another model family, with a human spot
+#   check.
+# - Every run stored with its answers, prompt version, model and cost (lesson 2.6), and run
+#   in CI before a change ships (lesson 3.5).
 
 # %% [markdown]
 # ## Check your understanding
@@ -693,17 +614,15 @@ print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}"
 #
 # <details><summary>Short answers</summary>
 #
-# 1. A paired comparison with the old prompt on the same questions: the interval of the mean
-#    difference, and how many questions changed. Per question type if the prompt changes
-#    several behaviours.
-# 2. It removes what both runs share: a question hard for one prompt is hard for the other.
-#    The differences vary much less than the scores, so their interval is narrower.
+# 1. A paired comparison with the old prompt on the same questions, per question type if the
+#    prompt changes several behaviours.
+# 2. It removes what both runs share: a question hard for one prompt is hard for the other,
+#    so the differences vary much less than the scores.
 # 3. Raw agreement flatters a judge when most answers are right; kappa corrects for chance.
-#    And it depends on the wrong answers tested: easy ones hide the near misses it passes.
-# 4. The judge (length bias) and the fact check (extra words cost nothing) reward them; token
-#    F1 and exact match punish them.
-# 5. Dev. You tuned on it, so it would flatter a test score. A question may move from test to
-#    dev, never from dev to test.
+#    And easy wrong answers hide the near misses it passes.
+# 4. The judge (length bias) and the fact check reward them; token F1 and exact match punish
+#    them.
+# 5. Dev: you tuned on it. A question may move from test to dev, never back.
 #
 # </details>
 
@@ -717,12 +636,10 @@ print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}"
 # - E. Miller, "Adding Error Bars to Evals: A Statistical Approach to Language Model
 #   Evaluations", 2024 (https://arxiv.org/abs/2411.00640).
 # - B. Efron and R. J. Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall, 1993.
-# - T. C. Hesterberg, "What Teachers Should Know About the Bootstrap", The American
-#   Statistician 69(4), 2015 (https://arxiv.org/abs/1411.5279).
 # - J. Cohen, "A Coefficient of Agreement for Nominal Scales", Educational and Psychological
 #   Measurement 20(1), 1960.
 # - L. Zheng et al., "Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena", NeurIPS 2023
-#   (https://arxiv.org/abs/2306.05685). Position, verbosity and self-enhancement biases.
+#   (https://arxiv.org/abs/2306.05685): position, verbosity and self-enhancement biases.
 # - H. Husain, "Your AI Product Needs Evals", 2024 (https://hamel.dev/blog/posts/evals/).
 #
 # **Next:** lesson 1.5, Agents and tool calling.

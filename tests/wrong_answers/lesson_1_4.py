@@ -5,9 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 # -- 1.4.1 beat the naive prompt --------------------------------------------------------------
 
 _NO_REFUSAL = "Answer in at most two sentences using the documents."  # beats naive, never refuses
@@ -87,45 +84,6 @@ def _returns_a_list(answer: str, reference: str) -> Any:
     return [answer]
 
 
-# -- 1.4.3 seed means --------------------------------------------------------------------------
-
-
-def _first_run(runs: list[Any]) -> Any:
-    return runs[0]
-
-
-def _by_position(runs: list[Any]) -> Any:
-    """Averages row by row: wrong when the runs list the questions in different orders."""
-    scores = np.mean([run["score"].to_numpy() for run in runs], axis=0)
-    return runs[0].assign(score=scores)
-
-
-def _median(runs: list[Any]) -> Any:
-    return pd.concat(runs).groupby("id", as_index=False)["score"].median()
-
-
-def _stacked(runs: list[Any]) -> Any:
-    """Every sample as its own row: compare_runs would see each id several times."""
-    return pd.concat(runs, ignore_index=True)
-
-
-def _overall_mean(runs: list[Any]) -> Any:
-    return float(pd.concat(runs)["score"].mean())
-
-
-def _id_as_index(runs: list[Any]) -> Any:
-    """The mean per question, with the id moved into the index: compare_runs needs a column."""
-    return pd.concat(runs).groupby("id")[["score"]].mean()
-
-
-def _two_runs_only(runs: list[Any]) -> Any:
-    return pd.concat(runs[:2]).groupby("id", as_index=False)["score"].mean()
-
-
-def _best_seed(runs: list[Any]) -> Any:
-    return pd.concat(runs).groupby("id", as_index=False)["score"].max()
-
-
 WRONG_ANSWERS: dict[str, list[Any]] = {
     "1.4.1": [
         _NO_REFUSAL,
@@ -149,15 +107,5 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _one_occurrence_only,
         _number_as_word,
         _returns_a_list,
-    ],
-    "1.4.3": [
-        _first_run,
-        _by_position,
-        _median,
-        _stacked,
-        _overall_mean,
-        _id_as_index,
-        _two_runs_only,
-        _best_seed,
     ],
 }
