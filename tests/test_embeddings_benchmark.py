@@ -33,7 +33,7 @@ from course_lib.labs import (
     retrieval_baselines,
     retrieval_units,
 )
-from course_lib.labs.embedding_benchmark import _licence_from_metadata
+from course_lib.labs.embedding_benchmark import _licence_from_metadata, _RankingSearch
 
 TEXTS = [
     "Deploys to production need one reviewer and a green pipeline.",
@@ -102,6 +102,19 @@ def test_search_one_equals_search_many(golden, bm25, dense, which: str) -> None:
     retriever = bm25 if which == "bm25" else dense
     questions = [q.question for q in golden[0][:20]]
     assert [retriever.search(q, 7) for q in questions] == retriever.search_many(questions, 7)
+
+
+def test_the_shared_base_answers_one_query_through_search_many() -> None:
+    class Reversed(_RankingSearch):
+        def search_many(self, queries, depth=10):
+            return [list(range(len(query)))[::-1][:depth] for query in queries]
+
+    assert Reversed().search("abc", 2) == [2, 1]
+    with pytest.raises(TypeError, match="one query string"):
+        Reversed().search(["abc"])  # type: ignore[arg-type]
+    with pytest.raises(NotImplementedError, match="search_many"):
+        _RankingSearch().search("abc")
+    assert all(issubclass(c, _RankingSearch) for c in (BM25Retriever, EmbeddingRetriever))
 
 
 def test_both_retrievers_satisfy_the_protocol(bm25, dense) -> None:

@@ -48,6 +48,12 @@ def test_the_two_ends_rank_as_each_retriever_alone() -> None:
         assert ranking[: len(found)] == found
 
 
+def test_search_ranks_one_query_as_search_many_does() -> None:
+    hybrid = HybridRetriever(TEXTS, weight=0.7)
+    queries = ["how fast are expenses paid back", "error 404 for a shipment"]
+    assert [hybrid.search(q, 3) for q in queries] == hybrid.search_many(queries, 3)
+
+
 def test_scores_mix_scaled_bm25_with_cosines() -> None:
     hybrid = HybridRetriever(TEXTS, weight=0.5)
     scores = hybrid.scores(["error 404 for a shipment"])

@@ -7,7 +7,8 @@ candidate:
 
 * :class:`BM25Retriever` (sparse, ``bm25s``) and :class:`EmbeddingRetriever` (dense, any
   :class:`~course_lib.embeddings.Embedder`) are built once over the same texts and answer
-  ``search(query)`` with the indices of the best texts, best first, ties by lower index.
+  ``search(query)`` with the indices of the best texts, best first, ties by lower index. A
+  shared base writes ``search`` as one call of ``search_many``, so the two always agree.
 * :func:`evaluate_retriever` scores a retriever on golden questions, one row per question, with
   the definitions of the golden set's datasheet (:mod:`course_lib.labs.baselines`), so its
   means match the datasheet's table.
@@ -109,7 +110,25 @@ class Retriever(Protocol):
         ...
 
 
-class BM25Retriever:
+class _RankingSearch:
+    """Base of the lesson's retrievers: :meth:`search` is one query through :meth:`search_many`.
+
+    A subclass writes only :meth:`search_many`, so one query and many are ranked by the same
+    code and cannot drift apart.
+    """
+
+    def search(self, query: str, depth: int = _DEPTH) -> list[int]:
+        """Indices of up to ``depth`` best texts for ``query``, best first."""
+        if not isinstance(query, str):
+            raise TypeError(f"search() takes one query string (got {type(query).__name__}).")
+        return self.search_many([query], depth)[0]
+
+    def search_many(self, queries: Sequence[str], depth: int = _DEPTH) -> list[list[int]]:
+        """One ranking per query, best first; a subclass must define it."""
+        raise NotImplementedError(f"{type(self).__name__} must define search_many().")
+
+
+class BM25Retriever(_RankingSearch):
     """BM25 over a fixed list of texts, with ``bm25s``'s default parameters and English stopwords.
 
     Texts are lower-cased and split into words of two or more letters or digits; no stemming,
@@ -137,14 +156,8 @@ class BM25Retriever:
 
         return tokenize(texts)
 
-    def search(self, query: str, depth: int = _DEPTH) -> list[int]:
-        """Indices of up to ``depth`` texts with the highest positive BM25 score."""
-        if not isinstance(query, str):
-            raise TypeError(f"search() takes one query string (got {type(query).__name__}).")
-        return self.search_many([query], depth)[0]
-
     def search_many(self, queries: Sequence[str], depth: int = _DEPTH) -> list[list[int]]:
-        """One ranking per query."""
+        """Per query, the indices of up to ``depth`` texts with the highest positive score."""
         from course_lib.rag.bm25 import top_positive
 
         _check_depth(depth)
@@ -171,7 +184,7 @@ class BM25Retriever:
         return f"BM25Retriever(name={self.name!r}, documents={self._documents})"
 
 
-class EmbeddingRetriever:
+class EmbeddingRetriever(_RankingSearch):
     """Dense retrieval: texts embedded once, each query embedded and compared by cosine.
 
     Args:
@@ -201,18 +214,8 @@ class EmbeddingRetriever:
         self.licence = declared_licence(package) if package else "not declared"
         self.matrix = embedder.embed(items, batch_size=batch_size)
 
-    def search(self, query: str, depth: int = _DEPTH) -> list[int]:
-        """Indices of the ``depth`` texts most cosine-similar to ``query``."""
-        from course_lib.embeddings.similarity import top_k
-
-        if not isinstance(query, str):
-            raise TypeError(f"search() takes one query string (got {type(query).__name__}).")
-        _check_depth(depth)
-        indices, _ = top_k(self.embedder.embed_one(query), self.matrix, depth)
-        return [int(i) for i in indices]
-
     def search_many(self, queries: Sequence[str], depth: int = _DEPTH) -> list[list[int]]:
-        """One ranking per query; the queries are embedded in one call."""
+        """Per query, the ``depth`` most cosine-similar texts; the queries embedded in one call."""
         from course_lib.embeddings.similarity import top_k
 
         _check_depth(depth)

@@ -3,25 +3,23 @@
 #
 # Before a model can answer a question about the handbook, the Handbook Assistant has to find
 # the passage that holds the answer. Lesson 00's prototype looked for pages sharing words with
-# the question, and sent the wrong ones. **Embeddings** promise better: they turn each text
-# into a vector so that texts with similar meaning lie close together, even without shared
-# words.
+# the question, and sent the wrong ones. **Embeddings** turn each text into a vector so that
+# texts with similar meaning lie close together, even without shared words.
 #
-# A tutorial picks the model at the top of a leaderboard and stops there. A leaderboard ranks
-# models on other people's data. In production you choose on evidence: how often each
-# candidate finds the right passages for *your* questions, how long a search takes, how much
-# memory the **index** (the stored vectors, searched at query time) needs, and whether the
-# licence lets you ship it.
+# A tutorial picks the model at the top of a leaderboard, which ranks models on other people's
+# data. In production you choose on evidence: how often each candidate finds the right
+# passages for *your* questions, how long a search takes, how much memory the **index** (the
+# stored vectors) needs, and whether the licence lets you ship it.
 #
 # This lesson compares two **retrievers** (components that find the passages for a question):
-# BM25, which matches words, and WordLlama, which averages word vectors. A third candidate, a
-# transformer, needs PyTorch, which the course does not install; section 3 shows how to add
-# it. You measure them on the handbook's **golden questions**, written and checked by people,
-# each with the passages that answer it. Then you combine the two and choose.
+# BM25, which matches words, and WordLlama, which averages word vectors. A modern transformer
+# is an optional extra (section 3): it needs PyTorch, which the course does not install. You
+# measure both on the handbook's **golden questions**, written and checked by people, each
+# with the passages that answer it. Then you combine the two and choose.
 #
-# **Time:** about 70 minutes: 17 to read, 20 to run the code and read its outputs, 33 for the
-# exercises. **You need:** lesson 00, Python, and a little numpy (arrays and
-# the `@` operator). No AI background.
+# **Time:** about 50 minutes: 15 to read, 20 to run the code and read its outputs, 15 for the
+# exercise. **You need:** lesson 00, Python, and a little numpy (arrays and the `@` operator).
+# No AI background.
 #
 # ## Learning objectives
 # - Explain cosine similarity, and why a zero vector and an unstable sort break rankings.
@@ -29,7 +27,8 @@
 # - Find, with computed examples, the questions where word matching beats embeddings and the
 #   reverse.
 # - Combine the two into a hybrid tuned on one split and measured on another.
-# - Compare retrievers on quality, latency, memory and licence, and choose under constraints.
+# - Weigh retrievers on quality, latency, memory and licence, and on whether a difference
+#   exceeds the noise.
 
 # %% [markdown]
 # ## Setup
@@ -48,7 +47,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from course_lib.course import answer_or_reference, check, hint
+from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: when stuck)
 from course_lib.settings import load_settings
 
 settings = load_settings({"seed": seed})
@@ -61,12 +60,12 @@ pd.set_option("display.width", 120)
 # An embedding model maps a text to a fixed-length list of numbers. The course's default is
 # [WordLlama](https://github.com/dleemiller/WordLlama), a real model small enough to ship its
 # weights inside its Python package. It runs no neural network: it cuts the text into
-# **tokens** (words and pieces of words) and averages one stored vector per token. The vectors
-# come from a large language model's embedding table, compressed. That makes WordLlama fast,
-# deterministic, and blind to word order. The code asks the model registry for the `embed`
-# role rather than naming it.
+# **tokens** (words and pieces of words) and averages one stored vector per token, taken from a
+# large language model's embedding table. That makes it fast, deterministic, and blind to word
+# order.
 #
-# Embed a handbook rule, a question that paraphrases it, and an unrelated rule:
+# Embed a handbook rule, a question that paraphrases it, and an unrelated rule. The code asks
+# the model registry for its `embed` role rather than naming a model:
 
 # %%
 from course_lib.embeddings import get_embedder
@@ -82,10 +81,9 @@ print(embedder.identity)
 print("shape:", vectors.shape, "| length of each row:", np.linalg.norm(vectors, axis=1).round(3))
 
 # %% [markdown]
-# Three rows of length 1: the embedder **normalises** its vectors. The first line is its
-# **identity** (name, dimension, version). An index stores it, so that vectors from two
-# different models are never compared: the numbers would look like similarities and mean
-# nothing.
+# The first line is the embedder's **identity** (name, dimension, version). An index stores it,
+# so that vectors from two different models are never compared: the numbers would look like
+# similarities and mean nothing. Each row has length 1: the embedder **normalises** its vectors.
 #
 # Closeness is measured by **cosine similarity**, the cosine of the angle between two vectors:
 # 1 for the same direction, 0 for perpendicular. It is the dot product divided by the two
@@ -96,16 +94,14 @@ labels = ["rule", "paraphrase", "unrelated"]
 pd.DataFrame(vectors @ vectors.T, index=labels, columns=labels).round(3)
 
 # %% [markdown]
-# The paraphrase is closer to the rule than the unrelated sentence is, although they share
-# few words. No pair scores near 0: every text shares common tokens (short words,
-# punctuation) that pull all averages the same way. A similarity alone means little; search
-# uses the **ranking**.
+# The paraphrase is closer to the rule (0.463) than the unrelated sentence is (0.145), although
+# they share few words. No pair scores near 0: common tokens (short words, punctuation) pull
+# all averages the same way. A similarity alone means little; search uses the **ranking**.
 #
-# One vector has no direction at all. WordLlama embeds the empty text, which ingestion
-# produces more often than you would think (a section that was only an image), as all zeros.
-# The textbook formula divides 0 by 0 and returns `nan`, "not a number", and every comparison
-# with `nan` is false, so sorting gives order-dependent answers. The library's
-# `cosine_similarity` gives a zero vector a score of 0 instead:
+# One vector has no direction at all. WordLlama embeds the empty text (a section that was
+# only an image, say) as all zeros. The textbook formula then divides 0 by 0 and returns
+# `nan`, "not a number". Every comparison with `nan` is false, so sorting gives
+# order-dependent answers. The library's `cosine_similarity` scores a zero vector 0 instead:
 
 # %%
 from course_lib.embeddings import cosine_similarity
@@ -119,12 +115,12 @@ print("max([nan, 0.9]) =", max([np.nan, 0.9]), "| max([0.9, nan]) =", max([0.9, 
 # %% [markdown]
 # ## 2. Ranking the same way every time
 #
-# Search scores every text and keeps the best k. Here are the retrieval units, one per section
-# of the current handbook, and the golden set's answerable `dev` questions. A unit has three
-# fields: `doc_id`, `heading` and `text`; the text starts with the document's title and the
-# heading. The golden set is split in two: you look at `dev` as often as you like while you
-# build and choose; `test` stays untouched for one final measurement, so that choices tuned
-# on `dev` cannot flatter it.
+# Search scores every text and keeps the best k. Load the retrieval units, one per section of
+# the current handbook, and the golden set's answerable `dev` questions. A unit has three
+# fields: `doc_id`, `heading` and `text`, which starts with the document's title and the
+# heading. The golden set has two splits: you look at `dev` as often as you like while you
+# build; `test` stays untouched for one final measurement, so that choices tuned on `dev`
+# cannot flatter it.
 
 # %%
 import dataclasses
@@ -145,9 +141,7 @@ print("cited:", example.sources[0].doc_id, "|", example.sources[0].quote)
 # %% [markdown]
 # When two texts score the same, which comes first? Lesson 00's prototype scored pages by
 # shared words, a small whole number that many texts share. Count the questions whose 5th and
-# 6th best sections tie, so that the sort, not the score, decides the top 5; then count how
-# often numpy's default sort, which is not **stable** (it does not keep equal elements in
-# their original order), picks another top 5 than a stable sort:
+# 6th best sections tie, so that the sort, not the score, decides the top 5:
 
 # %%
 section_words = [set(text.lower().split()) for text in texts]
@@ -158,54 +152,43 @@ overlaps = [
 tied = sum(np.sort(s)[-5] == np.sort(s)[-6] for s in overlaps)
 print(f"a tie across the top-5 cut for {tied} of {len(questions)} questions")
 
+# %% [markdown]
+# numpy's default sort is not **stable**: it may put equal scores in any order. A stable sort
+# keeps them in their original order. Count how often the two pick different top 5s:
+
 # %% tags=["nbval-ignore-output"]
 changed = sum(set(np.argsort(-s)[:5]) != set(np.argsort(-s, kind="stable")[:5]) for s in overlaps)
 print(f"the default sort picks another top 5 for {changed} of {len(questions)} questions")
 
 # %% [markdown]
-# The second count can change with the numpy version and the CPU. An evaluation that changes
-# when you change laptop cannot tell a better model from a different machine. The fix is a
-# rule for ties, applied everywhere: equal scores go to the lower index.
-#
-# ### Exercise 1.3.1: Top-k with stable ties
-#
-# Complete `top_k_indices(scores, k)`: the positions of the `k` highest scores, best first,
-# equal scores in order of position. `scores` is a list or a numpy array; if `k` exceeds the
-# number of scores, return them all. Return a list of ints, not a numpy array. The first hint:
+# That count can change with the numpy version and the CPU. An evaluation that changes when
+# you change laptop cannot tell a better model from a different machine. The fix is a tie
+# rule, applied everywhere: equal scores go to the lower index. Sort the negated scores
+# stably, so the best comes first and ties keep their order. Reversing an ascending sort, a
+# common shortcut, puts the ties backwards:
 
 # %%
-hint("1.3.1")
-
-# %%
-import numpy as np
-
-
-def top_k_indices(scores, k):
-    """Positions of the k highest scores, best first; equal scores by lower position."""
-    # BEGIN SOLUTION
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
-    return [int(i) for i in order[:k]]
-    # END SOLUTION
-
-
-# %%
-check("1.3.1", top_k_indices)
+tie = np.array([0.5, 0.9, 0.5, 0.5])
+print("stable sort of -scores:", np.argsort(-tie, kind="stable")[:3].tolist())
+print("ascending, reversed:   ", np.argsort(tie, kind="stable")[::-1][:3].tolist())
 
 # %% [markdown]
-# With it you have a semantic search engine: embed the sections once, embed the question,
-# score, rank. This is where a tutorial stops:
+# `course_lib.embeddings.top_k` applies the same rule. With it you have a semantic search
+# engine: embed the sections once, embed the question, score, rank. This is where a tutorial
+# stops:
 
 # %%
-my_top_k = answer_or_reference("1.3.1", top_k_indices)
+from course_lib.embeddings import top_k
+
 section_vectors = embedder.embed(texts)
 question = "How do I get paid for covering someone's on-call shift?"
-scores = cosine_similarity(embedder.embed_one(question), section_vectors)
-for rank, i in enumerate(my_top_k(scores, 3), start=1):
-    print(f"{rank}. {scores[i]:.3f}  {units[i].doc_id} | {units[i].heading}")
+best, scores = top_k(embedder.embed_one(question), section_vectors, 3)
+for rank, (i, score) in enumerate(zip(best, scores, strict=True), start=1):
+    print(f"{rank}. {score:.3f}  {units[i].doc_id} | {units[i].heading}")
 
 # %% [markdown]
 # The right section comes first, but off-topic ones score close behind: a thin margin, on one
-# question. (`course_lib.embeddings.top_k` is the production version, with the same tie rule.)
+# question.
 
 # %% [markdown]
 # ## 3. Measure on your own questions
@@ -217,13 +200,12 @@ for rank, i in enumerate(my_top_k(scores, 3), start=1):
 #   Zaragoza, 2009). No model; here through the `bm25s` library.
 # - **Static embeddings**, WordLlama: token vectors averaged into one *dense* vector of 256
 #   numbers per text.
-# - **A transformer** (all-MiniLM-L6-v2), a neural network that reads each text in context.
-#   It needs PyTorch, which would more than double the course's environment
-#   ([docs/embeddings.md](../../docs/embeddings.md) records its measured size and speed), so
-#   the course does not install it.
+# - Optionally, **a transformer** (all-MiniLM-L6-v2), a neural network that reads each text in
+#   context. It needs PyTorch, which would more than double the course's environment
+#   ([docs/embeddings.md](../../docs/embeddings.md) records its size and speed).
 #
-# `course_lib.labs` puts each behind the same interface, built over the same sections. The
-# transformer joins only where its extra is installed; `optional_transformer` says which:
+# `course_lib.labs` puts each behind the same interface, built over the same sections.
+# `optional_transformer` adds the transformer only where its extra is installed, and says so:
 
 # %%
 from course_lib.labs import BM25Retriever, EmbeddingRetriever, optional_transformer
@@ -238,9 +220,8 @@ if transformer is not None:
 print(status)
 
 # %% [markdown]
-# So what follows compares word matching with averaged word vectors, not with a modern
-# transformer. Install the extra and rerun to see the third row; the figures for the first
-# two do not change.
+# So this lesson compares word matching with averaged word vectors, not with a modern
+# transformer. With the extra installed, a third row appears; the first two do not change.
 #
 # Two measures of quality, per question, averaged (lesson 1.4 treats them in depth):
 #
@@ -249,10 +230,9 @@ print(status)
 # - **MRR**, the mean reciprocal rank: 1 if the first section comes from a right document,
 #   1/2 if the first right one is second, and so on (0 beyond the 10th).
 #
-# `evaluate_retriever` scores one candidate on every question, one row each; the
-# definitions are the golden set's datasheet's
-# ([course_lib/datasets/README.md](../../course_lib/datasets/README.md)), so these figures
-# match its baselines. The means:
+# `evaluate_retriever` scores one candidate on every question, with the definitions of the
+# golden set's datasheet ([course_lib/datasets/README.md](../../course_lib/datasets/README.md)),
+# so these figures match its baselines. The means:
 
 # %%
 from course_lib.labs import comparison_table, evaluate_retriever
@@ -262,9 +242,9 @@ comparison = comparison_table(candidates, evaluations)
 comparison[["retriever", "kind", "recall@5", "MRR"]]
 
 # %% [markdown]
-# The promise of "meaning, not words" shows no clear win here. Averages hide a lot, so split
-# by wording: the questions tagged `paraphrase` were written the way an employee would ask,
-# without the handbook's words:
+# No clear win for "meaning, not words". Averages hide a lot, so split by wording: the
+# questions tagged `paraphrase` were written the way an employee would ask, without the
+# handbook's words:
 
 # %%
 is_paraphrase = {q.id: "paraphrase" in q.tags for q in questions}
@@ -281,9 +261,9 @@ by_wording.rename_axis("paraphrase").round(3)
 # The two part ways: the embedder finds more on paraphrases, BM25 on the rest, and the leads
 # nearly cancel in the average.
 #
-# Lesson 1.4 reports a higher recall@5 for this embedder mainly because it counts the top 5
-# *distinct* documents, so a document filling two of the top 5 sections takes one place (it
-# also embeds sections without their titles). Counted its way:
+# Lesson 1.4 reports a higher recall@5 for this embedder, mainly because it counts the top 5
+# *distinct* documents: a document filling two of the top 5 sections takes one place. (It also
+# embeds sections without their titles.) Counted its way:
 
 # %%
 from course_lib.labs import recall_counted_two_ways
@@ -292,6 +272,9 @@ one_four = recall_counted_two_ways("dev")["recall@5"].iloc[-1]
 print(f"the embedder's recall@5 on dev, counted as lesson 1.4 counts it: {one_four:.3f}")
 
 # %% [markdown]
+# The same retriever on the same questions, 0.677 one way and 0.704 the other: compare figures
+# only when they are counted the same way.
+#
 # ## 4. Where each one fails
 #
 # Put the two side by side, question by question:
@@ -312,9 +295,9 @@ print(f"taking the better of the two for each question: {np.maximum(bm25_r, stat
 # They fail on *different* questions. The last figure is a ceiling, not a result: it needs an
 # oracle that knows which retriever is right for each question.
 #
-# To see why, pick examples by a rule, not by hand. First, a question the embedder answers
-# and BM25 misses entirely, the one sharing the fewest words BM25 indexes (`miss_report` uses
-# BM25's own tokenizer: lower case, no stopwords, words cut to their stem):
+# Pick examples by a rule, not by hand. First, of the questions the embedder answers and BM25
+# misses entirely, the one sharing the fewest words BM25 indexes. (`miss_report` uses BM25's
+# own tokenizer: lower case, no stopwords, words cut to their stem.)
 
 # %%
 from course_lib.labs import miss_report, shared_terms
@@ -363,10 +346,10 @@ print(f"'error 404' vs 'warning 404' (a word differs): {float(cosine_similarity(
 # ## 5. Combine them
 #
 # Each one's weakness is the other's strength, so mix their scores. `HybridRetriever` builds
-# both over the same texts and scores each section as `weight * cosine + (1 - weight) * BM25`,
-# with BM25 divided by the query's best BM25 score first (its raw scores have no upper bound
-# and would drown the cosines). `weight=0` is BM25 alone, `weight=1` the embedder alone. The
-# two ends, on `dev`:
+# both over the same texts and scores each section as `weight * cosine + (1 - weight) * BM25`.
+# BM25 is first divided by the query's best BM25 score: its raw scores have no upper bound and
+# would drown the cosines. `weight=0` is BM25 alone, `weight=1` the embedder alone. The two
+# ends, on `dev`:
 
 # %%
 from course_lib.labs import HybridRetriever, recall_at_5
@@ -376,13 +359,13 @@ for weight in (0.0, 1.0):
     print(f"weight {weight}: recall@5 on dev {recall_at_5(ends, questions, doc_ids):.3f}")
 
 # %% [markdown]
-# ### Exercise 1.3.2 (open-ended): A retriever that beats both
+# ### Exercise 1.3.1 (open-ended): A retriever that beats both
 #
 # Change `build_retriever` until its recall@5 reaches the target below **on the `test`
 # split**, which you never see. Tune on `dev` by adding weights to the loop above. You may also
 # change the text each unit is indexed with (`embed_texts=`, one text per unit) or rewrite
 # the question (`rewrite=`, a function). The checker measures your retriever on `test` and
-# reports only pass or fail there, with your `dev` score. While it runs the golden set is
+# reports only pass or fail there, with your `dev` score. While it runs, the golden set is
 # sealed, so a retriever that reads the answers is refused. The stub is the embedder alone:
 
 # %%
@@ -411,18 +394,18 @@ pd.Series(sweep, name="recall@5 on dev").rename_axis("weight").round(3)
 # does not share. Check your retriever:
 
 # %%
-check("1.3.2", build_retriever)
+check("1.3.1", build_retriever)
 
 # %% [markdown]
 # ## 6. What each one costs
 #
 # Now the final measurement, once, on `test`: the two candidates and your hybrid (or the
-# course's). The comparison table also holds each index's size, computed from the arrays it
-# stores, and the licence each package declares:
+# course's). The table also holds each index's size, computed from the arrays it stores, and
+# the licence each package declares:
 
 # %%
 test_questions = [q for q in load_golden_set("test") if q.answerable]
-hybrid = answer_or_reference("1.3.2", build_retriever)(units)
+hybrid = answer_or_reference("1.3.1", build_retriever)(units)
 hybrid.name = "hybrid"
 finalists = [*candidates, hybrid]
 on_test = {c.name: evaluate_retriever(c, test_questions, doc_ids) for c in finalists}
@@ -430,14 +413,13 @@ final = comparison_table(finalists, on_test)
 final
 
 # %% [markdown]
-# How to read it: a dense vector has the embedder's dimension; a BM25 vector has one entry per
-# word of the vocabulary, almost all zero, so it is stored **sparse** (only the non-zero
-# values): compare `values per vector`. `KiB per 1,000 vectors` is how the index grows (1 KiB
-# = 1,024 bytes); the hybrid stores both. For a model, read the model card's licence too:
-# weights can carry another licence than the code.
+# A dense vector has the embedder's dimension. A BM25 vector has one entry per word of the
+# vocabulary, almost all zero, so it is stored **sparse** (only the non-zero values): compare
+# `values per vector`. `KiB per 1,000 vectors` is how the index grows; the hybrid stores both.
+# For a model, read the model card too: weights can carry another licence than the code.
 #
 # Latency is measured on the wall clock, so your figures will differ from the stored ones.
-# Each search is timed on its own, what a user waits for, after an untimed warm-up:
+# Each search is timed on its own, as a user waits for it, after an untimed warm-up:
 
 # %% tags=["nbval-ignore-output"]
 from course_lib.labs import latency_table
@@ -451,42 +433,30 @@ latency
 # query, which costs far more per search on a CPU.
 
 # %% [markdown]
-# ## 7. Batching: embedding many texts
+# ## 7. Batching over HTTP
 #
-# Searching embeds one query at a time; indexing embeds every text, and a new model means
-# doing it all again. With a provider's API, every call is an HTTP request. This course runs
-# offline, so a **local stand-in** plays the provider: a small server on this machine that
-# speaks the OpenAI API ([docs/local-model.md](../../docs/local-model.md)). Its embeddings
-# endpoint serves the same WordLlama model, called here with the official `openai` SDK:
+# Indexing embeds every text, and a new model means doing it all again. With a provider's
+# API, every call is an HTTP request. This course runs offline, so a **local stand-in** plays
+# the provider: a server on this machine that speaks the OpenAI API
+# ([docs/local-model.md](../../docs/local-model.md)) and serves the same WordLlama model.
+#
+# The cell embeds 128 sections in calls of 1, 8, 32 and 128 texts, over HTTP with the official
+# `openai` SDK and in process. `compare_throughput` alternates the two for five rounds and
+# keeps each one's fastest run. Timings on a shared machine vary, so read the shape:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from openai import OpenAI
 
+from course_lib.labs import compare_throughput, plot_throughput
 from course_lib.models import get_registry
 from course_lib.standin import shared_server
 
-server = shared_server()  # the local model server, running until the kernel stops
-client = OpenAI(base_url=server.base_url, api_key="local", max_retries=0)  # a provider: OpenAI()
-EMBED_MODEL = get_registry().model_id("embed")  # a provider: its embedding model's name
-response = client.embeddings.create(model=EMBED_MODEL, input=sentences)
-http_vectors = np.array([item.embedding for item in response.data], dtype=np.float32)
-print("same vectors as in process:", np.array_equal(http_vectors, vectors))
-
-# %% [markdown]
-# With a real provider only the two commented lines change (and the vectors: a new model
-# means a new index). Now embed 128 sections in calls of 1, 8, 32 and 128 texts, over HTTP and
-# in process. The server answers each request with one `embedder.embed(batch)` call, so the
-# gap between the lines is the cost of the request itself. `compare_throughput` alternates
-# the two, five rounds, keeping each one's fastest run. Timings on a shared machine vary a
-# lot, so read the shape, not the figures:
-
-# %% tags=["nbval-ignore-output"]
-from course_lib.labs import compare_throughput, plot_throughput
-
+client = OpenAI(base_url=shared_server().base_url, api_key="local", max_retries=0)
+model = get_registry().model_id("embed")  # with a provider: OpenAI() and its model's name
 sample = texts[: 64 if fast else 128]
 throughput = compare_throughput(
     {
-        "over HTTP (openai SDK)": lambda b: client.embeddings.create(model=EMBED_MODEL, input=b),
+        "over HTTP (openai SDK)": lambda b: client.embeddings.create(model=model, input=b),
         "in process": embedder.embed,
     },
     sample,
@@ -497,14 +467,13 @@ plot_throughput(throughput)
 plt.show()
 
 # %% [markdown]
-# What holds on every run: over HTTP, calls of 8 to 32 texts beat one text per request,
-# whose time goes mostly to the request (connection, JSON, round trip). Bigger is not better,
-# though: calls of 128 texts are slower again on both lines, on some runs no faster than one
-# text per request. In process, the best size and the figures change from run to run. So:
-# never one text per request, and moderate batches rather than the largest.
+# What holds across runs: over HTTP, one text per request is the slowest. Calls of 8 to 32
+# texts are more than twice as fast, because a lone text's time goes to the request
+# (connection, JSON, round trip). In process there is no request to share, and batching
+# brings no steady gain. Which batch size is fastest changes from run to run.
 #
-# On a real network each round trip is far slower, so one text per request costs more. Providers cap a request's size, so the production pattern is: batches within the
-# limit, retried as a unit (lesson 1.1), and vectors stored rather than recomputed.
+# On a real network each round trip costs far more. The production pattern: batches within
+# the provider's size limit, retried as a unit (lesson 1.1), and vectors stored.
 
 # %% [markdown]
 # ## 8. Choose on evidence
@@ -525,76 +494,15 @@ for name in (static.name, hybrid.name):
 # %% [markdown]
 # `B - A` is the second retriever's mean minus BM25's; `95% CI` holds the middle 95% of the
 # resampled differences; a large `p` means the difference could well be noise; `n` is the
-# number of questions. When the interval straddles zero, the golden set cannot tell the two
-# apart, and the decision falls to latency, memory, licence and what each gets wrong.
+# number of questions. With the course's weight (0.7), the embedder alone is not
+# distinguishable from BM25, and the hybrid's lead on questions it was not tuned on exceeds
+# the noise. Another weight can pass the check and still not clear the noise: read your own
+# interval.
 #
-# ### Exercise 1.3.3: Choose a model from a table
-#
-# Complete `choose_model(rows, max_latency_ms, max_kib_per_1000, licences)`. Each row is a dict
-# with keys `name`, `recall_at_5`, `mrr`, `latency_ms`, `kib_per_1000` and `licence`. Return
-# the `name` of the best row that meets every limit, or `None` if none does:
-#
-# - a row qualifies when `latency_ms <= max_latency_ms`, `kib_per_1000 <= max_kib_per_1000`
-#   and its `licence` is one of `licences`;
-# - the best has the highest `recall_at_5`; on equal recall, the highest `mrr`; then the
-#   lowest `latency_ms`; a complete tie goes to the earlier row.
-
-
-# %%
-def choose_model(rows, max_latency_ms, max_kib_per_1000, licences):
-    """The name of the best row meeting every limit, or None."""
-    # BEGIN SOLUTION
-    allowed = [
-        row
-        for row in rows
-        if row["latency_ms"] <= max_latency_ms
-        and row["kib_per_1000"] <= max_kib_per_1000
-        and row["licence"] in licences
-    ]
-    if not allowed:
-        return None
-    best = min(allowed, key=lambda row: (-row["recall_at_5"], -row["mrr"], row["latency_ms"]))
-    return best["name"]
-    # END SOLUTION
-
-
-# %%
-check("1.3.3", choose_model)
-
-# %% [markdown]
-# Apply it to the test table, under three sets of constraints a team might have. The latency
-# limits sit far above the measured latencies, so the choices do not depend on the clock:
-
-# %%
-chooser = answer_or_reference("1.3.3", choose_model)
-median = latency.set_index("retriever")["median ms"]
-rows = [
-    {
-        "name": row["retriever"],
-        "recall_at_5": row["recall@5"],
-        "mrr": row["MRR"],
-        "latency_ms": float(median[row["retriever"]]),
-        "kib_per_1000": row["KiB per 1,000 vectors"],
-        "licence": row["licence"],
-    }
-    for row in final.to_dict("records")
-]
-permissive = ("MIT License", "Apache-2.0")
-scenarios = {
-    "a search box: 50 ms, any index size, a permissive licence": (50, 100_000, permissive),
-    "an index on a phone: 600 KiB per 1,000 sections": (50, 600, permissive),
-    "a company that ships Apache-2.0 code only": (50, 100_000, ("Apache-2.0",)),
-}
-for scenario, limits in scenarios.items():
-    print(f"{scenario:<58} -> {chooser(rows, *limits)}")
-
-# %% [markdown]
-# For the last one nothing qualifies: measure another candidate or relax a limit. A
-# mechanical rule always picks something, so keep the evidence next to the decision. In the
-# stored run, with the course's weight (0.7), the intervals say it: the embedder alone is not
-# distinguishable from BM25, and the hybrid's lead over BM25 on questions it was not tuned on
-# is larger than the noise, for a bigger index and a slower search. A hybrid with another
-# weight can pass the check and still not clear the noise: read your own interval.
+# When an interval straddles zero, the golden set cannot tell two candidates apart, and the
+# decision falls to the costs of section 6. Costs can overrule quality anyway: an index on a
+# phone with room for 600 KiB per 1,000 sections fits BM25 alone. A company that ships
+# Apache-2.0 code only can use none of the three (all MIT): measure another candidate.
 #
 # The course keeps WordLlama as its default embedder: it finds paraphrases BM25 misses, gives
 # the same vectors on every run, ships inside its package, and costs far less than a
@@ -611,9 +519,9 @@ for scenario, limits in scenarios.items():
 #   BM25 and averaged word vectors score alike on average and fail on different questions.
 # - Sparse retrieval finds exact identifiers; dense retrieval finds paraphrases. A hybrid
 #   tuned on one split and measured on another shows whether combining them pays.
-# - Report quality with its costs (latency, memory per 1,000 vectors, licence), check whether
-#   a difference exceeds the noise, and compare figures only when counted the same way.
-# - Over an API, never send one text per request: it spends its time on the request.
+# - Report quality with its costs, check whether a difference exceeds the noise, and compare
+#   figures only when counted the same way.
+# - Over an API, never send one text per request.
 #
 # ## Production checklist
 #
@@ -633,7 +541,7 @@ for scenario, limits in scenarios.items():
 #    prevent it?
 # 3. Give a kind of question BM25 handles better than the static embedder, and one it handles
 #    worse, with the reason for each.
-# 4. Why does exercise 1.3.2's checker measure on the test split and show only pass or fail
+# 4. Why does exercise 1.3.1's checker measure on the test split and show only pass or fail
 #    there, and why prefer a weight in a range of good ones on `dev` to the single best?
 # 5. Two retrievers differ by 0.01 in MRR on a hundred questions. What do you check before
 #    choosing?
@@ -645,16 +553,16 @@ for scenario, limits in scenarios.items():
 #    depend on the order of the input.
 # 2. A sort that is not stable may order equal scores differently across numpy versions and
 #    machines. Use a stable sort and a tie rule (lower index first).
-# 3. Better: questions with exact identifiers (error codes), which BM25 weighs as rare words
-#    while the embedder averages their digits away. Worse: paraphrases, which share no words
-#    with the answer but land near it as averaged vectors.
-# 4. A setting tuned on `dev` fits `dev`'s noise too; only questions it was not tuned on show
-#    what it will do on new ones. A score on `test` would invite tuning on `test`. A lone peak
-#    is likely noise; a range of good values is not.
+# 3. Better: exact identifiers (error codes), which BM25 weighs as rare words while the
+#    embedder averages their digits away. Worse: paraphrases, which share no words with the
+#    answer but land near it as averaged vectors.
+# 4. A setting tuned on `dev` fits `dev`'s noise too; only unseen questions show what it will
+#    do on new ones. A score on `test` would invite tuning on `test`. A lone peak is likely
+#    noise; a range of good values is not.
 # 5. Whether the difference exceeds the noise (a paired bootstrap interval), then latency,
 #    memory, licence, and which questions each gets wrong.
 # 6. Each HTTP request has a fixed cost (connection, JSON, round trip) that a batch shares out.
-#    In process there is no request, so there is little to share.
+#    In process there is no request to share.
 #
 # </details>
 #
@@ -663,18 +571,14 @@ for scenario, limits in scenarios.items():
 # - S. Robertson and H. Zaragoza, "The Probabilistic Relevance Framework: BM25 and Beyond",
 #   *Foundations and Trends in Information Retrieval* 3(4), 2009. Where BM25's weighting comes
 #   from.
-# - N. Reimers and I. Gurevych, "Sentence-BERT: Sentence Embeddings using Siamese
-#   BERT-Networks", EMNLP 2019 (https://arxiv.org/abs/1908.10084). The method behind
-#   sentence-transformers and all-MiniLM-L6-v2.
+# - N. Reimers and I. Gurevych, "Sentence-BERT", EMNLP 2019
+#   (https://arxiv.org/abs/1908.10084). The method behind all-MiniLM-L6-v2.
 # - N. Muennighoff et al., "MTEB: Massive Text Embedding Benchmark", EACL 2023
 #   (https://aclanthology.org/2023.eacl-main.148). No embedding method dominates across
 #   tasks, which is why you measure on your own.
-# - N. Thakur et al., "BEIR: A Heterogeneous Benchmark for Zero-shot Evaluation of Information
-#   Retrieval Models", NeurIPS Datasets and Benchmarks 2021 (https://arxiv.org/abs/2104.08663).
-#   BM25 as a robust baseline that dense retrievers often fail to beat out of their domain.
-# - X. H. Lù, "BM25S: Orders of magnitude faster lexical search via eager sparse scoring", 2024
-#   (https://arxiv.org/abs/2407.03618). The BM25 library used here.
-# - D. Miller, WordLlama (https://github.com/dleemiller/WordLlama). How the course's default
-#   embedder is built from a large language model's token embeddings.
+# - N. Thakur et al., "BEIR", NeurIPS Datasets and Benchmarks 2021
+#   (https://arxiv.org/abs/2104.08663). BM25 as a robust baseline that dense retrievers often
+#   fail to beat out of their domain.
+# - X. H. Lù, "BM25S", 2024 (https://arxiv.org/abs/2407.03618). The BM25 library used here.
 #
 # **Next:** lesson 1.4, Evaluation.

@@ -1,4 +1,4 @@
-"""Plausible wrong answers to lesson 1.3's exercises; each must be rejected by its checker."""
+"""Plausible wrong answers to lesson 1.3's exercise; each must be rejected by its checker."""
 
 from __future__ import annotations
 
@@ -6,42 +6,7 @@ from typing import Any
 
 import numpy as np
 
-# --- 1.3.1 top_k_indices --------------------------------------------------------------------
-
-
-def _reversed_ascending_argsort(scores, k):
-    return [int(i) for i in np.argsort(scores)[::-1][:k]]
-
-
-def _default_unstable_argsort(scores, k):
-    return [int(i) for i in np.argsort(-np.asarray(scores, dtype=float))[:k]]
-
-
-def _returns_the_scores(scores, k):
-    return sorted(scores, reverse=True)[:k]
-
-
-def _argpartition_unsorted(scores, k):
-    scores = np.asarray(scores, dtype=float)
-    if k >= len(scores):
-        return list(range(len(scores)))
-    return [int(i) for i in np.sort(np.argpartition(-scores, k)[:k])]
-
-
-def _off_by_one(scores, k):
-    return [int(i) for i in np.argsort(-np.asarray(scores, dtype=float), kind="stable")[: k + 1]]
-
-
-def _sorted_last_k_reversed(scores, k):
-    order = sorted(range(len(scores)), key=lambda i: scores[i])
-    return order[::-1][:k]
-
-
-def _returns_a_numpy_array(scores, k):
-    return np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:k]
-
-
-# --- 1.3.2 build_retriever (open-ended) ------------------------------------------------------
+# --- 1.3.1 build_retriever (open-ended) ------------------------------------------------------
 
 
 def _even_weight_default(units):
@@ -138,88 +103,8 @@ def _returns_scores_not_indices(units):
     return Scores([unit.text for unit in units], weight=0.7)
 
 
-# --- 1.3.3 choose_model ---------------------------------------------------------------------
-
-
-def _ignores_the_licence(rows, max_latency_ms, max_kib_per_1000, licences):
-    ok = [
-        r
-        for r in rows
-        if r["latency_ms"] <= max_latency_ms and r["kib_per_1000"] <= max_kib_per_1000
-    ]
-    return max(ok, key=lambda r: (r["recall_at_5"], r["mrr"]))["name"] if ok else None
-
-
-def _strict_limits(rows, max_latency_ms, max_kib_per_1000, licences):
-    ok = [
-        r
-        for r in rows
-        if r["latency_ms"] < max_latency_ms
-        and r["kib_per_1000"] < max_kib_per_1000
-        and r["licence"] in licences
-    ]
-    return (
-        min(ok, key=lambda r: (-r["recall_at_5"], -r["mrr"], r["latency_ms"]))["name"]
-        if ok
-        else None
-    )
-
-
-def _recall_only(rows, max_latency_ms, max_kib_per_1000, licences):
-    ok = [
-        r
-        for r in rows
-        if r["latency_ms"] <= max_latency_ms
-        and r["kib_per_1000"] <= max_kib_per_1000
-        and r["licence"] in licences
-    ]
-    return max(ok, key=lambda r: r["recall_at_5"])["name"] if ok else None
-
-
-def _returns_the_row(rows, max_latency_ms, max_kib_per_1000, licences):
-    ok = [
-        r
-        for r in rows
-        if r["latency_ms"] <= max_latency_ms
-        and r["kib_per_1000"] <= max_kib_per_1000
-        and r["licence"] in licences
-    ]
-    return min(ok, key=lambda r: (-r["recall_at_5"], -r["mrr"], r["latency_ms"])) if ok else None
-
-
-def _fastest_allowed(rows, max_latency_ms, max_kib_per_1000, licences):
-    ok = [
-        r
-        for r in rows
-        if r["latency_ms"] <= max_latency_ms
-        and r["kib_per_1000"] <= max_kib_per_1000
-        and r["licence"] in licences
-    ]
-    return min(ok, key=lambda r: r["latency_ms"])["name"] if ok else None
-
-
-def _crashes_when_nothing_qualifies(rows, max_latency_ms, max_kib_per_1000, licences):
-    ok = [
-        r
-        for r in rows
-        if r["latency_ms"] <= max_latency_ms
-        and r["kib_per_1000"] <= max_kib_per_1000
-        and r["licence"] in licences
-    ]
-    return min(ok, key=lambda r: (-r["recall_at_5"], -r["mrr"], r["latency_ms"]))["name"]
-
-
 WRONG_ANSWERS: dict[str, list[Any]] = {
     "1.3.1": [
-        _reversed_ascending_argsort,
-        _default_unstable_argsort,
-        _returns_the_scores,
-        _argpartition_unsorted,
-        _off_by_one,
-        _sorted_last_k_reversed,
-        _returns_a_numpy_array,
-    ],
-    "1.3.2": [
         _embedder_alone,
         _bm25_alone,
         _section_text_without_title_embedder_alone,
@@ -231,13 +116,5 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _even_weight_default,
         _weight_near_bm25,
         _weight_near_the_embedder,
-    ],
-    "1.3.3": [
-        _ignores_the_licence,
-        _strict_limits,
-        _recall_only,
-        _returns_the_row,
-        _fastest_allowed,
-        _crashes_when_nothing_qualifies,
     ],
 }
