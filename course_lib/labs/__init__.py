@@ -93,17 +93,17 @@ _MODULES = {
     "agent_budgets": """
         ASSISTANT_TOOLS BUDGET_KEYS BUDGET_TARGET DEV_SEEDS GENEROUS HELD_OUT_SEEDS BudgetReport
         BudgetTarget budget_report compare_success production_solver run_seeds run_with_budgets
-        time_limited
+        time_limited run_loops
     """,
     "agent_caching": """
         VirtualClock caching_saving
     """,
     "agent_figures": """
-        outcome_counts plot_outcomes plot_runaway success_table
+        lost_and_gained outcome_counts plot_outcomes plot_runaway success_by_kind success_table
     """,
     "agent_tasks": """
         HELD_OUT_TASKS OUTCOMES TASKS TUTORIAL_SCHEMAS AgentTask CallCapReachedError
-        CappedClient Check all_of mentions opened_ticket paged_nobody run_suite
+        CappedClient Check ShowsEveryTool all_of mentions opened_ticket paged_nobody run_suite
     """,
     "agent_world": """
         CURRENCIES PARCELS READ_ONLY_TOOLS SERVICES TICKET_CATEGORIES HandbookWorld Page
@@ -177,7 +177,7 @@ _MODULES = {
         summarise_attacks
     """,
     "multimodal_lab": """
-        LESSON_IMAGES PDF_LAYOUTS HandbookPdf LessonImage budget_images displaced_questions
+        LESSON_IMAGES PDF_LAYOUTS HandbookPdf LessonImage budget_images
         extracted_documents handbook_pdfs image_cost_table lesson_image pdf_questions
         pdf_retrieval_recall plain_text plot_image_tokens png_bytes quote_recovery shrink_report
         text_image
@@ -225,6 +225,7 @@ _MODULES = {
     "routing_lab": """
         APPROACHES HumanCosts PlanResult RouterPlanError RoutingBench normalise_plan
         plot_cost_and_quality plot_learning_curve tuning_and_held_out
+        rotated_vectors tampered_copy upgraded_embedder
     """,
     "scratch_repo": """
         SCRATCH_AUTHOR SCRATCH_EPOCH ScratchRepo ScratchRepoError ScratchStep

@@ -20,6 +20,7 @@ from course_lib.labs.agent_budgets import (
     budget_report as budget_report,
     compare_success as compare_success,
     production_solver as production_solver,
+    run_loops as run_loops,
     run_seeds as run_seeds,
     run_with_budgets as run_with_budgets,
     time_limited as time_limited,
@@ -29,9 +30,11 @@ from course_lib.labs.agent_caching import (
     caching_saving as caching_saving,
 )
 from course_lib.labs.agent_figures import (
+    lost_and_gained as lost_and_gained,
     outcome_counts as outcome_counts,
     plot_outcomes as plot_outcomes,
     plot_runaway as plot_runaway,
+    success_by_kind as success_by_kind,
     success_table as success_table,
 )
 from course_lib.labs.agent_tasks import (
@@ -43,6 +46,7 @@ from course_lib.labs.agent_tasks import (
     CallCapReachedError as CallCapReachedError,
     CappedClient as CappedClient,
     Check as Check,
+    ShowsEveryTool as ShowsEveryTool,
     all_of as all_of,
     mentions as mentions,
     opened_ticket as opened_ticket,
@@ -277,7 +281,6 @@ from course_lib.labs.multimodal_lab import (
     HandbookPdf as HandbookPdf,
     LessonImage as LessonImage,
     budget_images as budget_images,
-    displaced_questions as displaced_questions,
     extracted_documents as extracted_documents,
     handbook_pdfs as handbook_pdfs,
     image_cost_table as image_cost_table,
@@ -434,7 +437,10 @@ from course_lib.labs.routing_lab import (
     normalise_plan as normalise_plan,
     plot_cost_and_quality as plot_cost_and_quality,
     plot_learning_curve as plot_learning_curve,
+    rotated_vectors as rotated_vectors,
+    tampered_copy as tampered_copy,
     tuning_and_held_out as tuning_and_held_out,
+    upgraded_embedder as upgraded_embedder,
 )
 from course_lib.labs.scratch_repo import (
     SCRATCH_AUTHOR as SCRATCH_AUTHOR,
