@@ -319,9 +319,9 @@ def validate_upload(data: bytes, filename: str) -> str | None:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
                 return "encrypted PDF"
-            root = reader.trailer["/Root"].get_object()  # names are read with escapes decoded
-            names = root.get("/Names")
-            action = root.get("/OpenAction")
+            root: Any = reader.trailer["/Root"].get_object()  # names read with escapes decoded
+            names: Any = root.get("/Names")
+            action: Any = root.get("/OpenAction")
             action = action.get_object() if action is not None else None
             if (
                 "/AA" in root
