@@ -31,7 +31,7 @@ from course_lib.errors import (
     RateLimitError,
     SettingsError,
 )
-from course_lib.llm.lifecycle import check_not_retired, explain_refusal
+from course_lib.llm.lifecycle import check_not_retired, explain_refusal, is_reasoning
 from course_lib.llm.policy import (
     RETRYABLE,
     CircuitBreaker,
@@ -334,9 +334,22 @@ def _plain_request(request: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
+def _output_limit_named_for(spec: ModelSpec, request: dict[str, Any]) -> dict[str, Any]:
+    """``request`` with its output limit under the name the model takes.
+
+    Reasoning models refuse ``max_tokens`` and take ``max_completion_tokens``, which counts
+    the hidden reasoning tokens too; other models keep ``max_tokens``, the name every
+    OpenAI-compatible server accepts. Callers pass ``max_tokens`` either way.
+    """
+    if is_reasoning(spec) and "max_tokens" in request:
+        request = dict(request)
+        request["max_completion_tokens"] = request.pop("max_tokens")
+    return request
+
+
 def _max_tokens(request: Mapping[str, Any]) -> int | None:
-    """The request's ``max_tokens`` as an integer; a budget needs it to be one."""
-    value = request.get("max_tokens")
+    """The request's output limit as an integer; a budget needs it to be one."""
+    value = request.get("max_tokens", request.get("max_completion_tokens"))
     if value is None:
         return None
     if isinstance(value, bool) or not (
@@ -527,7 +540,7 @@ class LLMClient:
         budget = self.policy.max_tokens_per_call
         cost_budget = self.policy.max_cost_per_call_usd
         if budget is None and cost_budget is None:
-            return request  # nothing to decide before the call: no tokens to count
+            return _output_limit_named_for(spec, request)  # no tokens to count
         input_tokens = count_message_tokens(
             request["messages"], request.get("tools"), count_tokens=self.provider.count_tokens
         )
@@ -557,7 +570,7 @@ class LLMClient:
                     )
                 max_out = min(max_out, affordable)
         request["max_tokens"] = int(max_out)
-        return request
+        return _output_limit_named_for(spec, request)
 
     def _attempt_loop(self, spec: ModelSpec, send: Callable[[], Any]) -> tuple[Any, int]:
         """Run ``send`` under the retry policy for one model; returns (value, attempts)."""

@@ -2,12 +2,13 @@
 
 A hosted reasoning model writes hidden "thinking" tokens before its answer. It reports them in
 ``usage.completion_tokens_details.reasoning_tokens``, counts them in ``completion_tokens`` (so
-they are billed as output), takes time to write them, and refuses sampling settings such as
-``temperature`` with a 400. The stand-in does the same for a model the registry marks
-``reasoning = true``: it draws a number of hidden tokens per request from the registry's range
-(``reasoning_tokens_min`` to ``reasoning_tokens_max``, scaled by ``reasoning_effort``), with
-no real reasoning behind them. The count is planted, so a lesson can measure what hidden
-tokens cost; it is not a finding about any model.
+they are billed as output), takes time to write them, and refuses with a 400 sampling settings
+such as ``temperature``, and ``max_tokens`` (its limit is ``max_completion_tokens``). The
+stand-in does the same for a model the registry marks ``reasoning = true``: it draws a number
+of hidden tokens per request from the registry's range (``reasoning_tokens_min`` to
+``reasoning_tokens_max``, scaled by ``reasoning_effort``), with no real reasoning behind them.
+The count is planted, so a lesson can measure what hidden tokens cost; it is not a finding
+about any model.
 
 A model marked ``retired`` answers 404 ``model_not_found``, as providers answer a model they
 have switched off.
@@ -42,6 +43,13 @@ def check_lifecycle(request: Mapping[str, Any], spec: ModelSpec) -> None:
             code="model_not_found",
         )
     if is_reasoning(spec):
+        if request.get("max_tokens") is not None:
+            raise InvalidRequestError(
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead.",
+                param="max_tokens",
+                code="unsupported_parameter",
+            )
         for name in SAMPLING_PARAMETERS:
             if request.get(name) is not None:
                 raise InvalidRequestError(
