@@ -28,6 +28,8 @@ def ensure_work_dir(settings: CourseSettings | None = None) -> Path:
         if not marker.exists():
             _refuse_foreign_directory(root)
             marker.write_text("Created by the Production AI Engineering course.\n")
+    except WorkDirError:
+        raise  # already says what to do; an OSError subclass, so it must not be wrapped
     except OSError as exc:
         raise WorkDirError(
             f"Cannot use {str(root)!r} as the course work directory ({exc.strerror or exc}); "
