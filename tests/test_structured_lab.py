@@ -171,3 +171,37 @@ def test_exercise_1_2_3_has_more_than_one_route(policy: Any) -> None:
 
     feedback = evaluate("1.2.3", policy)
     assert feedback.solved, feedback.line
+
+
+def _kind_by_extract_json(reply: str, schema: Any) -> str:
+    """A fair answer to exercise 1.2.2: "no JSON object" is whatever extract_json cannot find."""
+    from course_lib.structured import extract_json, validate_output
+
+    if validate_output(reply, schema, extract=False).ok:
+        return "valid"
+    try:
+        extract_json(reply)
+    except ValueError:
+        return "no JSON object"
+    return "wrapped" if validate_output(reply, schema).ok else "breaks the schema"
+
+
+def test_exercise_1_2_2_accepts_extract_json_for_no_json_object() -> None:
+    from course_lib.course.checking import evaluate
+
+    feedback = evaluate("1.2.2", _kind_by_extract_json)
+    assert feedback.solved, feedback.line
+
+
+def test_exercise_1_2_1_says_to_keep_the_examples_in_order() -> None:
+    from course_lib.course.checking import evaluate
+    from course_lib.labs.structured_lab import FEW_SHOT_TEMPLATE
+
+    reversed_examples = FEW_SHOT_TEMPLATE.replace(
+        "{% for example in examples %}", "{% for example in examples | reverse %}"
+    )
+    feedback = evaluate("1.2.1", reversed_examples)
+    assert not feedback.solved
+    assert "example 2's ticket comes before example 1's; keep the examples in order" in (
+        feedback.line
+    )

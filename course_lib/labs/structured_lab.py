@@ -49,7 +49,8 @@ LESSON_SAMPLE_SEED = 12
 """The ``random_state`` of the lesson's sample of tickets."""
 LESSON_SAMPLE_SIZE = 200
 BAD_DAY_RATE = 0.3
-"""The share of replies the stand-in breaks on exercise 1.2.3's bad day, whichever the model."""
+"""The share of replies the stand-in breaks on exercise 1.2.3's bad day, whichever the model,
+on top of the model's own failures."""
 CALLS_CAP = 10
 """Calls one ticket may take before :class:`NoStrictClient` stops an unbounded policy."""
 

@@ -6,10 +6,7 @@
 # to sort by, and a flag for tickets a person must see. If one reply in ten does not parse,
 # one ticket in ten is lost or misrouted, silently.
 #
-# You build the triage of Kestrel Freight's service desk. First the prototype: a prompt
-# template with examples, run over 200 tickets. Then the production version: a schema sent
-# in strict mode, every reply validated, and a bounded repair loop for providers without
-# strict mode. Last, what validation cannot see: whether the valid answers are right.
+# You build the service desk's triage, from prototype to production.
 #
 # **Time:** about 50 minutes: 13 to read, 9 to run the code and read its outputs, 24 for the
 # three exercises (6, 5 and 13), 4 for the questions. **You need:** lesson 1.1; Python
@@ -47,7 +44,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100 (hint: for you)
 from course_lib.datasets import TICKET_CATEGORIES as CATEGORIES, TICKET_PRIORITIES as PRIORITIES
-from course_lib.errors import PromptRenderError, StrictSchemaError
+from course_lib.errors import PromptRenderError
 from course_lib.evaluation import paired_bootstrap
 from course_lib.labs import cost_row, json_wrapping, kinds_table, lesson_tickets, repair_report
 from course_lib.llm import LLMClient
@@ -69,8 +66,9 @@ MODELS = ["chat-small", "chat-large"]  # roles of the model registry, never mode
 # The model is the course's **local stand-in**: a small program that answers through the
 # same API as a hosted model, offline, the same way on every run. Some of its behaviour is
 # **planted**: built in on purpose so that a lesson has something to measure. Here, it breaks
-# a share of its JSON replies, and wraps JSON asked for in the prompt alone in Markdown or
-# chat. [docs/local-model.md](../../docs/local-model.md) describes it.
+# a share of its JSON replies, and wraps JSON asked for in the prompt alone in a Markdown
+# code fence, a preamble or a trailing comment. [docs/local-model.md](../../docs/local-model.md)
+# describes it.
 
 # %%
 client = LLMClient.from_settings()  # the in-process stand-in, unless course.toml says otherwise
@@ -224,9 +222,9 @@ few_shot = answer_or_reference("1.2.1", FEW_SHOT_TEMPLATE)
 print(render_prompt(few_shot, categories=CATEGORIES, examples=EXAMPLES)[:600], "\n...")
 
 # %% [markdown]
-# A model reacts to the exact text of its prompt: one blank line more, and some replies
-# change. So the measurements below use the course's template, and stay as printed even if
-# your passing variant differs:
+# The measurements below use the course's template, so they stay as printed even if your
+# passing variant differs: the exact text of a prompt changes the replies (section 2
+# measures how much):
 
 # %%
 from course_lib.labs import FEW_SHOT_TEMPLATE as COURSE_TEMPLATE
@@ -290,6 +288,29 @@ parsed = sum(parses(reply, json.loads) for reply in small_replies)
 print(f"chat-small: json.loads parsed {parsed} of {len(small_replies)} replies.")
 
 # %% [markdown]
+# How much does the exact text matter? The same run, with one blank line more at the end of
+# the system prompt:
+
+
+# %%
+def padded_messages(ticket):
+    system, user = prototype_messages(ticket)
+    return [{**system, "content": system["content"] + "\n"}, user]
+
+
+padded = [
+    client.chat(padded_messages(t), model="chat-small", seed=seed).content
+    for t in tickets.itertuples()
+]
+changed = sum(a != b for a, b in zip(small_replies, padded, strict=True))
+padded_parsed = sum(parses(reply, json.loads) for reply in padded)
+print(f"{changed} of {len(padded)} replies change; json.loads parses {padded_parsed}.")
+
+# %% [markdown]
+# This is **planted**: the stand-in draws its faults from the prompt's text. A hosted model
+# is sensitive to its prompt too, by how much only your provider can tell. The rest of the
+# lesson keeps the prompt as it was.
+#
 # `json_wrapping` sorts each reply of the small model by how its JSON was wrapped:
 
 # %%
@@ -360,14 +381,8 @@ for name, spec in schema["$defs"].items():
 # %% [markdown]
 # `validate_output(reply, TicketTriage)` extracts and validates, and never raises: it returns
 # the triage (`.value`) or the problems, each with pydantic's error type (`.kinds`). With
-# `extract=False` it reads the reply as `json.loads` would:
-
-# %%
-for extract in (False, True):
-    valid = sum(validate_output(r, TicketTriage, extract=extract).ok for r in small_replies)
-    print(f"extract={extract!s:<5}  valid: {valid} of {len(small_replies)}")
-
-# %% [markdown]
+# `extract=False` it reads the reply as `json.loads` would.
+#
 # ### Exercise 1.2.2: Sort the replies into kinds
 #
 # A failure's kind says which fix it needs. Complete `failure_kind(reply, schema)` with
@@ -375,8 +390,11 @@ for extract in (False, True):
 #
 # - `"valid"`: the reply validates as it is;
 # - `"wrapped"`: it validates once the JSON is extracted (extraction is the fix);
-# - `"no JSON object"`: there is no complete object to extract (a new reply is the fix);
+# - `"no JSON object"`: no complete object can be extracted, as in prose or an object cut
+#   off (a new reply is the fix);
 # - `"breaks the schema"`: an object was found, and it breaks a rule of the schema.
+#
+# A bare JSON list, not an object, may count as either.
 #
 # The checker sorts hidden replies against a schema you have not seen.
 
@@ -410,8 +428,8 @@ kinds = pd.Series([kind_of(r, TicketTriage) for r in small_replies])
 kinds.value_counts().rename("replies").to_frame()
 
 # %% [markdown]
-# The kinds other than "wrapped" need a new reply. Which rules do the broken ones break?
-# Error types, counted once per reply (ties in name order):
+# Replies that break the schema or have no JSON object need a new reply. Which rules do the
+# broken ones break? Error types, counted once per reply:
 
 # %%
 kinds_table(validate_output(r, TicketTriage).kinds for r in small_replies)
@@ -432,8 +450,8 @@ kinds_table(validate_output(r, TicketTriage).kinds for r in small_replies)
 #
 # Strict mode accepts only part of JSON Schema. Every object must set `additionalProperties:
 # false` and list *all* its fields in `required`; an optional field becomes a required one
-# that may be null. pydantic's schema breaks that rule on `service`. `response_format_for`
-# rewrites the schema and adds `strict`:
+# that may be null. pydantic's schema sets no `additionalProperties` and leaves `service`
+# out of `required`. `response_format_for` rewrites the schema and adds `strict`:
 
 # %%
 response_format = response_format_for(TicketTriage)
@@ -443,21 +461,6 @@ print("pydantic's required: ", schema["required"])
 print("strict required:     ", strict_schema["required"])
 print("additionalProperties:", strict_schema["additionalProperties"])
 print("service:             ", json.dumps(strict_schema["properties"]["service"]))
-
-# %% [markdown]
-# Some schemas cannot be made strict: providers refuse keywords such as `uniqueItems` (what
-# pydantic writes for a `set`). `response_format_for` refuses first, and says what to change:
-
-
-# %%
-class TaggedTriage(TicketTriage):
-    tags: set[str]
-
-
-try:
-    response_format_for(TaggedTriage)
-except StrictSchemaError as error:
-    print(f"{type(error).__name__}: {error}")
 
 # %% [markdown]
 # ### Validate every reply
@@ -533,8 +536,8 @@ print(f"after {example.attempts} attempts:", example.value.model_dump(mode="json
 # ### The valid-output rate, every way
 #
 # Five ways of reading a reply, for both models: the share that validates as a
-# `TicketTriage`. A run's first attempt is exactly the call a run without repair makes, so
-# "no strict" reads it off the repair runs.
+# `TicketTriage`. The "no strict" row counts replies valid at the first attempt of the
+# repair runs, the same call a run without repair makes.
 
 
 # %%
@@ -586,8 +589,8 @@ cost
 #
 # ### Exercise 1.2.3 (open-ended): Valid triage with the smallest repair budget
 #
-# Your provider has no strict mode, and today it breaks 30% of replies, whichever the model
-# (planted with the stand-in's `FaultPlan`). Write the triage policy:
+# Your provider has no strict mode, and today it breaks 30% of replies on top of the model's
+# usual failures, whichever the model (planted). Write the triage policy:
 # `triage(client, schema, subject, body, seed)` returns what `generate_structured` returns.
 # The stub makes no repair.
 #
@@ -608,10 +611,8 @@ from course_lib.structured import generate_structured, render_prompt
 def triage(client, schema, subject, body, seed):
     """Triage one ticket on a provider without strict mode."""
     user = render_prompt("Subject: {{ subject }}\n\n{{ body }}", subject=subject, body=body)
-    messages = [
-        {"role": "system", "content": "You triage support tickets for the Kestrel Freight desk."},
-        {"role": "user", "content": user},
-    ]
+    system = "You triage support tickets for the Kestrel Freight service desk."
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     # BEGIN SOLUTION
     return generate_structured(
         client, messages, schema, model="chat-small", max_repairs=2, seed=seed, strict=False
@@ -627,6 +628,10 @@ def triage(client, schema, subject, body, seed):
 
 # %%
 print(repair_report(triage, TicketTriage, tickets, seed=seed).line())
+
+# %% [markdown]
+# The lesson's tickets are a sample, and the checker triages 300 others: within a couple of
+# points of 95%, run `check`.
 
 # %%
 check("1.2.3", triage)
@@ -674,10 +679,9 @@ print(f"'{first_category}' is category 1 of {len(CATEGORIES)} in the schema's en
 print(f"chat-small answered it for {answered} tickets; it is the label of {labelled}.")
 
 # %% [markdown]
-# This is **planted**. With names only, the stand-in picks the category whose name shares
-# words with the ticket, and falls back on the first option when none does. It measures the
-# stand-in, not hosted models. What carries over is the method: count the answers, compare
-# them with the labels, and look for a default.
+# Planted: with names only, the stand-in falls back on the first category when no name
+# matches the ticket. The method carries over: compare answer counts with label counts and
+# look for a default.
 #
 # The schema lists the ten names and nothing else. Put each value's meaning (from
 # `CATEGORIES` and `PRIORITIES`) in the field's description, which travels inside the JSON
@@ -711,8 +715,9 @@ print(f"tickets labelled P1: {(tickets['priority'] == 'P1').mean():.1%}")
 scores.map(lambda share: f"{share:.1%}")
 
 # %% [markdown]
-# Priority with names only is below a random pick among four. Always `P1` is the same
-# planted fallback: the names `P1` to `P4` share no word with any ticket.
+# Priority with names only is below a random pick among four. chat-small answers `P1` every
+# time: the same planted fallback, since the names `P1` to `P4` share no word with any
+# ticket.
 #
 # Is the gain in category accuracy real, or luck of the sample? A **paired bootstrap**
 # redraws the tickets at random, with repeats, thousands of times. On each draw it computes
@@ -741,22 +746,14 @@ print("The interval excludes 0." if excludes_zero else "The interval includes 0:
 #
 # ## 6. The same code against a real provider
 #
-# Nothing above depends on the stand-in. With a `course.toml` (or `COURSE_*` variables) like
-#
-# ```toml
-# llm_provider = "openai-compatible"
-# llm_base_url = "https://api.openai.com/v1"
-# model_registry = "my-models.toml"   # the roles mapped to the provider's model names
-# ```
-#
-# and a key in `COURSE_LLM_API_KEY`, `generate_structured` sends the same strict schema to a
-# hosted model. The rates and accuracies will differ; the code and the measurements do not.
+# Pointed at a real provider (lesson 1.1), `generate_structured` sends the same strict
+# schema. The rates and accuracies will differ; the code that measures them does not.
 #
 # The official `openai` SDK does much the same in its `parse` helper: a pydantic class in, a
 # strict schema sent, the reply validated. Strict mode cannot prevent a reply cut short by
 # `max_tokens`; the SDK raises `LengthFinishReasonError` for it. Ten calls each way against
-# the local server, set to break 30% of replies. In strict mode it breaks none, as a strict
-# provider would, so only the token limit can:
+# the local server, set to break 30% of replies. `parse` sends the schema in strict mode,
+# so the server breaks none; only `max_tokens=12` makes calls fail:
 
 # %%
 from collections import Counter
@@ -799,7 +796,8 @@ print(pd.Series(outcomes).rename("calls").to_frame())
 #
 # - Render prompts with `StrictUndefined`, so a missing variable is an error, not a hole.
 #   Instructions go in the system message, the input in the user message.
-# - JSON asked for in the prompt alone arrives wrapped and sometimes broken.
+# - JSON asked for in the prompt alone can arrive wrapped or broken (the rates here are
+#   planted; count the failure kinds on your provider).
 # - Write the output as a pydantic model, send it in strict mode where the provider has it,
 #   and validate every reply with it.
 # - Without strict mode, repair with a bound chosen on a bad day; what still fails goes to a
@@ -809,12 +807,10 @@ print(pd.Series(outcomes).rename("calls").to_frame())
 #
 # ## Production checklist
 #
-# - Prompts are templates in files, rendered with strict undefined variables.
-# - The output has a pydantic schema, sent with `"strict": true` where supported.
-# - Every reply is validated, and failures are counted by kind.
-# - Repairs are bounded and costed; an output that never validates goes to a person.
+# - Failures are counted by kind, since each kind needs a different fix.
 # - A reply cut off at `max_tokens` (`finish_reason == "length"`) is a failure.
-# - Accuracy is measured on labelled examples, with an interval, before a change ships.
+# - The schema uses only keywords strict mode accepts (a `set` becomes `uniqueItems`, which
+#   `response_format_for` refuses): use `list`.
 #
 # ## Check your understanding
 #
@@ -846,16 +842,10 @@ print(pd.Series(outcomes).rename("calls").to_frame())
 # ## Further reading
 #
 # - OpenAI, "Structured model outputs" guide
-#   (https://platform.openai.com/docs/guides/structured-outputs): JSON mode versus Structured
-#   Outputs, the supported subset of JSON Schema, refusals; and "Introducing Structured
-#   Outputs in the API", 6 August 2024
-#   (https://openai.com/index/introducing-structured-outputs-in-the-api/), which measures
+#   (https://platform.openai.com/docs/guides/structured-outputs): JSON mode, strict mode's
+#   subset of JSON Schema, refusals. "Introducing Structured Outputs in the API", 6 August
+#   2024 (https://openai.com/index/introducing-structured-outputs-in-the-api/), measures
 #   schema adherence with and without constrained decoding.
-# - Pydantic documentation, "Validation Errors"
-#   (https://docs.pydantic.dev/latest/errors/validation_errors/): every error type this
-#   lesson counted.
-# - Jinja2 documentation, "API: Undefined Types"
-#   (https://jinja.palletsprojects.com/en/stable/api/#undefined-types).
 # - Instructor documentation, "Validation and Reasking"
 #   (https://python.useinstructor.com/concepts/reask_validation/): the repair loop as a library.
 # - Z. R. Tam et al., "Let Me Speak Freely? A Study on the Impact of Format Restrictions on

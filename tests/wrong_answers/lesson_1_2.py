@@ -87,6 +87,15 @@ def _always_the_triage_schema(reply: str, schema: Any) -> str:
     return failure_kind(reply, TicketTriage)
 
 
+def _json_list_means_wrapped(reply: str, schema: Any) -> str:
+    """A top-level list counted as wrapped: extraction finds no object in it to fix."""
+    if reply.strip().startswith("["):
+        return "wrapped"
+    from course_lib.course.exercises.lesson_1_2 import failure_kind
+
+    return failure_kind(reply, schema)
+
+
 def _returns_the_validation(reply: str, schema: Any) -> Any:
     return validate_output(reply, schema)
 
@@ -94,9 +103,12 @@ def _returns_the_validation(reply: str, schema: Any) -> Any:
 # -- 1.2.3 ------------------------------------------------------------------------------------
 
 
+_SYSTEM = "You triage support tickets for the Kestrel Freight service desk."
+
+
 def _messages(subject: str, body: str) -> list[dict[str, str]]:
     return [
-        {"role": "system", "content": "You triage support tickets for the Kestrel Freight desk."},
+        {"role": "system", "content": _SYSTEM},
         {"role": "user", "content": f"Subject: {subject}\n\n{body}"},
     ]
 
@@ -212,6 +224,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _every_failure_is_no_json,
         _any_problem_breaks_the_schema,
         _always_the_triage_schema,
+        _json_list_means_wrapped,
         _returns_the_validation,
     ],
     "1.2.3": [

@@ -85,6 +85,11 @@ def _check_example(
 ) -> int:
     ticket, answer = example["ticket"], example["answer"]
     where = rendered.find(ticket, start)
+    if where < 0 and index > 1 and ticket in rendered:
+        raise NotYet(
+            f"with {case}, example {index}'s ticket comes before example {index - 1}'s; keep "
+            "the examples in order: {% for example in examples %}."
+        )
     if where < 0:
         raise NotYet(
             f"with {case}, the ticket of example {index} does not appear as given (after the "
@@ -212,9 +217,12 @@ _KIND_CASES: list[tuple[str, str, str]] = [
         "a fenced object with a string for a boolean (extraction does not fix it)",
     ),
     (json.dumps({"size": "large", "fragile": True}), "breaks the schema", "a field missing"),
-    ('["KF-2207", "small"]', "breaks the schema", "a list, not an object"),
     (_TRIAGE_ONLY, "breaks the schema", "a valid TicketTriage, but not a shipment"),
 ]
+
+
+_LIST_REPLY = '["KF-2207", "small"]'
+_LIST_KINDS = ("no JSON object", "breaks the schema")
 
 
 @exercise(
@@ -245,8 +253,17 @@ def _check_failure_kind(answer: Any, probe: Probe) -> str:
             )
         if got != expected:
             raise NotYet(f"for {why}, {call} returned {got!r}; expected {expected!r}.")
+    # A top-level list is JSON but not an object: extract_json finds no object in it, while
+    # validate_output reports model_type. Either reading is fair, any other kind is not.
+    call = f"failure_kind({_short(_LIST_REPLY, 50)}, Shipment)"
+    got = probe.call_as(call, answer, _LIST_REPLY, _Shipment)
+    if got not in _LIST_KINDS:
+        raise NotYet(
+            f"for a list, not an object, {call} returned {got!r}; expected "
+            f"{' or '.join(map(repr, _LIST_KINDS))}."
+        )
     return (
-        f"failure_kind sorts all {len(_KIND_CASES)} hidden replies, against a schema it had "
+        f"failure_kind sorts all {len(_KIND_CASES) + 1} hidden replies, against a schema it had "
         "not seen, by the fix each one needs."
     )
 
@@ -278,8 +295,10 @@ def _smallest_bound(rate: float, target: float) -> int:
 
     On the bad day the stand-in breaks each reply on its own draw, whichever the model and
     whatever the attempt, so ``k`` replies leave a ticket invalid with probability
-    ``rate ** k``. Below this bound a policy cannot expect to reach the target; above it, it
-    pays for calls the target does not need.
+    ``rate ** k`` at least. The model's own failures come on top (the small model's first
+    reply validates 66-69% of the time, not 70%), which still leaves the bound at 3: about
+    1 - 0.34**3 = 96% on the checked tickets. Below this bound a policy cannot
+    expect to reach the target; above it, it pays for calls the target does not need.
     """
     replies = 1
     while 1 - rate**replies < target:
@@ -289,14 +308,15 @@ def _smallest_bound(rate: float, target: float) -> int:
 
 MAX_CALLS = _smallest_bound(BAD_DAY_RATE, TARGET_VALID)
 """The most calls (replies) per ticket a policy may make when every reply is broken: 3, since
-1 - 0.3**2 = 91% < 95% <= 1 - 0.3**3 = 97.3%. It bounds the bill, not the route: two repairs,
+1 - 0.3**2 = 91% < 95% <= 1 - 0.3**3 = 97.3% (about 88% and 96% with the model's own
+failures on top). It bounds the bill, not the route: two repairs,
 fresh calls with new seeds, or a large-model fallback after the small model fails all fit in
 it (tests/test_structured_lab.py runs them through this checker). The lesson does not give
 the number: finding it by measurement is the exercise."""
 MAX_COST_PER_1000 = 0.50
 """Dollars per 1,000 valid triages on the bad day, measured on the checked tickets: the small
-model alone about $0.06-0.07, a small-then-large fallback $0.12-0.35 (the later the large
-model comes in, the cheaper), the large model alone about $1.1. The budget leaves room for a
+model alone about $0.06-0.07, a small-then-large fallback $0.14-0.40 (the later the large
+model comes in, the cheaper), the large model alone about $1.15. The budget leaves room for a
 fallback and refuses the large model for every ticket."""
 CHECK_SEED = 1_000
 """Seeds of the checked run start here: the lesson uses seed 0."""
@@ -309,10 +329,8 @@ def triage(client: Any, schema: type[BaseModel], subject: str, body: str, seed: 
     from course_lib.structured import generate_structured, render_prompt
 
     user = render_prompt("Subject: {{ subject }}\n\n{{ body }}", subject=subject, body=body)
-    messages = [
-        {"role": "system", "content": "You triage support tickets for the Kestrel Freight desk."},
-        {"role": "user", "content": user},
-    ]
+    system = "You triage support tickets for the Kestrel Freight service desk."
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     return generate_structured(
         client, messages, schema, model="chat-small", max_repairs=2, seed=seed, strict=False
     )
@@ -329,14 +347,15 @@ def triage(client: Any, schema: type[BaseModel], subject: str, body: str, seed: 
         "Start from repair_report's line for the stub, then change one thing at a time: "
         "max_repairs, the model, or what the policy does after a failed reply. Read three "
         "figures each time: the valid share, the dollars per 1,000 valid and the worst case.",
-        "On the bad day every reply breaks with the same planted chance, 30%, whichever the "
-        "model or the attempt: the valid share depends on how many replies a ticket may get. "
-        "The large model costs about fifteen times more per call: if you use it, use it only "
-        "after the small one failed.",
-        "Three replies per ticket at most is enough and not too many. generate_structured(..., "
-        "model='chat-small', max_repairs=2, seed=seed, strict=False) passes; so does a fresh "
-        "call with a new seed after each failure (three calls at most), and so does the small "
-        "model first with a large-model call as the fallback.",
+        "On the bad day the stand-in breaks 30% of replies (planted), on top of the model's "
+        "own failures, whatever the attempt: read the stub's valid share as the chance that "
+        "one reply validates. The valid share then depends on how many replies a ticket may "
+        "get. The large model costs about fifteen times more per call: if you use it, use it "
+        "only after the small one failed.",
+        "Count replies, not repairs: find the fewest replies per ticket whose valid share "
+        "clears 95% on the held-out tickets (check measures it; repair_report's line on the "
+        "lesson's 200 is a sample). Two repairs, fresh calls with new seeds, or a large-model "
+        "fallback after the small one can all spend that budget.",
     ),
 )
 def _check_triage_policy(answer: Any, probe: Probe) -> str:
