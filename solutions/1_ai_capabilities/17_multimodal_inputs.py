@@ -7,8 +7,8 @@
 # indexes PDFs whose text comes out scrambled or not at all. And it accepts files from
 # strangers: an executable named `.pdf`, a 32 KB PNG that decodes to 144 million pixels.
 #
-# **Time:** about 60 minutes: 13 to read, 15 to run the code and read its outputs, 32 for the
-# three exercises (6, 12 and 14). **You need:** lessons 1.1 (calling a
+# **Time:** about 60 minutes: 15 to read, 10 to run the code and read its outputs, 37 for the
+# three exercises (6, 14 and 17). **You need:** lessons 1.1 (calling a
 # model, tokens, cost), 1.3 (retrieval, recall@k) and 1.4 (noise in small samples). No API
 # key, no network.
 #
@@ -270,7 +270,7 @@ pd.DataFrame(rows)
 # planted 8 px and it answers from memory. (`png_bytes` keeps the text chunks the stand-in
 # reads.)
 #
-# ### Exercise 1.7.2 (open-ended): An image under a token budget
+# ### Exercise 1.7.2: An image under a token budget
 #
 # Write `shrink(image, budget)`, returning `(image, detail)`: the image to send, at most
 # `budget` tokens, with its text still legible. You may resize (keep the shape: no crop, no
