@@ -171,6 +171,40 @@ class PlanResult:
         )
 
 
+@dataclass(frozen=True)
+class DrawsResult:
+    """A plan measured over several draws of which pool tickets get labels: the means.
+
+    Fewer labels vary more between draws, so a plan is judged on the mean, never on one lucky
+    draw (lesson 1.6's exercise and its checker both use this).
+    """
+
+    runs: tuple[PlanResult, ...]
+
+    @property
+    def n(self) -> int:
+        return self.runs[0].n
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(r.macro_f1 for r in self.runs) / len(self.runs)
+
+    @property
+    def handed_over(self) -> float:
+        return sum(r.handed_over for r in self.runs) / len(self.runs)
+
+    @property
+    def total_usd(self) -> float:
+        return sum(r.total_usd for r in self.runs) / len(self.runs)
+
+    def line(self) -> str:
+        return (
+            f"mean of {len(self.runs)} label draws on {self.n} tickets: macro-F1 "
+            f"{self.macro_f1:.3f}, {self.handed_over:.0%} handed to a person, "
+            f"${self.total_usd:.2f} per 1,000 tickets"
+        )
+
+
 class RoutingBench:
     """Measures router plans on one set of tickets, drawing labels from a labelled pool.
 
@@ -291,6 +325,12 @@ class RoutingBench:
             tokens_per_ticket=tokens / n,
             predictions=routed,
         )
+
+    def evaluate_draws(self, plan: Mapping[str, Any], *, seeds: Sequence[int]) -> DrawsResult:
+        """Runs ``plan`` once per seed (one draw of labelled tickets each); the means."""
+        if not seeds:
+            raise ValueError("evaluate_draws needs at least one seed.")
+        return DrawsResult(tuple(self.evaluate(plan, seed=seed) for seed in seeds))
 
     def _classify(
         self, plan: Mapping[str, Any], labelled: Sequence[int]

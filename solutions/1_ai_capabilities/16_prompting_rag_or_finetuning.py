@@ -3,17 +3,17 @@
 #
 # When a model does not do what you need, there are three levers. Change the **prompt**. Give
 # it the right documents at question time (**RAG**, retrieval-augmented generation). Or
-# **train** on labelled examples. Teams often pick by habit. Some fine-tune to teach facts that
-# change next month; others pay a large model per call for a task a small trained model does
-# as well. The choice depends on what is missing, and you can measure it.
+# **train** on labelled examples. Some teams fine-tune to teach facts that change next month;
+# others pay a large model per call for a task a small trained model does as well. The
+# choice depends on what is missing, and you can measure it.
 #
 # In this lesson you route support tickets to the right queue. You prompt a model with no
 # examples, a few, and the most similar ones; and you train a small classifier on labelled
-# tickets. You price each approach whole, people's time included. Then you ship the
-# trained model versioned, refusing to load where it would silently give wrong answers.
+# tickets. You price each approach whole, people's time included. Then you save the trained
+# model as a versioned file that refuses to load where it would silently give wrong answers.
 #
-# **Time:** about 50 minutes: 15 to read, 18 to run the code and read its outputs, 14 for the
-# two exercises (11 and 3), 3 for the questions. **You need:** lessons 1.2 (structured
+# **Time:** about 45 minutes: 19 to read, 8 to run the code and read its outputs, 15 for the
+# two exercises (12 and 3), 3 for the questions. **You need:** lessons 1.2 (structured
 # output) and 1.3 (embeddings) help but are not required. No GPU, no network, no API key.
 #
 # ## Learning objectives
@@ -29,7 +29,7 @@
 # %% [markdown]
 # ## Setup
 #
-# `seed` drives every random choice. `fast` scores on 60 test tickets instead of all of them.
+# `seed` drives every random choice. `fast` scores on 40 tickets instead of 68 (section 2).
 # The other two parameters are named **assumptions**: how long a person takes to read a
 # ticket and pick its queue, and what an hour of their time costs.
 
@@ -40,8 +40,8 @@ seconds_per_label = 30.0
 hourly_rate_usd = 40.0
 
 # %% [markdown]
-# The imports. Lessons never name a model: they ask the course's **model registry** (lesson
-# 1.1) for a **role**, and it gives the model and its prices:
+# The imports, and the model and prices the **model registry** (lesson 1.1) gives each
+# **role**:
 
 # %%
 import matplotlib.pyplot as plt
@@ -146,14 +146,22 @@ for version in ("v1", "current"):
 # (`course_lib/datasets/README.md` is their datasheet). Each was written from a **template**:
 # a scenario with slots and typos. The test split holds out **whole templates**, so it
 # measures new wording, which is what production sends.
+#
+# The test tickets are cut in time. This lesson scores everything on the **earlier half**.
+# The later half is kept back for exercise 1.6.1's checker, which alone scores plans on it:
+# nothing in the lesson is tuned on it.
 
 # %%
+from course_lib.labs import tuning_and_held_out
+
 train = load_tickets("train")
 test = load_tickets("test")
-evaluation = test.sample(60, random_state=seed).sort_values("id") if fast else test
+earlier, later = tuning_and_held_out(test)  # `later` is the checker's: never scored here
+evaluation = earlier.sample(40, random_state=seed).sort_values("id") if fast else earlier
 truth = evaluation["category"].tolist()
 labels = sorted(TICKET_CATEGORIES)
-print(f"{len(train)} training tickets, {len(test)} test tickets; scoring on {len(evaluation)}.")
+print(f"{len(train)} training tickets; {len(test)} test tickets, {len(later)} kept back.")
+print(f"scoring on {len(evaluation)} of the earlier {len(earlier)}")
 example = test.set_index("id").loc["TCK-0020"]
 print(ticket_text(example), "\n->", example["category"])
 
@@ -166,10 +174,11 @@ print(ticket_text(example), "\n->", example["category"])
 # %% [markdown]
 # ## 3. The prototype: zero-shot prompting
 #
-# A tutorial stops here. Give a model the ticket and a JSON schema whose `category` field is
-# an enum of the ten queues, each explained in the field's description. No solved examples:
+# Give a model the ticket and a JSON schema whose `category` field is an enum of the ten
+# queues, each explained in the field's description. No solved examples:
 # that is **zero-shot**. `zero_shot_route` sends it with `"strict": true`, so every answer is
-# one of the ten values. The system prompt, and the start of the field's description:
+# one of the ten values (a real provider can still refuse or fail; those count as "none").
+# The system prompt, and the start of the field's description:
 
 # %%
 import textwrap
@@ -208,7 +217,7 @@ print(f"scikit-learn: {f1_score(truth, small, labels=labels, average='macro'):.3
 # message, its queue as the assistant's JSON answer. Two ways to choose them:
 #
 # - **few-shot**: one fixed set of 10 labelled tickets for every ticket, drawn in proportion
-#   to the queues (so the two smallest get none);
+#   to the queues (so the two smallest, `security_report` and `software_licence`, get none);
 # - **retrieved examples**: for each ticket, the 5 labelled tickets nearest to it by
 #   embedding (lesson 1.3).
 #
@@ -219,8 +228,7 @@ print(f"scikit-learn: {f1_score(truth, small, labels=labels, average='macro'):.3
 # models do learn from examples, and gain more from examples like the input (Liu et al.,
 # 2022). Measure the gain on your own model.
 #
-# Labels are paid once, so their cost is spread over a year of tickets. Kestrel's yearly
-# volume, measured from the dataset's eight weeks, and the price of labels:
+# Kestrel's yearly volume, measured from the dataset's eight weeks, and the price of labels:
 
 # %%
 everything = load_tickets()
@@ -266,7 +274,7 @@ pd.DataFrame({name: r.as_row() for name, r in results.items()}).T[columns]
 # **Fine-tuning** changes a model's own weights. Here the embedding model stays **frozen**: it
 # only turns each ticket into 256 numbers. What is trained is a small **classifier head** on
 # those vectors, a logistic regression (scikit-learn). A head trained on frozen features is
-# also called a **linear probe**. It trains in a second on a laptop:
+# also called a **linear probe**:
 
 # %%
 classifier.fit_vectors(train_vectors, train["category"].tolist())
@@ -276,16 +284,22 @@ results["classifier head"] = bench.evaluate(
 )
 print(classifier)
 print(results["classifier head"].line())
+print(f"embedding cost per 1,000 tickets: ${results['classifier head'].model_usd:.4f}")
 
 # %% [markdown]
-# Each ticket costs one embedding at the embedding model's price, then a dot product. The
-# head's macro-F1 is the highest so far, and its total is set by its labels.
+# Each ticket costs one embedding at the embedding model's price, then a dot product: a
+# fraction of a cent per 1,000 tickets, which the line above rounds to $0.00. The head's
+# macro-F1 is level with the retrieved examples and above every plain prompt. Its total is set
+# by its labels.
+#
+# Unlike the prompt routers, this is a real measurement: WordLlama embeddings and
+# scikit-learn. The head-versus-prompt ranking is therefore not a finding about real LLMs.
 
 # %% [markdown]
 # ## 6. Side by side, people included
 #
-# All seven routers: macro-F1 against the first year's total cost, on a log scale. The two
-# retrieved routers nearly overlap.
+# All seven routers: macro-F1 against the first year's total cost, on a log scale. The head
+# and the two retrieved routers nearly overlap.
 
 # %%
 comparison = pd.DataFrame({name: r.as_row() for name, r in results.items()}).T
@@ -310,12 +324,13 @@ shown = ["zero-shot, chat-small", "zero-shot, chat-large", "retrieved (5), chat-
 pd.DataFrame({name: queue_f1(name) for name in [*shown, "classifier head"]}, index=labels).round(2)
 
 # %% [markdown]
-# Each router has its own weak queues. The zero-shot prompts score about a third on
-# `security_report` and less on `incident_report`; the head does well on both, but poorly on
-# `software_licence`.
+# Each router has its own weak queues. The zero-shot prompts score 0.5 on `security_report`
+# and 0.25 or less on `incident_report`. The head does well on both, but gets no
+# `software_licence` ticket right.
 #
-# The head and the retrieved examples score highest. Are the gaps real? A **paired
-# bootstrap** (lesson 1.4) resamples the per-ticket differences in **accuracy**:
+# Is the head's lead real, over the large model's prompt and over the small model's retrieved
+# examples? A **paired bootstrap** (lesson 1.4) resamples tickets; it uses **accuracy**
+# because macro-F1 is not a per-ticket score:
 
 # %%
 from course_lib.evaluation import paired_bootstrap
@@ -330,7 +345,7 @@ for name in ("zero-shot, chat-large", "retrieved (5), chat-small"):
     print("  ", paired_bootstrap(right(name), right("classifier head"), seed=seed))
 
 # %% [markdown]
-# With 136 tickets, neither gap is clear of the noise. Cost differs by orders of magnitude.
+# With 68 tickets, neither gap is clear of the noise. Cost differs by orders of magnitude.
 # The labels are paid once, so at some volume the head, the cheapest per call, repays them.
 # Where?
 
@@ -350,46 +365,48 @@ for name in ("zero-shot, chat-small", "zero-shot, chat-large"):
 # router. At 40,000 tickets a day, the head repays them within days or months. **Labels are a
 # fixed cost, calls a variable one.**
 #
-# Every router here still misroutes 30% or more of the tickets. The head gives a probability
-# with each answer, so production can **hand the unsure tickets to a person**, at a label's
-# price per ticket, every time. A plan's `threshold` does that: a ticket whose top
+# Every router here still misroutes a quarter or more of the tickets. The head gives a
+# probability with each answer, so production can **hand the unsure tickets to a person**, at
+# a label's price per ticket, every time. A plan's `threshold` does that: a ticket whose top
 # probability is below it goes to a person, who routes it right:
 
 # %%
-for threshold in (0.0, 0.4, 0.6):
+for threshold in (0.0, 0.3, 0.5):
     plan = {"approach": "classifier", "labels": len(train), "threshold": threshold}
     print(f"threshold {threshold}:", bench.evaluate(plan, seed=seed).line())
 
 # %% [markdown]
-# At 0.4, a fifth of the tickets go to a person: macro-F1 rises from 0.685 to 0.857, for $71
-# of people's time per 1,000 tickets. People now cost more than the model and the labels.
+# At 0.3, a tenth of the tickets go to a person: macro-F1 rises from 0.701 to 0.814, for $34
+# of people's time per 1,000 tickets. At 0.5, over a third go: 0.883, and people cost more
+# than the model and the labels together.
 
 # %% [markdown]
-# ### Exercise 1.6.1 (open-ended): The cheapest router that reaches the target
+# ### Exercise 1.6.1 (open-ended): A router that reaches the target within budget
 #
 # The desk wants a **macro-F1 of at least 0.80** (tickets handed to a person count as routed
 # right) for **at most $150 per 1,000 tickets**, all in. Choose `router_plan`: `approach`
 # (`"zero-shot"`, `"few-shot"`, `"retrieved"` or `"classifier"`), `model`, `labels` (at most
 # 584), `examples`, and `threshold` (the classifier only).
 #
-# Tune on the **earlier half** of the test tickets (`tuning_bench`). The checker scores your
-# plan on the **later half**, with three fresh draws of which tickets get labels and the
-# default 30 s and $40 an hour. Each half has only 68 tickets, so both figures move between
-# them: aim for about 0.85 and $120 on the tuning half.
+# Tune on `tuning_bench`: the earlier half of the test tickets, at the default 30 s and $40
+# an hour. It reports the mean of three draws of which tickets get labels. The checker does
+# the same on the **later half**, with fresh draws.
+#
+# Each half has only 68 tickets, so both figures move between them. The checker allows for
+# that: it accepts at least 0.75 and at most $170 on the later half. Keep the same margin on
+# the tuning half: **at least 0.85 and at most $130**. A plan aimed at the edge fails.
 
 # %%
-from course_lib.labs import tuning_and_held_out
-
-tuning_tickets, _ = tuning_and_held_out(test)  # the later half is the checker's
 tuning_bench = RoutingBench.for_tickets(
     client,
     classifier,
     train,
-    tuning_tickets,
+    earlier,
     pool_vectors=train_vectors,
     human=HumanCosts(),
     tickets_per_year=tickets_per_year,
 )
+draws = (seed, seed + 1, seed + 2)
 
 # %%
 # BEGIN SOLUTION
@@ -404,7 +421,7 @@ router_plan = {"approach": "classifier", "labels": 584, "threshold": 0.4}
 from course_lib.errors import CourseLibError
 
 try:
-    print(tuning_bench.evaluate(router_plan, seed=seed).line())
+    print(tuning_bench.evaluate_draws(router_plan, seeds=draws).line())
 except CourseLibError as error:
     print(f"{type(error).__name__}: {error}")
 
@@ -435,10 +452,10 @@ for name in ("zero-shot, chat-small", "zero-shot, chat-large"):
 summary.assign(**{"labelling $": [human.usd(s) for s in summary.index]})
 
 # %% [markdown]
-# At 584 every draw is the whole pool. About a hundred labels bring the head level with the
-# small model's prompt; passing the large model's takes more than 200. A few points are
-# within this test set's noise. The curve still rises at 584, so labelling more tickets is the
-# next step, before a bigger model.
+# At 584 every draw is the whole pool. Between 100 and 200 labels bring the head level with
+# the small model's prompt; passing the large model's takes more than 200. Gaps of a few F1
+# points are within this test set's noise (section 6). The curve is still rising between 200
+# and 584, so more labels would likely help; measure before buying a bigger model.
 
 # %% [markdown]
 # ## 8. Shipping the trained model
@@ -446,8 +463,9 @@ summary.assign(**{"labelling $": [human.usd(s) for s in summary.index]})
 # The tutorial ends with `joblib.dump(model, "model.joblib")`. Six months later, that file
 # says nothing of the data that made it, how good it was, or **which embedder's vectors it
 # expects**. The last fails silently. Suppose an upgrade changes the vectors but keeps their
-# length. `rotated_vectors` stands in for that: a fixed random rotation keeps lengths and
-# angles, so the vectors are as good for similarity, but in a space the head never saw:
+# dimension (256 numbers). `rotated_vectors` stands in for that: a fixed random rotation
+# keeps lengths and angles, so the vectors are as good for similarity, but in a space the
+# head never saw:
 
 # %%
 from course_lib.labs import rotated_vectors
@@ -459,11 +477,8 @@ print(f"vectors from another space: accuracy {silent.accuracy:.0%} (was {before:
 
 # %% [markdown]
 # No exception, no warning. The fix is to save the model with its **metadata** and check it
-# on load. `save_artifact` writes the model with joblib and a JSON sidecar: version, the
-# file's SHA-256, a fingerprint of the training data, labels, the embedder's identity, the
-# scikit-learn version and metrics. `data_fingerprint` hashes each (text, label) pair as a
-# JSON line, so two different datasets never give the same bytes, even when tickets contain
-# newlines. Saved floats can differ in their last bits between CPUs, so your
+# on load. `save_artifact` writes the model with joblib, and beside it a JSON file that
+# describes it (a sidecar). Saved floats can differ in their last bits between CPUs, so your
 # `artifact_sha256` will differ from the stored output:
 
 # %% tags=["nbval-ignore-output"]
@@ -478,7 +493,7 @@ metadata = save_artifact(
         "data_sha256": data_fingerprint(ticket_texts(train), train["category"].tolist()),
         "metrics": {
             "eval": classification_scores(truth, predicted, labels=labels).as_dict(),
-            "eval_split": "test (sample of 60)" if fast else "test",
+            "eval_split": "test, earlier half (sample of 40)" if fast else "test, earlier half",
         },
     },
 )
@@ -520,11 +535,7 @@ except ArtifactError as error:
 # `skops.io` loads only the types you allow, and ONNX stores no Python objects.
 
 # %% [markdown]
-# ## 9. Choosing, and where real fine-tuning sits
-#
-# The method carries over to any task. Start with a prompt, measure it on held-out data with
-# a metric that sees the small classes, and price it whole, people included. Train only when
-# the labels exist or pay for themselves. Facts go in retrieval.
+# ## 9. Where real fine-tuning sits
 #
 # **Fine-tuning** proper changes a model's own weights on your examples. A **full fine-tune**
 # updates every weight. **LoRA** (Hu et al., 2021) freezes them and trains small adapters,
@@ -535,9 +546,7 @@ except ArtifactError as error:
 #
 # Like the head, a fine-tune needs labelled examples. Unlike the head, it costs more to train
 # and evaluate, and it still pays per call, like a prompt. It earns its place for a behaviour
-# or skill that neither a prompt nor a head reaches. The production questions stay this
-# lesson's. Is there a held-out evaluation against the prompted baseline? A versioned dataset
-# and artifact? A plan for when the base model is retired?
+# or skill that neither a prompt nor a head reaches.
 #
 # ### Exercise 1.6.2: Prompting, RAG or training?
 #
@@ -589,9 +598,9 @@ check("1.6.2", approach_for)
 #   a fine-tune: the model's weights do not change. It is the cheapest router per call.
 # - **Count the people.** Labels are a fixed cost, repaid only at volume; a ticket handed to
 #   a person costs a label's price every time.
-# - A trained model is an artifact: save its version, data fingerprint, embedder identity,
-#   library version, metrics and hash, and refuse to load it when one does not match. A
-#   pickle runs code when loaded: load only trusted files, and check the hash first.
+# - A trained model is an artifact: save it with its metadata and hash, and refuse to load it
+#   when one does not match. A pickle runs code when loaded: load only trusted files, and
+#   check the hash first.
 #
 # ## Production checklist
 #
@@ -602,6 +611,7 @@ check("1.6.2", approach_for)
 # - Does every artifact carry its version, data fingerprint, embedder identity, library
 #   versions, metrics and a hash, checked on load?
 # - Who retrains the model when the labels, the embedder or the queues change?
+# - For a fine-tune: what is the plan when the provider retires its base model?
 #
 # ## Check your understanding
 #

@@ -10,12 +10,18 @@ from course_lib.course.checking import NotYet, Probe, exercise
 
 SOLUTION = "solutions/1_ai_capabilities/16_prompting_rag_or_finetuning.ipynb"
 
-# -- 1.6.1 the cheapest router that reaches the target (open-ended) ------------------------
+# -- 1.6.1 a router that reaches the target within budget (open-ended) --------------------
 
 TARGET_MACRO_F1 = 0.80
-"""Macro-F1 a plan must reach on the held-out tickets (handed-over tickets count as right)."""
+"""Macro-F1 the desk wants (handed-over tickets count as routed right)."""
 BUDGET_USD_PER_1000 = 150.0
-"""The most a plan may cost per 1,000 tickets: model, people, labels spread over a year."""
+"""The most the desk pays per 1,000 tickets: model, people, labels spread over a year."""
+F1_ALLOWANCE = 0.05
+COST_ALLOWANCE_USD = 20.0
+"""How far a plan may miss on the 68 held-out tickets. The halves differ by about this much
+for plans aimed with margin (measured over label counts 50-584 and thresholds 0.25-0.55): a
+plan with 0.85 and at most $130 on the tuning half, averaged over three label draws, passes.
+A plan aimed at the edge on the tuning half still fails."""
 CHECK_SEEDS = (101, 102, 103)
 """Fresh draws of which training tickets get labels; the lesson uses its own seed."""
 
@@ -24,7 +30,7 @@ REFERENCE_PLAN: dict[str, Any] = {"approach": "classifier", "labels": 584, "thre
 
 @lru_cache(maxsize=1)
 def _held_out_bench() -> Any:
-    """The bench on the later half of the test tickets, which the lesson never scores a plan on."""
+    """The bench on the later half of the test tickets, which the lesson never scores."""
     from course_lib.classify import EmbeddingClassifier
     from course_lib.datasets import load_tickets
     from course_lib.labs.routing_lab import HumanCosts, RoutingBench, tuning_and_held_out
@@ -45,24 +51,24 @@ def _held_out_bench() -> Any:
 
 @exercise(
     "1.6.1",
-    title="The cheapest router that reaches the target",
+    title="A router that reaches the target within budget",
     answer_name="router_plan",
     expects_function=False,
     reference=REFERENCE_PLAN,
     solution=SOLUTION,
     time_limit=120.0,
     hints=(
-        "Print tuning_bench.evaluate(plan).line() for a few plans of each approach. Which "
-        "reach 0.80 at all? None routes well enough alone: the target needs some tickets "
-        "handed to a person, and only the classifier gives a probability to decide which.",
-        "With the classifier, sweep threshold from 0.3 to 0.5 for a few label counts (100, "
-        "200, 584). People's time dominates the bill: each handed-over ticket costs a label's "
+        "Print tuning_bench.evaluate_draws(plan, seeds=draws).line() for a few plans of each "
+        "approach. Which reach 0.80 at all? None routes well enough alone: the target needs "
+        "some tickets handed to a person, and only the classifier gives a probability to "
+        "decide which.",
+        "With the classifier, sweep threshold from 0.3 to 0.5 for a few label counts (200, "
+        "400, 584). People's time dominates the bill: each handed-over ticket costs a label's "
         "price. Fewer labels are cheaper once but make the head less sure, so more tickets go "
         "to a person.",
-        "Both figures move between the halves: the macro-F1, and the people's cost, since the "
-        "share of unsure tickets differs. So keep a margin on both on the tuning half (about "
-        "0.85 and about $120). Fewer labels also vary more between draws, and the checker "
-        "draws them afresh.",
+        "Keep the margin on the tuning half: a mean macro-F1 of at least 0.85 and a mean cost "
+        "of at most $130. Among the classifier plans, look between threshold 0.35 and 0.45 "
+        "with 400 labels or more.",
     ),
 )
 def _check_router_plan(answer: Any, probe: Probe) -> str:
@@ -74,33 +80,36 @@ def _check_router_plan(answer: Any, probe: Probe) -> str:
         plan = normalise_plan(answer)
     except RouterPlanError as exc:
         raise NotYet(f"router_plan cannot run: {exc}") from None
-    bench = _held_out_bench()
     try:
-        runs = [bench.evaluate(plan, seed=seed) for seed in CHECK_SEEDS]
+        result = _held_out_bench().evaluate_draws(plan, seeds=CHECK_SEEDS)
     except RouterPlanError as exc:
         raise NotYet(f"router_plan cannot run: {exc}") from None
-    f1 = sum(r.macro_f1 for r in runs) / len(runs)
-    cost = sum(r.total_usd for r in runs) / len(runs)
-    handed = sum(r.handed_over for r in runs) / len(runs)
-    line = (
-        f"on the {runs[0].n} held-out tickets ({len(CHECK_SEEDS)} label draws): macro-F1 "
-        f"{f1:.4f}, {handed:.0%} handed to a person, ${cost:.2f} per 1,000 tickets"
-    )
-    if f1 < TARGET_MACRO_F1:
+    floor = TARGET_MACRO_F1 - F1_ALLOWANCE
+    ceiling = BUDGET_USD_PER_1000 + COST_ALLOWANCE_USD
+    line = f"on the held-out half, {result.line()}"
+    margin = "keep the margin on the tuning half (at least 0.85 and at most $130 there)"
+    if result.macro_f1 < floor:
         advice = (
             "No router here reaches it alone: hand the unsure tickets to a person."
-            if not handed
-            else "Hand over more of the unsure tickets, or label more, and keep a margin over "
-            "the tuning half."
+            if not result.handed_over
+            else f"Hand over more of the unsure tickets, or label more, and {margin}."
         )
-        raise NotYet(f"{line}; the target is {TARGET_MACRO_F1:.2f}. {advice}")
-    if cost > BUDGET_USD_PER_1000:
         raise NotYet(
-            f"{line}; the budget is ${BUDGET_USD_PER_1000:.0f}. Look at where the cost goes "
-            "(people, labels, model) and hand fewer tickets over, or label fewer. The people's "
-            "cost moves between the halves too: keep a margin under the budget."
+            f"{line}; that is below {floor:.2f} (the target {TARGET_MACRO_F1:.2f} less the "
+            f"{F1_ALLOWANCE:.2f} allowed for 68 tickets). {advice}"
         )
-    return f"{line}: target {TARGET_MACRO_F1:.2f} met within ${BUDGET_USD_PER_1000:.0f}."
+    if result.total_usd > ceiling:
+        raise NotYet(
+            f"{line}; that is over ${ceiling:.0f} (the budget ${BUDGET_USD_PER_1000:.0f} plus "
+            f"the ${COST_ALLOWANCE_USD:.0f} allowed for 68 tickets). "
+            "tuning_bench.evaluate(router_plan).line() shows where the cost goes: hand fewer "
+            f"tickets over, or label fewer, and {margin}."
+        )
+    return (
+        f"{line}: within the allowance for 68 tickets (macro-F1 at least {floor:.2f}, at most "
+        f"${ceiling:.0f}) of the target {TARGET_MACRO_F1:.2f} and budget "
+        f"${BUDGET_USD_PER_1000:.0f}."
+    )
 
 
 # -- 1.6.2 prompting, RAG or training --------------------------------------------------------
