@@ -101,6 +101,20 @@ def test_trial_policy_is_deterministic_and_separates_good_from_bare() -> None:
         trial_policy("fast", prompts)  # type: ignore[arg-type]
 
 
+def test_trial_policy_counts_why_calls_failed_including_an_open_circuit() -> None:
+    prompts = handbook_prompts(60, context="quotes")
+    # One failure opens the circuit for the default 30 s: the next calls are refused unsent.
+    touchy = ReliabilityPolicy(
+        connect_timeout_s=0.5, read_timeout_s=1.0, max_attempts=2, breaker_failure_threshold=1
+    )
+    trial = trial_policy(touchy, prompts, seeds=(3, 4))
+    assert trial.errors["CircuitOpenError"] > 0
+    assert trial.failures == round((1 - trial.success_rate) * trial.calls)
+    bare = trial_policy(ReliabilityPolicy.bare(read_timeout_s=1.0), prompts, seeds=(3,))
+    assert set(bare.errors) <= {"RateLimitError", "ServerError", "ModelTimeoutError"}
+    assert bare.failures == round((1 - bare.success_rate) * bare.calls) > 0
+
+
 def test_a_reasoning_model_reports_hidden_tokens_billed_as_output() -> None:
     spec = get_registry().resolve("chat-reasoning")
     result = local_client().chat("When is the on-call handover?", model="chat-reasoning")

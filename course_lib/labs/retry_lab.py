@@ -15,8 +15,9 @@ Two questions about a retry policy need many calls and a clock you can trust:
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from course_lib.errors import (
@@ -198,6 +199,14 @@ class PolicyTrial:
     worst_case_s: float  # the policy's bound, from ReliabilityPolicy.worst_case_s
     requests_per_call: float
     per_seed: tuple[float, ...]  # the success rate on each seed
+    # Why the failed calls failed: the error each raised in the end, by type. A
+    # CircuitOpenError is a call the breaker refused without sending it.
+    errors: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> int:
+        """How many calls failed, over every seed."""
+        return sum(self.errors.values())
 
     def meets(self, *, success: float, p95_s: float, worst_case_s: float) -> bool:
         """True when every target is met."""
@@ -231,6 +240,7 @@ def trial_policy(
     latencies: list[float] = []
     requests = 0
     per_seed = []
+    errors: Counter[str] = Counter()
     for seed in seeds:
         clock = _Clock()
         provider = _ModelledTimeProvider(FaultPlan(**{**plan.__dict__, "seed": seed}), clock)
@@ -247,8 +257,8 @@ def trial_policy(
             try:
                 client.chat(messages, model=model)
                 ok += 1
-            except LLMError:
-                pass
+            except LLMError as exc:
+                errors[type(exc).__name__] += 1
             latencies.append(clock.now - started)
         requests += client.stats.attempts
         per_seed.append(ok / len(prompts) if prompts else float("nan"))
@@ -260,4 +270,5 @@ def trial_policy(
         worst_case_s=policy.worst_case_s(),
         requests_per_call=requests / calls if calls else float("nan"),
         per_seed=tuple(per_seed),
+        errors=dict(sorted(errors.items())),
     )

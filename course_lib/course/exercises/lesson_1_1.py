@@ -60,6 +60,18 @@ def _status_error(status: int, code: str | None = None) -> BaseException:
     return cls(f"Error code: {status}", response=response, body=body)
 
 
+class _HTTPException(Exception):
+    """An error your own web code raises, carrying an HTTP status as web frameworks' do.
+
+    Not from the SDK, so not a model-call fault, though it has a ``status_code``: an answer
+    that reads ``getattr(error, "status_code")`` from any exception retries it.
+    """
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+
+
 def _retry_cases() -> list[tuple[BaseException, bool, str, str]]:
     """(error, worth retrying?, how the learner sees it, why)."""
     import openai
@@ -91,6 +103,13 @@ def _retry_cases() -> list[tuple[BaseException, bool, str, str]]:
         ),
         (_status_error(502), True, "a 502 bad gateway", "every 5xx is the server's fault"),
         (_status_error(408), True, "a 408 request timeout", "the server timed out; try again"),
+        (_status_error(504), True, "a 504 gateway timeout", "every 5xx is the server's fault"),
+        (
+            _status_error(529),
+            True,
+            "a 529 (overloaded)",
+            "500 and above, not a list of known codes: providers add their own 5xx",
+        ),
         (_status_error(403), False, "a 403 permission denied", "permissions do not change"),
         (_status_error(422), False, "a 422 unprocessable request", "the request itself is wrong"),
         (
@@ -104,6 +123,13 @@ def _retry_cases() -> list[tuple[BaseException, bool, str, str]]:
             False,
             "a 429 with code 'insufficient_quota'",
             "the account is out of credit; waiting does not refill it",
+        ),
+        (
+            _HTTPException(503),
+            False,
+            "an HTTPException(503) raised by your own web code",
+            "it has a status_code but is not from the SDK: re-sending the model request does "
+            "not fix it. Test the error's class (openai.APIStatusError) before its status",
         ),
     ]
 
@@ -142,11 +168,19 @@ def _check_worth_retrying(answer: Any, probe: Probe) -> str:
 # -- 1.1.2 Choose a reliability policy (open-ended) -----------------------------------------
 
 # The targets, checked on prompts and fault seeds the lesson never shows.
-TARGET_SUCCESS = 0.99
+# 99.5% sits between what four attempts give at a 30% fault rate (1 - 0.3^4, 99.2%) and what
+# five give (1 - 0.3^5, 99.76%), so the verdict depends on the policy, not on the draw. It
+# also takes enough held-out calls: on 429 of them, a four-attempt policy passed a 99% target
+# or failed it by luck. On 2,860 calls (143 prompts x 20 seeds), the spread of the failure
+# rate is about 0.17 points for four attempts and 0.09 for five: four pass under 5% of seed
+# sets, five fail under 1%.
+TARGET_SUCCESS = 0.995
 TARGET_P95_S = 2.5
 TARGET_WORST_CASE_S = 15.0
-HELD_OUT_SEEDS = (11, 12, 13)
+HELD_OUT_SEEDS = tuple(range(11, 31))
 TUNING_PROMPTS = 150  # the lesson tunes on the first 150 quote prompts; the check uses the rest
+# 2,860 modelled calls take about 3 s, more on a busy machine.
+TRIAL_TIME_LIMIT_S = 30.0
 # A real provider's TCP and TLS handshake takes tens to hundreds of milliseconds: a connect
 # timeout below this only shrinks worst_case_s() on paper.
 MIN_CONNECT_TIMEOUT_S = 0.2
@@ -154,8 +188,17 @@ MIN_CONNECT_TIMEOUT_S = 0.2
 MAX_BREAKER_THRESHOLD = 20
 
 
+# What the most common final error of the failed calls points to.
+_CAUSES = {
+    "CircuitOpenError": "the breaker opened and refused calls until breaker_reset_s passed",
+    "RateLimitError": "too few attempts, or a Retry-After longer than max_retry_after_s",
+    "ModelTimeoutError": "too few attempts, or a read timeout below the slowest answer",
+    "ServerError": "too few attempts for this fault rate",
+}
+
+
 def _reference_policy() -> Any:
-    """The course's answer: short timeouts, five attempts, Retry-After honoured up to 1.5 s."""
+    """The course's answer: short timeouts, six attempts, Retry-After honoured up to 1.2 s."""
     from course_lib.llm import ReliabilityPolicy
 
     return ReliabilityPolicy(
@@ -191,18 +234,21 @@ def held_out_trial(policy: Any) -> Any:
     expects_function=False,
     reference=REFERENCE_POLICY,
     solution=SOLUTION,
+    time_limit=TRIAL_TIME_LIMIT_S,
     hints=(
-        "Run trial_policy on the default ReliabilityPolicy() and read which target it misses. "
-        "Change one setting at a time: the read timeout, the attempts, the waits, the breaker.",
+        "Run trial_policy on the default ReliabilityPolicy() and read which target it misses, "
+        "and which errors the failed calls raised. Change one setting at a time: the read "
+        "timeout, the attempts, the waits, the breaker.",
         "A stuck request answers after 20 s: a read timeout far below that (but above the "
         "slowest normal answer, about 0.8 s) turns it into a quick retry. Retry-After asks for "
         "1 s: max_retry_after_s below that fails every 429. worst_case_s() adds up every "
         "timeout and every wait: lower connect_timeout_s too, but not under 0.2 s (a real "
         "connection takes about that long).",
         "At a 30% fault rate each call fails only if all its attempts fail (0.3^n): 4 attempts "
-        "leave about 1 call in 120, 5 about 1 in 400. Five consecutive failures open the "
-        "default breaker for 30 s; raise breaker_failure_threshold (the check accepts up to 20) "
-        "or shorten breaker_reset_s. "
+        "leave about 1 call in 120, 5 about 1 in 400, and the target allows 1 in 200. "
+        "CircuitOpenError in the failures means the breaker opened: five consecutive failures "
+        "open the default one for 30 s (30 calls); raise breaker_failure_threshold (the check "
+        "accepts up to 20) or shorten breaker_reset_s. "
         "Waits of 0.05 s growing to under 1 s keep the p95 low.",
     ),
 )
@@ -235,20 +281,22 @@ def _check_policy(answer: Any, probe: Probe) -> str:
         )
     trial = probe.call_as("trial_policy(policy, ...)", held_out_trial, answer)
     if trial.success_rate < TARGET_SUCCESS:
+        causes = ", ".join(f"{n} {name}" for name, n in trial.errors.items())
+        worst_cause = max(trial.errors, key=trial.errors.__getitem__)
         raise NotYet(
-            f"On fault seeds you have not seen, {trial.success_rate:.1%} of calls succeeded "
-            f"(per seed: {', '.join(f'{s:.1%}' for s in trial.per_seed)}), under the "
-            f"{TARGET_SUCCESS:.0%} target: do failures come from too few attempts, a "
-            "Retry-After over max_retry_after_s, a read timeout below the slowest answer, or "
-            "an open circuit?"
+            f"On {trial.calls:,} calls with fault seeds you have not seen, "
+            f"{trial.success_rate:.2%} succeeded, under the {TARGET_SUCCESS:.1%} target. "
+            f"The failed calls raised {causes}; most are {worst_cause}s: "
+            f"{_CAUSES.get(worst_cause, 'too few attempts')}."
         )
     if trial.p95_latency_s > TARGET_P95_S:
         raise NotYet(
             f"On fault seeds you have not seen, the p95 latency is {trial.p95_latency_s:.2f} s, "
             f"over the {TARGET_P95_S:g} s target: shorten the read timeout or the waits."
         )
+    prompts = trial.calls // len(HELD_OUT_SEEDS)
     return (
-        f"on {trial.calls} held-out calls, with fault seeds you had not seen: "
-        f"{trial.success_rate:.1%} succeeded, p95 {trial.p95_latency_s:.2f} s, "
+        f"on {prompts} held-out prompts x {len(HELD_OUT_SEEDS)} unseen fault seeds: "
+        f"{trial.success_rate:.2%} succeeded, p95 {trial.p95_latency_s:.2f} s, "
         f"worst case {worst:.1f} s."
     )
