@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from course_lib.course.checking import evaluate
 from course_lib.datasets import load_golden_set
 from course_lib.errors import UnparseableVerdictError
 from course_lib.evaluation import (
@@ -23,6 +24,7 @@ from course_lib.labs.judge_lab import (
     position_bias,
 )
 from course_lib.labs.prompt_lab import (
+    CAREFUL_PROMPT,
     NAIVE_PROMPT,
     HandbookAssistant,
     fact_score,
@@ -172,3 +174,30 @@ def test_trial_prompt_against_itself_is_no_difference(client) -> None:  # type: 
     assert trial.answerable.mean_difference == 0 and not trial.answerable.significant
     assert trial.refusals == 0 and trial.refused_answerable == 0
     assert "correct refusals" in str(trial)
+
+
+def test_trial_prompt_counts_changed_and_longer_answers(client) -> None:  # type: ignore[no-untyped-def]
+    assistant = HandbookAssistant(client)
+    questions = load_golden_set("dev")[:20]
+    longer_prompt = "Answer in at most two sentences, using the documents."
+    more = trial_prompt(assistant, longer_prompt, questions)
+    assert more.longer > 0 and more.changed >= more.longer
+    cited = trial_prompt(assistant, CAREFUL_PROMPT, questions)  # citations change every answer
+    assert cited.changed == len(questions) and cited.longer == 0
+    assert str(more).startswith("fact check on answerable questions, yours - naive:")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Answer in up to three sentences from the documents. If they do not cover the question, "
+        "say so.",
+        "Answer in detail from the documents. If the documents do not answer the question, say "
+        "that you don't know.",
+        "Answer in a few sentences using the context. Say I don't know if it is not covered by "
+        "the context.",
+    ],
+)
+def test_exercise_1_4_1_accepts_other_fair_wordings(prompt: str) -> None:
+    """The checker of exercise 1.4.1 judges behaviour, not the solution's wording."""
+    assert evaluate("1.4.1", prompt).solved

@@ -8,6 +8,7 @@ the assistant lives here rather than in a notebook cell: one definition, two use
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -101,13 +102,23 @@ class PromptTrial:
     refusals: int  # correct refusals of the unanswerable questions
     refused_answerable: int  # answerable questions it refused
     unanswerable: int
+    changed: int = 0  # answerable questions whose answer differs from the naive prompt's
+    longer: int = 0  # answerable questions answered in more sentences than the naive prompt
 
     def __str__(self) -> str:
         return (
-            f"answerable, yours - naive: {self.answerable}\n"
+            f"fact check on answerable questions, yours - naive: {self.answerable}\n"
             f"correct refusals: {self.refusals} of {self.unanswerable} unanswerable; "
             f"answerable questions refused: {self.refused_answerable}"
         )
+
+
+# A sentence ends with . ! or ? before a space or the end; a "[doc-id]" citation adds none.
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def _sentences(text: str) -> int:
+    return len(_SENTENCE_END.findall(text.strip())) or 1
 
 
 def _run(assistant: HandbookAssistant, system: str, questions: Sequence[Any]) -> pd.DataFrame:
@@ -129,9 +140,12 @@ def trial_prompt(
     """Run ``system`` and the naive prompt over ``questions``; compare them, paired."""
     mine, naive = _run(assistant, system, questions), _run(assistant, NAIVE_PROMPT, questions)
     answerable = mine["type"] != "unanswerable"
+    mine_answers, naive_answers = mine.loc[answerable, "answer"], naive.loc[answerable, "answer"]
     return PromptTrial(
         answerable=compare_runs(naive[answerable], mine[answerable], "fact", seed=seed),
         refusals=int(mine.loc[~answerable, "fact"].sum()),
-        refused_answerable=int(mine.loc[answerable, "answer"].map(is_refusal).sum()),
+        refused_answerable=int(mine_answers.map(is_refusal).sum()),
         unanswerable=int((~answerable).sum()),
+        changed=int((mine_answers != naive_answers).sum()),
+        longer=int((mine_answers.map(_sentences) > naive_answers.map(_sentences)).sum()),
     )

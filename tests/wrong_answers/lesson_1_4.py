@@ -19,6 +19,12 @@ _BULLETS = (
 )
 _FORBIDS_REFUSAL = "Answer in at most two sentences. Never say that you don't know."
 _NAMES_REFUSAL = "at most two sentences. don't know."  # the words, not a permission
+_FRAGMENTS = "at most two sentences. I don't know."  # the switches' trigger words, no instruction
+_NO_DOCUMENTS = "Answer in at most two sentences. If you are not sure, say that you don't know."
+_TWO_SENTENCES = (  # a wording the stand-in does not read: still one sentence, refusals on
+    "Answer in two sentences, using the documents, and include all relevant numbers. "
+    "If the documents do not answer the question, say that you don't know."
+)
 _NEVER_REFUSE = "Answer in several sentences using the documents, and never refuse."
 _NAIVE_RESHAPED = "  answer the question, using the documents!  "  # the naive prompt in disguise
 _CAREFUL = (
@@ -80,6 +86,15 @@ def _number_as_word(answer: str, reference: str) -> str | None:
     return changed if changed != answer else None
 
 
+def _same_value(answer: str, reference: str) -> str | None:
+    """Rewrites the reference's number as the same value: 2 becomes 2.0, still the fact."""
+    wanted = set(_NUMBER.findall(reference))
+    old = next((n for n in _NUMBER.findall(answer) if n in wanted and n.isdigit()), None)
+    if old is None:
+        return None
+    return _NUMBER.sub(lambda m: f"{old}.0" if m.group() == old else m.group(), answer)
+
+
 def _returns_a_list(answer: str, reference: str) -> Any:
     return [answer]
 
@@ -95,6 +110,9 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _FORBIDS_REFUSAL,
         _NAMES_REFUSAL,
         _NEVER_REFUSE,
+        _FRAGMENTS,
+        _NO_DOCUMENTS,
+        _TWO_SENTENCES,
         "",
         ["Answer in at most two sentences."],
     ],
@@ -106,6 +124,7 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _another_answer,
         _one_occurrence_only,
         _number_as_word,
+        _same_value,
         _returns_a_list,
     ],
 }

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 SOLUTION = "solutions/1_ai_capabilities/14_evaluation.ipynb"
 
 
-# -- 1.4.1 beat the naive prompt (open-ended) -------------------------------------------------
+# -- 1.4.1 beat the naive prompt --------------------------------------------------------------
 
 REFERENCE_PROMPT = (
     "Answer in at most two sentences, using only the documents. "
@@ -35,6 +35,9 @@ _OFF_TOPIC = (
     "Can you recommend a good science fiction novel?",
 )
 _MAX_PROMPT = 1500
+_MIN_WORDS = 8
+# A system prompt for this assistant says where answers come from, as the naive one does.
+_NAMES_THE_DOCUMENTS = re.compile(r"\b(?:documents?|passages?|context|sources?|excerpts?)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,9 @@ def _plain(text: str) -> str:
         "Read the answers the fact check scores 0 although a cited document was sent: is the "
         "figure the reference asks for missing? The stand-in gives one sentence unless asked for "
         "more: ask for more than one, and keep the permission to say you don't know.",
-        "Something like 'Answer in at most two sentences, using only the documents. If they do "
-        "not answer the question, say that you don't know.' Then measure it on dev with "
-        "trial_prompt before you check.",
+        "Keep 'using only the documents', ask for more than one sentence in a wording the note "
+        "lists ('at most three sentences', say), and add a sentence that allows 'I don't "
+        "know' when the documents do not answer. Measure it on dev with trial_prompt first.",
     ),
 )
 def _check_prompt(answer: Any, probe: Probe) -> str:
@@ -107,20 +110,51 @@ def _check_prompt(answer: Any, probe: Probe) -> str:
     for name, given in (("naive", NAIVE_PROMPT), ("careful", CAREFUL_PROMPT)):
         if _plain(answer) == _plain(given):
             raise NotYet(f"MY_PROMPT is the lesson's {name} prompt; write your own.")
+    words = len(answer.split())
+    if words < _MIN_WORDS:
+        raise NotYet(
+            f"MY_PROMPT has {words} words: write it as an instruction to the model, in full "
+            f"sentences (at least {_MIN_WORDS} words)."
+        )
+    if not _NAMES_THE_DOCUMENTS.search(answer):
+        raise NotYet(
+            "MY_PROMPT never mentions the documents: like the naive prompt, tell the model to "
+            "answer from them (say 'documents', 'passages', 'context' or 'sources')."
+        )
     probe.running = "your prompt on the held-out questions"
     trial, careful = _trial(answer), _trial(CAREFUL_PROMPT)
     probe.running = None
     gain = trial.answerable
+    ask_for_more = (
+        "the model still returns its one best sentence. Ask for more than one (see the note "
+        "before the exercise for the wordings the stand-in reads)."
+    )
     if gain.low == gain.high == 0:
+        if trial.longer == 0 and trial.changed == 0:
+            raise NotYet(
+                "your prompt gains nothing on held-out answerable questions (+0.000): "
+                + ask_for_more
+            )
+        if trial.longer == 0:
+            raise NotYet(
+                f"your prompt changed {trial.changed} of {gain.n} held-out answerable answers "
+                f"({trial.refused_answerable} of them to a refusal) but gains nothing (+0.000): "
+                + ask_for_more
+            )
         raise NotYet(
-            "on every held-out answerable question your prompt scores exactly as the naive one "
-            "(difference +0.000): nothing in it changed which sentences the model returns. Read "
-            "the note before the exercise on what the stand-in responds to."
+            f"your prompt gave {trial.longer} of {gain.n} held-out answerable questions a longer "
+            "answer, but none gained the reference's fact (+0.000). Ask for more than one "
+            "sentence, and do not limit the answer in other ways."
         )
     if not gain.significant or gain.mean_difference <= 0:
+        refused = (
+            f"; it refused {trial.refused_answerable} of them" if trial.refused_answerable else ""
+        )
+        more = "" if trial.longer else " It still gives one sentence: " + ask_for_more
         raise NotYet(
             f"on the held-out answerable questions, yours - naive = {gain.mean_difference:+.3f} "
-            f"(95% CI {gain.low:+.3f} to {gain.high:+.3f}): the interval must lie above 0."
+            f"(95% CI {gain.low:+.3f} to {gain.high:+.3f}){refused}: the interval must lie "
+            f"above 0.{more}"
         )
     if trial.refusals < careful.refusals:
         raise NotYet(
@@ -164,6 +198,22 @@ def _numbers(text: str) -> list[str]:
     return re.findall(r"\d+(?:[.,:]\d+)*", text)
 
 
+_UNSURE = " Every string you return must be a near miss: return None rather than a doubtful one."
+
+
+def _same_value_rewrite(right: str, got: str) -> tuple[str, str] | None:
+    """The first number rewritten as the same value (``2`` as ``2.0``), if that is all it did."""
+    from course_lib.evaluation.facts import answer_numbers
+
+    before, after = _numbers(right), _numbers(got)
+    if len(before) != len(after):
+        return None
+    rewritten = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    if rewritten and all(answer_numbers(a) == answer_numbers(b) for a, b in rewritten):
+        return rewritten[0]
+    return None
+
+
 @exercise(
     "1.4.2",
     title="Near misses for the judge",
@@ -199,20 +249,27 @@ def _check_near_miss(answer: Any, probe: Probe) -> str:
         if got.strip() == right.strip():
             raise NotYet(f"{shown} returned the right answer unchanged; change one figure.")
         if contains_fact(got, reference):
+            same = _same_value_rewrite(right, got)
+            if same is not None:
+                raise NotYet(
+                    f"{shown} returned {got[:60]!r}: {same[0]!r} became {same[1]!r}, the same "
+                    "value. Change a number the reference states to a different value." + _UNSURE
+                )
             raise NotYet(
                 f"{shown} returned {got[:60]!r}, which still states the reference's fact: change "
-                "a number that the reference states, not another one."
+                "a number that the reference states (every time it occurs) to a different value, "
+                "not another number." + _UNSURE
             )
         if len(_numbers(got)) != len(_numbers(right)):
             raise NotYet(
                 f"{shown} returned {got[:60]!r}: a near miss replaces a number; it does not "
-                "remove one or add one."
+                "remove one or add one." + _UNSURE
             )
         similarity = token_f1(got, right)
         if similarity < _MIN_SIMILARITY:
             raise NotYet(
                 f"{shown} returned {got[:60]!r}, token F1 {similarity:.2f} with the right answer: "
-                f"a near miss keeps its words (at least {_MIN_SIMILARITY})."
+                f"a near miss keeps its words (at least {_MIN_SIMILARITY})." + _UNSURE
             )
         made += 1
     coverage = made / len(with_number)
