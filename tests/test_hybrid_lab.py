@@ -10,6 +10,7 @@ from course_lib.datasets import load_golden_set
 from course_lib.datasets.golden import GoldenQuestion, GoldenSource
 from course_lib.embeddings import get_embedder
 from course_lib.labs import (
+    HYBRID_TARGET,
     BM25Retriever,
     EmbeddingRetriever,
     GoldenSetSealedError,
@@ -172,3 +173,35 @@ def test_shared_terms_and_miss_report() -> None:
     assert lines[0].startswith("t-1 | How many days")
     assert lines[1] == "cited: doc-4 | within 14 days"
     assert lines[3].startswith("bm25 top 2: ['doc-4 | Heading 4'")
+
+
+@pytest.mark.parametrize("weight", [0.55, 0.6, 0.7, 0.8, 0.85])
+def test_exercise_1_3_1_accepts_every_weight_on_the_dev_plateau(weight: float) -> None:
+    """A learner who reads "choose in the middle of the plateau" loosely still passes: every
+    weight that reaches the dev target, except the plateau's edge (0.9), clears test."""
+    from course_lib.course.checking import evaluate
+
+    def build_retriever(units: list[RetrievalUnit]) -> HybridRetriever:
+        return HybridRetriever([unit.text for unit in units], weight=weight)
+
+    feedback = evaluate("1.3.1", build_retriever)
+    assert feedback.solved, feedback.line
+
+
+def test_the_targets_are_a_dev_bar_then_a_lower_test_bar() -> None:
+    assert HYBRID_TARGET.test < HYBRID_TARGET.dev
+
+
+def test_exercise_1_3_1_warns_after_repeated_looks_at_test(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pass or fail on test, asked for again and again, is tuning on test: say so."""
+    from course_lib.course.checking import evaluate
+    from course_lib.course.exercises import lesson_1_3
+
+    def build_retriever(units: list[RetrievalUnit]) -> HybridRetriever:
+        return HybridRetriever([unit.text for unit in units], weight=0.75)
+
+    monkeypatch.setattr(lesson_1_3, "_TEST_LOOKS", [2])
+    feedback = evaluate("1.3.1", build_retriever)
+    assert feedback.solved and "look number 3 at test" in feedback.line, feedback.line

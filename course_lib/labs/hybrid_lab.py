@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from course_lib.errors import CourseLibError
 from course_lib.labs.embedding_benchmark import _RankingSearch
@@ -58,12 +58,25 @@ __all__ = [
     "shared_terms",
 ]
 
-HYBRID_TARGET = 0.71
-"""Recall@5 a retriever must reach on the golden *test* split in exercise 1.3.1.
 
-BM25 alone scores 0.675 there and the static embedder 0.627. Mixing them at an even weight
-(0.5) reaches 0.705, short of the target, so the weight has to be chosen: the middle of the
-best range on ``dev`` (0.7-0.8) passes, the ends and the even default do not.
+class HybridTarget(NamedTuple):
+    """What exercise 1.3.1 asks of a retriever: recall@5 on the dev split, then on test."""
+
+    dev: float
+    test: float
+
+
+HYBRID_TARGET = HybridTarget(dev=0.72, test=0.70)
+"""Recall@5 a retriever must reach in exercise 1.3.1: first on ``dev``, then on ``test``.
+
+Measured with the hybrid (weights 0 to 1 by 0.05, 147 dev and 146 test questions): BM25
+alone scores 0.684 on dev and the embedder alone 0.677; the weights 0.55 to 0.90 reach 0.738
+to 0.759 on dev, a plateau; every other weight stays at 0.718 or less. One question moves
+recall@5 by about 0.007, so a single test target splits that plateau by noise. Hence two
+bars: the dev bar picks out the plateau; the test bar sits 0.02 (about three questions)
+lower, because a setting tuned on dev usually loses a little on questions it was not tuned
+on. Weights 0.55 to 0.85 pass (test 0.702 to 0.726); 0.90, the plateau's edge, falls to 0.688
+on test and does not.
 """
 _DEPTH = 10
 
@@ -116,12 +129,12 @@ class HybridRetriever(_RankingSearch):
 
         items = _check_corpus(texts)
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
-            raise ValueError(f"weight must be a number from 0 to 1 (got {weight!r}).")
+            raise ValueError(f"weight must be a number from 0 to 1 (got {weight!r})")
         dense_items = items if embed_texts is None else _check_corpus(embed_texts)
         if len(dense_items) != len(items):
             raise ValueError(
                 f"embed_texts has {len(dense_items)} texts for {len(items)} indexed texts; pass "
-                "one per text, in the same order."
+                "one per text, in the same order"
             )
         self.weight = float(weight)
         self.rewrite = rewrite

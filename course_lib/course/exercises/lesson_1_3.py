@@ -15,11 +15,24 @@ SOLUTION = "solutions/1_ai_capabilities/13_embeddings.ipynb"
 
 
 def build_retriever(units: Sequence[Any]) -> Any:
-    """The course's answer: BM25 and the embedder mixed, the embedder weighing 0.7 (tuned on
-    the dev split only)."""
+    """The course's answer: BM25 and the embedder mixed, the embedder weighing 0.75, the middle
+    of the weights 0.6 to 0.9 that reach the target on the dev split (tuned on dev only)."""
     from course_lib.labs.hybrid_lab import HybridRetriever
 
-    return HybridRetriever([unit.text for unit in units], weight=0.7)
+    return HybridRetriever([unit.text for unit in units], weight=0.75)
+
+
+IMPLAUSIBLE_DEV = 0.9
+"""A recall@5 on dev this high means the retriever read the answers, not the handbook.
+
+The best honest retriever the lesson knows, the hybrid at its best weight, reaches 0.759 on
+dev; BM25 and the embedder alone about 0.68. A retriever that looked the cited documents up
+(say, golden questions loaded before ``check()`` and kept in a closure, where the seal cannot
+reach) scores near 1.
+"""
+
+_TEST_LOOKS = [0]
+"""How many times this session's checks measured a retriever on the test split."""
 
 
 @lru_cache(maxsize=1)
@@ -64,11 +77,12 @@ def _recall_on(retriever: Any, questions: list[Any], units: Sequence[Any], probe
         "Section 4 showed the two retrievers fail on different questions. HybridRetriever mixes "
         "their scores: weight=0 is BM25 alone, weight=1 the embedder alone. Try the weights in "
         "between on the dev split and print each one's recall@5.",
-        "Choose the weight on dev only, and prefer a weight in the middle of a plateau of good "
-        "ones to the single best: a lone peak on dev is often noise that test does not share.",
+        "The checker asks for the target on dev first, then a slightly lower bar on test. "
+        "Choose the weight on dev only, and prefer the middle of a plateau of good weights to "
+        "the single best: a peak on dev may be noise that test does not share.",
         "A unit has doc_id, heading and text (the text starts with the document's title). "
-        "Sweep the weight from 0 to 1 in steps of 0.1 on dev; the best range there is wide "
-        "enough to choose its middle, with the units as they are.",
+        "Sweep the weight from 0 to 1 in steps of 0.1 on dev. Find the run of neighbouring "
+        "weights that all reach the dev target, and take the middle of that run, not its edge.",
     ),
 )
 def _check_build_retriever(answer: Any, probe: Probe) -> str:
@@ -95,22 +109,39 @@ def _check_build_retriever(answer: Any, probe: Probe) -> str:
                 "the lesson's tables use (name, kind, licence, search_many, footprint); return "
                 "a HybridRetriever, or wrap your own ranking in one."
             )
-        test = _recall_on(retriever, splits["test"], units, probe)
         dev = _recall_on(retriever, splits["dev"], units, probe)
+        if dev >= IMPLAUSIBLE_DEV:
+            raise NotYet(
+                f"recall@5 on dev {dev:.3f}, far above the best honest retriever (about 0.76): "
+                "your retriever reads the golden set's answers, even if loaded before check(). "
+                "Rank by the question and the handbook only."
+            )
+        if dev < HYBRID_TARGET.dev:
+            # Test is measured only for a setting already good on dev: a pass or fail on test
+            # must not become a tuning signal for settings dev has not chosen.
+            raise NotYet(
+                f"recall@5 on dev {dev:.3f}, below the target {HYBRID_TARGET.dev:.2f} there, so "
+                "the test split was not measured: sweep your setting on dev (hint 1) and choose "
+                "one in the middle of the range that reaches the target."
+            )
+        test = _recall_on(retriever, splits["test"], units, probe)
+    _TEST_LOOKS[0] += 1
+    looks = _TEST_LOOKS[0]
     # Only pass or fail on test: printing its score would let a learner tune on it.
-    line = f"recall@5 on dev {dev:.3f}"
-    if test < HYBRID_TARGET:
-        why = (
-            "a setting that does well on dev does not always carry over: try the settings "
-            "around yours on dev and choose one in the middle of the best range"
-            if dev >= HYBRID_TARGET
-            else "it is below the target on dev too: sweep your setting on dev (hint 1) first"
-        )
+    line = f"recall@5 on dev {dev:.3f} (target {HYBRID_TARGET.dev:.2f})"
+    warning = (
+        f" This is look number {looks} at test: each look lets test choose for you, and then it "
+        "no longer measures unseen questions. Choose on dev, check once."
+        if looks >= 3
+        else ""
+    )
+    if test < HYBRID_TARGET.test:
         raise NotYet(
-            f"{line}; on the test split it falls short of the target {HYBRID_TARGET:.2f}: "
-            f"not yet; {why}."
+            f"{line}; on the test split it falls short of {HYBRID_TARGET.test:.2f}: not yet. "
+            "A setting at the edge of the good range on dev often does not carry over: choose "
+            f"one in the middle of it.{warning}"
         )
     return (
-        f"{line}; on the test split, which you did not tune on, it reaches the target "
-        f"{HYBRID_TARGET:.2f}."
+        f"{line}; on the test split, which you did not tune on, it reaches "
+        f"{HYBRID_TARGET.test:.2f}.{warning}"
     )
