@@ -9,6 +9,10 @@ pairs, with a paired bootstrap over tasks (lesson 1.4).
 The time budget counts the local model's modelled latency, not the wall clock, so that it is
 the same on every machine; with a hosted model you would count measured seconds instead.
 
+Each budget has an edge, measured on the generous loop's runs (:func:`budget_edges`): the
+tightest value that still lets every success finish. A budget far above its edge never ends a
+run early, so :func:`budget_report` counts it as loose, and loose budgets miss the target.
+
 >>> sorted(GENEROUS)
 ['max_repeats', 'max_seconds', 'max_steps', 'max_tokens']
 """
@@ -32,14 +36,17 @@ if TYPE_CHECKING:
 __all__ = [
     "ASSISTANT_TOOLS",
     "BUDGET_KEYS",
+    "BUDGET_SLACK",
     "BUDGET_TARGET",
     "DEV_SEEDS",
     "GENEROUS",
     "HELD_OUT_SEEDS",
     "BudgetReport",
     "BudgetTarget",
+    "budget_edges",
     "budget_report",
     "compare_success",
+    "loose_budgets",
     "production_solver",
     "run_loops",
     "run_seeds",
@@ -64,13 +71,20 @@ GENEROUS: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class BudgetTarget:
-    """What good budgets achieve: every run ends, no success lost, no run dearer than this."""
+    """What good budgets achieve: every run ends, no success lost, no run dearer than this.
+
+    (And no budget loose: see :func:`loose_budgets`.)
+    """
 
     max_run_tokens: int
     max_run_seconds: float
 
 
 BUDGET_TARGET = BudgetTarget(max_run_tokens=5_000, max_run_seconds=1.5)
+# A budget far above its edge (the tightest value that keeps every success) never ends a run
+# early, so it guards nothing. Loose means: a token or time budget above BUDGET_SLACK times its
+# edge, or a step or repeat budget more than one above its edge.
+BUDGET_SLACK = 1.5
 
 
 def time_limited(max_seconds: float | None) -> Callable[..., str | None]:
@@ -182,13 +196,47 @@ def run_with_budgets(
     model: str = "chat-small",
 ) -> pd.DataFrame:
     """The production loop with ``budgets`` on every task and seed."""
-    _checked(budgets)
-    return run_seeds(
+    full = _checked(budgets)
+    frame = run_seeds(
         lambda seed: production_solver(budgets, seed=seed, model=model),
         client,
         seeds=seeds,
         tasks=tasks,
     )
+    frame.attrs["budgets"] = full  # so that budget_report can say which budget is loose
+    return frame
+
+
+def budget_edges(baseline: pd.DataFrame) -> dict[str, float]:
+    """Each budget's edge on a generous run: the least that still lets every success finish.
+
+    A budget is checked after each model call that asks for a tool, so a success of K model
+    calls needs ``max_steps >= K``, token and time budgets above what it spent before its
+    last call, and ``max_repeats`` at least the most times it asked for one call.
+    """
+    solved = baseline[baseline["outcome"].eq("correct")]
+    if solved.empty:
+        raise ValueError("the generous run solved nothing: there is no edge to measure.")
+    return {
+        "max_steps": int(solved["model_calls"].max()),
+        "max_tokens": int(solved["tokens_before_last"].max()),
+        "max_seconds": float(solved["seconds_before_last"].max()),
+        "max_repeats": int(solved["most_repeats"].max()),
+    }
+
+
+def loose_budgets(budgets: Mapping[str, Any], edges: Mapping[str, float]) -> tuple[str, ...]:
+    """The budgets so far above their edge that they would never end a run early."""
+    loose = []
+    for key in BUDGET_KEYS:
+        value, edge = budgets.get(key), edges[key]
+        if key in ("max_steps", "max_repeats"):
+            too_high = value is None or value > edge + 1
+        else:
+            too_high = value is None or value > BUDGET_SLACK * edge
+        if too_high:
+            loose.append(key)
+    return tuple(loose)
 
 
 def compare_success(
@@ -219,18 +267,20 @@ class BudgetReport:
     runs: int
     correct: int
     baseline_correct: int
-    lost: tuple[str, ...]  # "task@seed" the generous loop solved and these budgets did not
+    lost: tuple[str, ...]  # "task@seed, ended by <budget>": solved by the generous loop only
     ran_away: int
     worst_tokens: int
     worst_seconds: float
     stopped_by_budget: int
     target: BudgetTarget
+    loose: tuple[str, ...] = ()  # budgets far above their edge (see loose_budgets)
 
     @property
     def meets_target(self) -> bool:
         return (
             self.ran_away == 0
             and not self.lost
+            and not self.loose
             and self.correct >= self.baseline_correct
             and self.worst_tokens <= self.target.max_run_tokens
             and self.worst_seconds <= self.target.max_run_seconds
@@ -238,29 +288,57 @@ class BudgetReport:
 
     def __str__(self) -> str:
         verdict = "meets the target" if self.meets_target else "misses the target"
+        loose = f"; loose: {', '.join(self.loose)}" if self.loose else ""
+        lost = f"{len(self.lost)} lost" + (f" (first: {self.lost[0]})" if self.lost else "")
         return (
             f"{self.correct}/{self.runs} correct (generous loop: {self.baseline_correct}), "
-            f"{len(self.lost)} lost, {self.ran_away} ran away, {self.stopped_by_budget} stopped; "
+            f"{lost}, {self.ran_away} ran away, {self.stopped_by_budget} stopped; "
             f"worst run {self.worst_tokens:,} tokens (target {self.target.max_run_tokens:,}) "
-            f"and {self.worst_seconds:.2f} s (target {self.target.max_run_seconds:g}): {verdict}"
+            f"and {self.worst_seconds:.2f} s (target {self.target.max_run_seconds:g}){loose}: "
+            f"{verdict}"
         )
 
 
+def _ended_by(row: Any, budgets: Mapping[str, Any]) -> str:
+    """Which budget stopped a run, from the loop's stop reason and what the run spent."""
+    if row.detail == "max_steps":
+        return "max_steps"
+    if row.detail == "repeated_call":
+        return "max_repeats"
+    if row.detail == "budget":
+        limit = budgets.get("max_tokens")
+        return "max_tokens" if limit is not None and row.tokens >= limit else "max_seconds"
+    return f"the loop itself ({row.outcome}: {row.detail})" if row.detail else str(row.outcome)
+
+
 def budget_report(
-    frame: pd.DataFrame, baseline: pd.DataFrame, target: BudgetTarget = BUDGET_TARGET
+    frame: pd.DataFrame,
+    baseline: pd.DataFrame,
+    target: BudgetTarget = BUDGET_TARGET,
+    *,
+    budgets: Mapping[str, Any] | None = None,
 ) -> BudgetReport:
-    """Scores a budgeted run against the generous loop's run on the same tasks and seeds."""
+    """Scores a budgeted run against the generous loop's run on the same tasks and seeds.
+
+    ``budgets`` (by default, those :func:`run_with_budgets` recorded on ``frame``) are also
+    compared with their edges on ``baseline``: a loose one misses the target.
+    """
     keys = ["task", "seed"]
+    used = dict(budgets if budgets is not None else frame.attrs.get("budgets", {}))
     merged = frame.merge(baseline, on=keys, suffixes=("", "_base"), validate="one_to_one")
     lost = merged[merged["outcome_base"].eq("correct") & merged["outcome"].ne("correct")]
+    loose = loose_budgets(used, budget_edges(baseline)) if used else ()
     return BudgetReport(
         runs=len(frame),
         correct=int(frame["outcome"].eq("correct").sum()),
         baseline_correct=int(baseline["outcome"].eq("correct").sum()),
-        lost=tuple(f"{row.task}@{row.seed}" for row in lost.itertuples()),
+        lost=tuple(
+            f"{row.task}@{row.seed}, ended by {_ended_by(row, used)}" for row in lost.itertuples()
+        ),
         ran_away=int(frame["outcome"].eq("ran away").sum()),
         worst_tokens=int(frame["tokens"].max()),
         worst_seconds=float(frame["model_seconds"].max()),
         stopped_by_budget=int(frame["outcome"].eq("stopped safely").sum()),
         target=target,
+        loose=loose,
     )

@@ -98,9 +98,13 @@ def success_table(suite: pd.DataFrame, order: Sequence[tuple[str, str]]) -> pd.D
 
 
 def success_by_kind(suite: pd.DataFrame) -> pd.DataFrame:
-    """Each (model, loop)'s success rate on each kind of task, over every task and seed."""
+    """Each (model, loop)'s success rate on each kind of task, over every task and seed.
+
+    Rows come in the order the suite holds them (as :func:`run_loops` ran them), not sorted.
+    """
     ok = suite.assign(ok=suite["outcome"].eq("correct"))
-    return ok.pivot_table(index=["model", "loop"], columns="kind", values="ok").round(2)
+    table = ok.pivot_table(index=["model", "loop"], columns="kind", values="ok").round(2)
+    return table.reindex(list(dict.fromkeys(zip(suite["model"], suite["loop"], strict=True))))
 
 
 def lost_and_gained(

@@ -28,6 +28,8 @@ descriptions, every argument a plain string. Compare them with ``HandbookWorld()
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -383,6 +385,10 @@ def run_suite(
         its model calls, added up), ``answer`` (the model's answer, scored by
         the task's check), ``reply`` (what the user was shown: the answer, or the loop's
         apology when it stopped the run; None after a crash or a runaway loop) and ``detail``.
+        Three more say what a budget must let through for the run to end as it did:
+        ``tokens_before_last`` and ``seconds_before_last`` (spent before its last model call,
+        where a budget is last checked) and ``most_repeats`` (the most times it asked for one
+        tool call, same arguments).
     """
     import pandas as pd
 
@@ -418,9 +424,30 @@ def run_suite(
                 "tokens": capped.tokens,
                 "cost_usd": round(capped.cost_usd, 8),
                 "model_seconds": round(capped.latency_ms / 1000, 3),
+                **_needs(capped.replies),
                 "answer": answer,
                 "reply": reply,
                 "detail": detail,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _needs(replies: Sequence[Any]) -> dict[str, Any]:
+    """What a budget must let through for these model calls to run as they did."""
+    earlier = replies[:-1]
+    asked: Counter[tuple[str, str]] = Counter()
+    for reply in replies:
+        for call in reply.tool_calls or ():
+            try:  # compared as parsed JSON, as the loop's repeat rule does
+                key = json.dumps(json.loads(call.arguments), sort_keys=True)
+            except ValueError:
+                key = call.arguments
+            asked[(call.name, key)] += 1
+    return {
+        "tokens_before_last": sum(r.usage.total_tokens for r in earlier),
+        "seconds_before_last": round(
+            sum(getattr(r, "simulated_latency_ms", None) or 0.0 for r in earlier) / 1000, 3
+        ),
+        "most_repeats": max(asked.values(), default=0),
+    }

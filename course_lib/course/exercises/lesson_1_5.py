@@ -1,5 +1,6 @@
 """Checkers of lesson 1.5, "Agents and tool calling"."""
 
+import copy
 import json
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -159,7 +160,7 @@ _VALIDATION_CASES: list[tuple[dict[str, Any], str, list[str], str]] = [
     (
         _TICKET,
         '{"category": "hardware", "summary": "Scr',
-        ["json"],
+        ["JSON"],
         "the JSON is cut off: report it, do not raise",
     ),
     (_TICKET, '["hardware", "Screen broken"]', ["object"], "JSON, but not an object"),
@@ -217,9 +218,15 @@ _VALIDATION_CASES: list[tuple[dict[str, Any], str, list[str], str]] = [
     ),
 )
 def _check_validate_arguments(answer: Any, probe: Probe) -> str:
-    for parameters, arguments, names, why in _VALIDATION_CASES:
+    for schema, arguments, names, why in _VALIDATION_CASES:
+        parameters = copy.deepcopy(schema)  # the learner's copy: changing it must not matter
         call = f"validate_arguments(<{len(parameters['properties'])} parameters>, {arguments!r})"
         got = probe.call(answer, parameters, arguments)
+        if parameters != schema:
+            raise NotYet(
+                f"{call} changed the schema it was given (the caller's tool schema): validate "
+                'against a new dict, {**parameters, "additionalProperties": False}, instead.'
+            )
         probe.expect_type(got, list, call)
         if not all(isinstance(p, str) for p in got):
             raise NotYet(f"{call} returned {got!r}; every problem should be a string.")
@@ -227,11 +234,15 @@ def _check_validate_arguments(answer: Any, probe: Probe) -> str:
             raise NotYet(f"{call} returned {got!r}, but these arguments are fine ({why}).")
         if names and not got:
             raise NotYet(f"{call} returned [], but there is a problem: {why}.")
+        if len(got) < len(names):
+            raise NotYet(
+                f"{call} returned {got!r}: {len(names)} problems, one string each ({why})."
+            )
         text = " ".join(got).lower()
         for name in names:
-            if name not in text:
+            if name.lower() not in text:
                 raise NotYet(
-                    f"{call} returned {got!r}: say what is wrong and name {name!r} ({why})."
+                    f"{call} returned {got!r}: say what is wrong, mentioning {name!r} ({why})."
                 )
     return f"validate_arguments judges all {len(_VALIDATION_CASES)} hidden cases right."
 
@@ -239,9 +250,9 @@ def _check_validate_arguments(answer: Any, probe: Probe) -> str:
 # -- 1.5.2 budgets that end every run without losing a success (open-ended) ----------------
 
 _REFERENCE_BUDGETS: dict[str, Any] = {
-    "max_steps": 4,
-    "max_tokens": 4_000,
-    "max_seconds": 1.2,
+    "max_steps": 3,
+    "max_tokens": 3_000,
+    "max_seconds": 1.0,
     "max_repeats": 1,
 }
 
@@ -256,6 +267,14 @@ def _held_out_baseline() -> Any:
     return run_with_budgets(local_client(), GENEROUS, tasks=HELD_OUT_TASKS, seeds=HELD_OUT_SEEDS)
 
 
+_WHAT_EACH_GUARDS = {
+    "max_steps": "a long loop of different calls",
+    "max_tokens": "a context that grows fast, such as long tool results",
+    "max_seconds": "slow calls, such as long outputs",
+    "max_repeats": "the same call asked again and again",
+}
+
+
 @exercise(
     "1.5.2",
     title="Budgets that end every run and lose no success",
@@ -265,16 +284,17 @@ def _held_out_baseline() -> Any:
     solution=SOLUTION,
     time_limit=30.0,
     hints=(
-        "Run score_budgets(budgets) after each change and read which part misses: the worst "
-        "run's tokens, its model seconds, or a lost success. Change one budget at a time.",
-        "A budget is checked between model calls, so a run ends above it by up to one call "
-        "(about 1,000-1,700 tokens and 0.3-0.5 s here). Set token and time budgets below the "
-        "target by that much, not at the target.",
-        "The longest successful run takes 3 model calls and about 4,500 tokens; a runaway asks "
-        "for the same failing call again. max_steps of 3 or 4 and max_repeats of 1 or 2 end "
-        "runaways early without cutting a success. A token budget must let the second call of "
-        "a three-call run through; so must the time budget. Try values until one cuts a "
-        "success, then step back.",
+        "Run score_budgets(budgets) after each change and read which part misses: a lost "
+        "success, the worst run's tokens or seconds, or a loose budget. Change one budget at a "
+        "time.",
+        "Find each budget's edge on its own: start from GENEROUS, lower one budget until "
+        "score_budgets reports a lost run (it names the budget that ended it), and keep the "
+        "last value that lost none. Token and time budgets are checked between model calls, "
+        "so a run can end above them by one call.",
+        "Near an edge, add a small margin: the checker's tasks are phrased differently, so a "
+        "success there may need a little more than here. Loose means more than half as much "
+        "again as the edge for tokens and seconds, more than one above it for steps and "
+        "repeats. max_repeats=1 lets each call run once; 0 stops every call.",
     ),
 )
 def _check_budgets(answer: Any, probe: Probe) -> str:
@@ -314,13 +334,18 @@ def _check_budgets(answer: Any, probe: Probe) -> str:
     repeats = answer.get("max_repeats")
     if repeats is not None and (isinstance(repeats, bool) or not isinstance(repeats, int)):
         raise NotYet(f"max_repeats is {repeats!r}; give a whole number, or None for no limit.")
+    if repeats is not None and repeats < 1:
+        raise NotYet(
+            f"max_repeats={repeats} stops every tool call before it runs: the rule counts "
+            "earlier requests for the same call, so 0 allows none. max_repeats=1 lets a call "
+            "run once and never again."
+        )
     unset = [key for key in BUDGET_KEYS if answer.get(key) is None]
     if unset:
         raise NotYet(
             f"{', '.join(unset)} {'is' if len(unset) == 1 else 'are'} not set. Set all four: "
             "each guards a different failure (a long loop, a large context, slow calls, a "
-            "repeated call), and one alone only happens to suffice on this suite. Then find "
-            "each one's edge, where it starts to cut a success."
+            "repeated call). Then find each one's edge, where it starts to cut a success."
         )
     try:
         frame = run_with_budgets(
@@ -333,7 +358,8 @@ def _check_budgets(answer: Any, probe: Probe) -> str:
     if report.lost:
         raise NotYet(
             f"{where}, these budgets stop {len(report.lost)} run(s) the generous loop solved "
-            f"(e.g. {report.lost[0]}): loosen the budget that ends them."
+            f"(first: {report.lost[0]}): loosen that budget a little; these tasks differ from "
+            "yours, so leave a margin above the edge you measured."
         )
     if report.worst_tokens > BUDGET_TARGET.max_run_tokens:
         raise NotYet(
@@ -345,5 +371,19 @@ def _check_budgets(answer: Any, probe: Probe) -> str:
         raise NotYet(
             f"{where}, the slowest run took {report.worst_seconds:.2f} s of model time; the "
             f"target is at most {BUDGET_TARGET.max_run_seconds:g} s."
+        )
+    if report.loose:
+        key, others = report.loose[0], report.loose[1:]
+        also = f" ({', '.join(others)} too)" if others else ""
+        margin = (
+            "more than one above what"
+            if key in ("max_steps", "max_repeats")
+            else "more than half as much again as what"
+        )
+        raise NotYet(
+            f"{where}, {key}={answer[key]!r} is loose{also}: {margin} any success needs, so it "
+            "never ends a run early. It guards against "
+            f"{_WHAT_EACH_GUARDS[key]}: lower it with score_budgets until it cuts a success, "
+            "then step back a little."
         )
     return f"{where}: {report}."
