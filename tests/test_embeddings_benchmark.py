@@ -8,28 +8,23 @@ import itertools
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from course_lib.datasets import load_golden_set
 from course_lib.embeddings import Embedder, EmbedderIdentity, get_embedder
 from course_lib.labs import (
-    DEFAULT_BATCH_SIZES,
     BM25Retriever,
     EmbeddingRetriever,
     IndexFootprint,
     LatencySummary,
     Retriever,
     bm25_rankings,
-    compare_throughput,
     comparison_table,
     declared_licence,
     dense_rankings,
     evaluate_retriever,
     latency_table,
     measure_latency,
-    measure_throughput,
-    plot_throughput,
     retrieval_baselines,
     retrieval_units,
 )
@@ -256,7 +251,7 @@ def test_comparison_table_names_a_missing_evaluation(bm25) -> None:
         comparison_table([bm25], {})
 
 
-# --- latency and throughput ---------------------------------------------------------------
+# --- latency ---------------------------------------------------------------
 
 
 def test_measure_latency_with_a_fake_clock() -> None:
@@ -278,82 +273,6 @@ def test_latency_table_has_one_row_per_retriever(bm25) -> None:
     table = latency_table([bm25], ["reviewer", "deploy"])
     assert list(table.columns) == ["retriever", "searches", "median ms", "p95 ms"]
     assert table.iloc[0]["searches"] == 2 and table.iloc[0]["median ms"] >= 0
-
-
-def test_measure_throughput_batches_and_keeps_the_fastest_run() -> None:
-    seen: list[int] = []
-    clock = _fake_clock(0.5)
-    frame = measure_throughput(
-        lambda batch: seen.append(len(batch)),
-        [f"text {i}" for i in range(10)],
-        (1, 4, 16),
-        repeats=2,
-        clock=lambda: next(clock),
-    )
-    assert list(frame["batch_size"]) == [1, 4, 16]
-    assert list(frame["calls"]) == [10, 3, 1]
-    assert seen == ([1] * 10 + [4, 4, 2] + [10]) * 2  # one round over every size, twice
-    assert list(frame["seconds"]) == [0.5, 0.5, 0.5]  # each timed run reads the clock twice
-    assert list(frame["texts_per_second"]) == [20.0, 20.0, 20.0]
-
-
-def test_measure_throughput_with_a_real_embedder_is_positive() -> None:
-    embedder = HashEmbedder()
-    frame = measure_throughput(lambda batch: embedder.embed(batch), TEXTS, (1, 2), repeats=1)
-    assert (frame["texts_per_second"] > 0).all()
-    assert DEFAULT_BATCH_SIZES == (1, 8, 32, 128, 512)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"batch_sizes": ()}, "batch_sizes is empty"),
-        ({"batch_sizes": (0,)}, "batch size"),
-        ({"repeats": 0}, "repeats"),
-    ],
-)
-def test_measure_throughput_refuses_bad_arguments(kwargs, match) -> None:
-    with pytest.raises(ValueError, match=match):
-        measure_throughput(len, TEXTS, **kwargs)
-
-
-def test_compare_throughput_interleaves_the_embedders_round_by_round() -> None:
-    seen: list[tuple[str, int]] = []
-    clock = _fake_clock(0.25)
-    frames = compare_throughput(
-        {
-            "a": lambda batch: seen.append(("a", len(batch))),
-            "b": lambda batch: seen.append(("b", len(batch))),
-        },
-        [f"text {i}" for i in range(4)],
-        (2, 4),
-        repeats=2,
-        clock=lambda: next(clock),
-    )
-    one_round = [("a", 2), ("a", 2), ("b", 2), ("b", 2), ("a", 4), ("b", 4)]
-    assert seen == one_round * 2
-    assert sorted(frames) == ["a", "b"]
-    assert list(frames["b"]["calls"]) == [2, 1]
-    assert list(frames["a"]["texts_per_second"]) == [16.0, 16.0]
-
-
-def test_compare_throughput_refuses_no_embedders() -> None:
-    with pytest.raises(ValueError, match="embedders is empty"):
-        compare_throughput({}, TEXTS, (1,))
-
-
-def test_plot_throughput_draws_one_line_per_series() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    frame = pd.DataFrame({"batch_size": [1, 8, 64], "texts_per_second": [10.0, 70.0, 300.0]})
-    ax = plot_throughput({"in process": frame, "over HTTP": frame / 2})
-    assert len(ax.get_lines()) == 2
-    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["in process", "over HTTP"]
-    plt.close(ax.figure)
 
 
 # --- licences -----------------------------------------------------------------------------
@@ -389,17 +308,3 @@ def test_declared_licence_of_installed_and_missing_packages() -> None:
     assert declared_licence("wordllama") == "MIT License"
     with pytest.raises(ValueError, match="not installed"):
         declared_licence("no-such-distribution-here")
-
-
-def test_throughput_axis_gets_round_labels() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    frame = pd.DataFrame({"batch_size": [1, 8, 64], "texts_per_second": [230.0, 900.0, 1400.0]})
-    ax = plot_throughput({"only": frame})
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["200", "500", "1,000", "2,000"]
-    assert ax.get_legend() is None  # one series needs no legend
-    plt.close(ax.figure)

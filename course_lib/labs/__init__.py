@@ -8,8 +8,8 @@ No production package imports it.
   jitter, and a policy tried against planted faults on a modelled clock (lesson 1.1);
 * :mod:`~course_lib.labs.structured_lab`: failure kinds, repair costs, and triage policies run
   without strict mode on a bad day and on tickets the lesson never shows (lesson 1.2);
-* :mod:`~course_lib.labs.embedding_benchmark`: retrievers compared on quality, size, latency
-  and throughput (lesson 1.3);
+* :mod:`~course_lib.labs.embedding_benchmark`: retrievers compared on quality, size and
+  latency (lesson 1.3);
 * :mod:`~course_lib.labs.hybrid_lab`: a hybrid of BM25 and an embedder, a sealed golden set
   for checking it on the test split, and the figures that reconcile 1.3 with 1.4 (lesson 1.3);
 * :mod:`~course_lib.labs.prompt_lab` and :mod:`~course_lib.labs.judge_lab`: the assistant
@@ -155,9 +155,9 @@ _MODULES = {
         COMMIT_EPOCH DvcCommandError DvcRepo DvcStep file_md5
     """,
     "embedding_benchmark": """
-        DEFAULT_BATCH_SIZES BM25Retriever EmbeddingRetriever IndexFootprint LatencySummary
-        Retriever compare_throughput comparison_table declared_licence evaluate_retriever
-        latency_table measure_latency measure_throughput plot_throughput
+        BM25Retriever EmbeddingRetriever IndexFootprint LatencySummary
+        Retriever comparison_table declared_licence evaluate_retriever
+        latency_table measure_latency
     """,
     "judge_lab": """
         CALIBRATION_KINDS agreement_by_kind calibration_set clean_quote near_miss position_bias

@@ -215,20 +215,16 @@ from course_lib.labs.dvc_lab import (
     file_md5 as file_md5,
 )
 from course_lib.labs.embedding_benchmark import (
-    DEFAULT_BATCH_SIZES as DEFAULT_BATCH_SIZES,
     BM25Retriever as BM25Retriever,
     EmbeddingRetriever as EmbeddingRetriever,
     IndexFootprint as IndexFootprint,
     LatencySummary as LatencySummary,
     Retriever as Retriever,
-    compare_throughput as compare_throughput,
     comparison_table as comparison_table,
     declared_licence as declared_licence,
     evaluate_retriever as evaluate_retriever,
     latency_table as latency_table,
     measure_latency as measure_latency,
-    measure_throughput as measure_throughput,
-    plot_throughput as plot_throughput,
 )
 from course_lib.labs.guardrails_lab import (
     AGENT_SYSTEM as AGENT_SYSTEM,

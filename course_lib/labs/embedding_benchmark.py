@@ -14,10 +14,6 @@ candidate:
   means match the datasheet's table.
 * :func:`comparison_table` puts quality next to dimension, memory per 1,000 vectors and the
   declared licence; :func:`latency_table` times single queries, what a user waits for.
-* :func:`measure_throughput` times embedding calls against the batch size,
-  :func:`compare_throughput` does it for several ways of embedding at once (interleaved, so a
-  busy moment of the machine does not land on one of them only), and :func:`plot_throughput`
-  draws the result.
 
 Wall-clock figures change between runs and machines: compare medians and ratios, never one
 run's absolute numbers. Everything else here is deterministic.
@@ -32,29 +28,23 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.axes import Axes
 
     from course_lib.datasets.golden import GoldenQuestion
     from course_lib.embeddings.base import Embedder
 
 __all__ = [
-    "DEFAULT_BATCH_SIZES",
     "BM25Retriever",
     "EmbeddingRetriever",
     "IndexFootprint",
     "LatencySummary",
     "Retriever",
-    "compare_throughput",
     "comparison_table",
     "declared_licence",
     "evaluate_retriever",
     "latency_table",
     "measure_latency",
-    "measure_throughput",
-    "plot_throughput",
 ]
 
-DEFAULT_BATCH_SIZES: tuple[int, ...] = (1, 8, 32, 128, 512)
 _K = 5  # recall@K, as in the golden set's datasheet
 _DEPTH = 10  # rankings and the reciprocal rank look this deep, as in the datasheet
 
@@ -385,127 +375,6 @@ def latency_table(
             }
         )
     return pd.DataFrame(rows)
-
-
-def measure_throughput(
-    embed_batch: Callable[[list[str]], object],
-    texts: Sequence[str],
-    batch_sizes: Sequence[int] = DEFAULT_BATCH_SIZES,
-    *,
-    repeats: int = 2,
-    clock: Callable[[], float] = time.perf_counter,
-) -> pd.DataFrame:
-    """Texts per second when ``texts`` are embedded in calls of each batch size.
-
-    ``embed_batch`` receives one batch (a list of at most ``batch_size`` texts) per call: an
-    in-process model, or one request to an embedding API. Each batch size is timed ``repeats``
-    times, one round over every size after another, and the fastest run is kept, which filters
-    out a busy machine's pauses better than the mean. Columns: ``batch_size``, ``calls``,
-    ``seconds``, ``texts_per_second``.
-    """
-    return compare_throughput({"": embed_batch}, texts, batch_sizes, repeats=repeats, clock=clock)[
-        ""
-    ]
-
-
-def compare_throughput(
-    embedders: Mapping[str, Callable[[list[str]], object]],
-    texts: Sequence[str],
-    batch_sizes: Sequence[int] = DEFAULT_BATCH_SIZES,
-    *,
-    repeats: int = 2,
-    clock: Callable[[], float] = time.perf_counter,
-) -> dict[str, pd.DataFrame]:
-    """:func:`measure_throughput` for several ways of embedding, timed in interleaved rounds.
-
-    Each round times every batch size of every entry of ``embedders`` once, so a pause of the
-    machine slows one run of one entry rather than all the runs of one line; the fastest of
-    the ``repeats`` rounds is kept. Returns one frame per entry, with the columns of
-    :func:`measure_throughput`.
-    """
-    import pandas as pd
-
-    items = _check_corpus(texts)
-    _check_positive(repeats, "repeats")
-    if not embedders:
-        raise ValueError("embedders is empty; pass at least one, e.g. {'in process': embed}.")
-    sizes = list(batch_sizes)
-    if not sizes:
-        raise ValueError("batch_sizes is empty; pass at least one batch size, e.g. (1, 32).")
-    for size in sizes:
-        _check_positive(size, "every batch size")
-    batches = {size: [items[at : at + size] for at in range(0, len(items), size)] for size in sizes}
-    best = {(name, size): float("inf") for name in embedders for size in sizes}
-    for _ in range(repeats):
-        for size in sizes:
-            for name, embed_batch in embedders.items():
-                start = clock()
-                for batch in batches[size]:
-                    embed_batch(batch)
-                best[name, size] = min(best[name, size], clock() - start)
-    return {
-        name: pd.DataFrame(
-            [
-                {
-                    "batch_size": size,
-                    "calls": len(batches[size]),
-                    "seconds": best[name, size],
-                    "texts_per_second": (
-                        len(items) / best[name, size] if best[name, size] > 0 else float("inf")
-                    ),
-                }
-                for size in sizes
-            ]
-        )
-        for name in embedders
-    }
-
-
-def plot_throughput(
-    series: Mapping[str, pd.DataFrame], *, ax: Axes | None = None, title: str | None = None
-) -> Axes:
-    """Draws texts per second against batch size, one line per entry of ``series``.
-
-    Both axes are logarithmic: batch sizes grow by factors, and throughputs of an in-process
-    model and of an API differ by factors too.
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    for label, frame in series.items():
-        ax.plot(frame["batch_size"], frame["texts_per_second"], marker="o", label=label)
-    from matplotlib.ticker import NullFormatter
-
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    sizes = sorted({int(s) for frame in series.values() for s in frame["batch_size"]})
-    ax.set_xticks(sizes, [str(s) for s in sizes])
-    rates = [float(r) for frame in series.values() for r in frame["texts_per_second"] if r > 0]
-    if rates:
-        ticks = _nice_log_ticks(min(rates), max(rates))
-        ax.set_yticks(ticks, [f"{tick:,.0f}" for tick in ticks])
-        ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("batch size (texts per call)")
-    ax.set_ylabel("texts embedded per second")
-    ax.set_title(title or "Embedding throughput against batch size")
-    ax.grid(True, which="major", alpha=0.3)
-    if len(series) > 1:
-        ax.legend()
-    return ax
-
-
-def _nice_log_ticks(low: float, high: float) -> list[float]:
-    """Round values (1, 2 and 5 times a power of ten) spanning ``low`` to ``high``, for labels."""
-    import math
-
-    ticks = []
-    for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        for mantissa in (1, 2, 5):
-            value = mantissa * 10.0**power
-            if low / 1.5 <= value <= high * 1.5:
-                ticks.append(value)
-    return ticks or [low, high]
 
 
 def declared_licence(distribution: str) -> str:
