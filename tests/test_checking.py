@@ -73,6 +73,15 @@ def test_wrong_answers_get_one_friendly_line(answer, fragment: str) -> None:
 
 
 @pytest.mark.usefixtures("square_exercise")
+def test_an_exception_ending_in_a_full_stop_gets_one() -> None:
+    def square(x):
+        raise ValueError("x must be positive.")
+
+    line = evaluate("99.1", square).line
+    assert "raised ValueError: x must be positive." in line and ".." not in line
+
+
+@pytest.mark.usefixtures("square_exercise")
 def test_stub_is_reported_as_not_started() -> None:
     def square(x):
         raise NotImplementedError("Exercise: replace this line with your code")

@@ -157,7 +157,9 @@ class Probe:
         except Exception as exc:
             detail = _exception_detail(exc)
             raise NotYet(
-                f"{shown} raised {type(exc).__name__}" + (f": {detail}" if detail else "") + "."
+                f"{shown} raised {type(exc).__name__}"
+                + (f": {detail.rstrip('.')}" if detail else "")
+                + "."
             ) from None
         self.running = None
         return result
