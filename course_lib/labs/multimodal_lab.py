@@ -152,7 +152,7 @@ def image_cost_table(
                     "detail": detail,
                     "tiled at": f"{tiled[0]}x{tiled[1]}" if detail == "high" else "512 max",
                     "tokens": tokens,
-                    "$ per 1,000": round(tokens * price_per_million / 1000, 3),
+                    "$ per 1,000 images": round(tokens * price_per_million / 1000, 3),
                 }
             )
     return pd.DataFrame(rows)

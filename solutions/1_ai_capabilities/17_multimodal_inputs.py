@@ -117,8 +117,6 @@ print(reply.choices[0].message.content)
 print("prompt tokens:", reply.usage.prompt_tokens)
 
 # %% [markdown]
-# It works. Before reading the bill, what did the model read?
-#
 # **The stand-in cannot see pixels.** A real vision model reads the image itself. The local
 # stand-in reads the text that the course's lab wrote into a text field of the PNG's
 # metadata when it drew the image, with the size it drew the text at. It reads that
@@ -195,11 +193,10 @@ print("prompt tokens:", low.usage.prompt_tokens)
 print("the rest:", low.usage.prompt_tokens - text_only.usage.prompt_tokens - 85)
 
 # %% [markdown]
-# The rest is again the stand-in's transcription, now a shorter one. Cheap, and wrong. At low detail the model sees the image at 512 pixels at most, the text
-# shrinks below the planted threshold, and the stand-in answers from its memory of the
-# handbook instead. A real model has no sharp threshold: it misreads small text more and more
-# often, and a wrong answer reads just as confidently. In production, use `course_lib.media.image_part(data, detail)`,
-# which builds the same part.
+# The rest is again the stand-in's transcription, now a shorter one. Cheap, and wrong. At low
+# detail the model sees the image at 512 pixels at most, the text shrinks below the planted
+# threshold, and the stand-in answers from its memory of the handbook instead. In
+# production, use `course_lib.media.image_part(data, detail)`, which builds the same part.
 #
 # ## 2. What breaks: the bill
 #
@@ -210,21 +207,22 @@ print("the rest:", low.usage.prompt_tokens - text_only.usage.prompt_tokens - 85)
 # - `"high"`: scale to fit in 2048 x 2048, then so that the shortest side is 768 pixels
 #   (never enlarging); count the 512-pixel tiles; 170 tokens per tile, plus 85.
 #
-# `course_lib.media.image_tokens` implements it. Other models count differently; the
-# constants sit in each model's registry entry. Priced at the large model's input rate:
+# `course_lib.media.image_tokens` implements it. Priced at the input rate of the model this
+# lesson calls:
 
 # %%
-large = get_registry().resolve("chat-large")
+spec = get_registry().resolve(MODEL)
 sizes = [(image.name, image.width, image.height) for image in LESSON_IMAGES]
-costs = image_cost_table(sizes, large.input_price_per_million)
+costs = image_cost_table(sizes, spec.input_price_per_million)
 print('the screenshot at "auto":', image_tokens(1920, 1080, "auto"), "tokens")
 costs
 
 # %% [markdown]
 # Three surprises. The 12-megapixel photo costs less than the screenshot: the provider shrinks
-# it to 1024 x 768 before tiling, so the rest of its pixels are uploaded and never seen. The screenshot's wide shape costs six tiles. And `"auto"`, the
-# tutorial's default, is counted here as `"high"` (the line above the table), the dearer
-# case, so a budget checked with it errs on the safe side. The formula against the size of a
+# it to 1024 x 768 before tiling, so the rest of its pixels are uploaded and never seen. The
+# screenshot's wide shape costs six tiles. And `"auto"`, the tutorial's default, is counted
+# here as `"high"` (the line above the table), the dearer case, so a budget checked with it
+# errs on the safe side. The formula against the size of a
 # 4:3 image, and the sizes where its cost changes:
 
 # %%
@@ -238,8 +236,7 @@ print({f"from {side} px": tokens for tokens, side in first_at.items()})
 # The cost climbs in steps. Once the longer side passes 512 pixels the image gains a column of
 # tiles (170 tokens); past 683 the shorter side passes 512 too, and it gains a second row, two
 # tiles at once (340 tokens). Beyond that it is flat: the provider scales every larger 4:3
-# image down to 1024 x 768. Smaller is cheaper only when it
-# crosses a tile boundary.
+# image down to 1024 x 768.
 #
 # ## 3. Resizing with Pillow to control the cost
 #
@@ -320,8 +317,8 @@ check("1.7.2", shrink)
 # ## 4. PDFs into the retrieval pipeline
 #
 # The handbook also exists as PDFs: exported, typeset in two columns, or printed and scanned.
-# The lab exports each handbook document that the golden set's dev split cites, in one of
-# three layouts in turn. One column draws tables as tables. Two columns are drawn row by row
+# The lab exports the first 45 handbook documents the golden set's dev split cites (18 with
+# `fast`), in three layouts in turn. One column draws tables as tables. Two columns are drawn row by row
 # across the page, as many typesetters draw them. Scanned pages are pictures, with no text
 # layer:
 
@@ -330,8 +327,8 @@ pdfs = handbook_pdfs("dev", limit=18 if fast else 45)
 print(pd.Series([pdf.layout for pdf in pdfs]).value_counts().to_string())
 
 # %% [markdown]
-# Sent as a `file` part, a PDF reaches the stand-in as its text layer, so a scan reads as
-# nothing. A hosted model receives an image of each page as well, and could read the scan.
+# Sent as a `file` part, a PDF reaches the stand-in as its text layer only; a hosted model
+# also gets an image of each page.
 #
 # For retrieval you extract the text yourself: `pdf_page_texts` runs pypdf's
 # `extract_text` page by page. What it gets from the first page of each layout:
@@ -368,17 +365,16 @@ source.merge(prototype, on=["layout", "questions"], suffixes=(" source", " pdf")
 
 # %% [markdown]
 # The scanned documents vanish from search: nothing indexed, nothing found, and no error.
-# Recall did not change for two columns: the chunks still hold the right words, for keyword
-# and embedding search alike. The scrambled order would hurt the text a model reads in a
+# Recall did not change for two columns: the chunks still hold the right words, for the
+# hybrid search measured here. The scrambled order would hurt the text a model reads in a
 # retrieved chunk (not measured here).
 #
 # ### Production: extraction that knows its sources
 #
 # Two changes. Each source's layout is recorded when it is added (a setting of the
-# ingestion step says which export is set in two columns), and `pdf_page_texts(data,
-# columns=2)` reads the left column before the right: pypdf's `visitor_text` callback gives
-# each string's position on the page. And a
-# document with no text layer is not indexed silently empty: it goes to a queue for a vision
+# ingestion step says which export is set in two columns). `pdf_page_texts(data, columns=2)`
+# reads the left column before the right; pypdf's `visitor_text` callback gives each
+# string's position on the page. And a document with no text layer is not indexed silently empty: it goes to a queue for a vision
 # model or OCR (optical character recognition), and someone sees the count.
 
 # %%
@@ -403,8 +399,9 @@ production = pdf_retrieval_recall(extracted_documents(pdfs, production_text), pd
 production
 
 # %% [markdown]
-# Recall moved by one question in each text layout. With under 20 questions per layout, that
-# is noise (lesson 1.4): the column fix is for the text a model reads, not for search. The
+# Recall moved by one question in each text layout, even one column, whose text did not
+# change: its chunks now compete with the re-extracted two-column chunks in the same index.
+# With under 20 questions per layout, that is noise (lesson 1.4): the column fix is for the text a model reads, not for search. The
 # scans stay unsearchable, but now you know which documents they are.
 #
 # ## 5. Validating uploads
@@ -427,10 +424,10 @@ print(inspect.getsource(prototype_validator).split('"""', 2)[2])
 suite = upload_suite(seed)
 bomb = next(case for case in suite if case.kind == "decompression bomb")
 print(
-    f"{bomb.filename}: {image_size(bomb.data)} pixels in under 0.1 MB: {len(bomb.data) < 100_000}"
+    f"{bomb.filename}: {image_size(bomb.data)} pixels in {len(bomb.data):,} bytes"
 )
 print(
-    f"Pillow refuses from {2 * Image.MAX_IMAGE_PIXELS:,} pixels and only warns from "
+    f"Pillow refuses above {2 * Image.MAX_IMAGE_PIXELS:,} pixels and only warns above "
     f"{Image.MAX_IMAGE_PIXELS:,}"
 )
 print(f"the course's limits: {MAX_UPLOAD_BYTES:,} bytes, {MAX_UPLOAD_PIXELS:,} pixels")
@@ -448,8 +445,9 @@ verdicts[~verdicts.right]
 #
 # ### Exercise 1.7.3 (open-ended): An upload validator
 #
-# Write `validate_upload(data, filename)`: `None` to accept, or one line saying why not. Use
-# the libraries. `filetype` reads the type from the first bytes (the "magic number").
+# Write `validate_upload(data, filename)`: `None` to accept, or one line saying why not.
+# Accept only what the API takes: PNG, JPEG, GIF and WebP images, and PDFs; refuse every
+# other type, even a valid image. Use the libraries. `filetype` reads the type from the first bytes (the "magic number").
 # Pillow's `Image.open` reads an image's header without decoding it, so you can compare its
 # pixel count with `MAX_UPLOAD_PIXELS` before `image.load()` decodes it. `pypdf` opens PDFs
 # and reads their catalogue. The limits, `MAX_UPLOAD_BYTES` and `MAX_UPLOAD_PIXELS`, are
@@ -547,15 +545,12 @@ for row in checked[checked.bad].itertuples():
 # %% [markdown]
 # ## Takeaways
 #
-# - Images and PDFs are content parts of a user message: `image_url` with a data URL and a
-#   `detail`, `file` for a PDF. Read the type from the bytes.
 # - An image costs by its size after the provider's scaling: 85 tokens at low detail, 85 plus
 #   170 per 512-pixel tile at high. Resize to the largest size within your budget: the cost
 #   falls in steps, and text below a legible size is lost.
 # - pypdf extracts the text layer as drawn: read two-column sources by column; count the
 #   documents that extract empty and route them to a vision model or OCR.
-# - Validate uploads on their bytes: type by magic number, size, pixel count from the header
-#   before decoding, a full decode, and no scripts or encryption in PDFs.
+# - A file's name and declared type are the sender's word; only its bytes tell.
 #
 # ## Production checklist
 #
@@ -587,9 +582,8 @@ for row in checked[checked.bad].itertuples():
 #
 # 1. Why did the 4032 x 3024 photo cost fewer tokens than the 1920 x 1080 screenshot?
 # 2. Shrinking the screenshot from 910 to 768 pixels wide saved nothing. Why?
-# 3. Why does the lesson call the 8-pixel legibility rule "planted"?
-# 4. Why does `check_upload` take no file name?
-# 5. Pillow already refuses decompression bombs. Why check the pixel count yourself?
+# 3. Why does `check_upload` take no file name?
+# 4. Pillow already refuses decompression bombs. Why check the pixel count yourself?
 #
 # <details><summary>Short answers</summary>
 #
@@ -597,11 +591,9 @@ for row in checked[checked.bad].itertuples():
 #    tiling: the photo becomes 1024 x 768 (4 tiles), the wide screenshot 1365 x 768 (6 tiles).
 # 2. Both sizes are two tiles wide and one tall after scaling: the same 425 tokens. The cost
 #    falls only across a tile boundary, and the text became too small to read.
-# 3. It is a rule the course set in the stand-in so the trade-off can be measured. Real models
-#    read pixels and misread small text gradually, with no published threshold.
-# 4. The name is chosen by the sender and proves nothing. Taking only bytes means no caller
+# 3. The name is chosen by the sender and proves nothing. Taking only bytes means no caller
 #    can decide on it by mistake.
-# 5. Pillow says nothing below about 89 million pixels, only warns up to 179 million, and
+# 4. Pillow says nothing below about 89 million pixels, only warns up to 179 million, and
 #    refuses above that. Its limit is not yours: a 36 million pixel image passes Pillow and
 #    still costs memory you may not have.
 #
