@@ -115,6 +115,35 @@ def test_a_triage_made_without_the_model_is_not_counted_valid() -> None:
     assert report.valid == 0 and report.calls == 0
 
 
+def test_a_made_up_default_after_a_failed_call_is_invented_not_valid() -> None:
+    def default_on_failure(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+        messages = [{"role": "user", "content": f"Subject: {subject}\n\n{body}"}]
+        result = generate_structured(
+            client, messages, schema, max_repairs=0, seed=seed, strict=False
+        )
+        return result if result.ok else schema(summary=subject, needs_human=True)
+
+    tickets = held_out_tickets().head(20)
+    report = repair_report(default_on_failure, Triage, tickets, seed=5)
+    honest = repair_report(_policy(0, strict=False), Triage, tickets, seed=5)
+    assert report.valid == honest.valid < 20  # the model's own triages still count
+    assert report.invented == 20 - honest.valid + 3  # every default, the worst case's included
+    assert honest.invented == 0
+
+
+def test_a_triage_from_any_choice_of_a_request_counts_valid() -> None:
+    def last_valid_choice(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+        from course_lib.structured import validate_output
+
+        form = response_format_for(schema, strict=False)
+        reply = client.chat(f"Subject: {subject}\n\n{body}", seed=seed, n=3, response_format=form)
+        checked = [validate_output(c["message"]["content"], schema) for c in reply.raw["choices"]]
+        return next((c.value for c in reversed(checked) if c.ok), None)
+
+    report = repair_report(last_valid_choice, Triage, held_out_tickets().head(10), seed=5)
+    assert report.valid > 0 and report.invented == 0
+
+
 def test_a_request_for_n_choices_counts_n_calls() -> None:
     client = NoStrictClient(local_client())
     client.start_ticket()
@@ -191,6 +220,38 @@ def test_exercise_1_2_2_accepts_extract_json_for_no_json_object() -> None:
 
     feedback = evaluate("1.2.2", _kind_by_extract_json)
     assert feedback.solved, feedback.line
+
+
+def test_exercise_1_2_1_accepts_a_ticket_on_its_label_line_and_extra_blank_lines() -> None:
+    from course_lib.course.checking import evaluate
+    from course_lib.labs.structured_lab import FEW_SHOT_TEMPLATE
+
+    variant = FEW_SHOT_TEMPLATE.replace(
+        "Ticket:\n{{ example.ticket }}\nAnswer:", "Ticket: {{ example.ticket }}\n\nAnswer:"
+    ).replace("Respond in JSON", "\nRespond in JSON")
+    assert variant != FEW_SHOT_TEMPLATE
+    feedback = evaluate("1.2.1", variant)
+    assert feedback.solved, feedback.line
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("Ticket:\n{{ example.ticket }}", "{{ example.ticket }}", "no 'Ticket:' label"),
+        ("Answer: {{", "{{", "does not follow 'Answer: '"),
+        ("Respond in JSON, like the examples.\n", "", "closing line"),
+        ("| tojson }}", "| tojson(indent=2) }}", "on one line"),
+    ],
+)
+def test_exercise_1_2_1_names_a_missing_label_or_closing_line(
+    old: str, new: str, says: str
+) -> None:
+    from course_lib.course.checking import evaluate
+    from course_lib.labs.structured_lab import FEW_SHOT_TEMPLATE
+
+    assert old in FEW_SHOT_TEMPLATE
+    feedback = evaluate("1.2.1", FEW_SHOT_TEMPLATE.replace(old, new))
+    assert not feedback.solved and says in feedback.line, feedback.line
 
 
 def test_exercise_1_2_1_says_to_keep_the_examples_in_order() -> None:

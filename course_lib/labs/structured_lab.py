@@ -8,8 +8,9 @@
   repairs, the dollars summed exactly (as ``Decimal``) so that a total on a rounding boundary
   prints the same on every Python version;
 * :class:`NoStrictClient` and :func:`repair_report`: a triage policy run on a provider without
-  strict mode, on a bad day, with every call counted by the client (not by the policy's own
-  report), and its worst case measured on a provider that breaks every reply.
+  strict mode, on a bad day, with every call counted and every reply logged by the client (not
+  by the policy's own report), a triage counted valid only when it is a logged reply's, and the
+  worst case measured on a provider that breaks every reply.
 """
 
 from __future__ import annotations
@@ -148,21 +149,25 @@ def cost_row(results: Sequence[Any], *, repair: bool) -> dict[str, float]:
 class NoStrictClient:
     """A client of a provider without strict mode, counting every call of every ticket.
 
-    It refuses ``"strict": true`` as such a provider would (in one line), and stops a policy
-    that makes more than :data:`CALLS_CAP` calls for one ticket, so an unbounded loop ends. A
-    request for ``n`` choices counts as ``n`` calls: each is a reply the provider generates
-    and bills, so asking for many choices at once does not hide a policy's real bound.
+    It logs the current ticket's replies (every choice of each), so a triage can be traced to
+    one of them. It refuses ``"strict": true`` as such a provider would (in one line), and
+    stops a policy that makes more than :data:`CALLS_CAP` calls for one ticket, so an
+    unbounded loop ends. A request for ``n`` choices counts as ``n`` calls: each is a reply
+    the provider generates and bills, so asking for many choices at once does not hide a
+    policy's real bound.
     """
 
     def __init__(self, client: Any) -> None:
         self._client = client
         self.calls = 0
         self.ticket_calls = 0
+        self.ticket_replies: list[str] = []
         self.tokens = 0
         self.cost = Decimal(0)
 
     def start_ticket(self) -> None:
         self.ticket_calls = 0
+        self.ticket_replies = []
 
     def chat(self, messages: Any, **options: Any) -> ChatResult:
         response_format = options.get("response_format")
@@ -181,6 +186,7 @@ class NoStrictClient:
         self.calls += replies
         self.ticket_calls += replies
         result = self._client.chat(messages, **options)
+        self.ticket_replies.extend(_replies(result))
         self.tokens += result.usage.input_tokens + result.usage.output_tokens
         self.cost += Decimal(result.cost_usd).quantize(Decimal("1e-10"))
         return result
@@ -196,6 +202,7 @@ class RepairReport:
     most_calls: int  # the most calls any one ticket took on this run
     outage_calls: int  # calls per ticket when every reply is broken: the policy's real bound
     cost_usd: float
+    invented: int = 0  # triages that validate but are no reply of the model for their ticket
 
     @property
     def valid_share(self) -> float:
@@ -212,6 +219,21 @@ class RepairReport:
         )
 
 
+def _replies(result: Any) -> list[str]:
+    """Every reply text of one call: each choice when the raw response lists them."""
+    choices = result.raw.get("choices") if isinstance(result.raw, Mapping) else None
+    texts = [
+        choice["message"]["content"]
+        for choice in choices or ()
+        if isinstance(choice, Mapping)
+        and isinstance(choice.get("message"), Mapping)
+        and isinstance(choice["message"].get("content"), str)
+    ]
+    if not texts and isinstance(result.content, str):
+        texts = [result.content]
+    return texts
+
+
 def _value(outcome: Any) -> Any:
     """The triage a policy returned: a StructuredResult's value, or the value itself."""
     return getattr(outcome, "value", outcome)
@@ -224,22 +246,34 @@ def _run(
     tickets: pd.DataFrame,
     seed: int,
     check: type[BaseModel],
-) -> tuple[int, int]:
-    """Valid outputs (re-validated with ``check``) and the most calls of one ticket."""
+) -> tuple[int, int, int]:
+    """Valid outputs, invented ones, and the most calls of one ticket.
+
+    A triage is valid when ``check`` validates it and it equals the validated value of a reply
+    the client logged for its ticket; one that validates but matches no reply was invented
+    (a default, a copy of the subject...), and never counts.
+    """
     from pydantic import BaseModel, ValidationError
 
-    valid = most = 0
+    from course_lib.structured import validate_output
+
+    valid = invented = most = 0
     for index, ticket in enumerate(tickets.itertuples()):
         client.start_ticket()
         value = _value(policy(client, schema, ticket.subject, ticket.body, seed + index))
         most = max(most, client.ticket_calls)
-        if isinstance(value, BaseModel) and client.ticket_calls:
-            try:
-                check.model_validate(value.model_dump(mode="json"))
-            except ValidationError:
-                continue
+        if not isinstance(value, BaseModel):
+            continue
+        try:
+            triage = check.model_validate(value.model_dump(mode="json")).model_dump(mode="json")
+        except ValidationError:
+            continue
+        replied = (validate_output(reply, check).value for reply in client.ticket_replies)
+        if any(r is not None and r.model_dump(mode="json") == triage for r in replied):
             valid += 1
-    return valid, most
+        else:
+            invented += 1
+    return valid, invented, most
 
 
 def repair_report(
@@ -254,10 +288,11 @@ def repair_report(
 ) -> RepairReport:
     """Run ``policy`` on ``tickets`` on a provider without strict mode that breaks ``rate``.
 
-    Ticket ``i`` gets seed ``seed + i``. A reply counts as valid when the policy returned a
-    triage that ``check`` (default: ``schema``) validates and at least one call was made. The
-    worst case is measured, not declared: the policy runs on ``outage_tickets`` tickets with a
-    provider that breaks every reply.
+    Ticket ``i`` gets seed ``seed + i``. A triage counts as valid when ``check`` (default:
+    ``schema``) validates it and it is the validated value of one of the ticket's replies;
+    ``invented`` counts the ones that validate but match no reply. The worst case is
+    measured, not declared: the policy runs on ``outage_tickets`` tickets with a provider that
+    breaks every reply.
 
     Raises:
         StrictModeUnavailableError: the policy asked for strict mode.
@@ -267,9 +302,11 @@ def repair_report(
 
     check = check or schema
     day = NoStrictClient(local_client(faults=FaultPlan(malformed_rate=rate)))
-    valid, most = _run(policy, day, schema, tickets, seed, check)
+    valid, invented, most = _run(policy, day, schema, tickets, seed, check)
     outage = NoStrictClient(local_client(faults=FaultPlan(malformed_rate=1.0)))
-    _, outage_most = _run(policy, outage, schema, tickets.head(outage_tickets), seed, check)
+    _, outage_invented, outage_most = _run(
+        policy, outage, schema, tickets.head(outage_tickets), seed, check
+    )
     return RepairReport(
         tickets=len(tickets),
         valid=valid,
@@ -277,6 +314,7 @@ def repair_report(
         most_calls=most,
         outage_calls=outage_most,
         cost_usd=float(day.cost),
+        invented=invented + outage_invented,
     )
 
 

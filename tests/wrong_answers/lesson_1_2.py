@@ -28,8 +28,23 @@ _ANSWER_BEFORE_TICKET = FEW_SHOT_TEMPLATE.replace(
     "Ticket:\n{{ example.ticket }}\nAnswer: {{ example.answer | tojson }}",
     "Answer: {{ example.answer | tojson }}\nTicket:\n{{ example.ticket }}",
 )
-assert len({_PYTHON_REPR, _NAMES_ONLY, _FIRST_EXAMPLE_ONLY, _REVERSED, FEW_SHOT_TEMPLATE}) == 5
-assert _ANSWER_BEFORE_TICKET != FEW_SHOT_TEMPLATE
+_NO_LABELS = FEW_SHOT_TEMPLATE.replace(
+    "Ticket:\n{{ example.ticket }}\nAnswer: {{ example.answer | tojson }}",
+    "{{ example.ticket }}\n{{ example.answer | tojson }}",
+)
+_NO_ANSWER_LABEL = FEW_SHOT_TEMPLATE.replace(
+    "Answer: {{ example.answer | tojson }}", "{{ example.answer | tojson }}"
+)
+_NO_CLOSING = FEW_SHOT_TEMPLATE[: FEW_SHOT_TEMPLATE.index("Respond in JSON")].rstrip()
+_NO_PRIORITY_LINE = FEW_SHOT_TEMPLATE.replace("priority is one of P1, P2, P3, P4.\n", "")
+_INDENTED_JSON = FEW_SHOT_TEMPLATE.replace(
+    "{{ example.answer | tojson }}", "{{ example.answer | tojson(indent=2) }}"
+)
+_VARIANTS = {
+    _PYTHON_REPR, _NAMES_ONLY, _FIRST_EXAMPLE_ONLY, _REVERSED, _ANSWER_BEFORE_TICKET, _NO_LABELS,
+    _NO_ANSWER_LABEL, _NO_CLOSING, _NO_PRIORITY_LINE, _INDENTED_JSON, FEW_SHOT_TEMPLATE,
+}  # fmt: skip
+assert len(_VARIANTS) == 11, "a replace() above no longer matches the course's template"
 
 
 # -- 1.2.2 ------------------------------------------------------------------------------------
@@ -147,6 +162,26 @@ def _made_up(client: Any, schema: Any, subject: str, body: str, seed: int) -> An
     return schema(category="access_request", priority="P3", summary=subject[:120], needs_human=True)
 
 
+def _default_when_invalid(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+    """One call; when it fails, a made-up default triage instead of None."""
+    result = generate_structured(
+        client, _messages(subject, body), schema, max_repairs=0, seed=seed, strict=False
+    )
+    if result.ok:
+        return result
+    return schema(category="access_request", priority="P2", summary=subject[:120], needs_human=True)
+
+
+def _repaired_then_default(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
+    """Two repairs, then a made-up default: the valid share reaches 100% by invention."""
+    result = generate_structured(
+        client, _messages(subject, body), schema, max_repairs=2, seed=seed, strict=False
+    )
+    if result.ok:
+        return result
+    return schema(category="access_request", priority="P2", summary=subject[:120], needs_human=True)
+
+
 def _nothing_when_invalid(client: Any, schema: Any, subject: str, body: str, seed: int) -> Any:
     """Prompt-only JSON read with extract_json: no schema sent, no repair."""
     from course_lib.structured import validate_output
@@ -215,6 +250,11 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _FIRST_EXAMPLE_ONLY,
         _REVERSED,
         _ANSWER_BEFORE_TICKET,
+        _NO_LABELS,  # the examples without 'Ticket:' and 'Answer: '
+        _NO_ANSWER_LABEL,
+        _NO_CLOSING,  # the closing instructions deleted
+        _NO_PRIORITY_LINE,
+        _INDENTED_JSON,  # each answer spread over several lines
         ["- expenses_travel: Claims and refunds."],
     ],
     "1.2.2": [
@@ -242,6 +282,8 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _choices(8),  # one request, but eight replies billed per ticket
         _until_valid,
         _made_up,
+        _default_when_invalid,  # one call, then a made-up default: valid 100%, 1 call at worst
+        _repaired_then_default,
         _nothing_when_invalid,
     ],
 }

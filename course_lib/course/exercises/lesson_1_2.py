@@ -95,6 +95,11 @@ def _check_example(
             f"with {case}, the ticket of example {index} does not appear as given (after the "
             f"examples before it); write it with {{{{ example.ticket }}}}."
         )
+    if not rendered[:where].rstrip().endswith("Ticket:"):
+        raise NotYet(
+            f"with {case}, the ticket of example {index} has no 'Ticket:' label before it; "
+            "write 'Ticket:' and then {{ example.ticket }}."
+        )
     after = where + len(ticket)
     brace = rendered.find("{", after)
     try:
@@ -112,7 +117,27 @@ def _check_example(
             f"with {case}, the JSON after the ticket of example {index} is not its answer "
             f"(expected {_short(answer)}); write each answer right after its ticket."
         )
+    if rendered[after:brace].strip() != "Answer:":
+        raise NotYet(
+            f"with {case}, the answer of example {index} does not follow 'Answer: ' right "
+            "after its ticket; write 'Answer: {{ example.answer | tojson }}'."
+        )
+    if "\n" in rendered[brace:end]:
+        raise NotYet(
+            f"with {case}, the answer of example {index} spans several lines; write it on "
+            "one line after 'Answer: ', as the model should reply: tojson without indent."
+        )
     return end
+
+
+def _closing_lines(categories: dict[str, str]) -> tuple[str, ...]:
+    """The stub's closing instructions, as they render with ``categories``."""
+    return (
+        "Respond in JSON, like the examples.",
+        f"category is one of {', '.join(categories)}.",
+        "priority is one of P1, P2, P3, P4.",
+        "summary is one line, at most 120 characters.",
+    )
 
 
 @exercise(
@@ -125,8 +150,8 @@ def _check_example(
     hints=(
         "Jinja2 loops over a dict with {% for name, meaning in categories.items() %} ... "
         "{% endfor %}, and over a list with {% for example in examples %}.",
-        "Each category goes on its own line as '- name: meaning'. Each example is its ticket "
-        "text, {{ example.ticket }}, followed by its answer.",
+        "Each category goes on its own line as '- name: meaning'. Each example is 'Ticket:' "
+        "and its text, {{ example.ticket }}, then 'Answer: ' and its answer on one line.",
         "Write the answer with {{ example.answer | tojson }}: without the filter, Jinja2 prints "
         "a Python dict ({'needs_human': False}), which is not JSON.",
     ),
@@ -155,9 +180,17 @@ def _check_few_shot_template(answer: Any, probe: Probe) -> str:
         position = 0
         for index, example in enumerate(examples, start=1):
             position = _check_example(rendered, index, example, position, case)
+        closing = {line.strip() for line in rendered[position:].splitlines()}
+        for line in _closing_lines(categories):
+            if line not in closing:
+                raise NotYet(
+                    f"with {case}, the closing line {_short(line, 60)} is missing after the "
+                    "examples; keep the stub's closing instructions as they are."
+                )
     return (
         f"the template renders all {len(_TEMPLATE_CASES)} hidden cases: every category with "
-        "its meaning, every example with its answer as JSON, in order."
+        "its meaning, every example as 'Ticket:' and 'Answer: ' with its JSON, in order, and "
+        "the closing instructions."
     )
 
 
@@ -389,6 +422,13 @@ def _check_triage_policy(answer: Any, probe: Probe) -> str:
     line = f"on {report.tickets} held-out tickets, a bad day: {report.line()}"
     if report.calls == 0:
         raise NotYet(f"{line}. triage never asked the model: every triage must come from it.")
+    if report.invented:
+        raise NotYet(
+            f"{line}. {report.invented} of the triages returned are no reply of the model for "
+            "their ticket (a default, or fields filled in by the policy). A made-up triage "
+            "routes a ticket silently: when nothing validates, return the result with value "
+            "None, so a person takes the ticket."
+        )
     if report.valid_share < TARGET_VALID:
         raise NotYet(
             f"{line}. Below the {TARGET_VALID:.0%} target: look at the results that failed "
@@ -407,7 +447,13 @@ def _check_triage_policy(answer: Any, probe: Probe) -> str:
             f"{report.outage_calls} calls per ticket: a smaller budget also reaches "
             f"{TARGET_VALID:.0%}. Measure the smaller ones."
         )
+    worst = report.outage_calls
+    bound = (
+        "the smallest bound that reaches the target"
+        if worst == MAX_CALLS
+        else f"within the smallest bound that reaches the target, {MAX_CALLS}"
+    )
     return line + (
         f": above {TARGET_VALID:.0%}, under ${MAX_COST_PER_1000:.2f} per 1,000 valid, and "
-        f"{MAX_CALLS} calls per ticket at worst, the smallest bound that reaches the target."
+        f"{worst} call{'s' if worst != 1 else ''} per ticket at worst, {bound}."
     )
