@@ -199,6 +199,8 @@ def test_success_by_kind_and_lost_and_gained_pair_runs() -> None:
         {"max_steps": 4, "max_tokens": 3_286, "max_seconds": 1.09, "max_repeats": 2},
         # A small margin above the lesson's edges.
         {"max_steps": 3, "max_tokens": 2_300, "max_seconds": 0.85, "max_repeats": 2},
+        # Measured on the lesson's generous runs, as its text says, plus 20%.
+        {"max_steps": 3, "max_tokens": 2_629, "max_seconds": 0.87, "max_repeats": 1},
     ],
 )
 def test_the_checker_accepts_fair_budgets_it_was_not_given(budgets: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import pytest
@@ -542,13 +542,14 @@ def test_run_suite_scores_every_outcome() -> None:
 
     looping = ScriptedClient([reply(None, ("search_handbook", '{"query": "x"}'))])
     outcomes = {}
-    for name, solve, client in [
+    solvers: list[tuple[str, Callable[[Any, str, HandbookWorld], AgentRun | str], Any]] = [
         ("correct", correct, ScriptedClient([reply("x")])),
         ("wrong answer", wrong, ScriptedClient([reply("x")])),
         ("stopped safely", stopped, looping),
         ("crashed", crash, ScriptedClient([reply("x")])),
         ("ran away", forever, ScriptedClient([reply("x")])),
-    ]:
+    ]
+    for name, solve, client in solvers:
         frame = run_suite(solve, client, tasks, hard_cap=4)
         outcomes[name] = frame.loc[0, "outcome"]
         if name == "ran away":
@@ -640,3 +641,26 @@ def test_single_lookups_and_steps_in_order_stay_one_call_a_turn() -> None:
         run = run_agent(client, task.request, HandbookWorld().tools(), chat_options={"seed": 0})
         for message in run.messages:
             assert len(message.get("tool_calls") or ()) <= 1, task.id
+
+
+def test_the_validator_checker_says_how_many_problems_it_expected() -> None:
+    """An answer reporting only the first of two problems is told how many were expected."""
+    from jsonschema import Draft202012Validator
+
+    from course_lib.course import check
+
+    def first_only(parameters: dict[str, Any], arguments: str) -> list[str]:
+        try:
+            values = json.loads(arguments)
+        except ValueError:
+            return ["the arguments are not valid JSON"]
+        schema = {**parameters, "additionalProperties": False}
+        errors = [
+            f"{list(e.absolute_path)}: {e.message}"
+            for e in Draft202012Validator(schema).iter_errors(values)
+        ]
+        return errors[:1]
+
+    feedback = check("1.5.1", first_only)
+    assert not feedback.solved
+    assert "expected 2 problems, one string each" in feedback.line

@@ -236,7 +236,7 @@ def _check_validate_arguments(answer: Any, probe: Probe) -> str:
             raise NotYet(f"{call} returned [], but there is a problem: {why}.")
         if len(got) < len(names):
             raise NotYet(
-                f"{call} returned {got!r}: {len(names)} problems, one string each ({why})."
+                f"{call} returned {got!r}: expected {len(names)} problems, one string each ({why})."
             )
         text = " ".join(got).lower()
         for name in names:
@@ -287,10 +287,10 @@ _WHAT_EACH_GUARDS = {
         "Run score_budgets(budgets) after each change and read which part misses: a lost "
         "success, the worst run's tokens or seconds, or a loose budget. Change one budget at a "
         "time.",
-        "Find each budget's edge on its own: start from GENEROUS, lower one budget until "
-        "score_budgets reports a lost run (it names the budget that ended it), and keep the "
-        "last value that lost none. Token and time budgets are checked between model calls, "
-        "so a run can end above them by one call.",
+        "Measure each edge on baseline, one row per run of the generous loop: over the "
+        "successes, the largest model_calls, most_repeats, tokens_before_last and "
+        "seconds_before_last. Token and time budgets are checked between model calls, so a "
+        "run (a success too) can end above them by one call.",
         "Near an edge, add a small margin: the checker's tasks are phrased differently, so a "
         "success there may need a little more than here. Loose means more than half as much "
         "again as the edge for tokens and seconds, more than one above it for steps and "
@@ -318,9 +318,9 @@ def _check_budgets(answer: Any, probe: Probe) -> str:
     # its values, typed in, is not a measurement of the learner's own.
     if answer is not _REFERENCE_BUDGETS and dict(answer) == _REFERENCE_BUDGETS:
         raise NotYet(
-            "these are the course's own budgets, copied: find yours by measurement. Start "
-            "from the generous ones, tighten one budget at a time with score_budgets(budgets) "
-            "until it cuts a success, then step back."
+            "these are the course's own budgets, copied: find yours by measurement. Measure "
+            "each edge on the generous runs in baseline (hint 2), add a small margin, and "
+            "check the result with score_budgets(budgets)."
         )
     if dict(answer) == GENEROUS:
         raise NotYet(
@@ -383,7 +383,7 @@ def _check_budgets(answer: Any, probe: Probe) -> str:
         raise NotYet(
             f"{where}, {key}={answer[key]!r} is loose{also}: {margin} any success needs, so it "
             "never ends a run early. It guards against "
-            f"{_WHAT_EACH_GUARDS[key]}: lower it with score_budgets until it cuts a success, "
-            "then step back a little."
+            f"{_WHAT_EACH_GUARDS[key]}: measure its edge on the generous runs (hint 2) and "
+            "set it a small margin above."
         )
     return f"{where}: {report}."
