@@ -205,3 +205,17 @@ def test_exercise_1_3_1_warns_after_repeated_looks_at_test(
     monkeypatch.setattr(lesson_1_3, "_TEST_LOOKS", [2])
     feedback = evaluate("1.3.1", build_retriever)
     assert feedback.solved and "look number 3 at test" in feedback.line, feedback.line
+    assert "clears the test bar (0.70)" in feedback.line, feedback.line
+
+
+def test_exercise_1_3_1_tells_a_single_retriever_to_return_a_hybrid() -> None:
+    """BM25 alone has no setting to sweep: the message asks for a HybridRetriever instead."""
+    from course_lib.course.checking import evaluate
+
+    def build_retriever(units: list[RetrievalUnit]) -> BM25Retriever:
+        return BM25Retriever([unit.text for unit in units])
+
+    feedback = evaluate("1.3.1", build_retriever)
+    assert not feedback.solved and not feedback.checker_failed, feedback.line
+    assert "Return a HybridRetriever" in feedback.line, feedback.line
+    assert "sweep your setting" not in feedback.line, feedback.line

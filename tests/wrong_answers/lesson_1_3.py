@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from course_lib.labs.baselines import RetrievalUnit
+from course_lib.labs.embedding_benchmark import BM25Retriever, EmbeddingRetriever
 from course_lib.labs.hybrid_lab import HybridRetriever
 
 # --- 1.3.1 build_retriever (open-ended) ------------------------------------------------------
@@ -69,6 +70,17 @@ def _embedder_alone(units: Sequence[RetrievalUnit]) -> HybridRetriever:
 
 def _bm25_alone(units: Sequence[RetrievalUnit]) -> HybridRetriever:
     return HybridRetriever(_texts(units), weight=0.0)
+
+
+def _bm25_retriever_not_a_hybrid(units: Sequence[RetrievalUnit]) -> BM25Retriever:
+    """Section 3's BM25 alone: a retriever, but not the hybrid the exercise asks for."""
+    return BM25Retriever(_texts(units))
+
+
+def _embedding_retriever_not_a_hybrid(units: Sequence[RetrievalUnit]) -> EmbeddingRetriever:
+    from course_lib.embeddings import get_embedder
+
+    return EmbeddingRetriever(get_embedder(), _texts(units), package="wordllama")
 
 
 def _section_text_without_title_embedder_alone(units: Sequence[RetrievalUnit]) -> HybridRetriever:
@@ -143,6 +155,8 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
     "1.3.1": [
         _embedder_alone,
         _bm25_alone,
+        _bm25_retriever_not_a_hybrid,
+        _embedding_retriever_not_a_hybrid,
         _section_text_without_title_embedder_alone,
         _raw_score_sum,
         _reads_the_golden_set,
