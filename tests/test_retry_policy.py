@@ -160,3 +160,15 @@ def test_the_stand_in_refuses_a_retired_model_as_a_provider_does() -> None:
     with pytest.raises(InvalidRequestError, match="deprecated") as caught:
         model.prepare(request)
     assert caught.value.status == 404 and caught.value.code == "model_not_found"
+
+
+def test_the_tuning_seeds_show_the_default_breaker_once_the_read_timeout_is_short() -> None:
+    # Lesson 1.1's exercise tunes on seeds 0 to 3: the default breaker (5 failed attempts in
+    # a row, 30 s open) must trip there, or a learner meets it only in the held-out check.
+    prompts = handbook_prompts(150, context="quotes")
+    seeds = (0, 1, 2, 3)
+    assert "CircuitOpenError" not in trial_policy(ReliabilityPolicy(), prompts, seeds=seeds).errors
+    short = ReliabilityPolicy(read_timeout_s=1.0, max_retry_after_s=1.5)
+    for attempts in (4, 5):
+        trial = trial_policy(short.with_changes(max_attempts=attempts), prompts, seeds=seeds)
+        assert trial.errors.get("CircuitOpenError", 0) >= 25  # about 30 calls per trip

@@ -119,6 +119,10 @@ def _policies() -> list[Any]:
         tuned.with_changes(max_attempts=4, breaker_failure_threshold=0),
         # the breaker kept in name only: a thousand failures in a row never happen
         tuned.with_changes(max_attempts=4, breaker_failure_threshold=1000),
+        # the breaker turned off by its reset: a circuit that closes at once refuses nothing
+        tuned.with_changes(breaker_failure_threshold=1, breaker_reset_s=0.0),
+        # the default threshold kept, its trips hidden by a reset shorter than a call's gap
+        tuned.with_changes(breaker_failure_threshold=5, breaker_reset_s=0.5),
         # four attempts, a breaker this fault rate does not trip and a short reset: about
         # 99.2% succeed (1 - 0.3^4), which clears 99% on a lucky draw but never 99.5%
         tuned.with_changes(max_attempts=4, breaker_failure_threshold=20, breaker_reset_s=5.0),

@@ -186,11 +186,17 @@ TRIAL_TIME_LIMIT_S = 30.0
 MIN_CONNECT_TIMEOUT_S = 0.2
 # A breaker that needs more failures in a row than this never opens in practice.
 MAX_BREAKER_THRESHOLD = 20
+# Calls arrive one a second: a circuit that closes again sooner refuses no call, so a model
+# that is down would still get every call's retries. (A reset of 0 s turns the breaker off.)
+MIN_BREAKER_RESET_S = 1.0
 
 
 # What the most common final error of the failed calls points to.
 _CAUSES = {
-    "CircuitOpenError": "the breaker opened and refused calls until breaker_reset_s passed",
+    "CircuitOpenError": (
+        "the breaker opened and refused calls until breaker_reset_s passed: raise "
+        "breaker_failure_threshold"
+    ),
     "RateLimitError": "too few attempts, or a Retry-After longer than max_retry_after_s",
     "ModelTimeoutError": "too few attempts, or a read timeout below the slowest answer",
     "ServerError": "too few attempts for this fault rate",
@@ -216,6 +222,28 @@ def _reference_policy() -> Any:
 # One object: check() itself refuses it when a learner hands it back (answer_or_reference);
 # the checker refuses a copy of its settings.
 REFERENCE_POLICY = _reference_policy()
+
+
+def _success_message(trial: Any) -> str:
+    """Why a trial missed the success target: every cause, the breaker's share apart."""
+    causes = ", ".join(f"{n} {name}" for name, n in trial.errors.items())
+    worst_cause = max(trial.errors, key=trial.errors.__getitem__)
+    message = (
+        f"On {trial.calls:,} calls with fault seeds you have not seen, "
+        f"{trial.success_rate:.2%} succeeded, under the {TARGET_SUCCESS:.1%} target. "
+        f"The failed calls raised {causes}; most are {worst_cause}s: "
+        f"{_CAUSES.get(worst_cause, 'too few attempts')}."
+    )
+    refused = trial.errors.get("CircuitOpenError", 0)
+    if refused:
+        # Had the breaker refused nothing, would the other failures alone miss the target?
+        without_breaker = 1 - (trial.failures - refused) / trial.calls
+        if without_breaker < TARGET_SUCCESS:
+            message += (
+                f" Even counting the breaker's refusals as successes, only {without_breaker:.2%} "
+                "would succeed: too few attempts as well."
+            )
+    return message
 
 
 def held_out_trial(policy: Any) -> Any:
@@ -247,8 +275,8 @@ def held_out_trial(policy: Any) -> Any:
         "At a 30% fault rate each call fails only if all its attempts fail (0.3^n): 4 attempts "
         "leave about 1 call in 120, 5 about 1 in 400, and the target allows 1 in 200. "
         "CircuitOpenError in the failures means the breaker opened: five consecutive failures "
-        "open the default one for 30 s (30 calls); raise breaker_failure_threshold (the check "
-        "accepts up to 20) or shorten breaker_reset_s. "
+        "open the default one for 30 s (about 30 calls); raise breaker_failure_threshold (the "
+        "check accepts up to 20). "
         "Waits of 0.05 s growing to under 1 s keep the p95 low.",
     ),
 )
@@ -273,6 +301,14 @@ def _check_policy(answer: Any, probe: Probe) -> str:
             f"call's full retries. Keep a breaker (1 to {MAX_BREAKER_THRESHOLD} failures in a "
             "row) and tune it so a 30% fault rate does not open it."
         )
+    if answer.breaker_reset_s < MIN_BREAKER_RESET_S:
+        raise NotYet(
+            f"breaker_reset_s is {answer.breaker_reset_s:g} s: the circuit closes again before "
+            "the next call arrives (one a second), so it never refuses a call, and a model that "
+            f"is down still gets every call's retries. Keep breaker_reset_s at least "
+            f"{MIN_BREAKER_RESET_S:g} s and raise breaker_failure_threshold instead, so a 30% "
+            "fault rate does not open the circuit."
+        )
     worst = answer.worst_case_s()
     if worst > TARGET_WORST_CASE_S:
         raise NotYet(
@@ -281,14 +317,7 @@ def _check_policy(answer: Any, probe: Probe) -> str:
         )
     trial = probe.call_as("trial_policy(policy, ...)", held_out_trial, answer)
     if trial.success_rate < TARGET_SUCCESS:
-        causes = ", ".join(f"{n} {name}" for name, n in trial.errors.items())
-        worst_cause = max(trial.errors, key=trial.errors.__getitem__)
-        raise NotYet(
-            f"On {trial.calls:,} calls with fault seeds you have not seen, "
-            f"{trial.success_rate:.2%} succeeded, under the {TARGET_SUCCESS:.1%} target. "
-            f"The failed calls raised {causes}; most are {worst_cause}s: "
-            f"{_CAUSES.get(worst_cause, 'too few attempts')}."
-        )
+        raise NotYet(_success_message(trial))
     if trial.p95_latency_s > TARGET_P95_S:
         raise NotYet(
             f"On fault seeds you have not seen, the p95 latency is {trial.p95_latency_s:.2f} s, "
