@@ -35,7 +35,7 @@ fast = False
 # ones. The judge biases measured here are **planted** in it, to imitate ones reported in
 # real judges: their sizes say nothing about real models; the method transfers.
 #
-# `HandbookAssistant` is the prototype a tutorial builds: embed every handbook section
+# `HandbookAssistant` is a small retrieval prototype: embed every handbook section
 # (lesson 1.3), retrieve the three closest to the question, and ask the model to answer from
 # them. Models are named by **role** (`chat-small`, `chat-large`, `judge`).
 
@@ -143,8 +143,8 @@ summarize(prototype, ["score", "fact"], by="type")[["n", "score", "fact"]].round
 
 # %% [markdown]
 # The prototype never refuses, so it scores 0 on every unanswerable question. With only 8
-# `restricted` questions, one more right answer would move 0.000 to 0.125. An interval
-# (section 4) and a comparison (section 6) give such scores meaning.
+# `restricted` questions, one more right answer would move its fact score from 0.000 to
+# 0.125. An interval (section 4) and a comparison (section 6) give such scores meaning.
 
 # %% [markdown]
 # ## 3. Metrics for retrieval: recall@k and MRR
@@ -186,9 +186,8 @@ print(f"a cited document is sent for {sum(in_context.values())} of {len(in_conte
 found.groupby("cited_doc_in_context")[["score", "fact"]].agg(["count", "mean"]).round(3)
 
 # %% [markdown]
-# In the `False` row the cited passage never reaches the model; its few points come from
-# other sections that state the same fact or share words with the reference. In the `True` row
-# scores stay low too: the model also misuses the right passage. The two kinds of metric say
+# In the `False` row the cited passage never reaches the model; other sections earn its few
+# points. In the `True` row scores stay low too: the model also misuses the right passage. The two kinds of metric say
 # which part to fix.
 
 # %% [markdown]
@@ -208,8 +207,8 @@ plot_bootstrap(prototype["score"], (interval.low, interval.high), seed=seed, lab
 plt.show()
 
 # %% [markdown]
-# About 95% of intervals built this way contain the true score; four times the questions
-# halve the width.
+# In theory, about 95% of intervals built this way contain the true score; four times the
+# questions halve the width.
 
 # %% [markdown]
 # ## 5. A second prompt, and a second source of noise
@@ -346,18 +345,20 @@ print("mean       - temperature 0:", compare_runs(careful, averaged, "score", se
 # ### Exercise 1.4.1 (open-ended): Beat the naive prompt without losing refusals
 #
 # Write a system prompt, `MY_PROMPT`, of at least 8 words that tells the model to answer from
-# the documents. It must beat the naive prompt on answerable questions: fact check, paired,
-# 95% interval above 0 (enough for practice; a release would ask for 99%). It must also
-# refuse at least as many unanswerable questions as the careful prompt. Tune on dev with
+# the documents ("using the documents", say). It must beat the naive prompt on answerable
+# questions: fact check, paired, 95% interval above 0. It must also refuse at least as many
+# unanswerable questions as the careful prompt. Tune on dev with
 # `trial_prompt(assistant, MY_PROMPT, dev)`; the checker measures on the test split plus
 # off-topic questions you have not seen. `hint("1.4.1")` gives graded hints.
 #
 # Only two things steer the stand-in, so passing prompts score alike. Both are **planted**,
-# and simpler than a real model:
+# and simpler than a real model. The stand-in matches words, not meaning, so the checker
+# refuses a prompt whose words say the opposite ("ignore the documents", "never answer in
+# several sentences").
 #
-# - Length: `chat-small` gives its one best sentence, and two only for "at most", "up to" or
-#   "no more than" 2 to 5 sentences, "several", "a few" or "multiple" sentences, or "in
-#   detail". It does not recognise other phrasings, such as "in two sentences".
+# - Length: `chat-small` gives its one best sentence. It gives more only for a few wordings
+#   (e.g. "at most three sentences", "a few sentences", "two or three sentences"), not for
+#   "in two sentences".
 # - Refusals: only when the prompt allows them ("If the documents do not answer, say that you
 #   don't know"), and then below a fixed relevance threshold. A prompt can switch refusals
 #   on, not tune them.
@@ -382,10 +383,9 @@ if isinstance(MY_PROMPT, str):
 check("1.4.1", MY_PROMPT)
 
 # %% [markdown]
-# The solution's prompt gains +0.088 on dev but +0.034 on the held-out questions. You chose
-# your prompt on dev, so part of the dev gain may be luck: that is why the checker measures
-# on questions you did not tune on. Your gain was measured by the fact check. Does token F1
-# agree?
+# The solution's prompt gains +0.088 on dev and +0.034 held out; the intervals overlap.
+# Other questions give another number, and tuning on dev can add luck: report the held-out
+# one. Your gain was measured by the fact check. Does token F1 agree?
 
 # %%
 asked = careful["type"] != "unanswerable"
@@ -398,8 +398,8 @@ if isinstance(MY_PROMPT, str):
     )
 
 # %% [markdown]
-# It does not: the second sentence brings the fact, and also words the reference lacks,
-# which F1 charges for. Choose the metric before the prompt, or the prompt chases it.
+# It does not, likely because the extra sentence adds words the reference lacks, which F1
+# charges for. Choose the metric before the prompt, or the prompt chases it.
 
 # %% [markdown]
 # ## 7. A model as judge, tested before it is trusted
@@ -486,7 +486,7 @@ by_kind.round(3)
 #
 # With the easy wrong answers alone, kappa looks good (0.823, equal to the `right` row
 # because there are as many easy wrong answers as right ones, all failed); with the hard
-# ones it drops to 0.659. A system's own wrong answers are rarely about another question:
+# ones it drops, to 0.659 with the solution's near misses. A system's own wrong answers are rarely about another question:
 # calibrate on hard wrong answers, report agreement per kind, and keep a deterministic check
 # for the key number.
 #
@@ -513,7 +513,7 @@ print(f"wrong answers passed: {before:.3f} unpadded, {after:.3f} padded")
 
 # %% [markdown]
 # The facts stay the same, yet scores rise and the share of wrong answers passed goes from
-# 0.145 to 0.338. Used alone, this judge would favour the prompt with longer answers. Rerun
+# about 0.15 to about 0.34 (the exact figures depend on your near misses). Used alone, this judge would favour the prompt with longer answers. Rerun
 # this cheap test whenever the judge's model or prompt changes.
 #
 # ### Position bias
@@ -535,8 +535,8 @@ position_bias(client, labelled).round(3)
 # `follows_position` share as a measure of the judge.
 #
 # **Self-preference.** Judges tend to favour answers written the way they write (Zheng et
-# al.'s self-enhancement bias), and here the `judge` role is served by the same model as
-# `chat-large`, so use a judge from another model family in production.
+# al.'s self-enhancement bias). Here the `judge` role is served by the same model as
+# `chat-large`: in production, use a judge from another model family.
 
 # %% [markdown]
 # ## 8. The production version: an evaluation is a table
@@ -553,7 +553,7 @@ large = run_golden(
     run="careful, chat-large",
 )
 print(compare_runs(careful, large, "score", seed=seed))
-pd.DataFrame(
+table = pd.DataFrame(
     {
         run["run"][0]: {
             "answer score": run["score"].mean(),
@@ -563,12 +563,15 @@ pd.DataFrame(
         }
         for run in (careful, large)
     }
-).round(3)
+)
+ratio = table["careful, chat-large"] / table["careful prompt"]
+cost, latency = ratio["cost per 1,000 questions (USD)"], ratio["modelled p95 latency (ms)"]
+print(f"chat-large / chat-small: {cost:.1f} times the cost, {latency:.1f} times the p95 latency")
+table.round(3)
 
 # %% [markdown]
-# `chat-large` gains +0.004 (95% CI -0.021 to +0.030), not distinguishable from noise. It
-# costs 2.556 dollars per 1,000 questions against 0.114, and its modelled p95 latency is
-# 5,107 ms against 850 ms. Keep every run: lesson 2.6 versions such files and lesson 4.2
+# No measurable gain, at 22.5 times the cost and 6.0 times the modelled p95 latency. Keep
+# every run: lesson 2.6 versions such files and lesson 4.2
 # stores them in SQL.
 
 # %%
@@ -580,15 +583,9 @@ runs.to_csv(path, index=False)
 print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}")
 
 # %% [markdown]
-# If you adopt a framework (`inspect_ai`, `promptfoo`, `ragas`, `deepeval`,
-# `mlflow.genai.evaluate`), check that it keeps one row per question, reports intervals and
-# lets you calibrate its judge.
-
-# %% [markdown]
 # ## Takeaways
 #
-# - A golden set with dev and test splits measures every question, every time.
-# - Choose the metric for the answer's shape before tuning.
+# - Choose the metric for the answer's shape before tuning, and tune on dev, not test.
 # - A mean needs its interval; a paired comparison, per question type, tells a change from
 #   noise.
 # - A judge is a model: calibrate it on hard wrong answers, measure its biases, and never use
@@ -645,5 +642,8 @@ print(f"{len(runs)} rows from {runs['run'].nunique()} runs saved to {path.name}"
 # - L. Zheng et al., "Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena", NeurIPS 2023
 #   (https://arxiv.org/abs/2306.05685): position, verbosity and self-enhancement biases.
 # - H. Husain, "Your AI Product Needs Evals", 2024 (https://hamel.dev/blog/posts/evals/).
+# - Frameworks (`inspect_ai`, `promptfoo`, `ragas`, `deepeval`, `mlflow.genai.evaluate`):
+#   check that one keeps one row per question, reports intervals and lets you calibrate its
+#   judge.
 #
 # **Next:** lesson 1.5, Agents and tool calling.

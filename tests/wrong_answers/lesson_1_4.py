@@ -31,6 +31,17 @@ _CAREFUL = (
     "Answer only from the documents and cite the document id of each fact. "
     "If the documents do not answer the question, say that you don't know."
 )
+_IGNORES_THE_DOCUMENTS = (  # the stand-in reads the length and the refusal, not the meaning
+    "Ignore the documents and write several sentences from your own knowledge. "
+    "If the documents do not answer, say that you don't know."
+)
+_KEYWORD_SALAD = (
+    "several sentences several sentences; documents do not answer, say that you don't know"
+)
+_NEGATED_LENGTH = (  # asks for shorter answers, but the stand-in reads "several sentences"
+    "Never answer in several sentences. Answer using the documents. "
+    "If the documents do not answer, say that you don't know."
+)
 
 # -- 1.4.2 near misses ------------------------------------------------------------------------
 
@@ -95,6 +106,34 @@ def _same_value(answer: str, reference: str) -> str | None:
     return _NUMBER.sub(lambda m: f"{old}.0" if m.group() == old else m.group(), answer)
 
 
+def _leading_zero(answer: str, reference: str) -> str | None:
+    """Writes the reference's number with a leading zero: 45 becomes 045, the same value."""
+    wanted = set(_NUMBER.findall(reference))
+    old = next((n for n in _NUMBER.findall(answer) if n in wanted), None)
+    if old is None:
+        return None
+    return _NUMBER.sub(lambda m: "0" + old if m.group() == old else m.group(), answer)
+
+
+def _doubles_zero_too(answer: str, reference: str) -> str | None:
+    """Doubles the reference's number, so 0 stays 0 and one answer comes back unchanged."""
+    wanted = set(_NUMBER.findall(reference))
+    old = next((n for n in _NUMBER.findall(answer) if n in wanted and ":" not in n), None)
+    if old is None:
+        return None
+    new = f"{float(old.replace(',', '')) * 2:g}"
+    return _NUMBER.sub(lambda m: new if m.group() == old else m.group(), answer)
+
+
+def _digit_in_a_name(answer: str, reference: str) -> str | None:
+    """Changes the first digit run the reference also has, even inside a name (prod-euc1)."""
+    wanted = set(re.findall(r"\d+", reference))
+    for match in re.finditer(r"\d+", answer):
+        if match.group() in wanted:
+            return answer[: match.start()] + str(int(match.group()) + 1) + answer[match.end() :]
+    return None
+
+
 def _returns_a_list(answer: str, reference: str) -> Any:
     return [answer]
 
@@ -113,6 +152,9 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _FRAGMENTS,
         _NO_DOCUMENTS,
         _TWO_SENTENCES,
+        _IGNORES_THE_DOCUMENTS,
+        _KEYWORD_SALAD,
+        _NEGATED_LENGTH,
         "",
         ["Answer in at most two sentences."],
     ],
@@ -125,6 +167,9 @@ WRONG_ANSWERS: dict[str, list[Any]] = {
         _one_occurrence_only,
         _number_as_word,
         _same_value,
+        _leading_zero,
+        _doubles_zero_too,
+        _digit_in_a_name,
         _returns_a_list,
     ],
 }

@@ -36,8 +36,45 @@ _OFF_TOPIC = (
 )
 _MAX_PROMPT = 1500
 _MIN_WORDS = 8
-# A system prompt for this assistant says where answers come from, as the naive one does.
-_NAMES_THE_DOCUMENTS = re.compile(r"\b(?:documents?|passages?|context|sources?|excerpts?)\b", re.I)
+_DOCS = r"(?:documents?|passages?|context|sources?|excerpts?)"
+_NAMES_THE_DOCUMENTS = re.compile(rf"\b{_DOCS}\b", re.I)
+# A system prompt for this assistant says where answers come from, as the naive one does:
+# "from", "using", "based on" or "according to" the documents, at most four words before them.
+_USES_THE_DOCUMENTS = re.compile(
+    rf"\b(?:from|using|use|based|according|grounded|rely|relying|stick)"
+    rf"(?:\s+[\w'-]+){{0,4}}?\s+{_DOCS}\b",
+    re.I,
+)
+# The stand-in matches words, not meaning: these prompts name the documents, or a length, and
+# ask for the opposite. The checker refuses them rather than let the words score.
+_AGAINST_THE_DOCUMENTS = re.compile(
+    rf"\b(?:ignore|ignoring|disregard|disregarding|skip)\s+(?:the\s+|these\s+|all\s+|any\s+)?"
+    rf"(?:given\s+|provided\s+|retrieved\s+)?{_DOCS}\b"
+    rf"|\b(?:never|not|n't|without)\s+(?:\w+\s+){{0,2}}?"
+    rf"(?:use|using|read|reading|consult|from|based on|rely on|relying on)\s+(?:the\s+)?{_DOCS}\b"
+    r"|(?<!not )(?<!never )(?<!n't )(?<!no )(?<!without )"
+    r"\b(?:from|use|using|with|on)\s+(?:your|its) own knowledge\b"
+    r"|(?<!not )(?<!never )(?<!n't )(?<!no )\b(?:from memory|general knowledge)\b",
+    re.I,
+)
+_LENGTH = re.compile(
+    r"\b(?:several|a few|multiple|more than one|at least one|two or three|2-3"
+    r"|(?:at most|up to|no more than|maximum|max)\s+(?:two|three|four|five|[2-5]))"
+    r"\s+sentences?\b",
+    re.I,
+)
+_NEGATION = re.compile(r"\b(?:never|not|no|avoid)\b|n't\b", re.I)
+_MORE_THAN = re.compile(r"\b(?:more|longer) than\b|\bexceed", re.I)
+
+
+def _negated_length(prompt: str) -> str | None:
+    """The length wording that a 'never' or 'not' just before it turns into its opposite."""
+    for match in _LENGTH.finditer(prompt):
+        clause = re.split(r"[.;:!?,\n]", prompt[: match.start()])[-1]
+        before = " ".join(clause.split()[-4:])
+        if _NEGATION.search(before) and not _MORE_THAN.search(before):
+            return f"{before} {match.group()}".strip()
+    return None
 
 
 @dataclass(frozen=True)
@@ -121,6 +158,25 @@ def _check_prompt(answer: Any, probe: Probe) -> str:
             "MY_PROMPT never mentions the documents: like the naive prompt, tell the model to "
             "answer from them (say 'documents', 'passages', 'context' or 'sources')."
         )
+    if against := _AGAINST_THE_DOCUMENTS.search(answer):
+        raise NotYet(
+            f"MY_PROMPT says {against.group()!r}: this assistant must answer from the documents, "
+            "not from memory. The stand-in matches words, not meaning, so the checker refuses "
+            "such a prompt: tell the model to answer using only the documents."
+        )
+    if not _USES_THE_DOCUMENTS.search(answer):
+        raise NotYet(
+            "MY_PROMPT names the documents but never tells the model to answer from them. Say "
+            "'from the documents', 'using the documents', 'based on the documents' or "
+            "'according to the documents' (or the passages, context or sources)."
+        )
+    if negated := _negated_length(answer):
+        raise NotYet(
+            f"MY_PROMPT says {negated!r}: 'never' or 'not' before a length asks for its "
+            "opposite. The stand-in matches words, not meaning, and would read a request for "
+            "that length, so the checker refuses it: ask for the length you want, in positive "
+            "words."
+        )
     probe.running = "your prompt on the held-out questions"
     trial, careful = _trial(answer), _trial(CAREFUL_PROMPT)
     probe.running = None
@@ -201,16 +257,46 @@ def _numbers(text: str) -> list[str]:
 _UNSURE = " Every string you return must be a near miss: return None rather than a doubtful one."
 
 
-def _same_value_rewrite(right: str, got: str) -> tuple[str, str] | None:
-    """The first number rewritten as the same value (``2`` as ``2.0``), if that is all it did."""
-    from course_lib.evaluation.facts import answer_numbers
+def _value(number: str) -> tuple[float, ...]:
+    """A number's value: ``2``, ``2.0`` and ``02`` are equal, as are ``14:00`` and ``014:00``."""
+    parts = number.split(":") if ":" in number else [number.replace(",", "")]
+    try:
+        return tuple(float(part) for part in parts)
+    except ValueError:  # "1.2.3": compare as written
+        return tuple(float(part) for part in re.findall(r"\d+", number))
 
+
+def _same_value_rewrite(right: str, got: str) -> tuple[str, str] | None:
+    """The first number rewritten as the same value (``2`` as ``2.0``, ``45`` as ``045``), if
+    that is all it did."""
     before, after = _numbers(right), _numbers(got)
     if len(before) != len(after):
         return None
     rewritten = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
-    if rewritten and all(answer_numbers(a) == answer_numbers(b) for a, b in rewritten):
+    if rewritten and all(_value(a) == _value(b) for a, b in rewritten):
         return rewritten[0]
+    return None
+
+
+# A standalone number, as the fact check's figures: not the digit of a name like prod-euc1.
+_STANDALONE = re.compile(r"(?<![\w.])\d+(?::\d\d|[.,]\d+)?(?![\w])")
+
+
+def _stated_number(right: str, reference: str) -> str | None:
+    """The first standalone number of the right answer that the reference also states."""
+    from course_lib.evaluation.facts import answer_numbers
+
+    wanted = answer_numbers(reference)
+    found = (m.group() for m in _STANDALONE.finditer(right))
+    return next((n for n in found if answer_numbers(n) <= wanted), None)
+
+
+def _changed_name(right: str, got: str) -> tuple[str, str] | None:
+    """The first word whose digit changed when that word is a name (``prod-euc1``), else None."""
+    for old, new in zip(right.split(), got.split(), strict=False):
+        if old != new:
+            name = re.search(r"[A-Za-z][\w-]*\d|\d[\w-]*[A-Za-z]", old)
+            return (old.strip("`'\"().,;:"), new.strip("`'\"().,;:")) if name else None
     return None
 
 
@@ -227,7 +313,7 @@ def _same_value_rewrite(right: str, got: str) -> tuple[str, str] | None:
         "keep the first whose text also occurs among the reference's numbers. Return None when "
         "there is none.",
         "Replace every occurrence of that number (an answer may state it twice) with another "
-        "value, say the number doubled or an hour later for a time like 10:00: "
+        "value, say the number doubled (1 if it is 0) or an hour later for a time like 10:00: "
         "answer.replace(old, new) is close, re.sub with the same pattern is exact.",
     ),
 )
@@ -247,13 +333,27 @@ def _check_near_miss(answer: Any, probe: Probe) -> str:
         if not has_number:
             continue
         if got.strip() == right.strip():
-            raise NotYet(f"{shown} returned the right answer unchanged; change one figure.")
+            stated = _stated_number(right, reference)
+            kept = f": {stated!r} became {stated!r}" if stated else ""
+            zero = " (doubling 0 gives 0: use 1 then)" if stated and _value(stated)[0] == 0 else ""
+            raise NotYet(
+                f"{shown} returned the right answer unchanged{kept}. Change one figure to a "
+                f"different value{zero}." + _UNSURE
+            )
+        same = _same_value_rewrite(right, got)
+        if same is not None:
+            raise NotYet(
+                f"{shown} returned {got[:60]!r}: {same[0]!r} became {same[1]!r}, the same "
+                "value. Change a number the reference states to a different value." + _UNSURE
+            )
         if contains_fact(got, reference):
-            same = _same_value_rewrite(right, got)
-            if same is not None:
+            name = _changed_name(right, got)
+            if name is not None:
                 raise NotYet(
-                    f"{shown} returned {got[:60]!r}: {same[0]!r} became {same[1]!r}, the same "
-                    "value. Change a number the reference states to a different value." + _UNSURE
+                    f"{shown} returned {got[:60]!r}: the digit you changed is part of a name "
+                    f"({name[0]!r} became {name[1]!r}), and the answer still states the "
+                    "reference's fact. Change a figure that stands alone, such as '30' in "
+                    "'30 days', and skip digits inside names." + _UNSURE
                 )
             raise NotYet(
                 f"{shown} returned {got[:60]!r}, which still states the reference's fact: change "
