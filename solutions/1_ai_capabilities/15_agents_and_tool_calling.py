@@ -40,7 +40,7 @@ import pandas as pd
 from IPython.display import display
 
 from course_lib.agents import run_agent, stop_reason, tool, tool_help
-from course_lib.course import answer_or_reference, check, hint  # noqa: F401 (hint: for you)
+from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100  hint("1.5.2") if stuck
 from course_lib.labs import (
     ASSISTANT_TOOLS,
     DEV_SEEDS,

@@ -43,7 +43,7 @@ import pandas as pd
 from openai import OpenAI
 from PIL import Image
 
-from course_lib.course import answer_or_reference, check, hint  # noqa: F401  hint('1.7.2') when stuck
+from course_lib.course import answer_or_reference, check, hint  # noqa: F401, RUF100  hint("1.7.3") if stuck
 from course_lib.labs import (
     LESSON_IMAGES,
     MAX_UPLOAD_BYTES,
