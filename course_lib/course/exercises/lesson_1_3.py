@@ -32,7 +32,7 @@ reach) scores near 1.
 """
 
 _TEST_LOOKS = [0]
-"""How many times this session's checks measured a retriever on the test split."""
+"""How many times checks in this Python process measured a retriever on the test split."""
 
 
 @lru_cache(maxsize=1)
