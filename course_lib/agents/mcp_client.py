@@ -20,7 +20,6 @@ trip, and the server checks them again. A failed call (``isError``) raises
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from course_lib.agents.tools import Tool
+from course_lib.agents.tools import Tool, parse_arguments
 from course_lib.errors import CourseLibError, ToolArgumentError
 
 __all__ = ["MCPServerError", "MCPToolError", "MCPTools", "mcp_course_tool"]
@@ -52,18 +51,7 @@ def _validate(
     """The arguments as a dict, checked against the tool's listed JSON schema."""
     import jsonschema
 
-    if isinstance(arguments, str):
-        try:
-            parsed = json.loads(arguments or "{}")
-        except json.JSONDecodeError as exc:
-            raise ToolArgumentError(
-                f"the arguments of {name} are not valid JSON ({exc.msg}): {arguments[:120]!r}. "
-                "Send a JSON object."
-            ) from None
-    else:
-        parsed = dict(arguments)
-    if not isinstance(parsed, dict):
-        raise ToolArgumentError(f"the arguments of {name} must be a JSON object, got {parsed!r}.")
+    parsed = parse_arguments(name, arguments)
     validator = jsonschema.Draft202012Validator(dict(schema))
     errors = sorted(validator.iter_errors(parsed), key=lambda e: list(e.absolute_path))
     if errors:

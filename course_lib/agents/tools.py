@@ -37,7 +37,7 @@ from course_lib.errors import ToolArgumentError
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
-__all__ = ["Tool", "ToolArgumentError", "tool", "tool_help", "tool_schema"]
+__all__ = ["Tool", "ToolArgumentError", "parse_arguments", "tool", "tool_help", "tool_schema"]
 
 
 _JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
@@ -228,6 +228,28 @@ def _format_errors(name: str, errors: Sequence[ErrorDetails]) -> str:
     return "; ".join(problems)
 
 
+def parse_arguments(name: str, arguments: str | Mapping[str, Any]) -> dict[str, Any]:
+    """A tool call's arguments as a dict: the model's JSON text parsed, or a dict copied.
+
+    Raises:
+        ToolArgumentError: the text is not JSON, or not a JSON object; the message says so in
+            words the model can act on.
+    """
+    if isinstance(arguments, str):
+        try:
+            parsed = json.loads(arguments or "{}")
+        except json.JSONDecodeError as exc:
+            raise ToolArgumentError(
+                f"the arguments of {name} are not valid JSON ({exc.msg}): {arguments[:120]!r}. "
+                "Send a JSON object."
+            ) from None
+    else:
+        parsed = dict(arguments)
+    if not isinstance(parsed, dict):
+        raise ToolArgumentError(f"the arguments of {name} must be a JSON object, got {parsed!r}.")
+    return parsed
+
+
 @dataclass(frozen=True)
 class Tool:
     """A function a model may call, with the schema it is shown and a validator.
@@ -264,20 +286,7 @@ class Tool:
         """
         from pydantic import ValidationError
 
-        if isinstance(arguments, str):
-            try:
-                parsed = json.loads(arguments or "{}")
-            except json.JSONDecodeError as exc:
-                raise ToolArgumentError(
-                    f"the arguments of {self.name} are not valid JSON ({exc.msg}): "
-                    f"{arguments[:120]!r}. Send a JSON object."
-                ) from None
-        else:
-            parsed = dict(arguments)
-        if not isinstance(parsed, dict):
-            raise ToolArgumentError(
-                f"the arguments of {self.name} must be a JSON object, got {parsed!r}."
-            )
+        parsed = parse_arguments(self.name, arguments)
         try:
             model = self._validator.model_validate(parsed)
         except ValidationError as exc:
