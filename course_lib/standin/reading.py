@@ -22,7 +22,14 @@ from typing import Any
 
 from course_lib.llm.tokens import message_text
 
-__all__ = ["Instructions", "Passage", "ReadRequest", "read_request", "repaired_request"]
+__all__ = [
+    "LENGTH_REQUESTS",
+    "Instructions",
+    "Passage",
+    "ReadRequest",
+    "read_request",
+    "repaired_request",
+]
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,9 @@ _N_SENTENCES = re.compile(
     r"\b(?:at most|up to|no more than|max(?:imum)?)\s+(two|three|four|five|[2-5])\s+sentences\b",
     re.I,
 )
+LENGTH_REQUESTS = (_N_SENTENCES, _SEVERAL_SENTENCES, _DETAIL)
+"""The wordings that make the stand-in answer in more than one sentence (planted): what a
+checker reads to tell a prompt's length request from its negation."""
 _BULLETS = re.compile(r"\bbullet(?:s| points?| list)?\b|\bas a list\b", re.I)
 _JSON = re.compile(
     r"\b(?:in|as|with|return|output|respond|reply|answer|format(?:ted)?|give|valid)\s+"

@@ -57,19 +57,16 @@ _AGAINST_THE_DOCUMENTS = re.compile(
     r"|(?<!not )(?<!never )(?<!n't )(?<!no )\b(?:from memory|general knowledge)\b",
     re.I,
 )
-_LENGTH = re.compile(
-    r"\b(?:several|a few|multiple|more than one|at least one|two or three|2-3"
-    r"|(?:at most|up to|no more than|maximum|max)\s+(?:two|three|four|five|[2-5]))"
-    r"\s+sentences?\b",
-    re.I,
-)
 _NEGATION = re.compile(r"\b(?:never|not|no|avoid)\b|n't\b", re.I)
 _MORE_THAN = re.compile(r"\b(?:more|longer) than\b|\bexceed", re.I)
 
 
 def _negated_length(prompt: str) -> str | None:
     """The length wording that a 'never' or 'not' just before it turns into its opposite."""
-    for match in _LENGTH.finditer(prompt):
+    from course_lib.standin.reading import LENGTH_REQUESTS  # the wordings the stand-in reads
+
+    matches = (match for pattern in LENGTH_REQUESTS for match in pattern.finditer(prompt))
+    for match in sorted(matches, key=lambda m: m.start()):
         clause = re.split(r"[.;:!?,\n]", prompt[: match.start()])[-1]
         before = " ".join(clause.split()[-4:])
         if _NEGATION.search(before) and not _MORE_THAN.search(before):
